@@ -1,0 +1,2 @@
+import Nabla
+print("bench")

@@ -1,0 +1,34 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "Nabla",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "Nabla", targets: ["Nabla"]),
+        .executable(name: "nabla-bench", targets: ["nabla-bench"]),
+        .executable(name: "nabla-demo", targets: ["nabla-demo"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CNablaBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
+        .target(name: "CNablaKernels"),
+        .target(
+            name: "Nabla",
+            dependencies: [
+                "CNablaBLAS", "CNablaKernels",
+                .product(name: "RealModule", package: "swift-numerics"),
+            ]
+        ),
+        .target(name: "NablaTestSupport", dependencies: ["Nabla"], path: "Tests/NablaTestSupport"),
+        .testTarget(name: "NablaTests", dependencies: ["Nabla", "NablaTestSupport"]),
+        .executableTarget(name: "nabla-bench", dependencies: ["Nabla"], path: "Benchmarks/nabla-bench"),
+        .executableTarget(name: "nabla-demo", dependencies: ["Nabla"], path: "Examples/Demo"),
+    ]
+)

@@ -1,0 +1,42 @@
+#ifndef NABLA_KERNELS_H
+#define NABLA_KERNELS_H
+#include <stdint.h>
+#include <stddef.h>
+
+/* Per-thread autograd state (PyTorch keeps grad mode thread-local too). */
+int  nabla_grad_enabled(void);
+void nabla_set_grad_enabled(int enabled);
+int  nabla_inference_mode(void);
+void nabla_set_inference_mode(int enabled);
+/* Forward-mode AD nesting level for this thread (0 = no dual tensors alive). */
+int  nabla_forward_level(void);
+void nabla_set_forward_level(int level);
+
+/* Capability reported by the dispatcher: 2 = AVX2+FMA, 0 = baseline. */
+int nabla_cpu_capability(void);
+
+/* Contiguous float32 kernels (AVX2+FMA with a baseline clone chosen once at load time). */
+void nabla_f32_add(const float *a, const float *b, float *out, int64_t n);
+void nabla_f32_sub(const float *a, const float *b, float *out, int64_t n);
+void nabla_f32_mul(const float *a, const float *b, float *out, int64_t n);
+void nabla_f32_div(const float *a, const float *b, float *out, int64_t n);
+void nabla_f32_add_scalar(const float *a, float s, float *out, int64_t n);
+void nabla_f32_mul_scalar(const float *a, float s, float *out, int64_t n);
+/* out[i] = a[i] * alpha + b[i] * beta */
+void nabla_f32_axpby(const float *a, float alpha, const float *b, float beta, float *out, int64_t n);
+void nabla_f32_relu(const float *a, float *out, int64_t n);
+/* out[i] = g[i] * (x[i] > 0) */
+void nabla_f32_relu_backward(const float *g, const float *x, float *out, int64_t n);
+double nabla_f32_sum(const float *a, int64_t n);
+float nabla_f32_max(const float *a, int64_t n);
+/* Adam step on contiguous float32 buffers (PyTorch's formula, non-amsgrad). */
+void nabla_f32_adam(float *param, const float *grad, float *m, float *v, int64_t n,
+                    float lr, float beta1, float beta2, float eps, float weight_decay,
+                    float bias_c1, float bias_c2_sqrt, int decoupled);
+
+/* Contiguous float64 kernels. */
+void nabla_f64_add(const double *a, const double *b, double *out, int64_t n);
+void nabla_f64_mul(const double *a, const double *b, double *out, int64_t n);
+double nabla_f64_sum(const double *a, int64_t n);
+
+#endif

@@ -1,0 +1,100 @@
+#include "nabla_kernels.h"
+#include <math.h>
+
+static _Thread_local int grad_disabled = 0;   /* zero-initialised: grad mode on by default */
+static _Thread_local int inference = 0;
+static _Thread_local int forward_level = 0;
+
+int nabla_grad_enabled(void) { return !grad_disabled; }
+void nabla_set_grad_enabled(int enabled) { grad_disabled = !enabled; }
+int nabla_inference_mode(void) { return inference; }
+void nabla_set_inference_mode(int enabled) { inference = enabled; }
+int nabla_forward_level(void) { return forward_level; }
+void nabla_set_forward_level(int level) { forward_level = level; }
+
+int nabla_cpu_capability(void) {
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    return (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) ? 2 : 0;
+#else
+    return 0;
+#endif
+}
+
+#if defined(__x86_64__) && defined(__linux__)
+#define NABLA_DISPATCH __attribute__((target_clones("avx2,fma", "default")))
+#else
+#define NABLA_DISPATCH
+#endif
+
+#define BINARY(name, T, expr) \
+NABLA_DISPATCH void name(const T *restrict a, const T *restrict b, T *restrict out, int64_t n) { \
+    for (int64_t i = 0; i < n; i++) { T x = a[i], y = b[i]; out[i] = (expr); } }
+
+BINARY(nabla_f32_add, float, x + y)
+BINARY(nabla_f32_sub, float, x - y)
+BINARY(nabla_f32_mul, float, x * y)
+BINARY(nabla_f32_div, float, x / y)
+BINARY(nabla_f64_add, double, x + y)
+BINARY(nabla_f64_mul, double, x * y)
+
+NABLA_DISPATCH void nabla_f32_add_scalar(const float *restrict a, float s, float *restrict out, int64_t n) {
+    for (int64_t i = 0; i < n; i++) out[i] = a[i] + s;
+}
+NABLA_DISPATCH void nabla_f32_mul_scalar(const float *restrict a, float s, float *restrict out, int64_t n) {
+    for (int64_t i = 0; i < n; i++) out[i] = a[i] * s;
+}
+NABLA_DISPATCH void nabla_f32_axpby(const float *restrict a, float alpha, const float *restrict b, float beta,
+                                    float *restrict out, int64_t n) {
+    for (int64_t i = 0; i < n; i++) out[i] = a[i] * alpha + b[i] * beta;
+}
+NABLA_DISPATCH void nabla_f32_relu(const float *restrict a, float *restrict out, int64_t n) {
+    for (int64_t i = 0; i < n; i++) { float x = a[i]; out[i] = x > 0.0f ? x : 0.0f; }
+}
+NABLA_DISPATCH void nabla_f32_relu_backward(const float *restrict g, const float *restrict x, float *restrict out, int64_t n) {
+    for (int64_t i = 0; i < n; i++) out[i] = x[i] > 0.0f ? g[i] : 0.0f;
+}
+
+/* Pairwise-blocked sums: 8 independent float64 accumulators keep the result independent of threading. */
+NABLA_DISPATCH double nabla_f32_sum(const float *restrict a, int64_t n) {
+    double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int k = 0; k < 8; k++) acc[k] += (double)a[i + k];
+    double s = 0;
+    for (; i < n; i++) s += (double)a[i];
+    for (int k = 0; k < 8; k++) s += acc[k];
+    return s;
+}
+NABLA_DISPATCH double nabla_f64_sum(const double *restrict a, int64_t n) {
+    double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int k = 0; k < 8; k++) acc[k] += a[i + k];
+    double s = 0;
+    for (; i < n; i++) s += a[i];
+    for (int k = 0; k < 8; k++) s += acc[k];
+    return s;
+}
+NABLA_DISPATCH float nabla_f32_max(const float *restrict a, int64_t n) {
+    float m = -INFINITY;
+    for (int64_t i = 0; i < n; i++) { float x = a[i]; if (x > m || x != x) m = x; }
+    return m;
+}
+
+NABLA_DISPATCH void nabla_f32_adam(float *restrict param, const float *restrict grad, float *restrict m, float *restrict v,
+                                   int64_t n, float lr, float beta1, float beta2, float eps, float weight_decay,
+                                   float bias_c1, float bias_c2_sqrt, int decoupled) {
+    const float step_size = lr / bias_c1;
+    for (int64_t i = 0; i < n; i++) {
+        float p = param[i];
+        float g = grad[i];
+        if (decoupled) p = p * (1.0f - lr * weight_decay);
+        else g = g + weight_decay * p;
+        float mi = m[i] * beta1 + (1.0f - beta1) * g;
+        float vi = v[i] * beta2 + (1.0f - beta2) * g * g;
+        m[i] = mi; v[i] = vi;
+        float denom = sqrtf(vi) / bias_c2_sqrt + eps;
+        param[i] = p - step_size * mi / denom;
+    }
+}

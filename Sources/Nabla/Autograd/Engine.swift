@@ -1,0 +1,95 @@
+import Synchronization
+
+/// Runs reverse-mode passes over the recorded graph (Kahn's algorithm over the nodes reachable
+/// from the roots), accumulating into leaves or capturing gradients for `gradients(of:wrt:)`.
+enum Engine {
+    private static let epoch = Atomic<Int>(0)
+
+    /// Back-propagates `rootGrads` from `roots`.
+    ///
+    /// - Parameter capture: when given, gradients reaching these edges are returned instead of
+    ///   being accumulated into `.grad` (and no leaf is touched).
+    static func run(roots: [Tensor], rootGrads: [Tensor], retainGraph: Bool, createGraph: Bool,
+                    capture: [Edge]? = nil) -> [Tensor?] {
+        let mark = epoch.wrappingAdd(1, ordering: .relaxed).newValue
+        // Discover nodes reachable from the roots and count incoming edges.
+        var order: [Node] = []
+        var stack: [Node] = []
+        for r in roots {
+            guard let n = r.gradEdge.node else { continue }
+            if n.mark != mark { n.mark = mark; n.dependencies = 0; n.pending = Array(repeating: nil, count: n.outputCount); stack.append(n) }
+        }
+        while let n = stack.popLast() {
+            order.append(n)
+            for e in n.next {
+                guard let m = e.node else { continue }
+                if m.mark != mark {
+                    m.mark = mark; m.dependencies = 0
+                    m.pending = Array(repeating: nil, count: m.outputCount)
+                    stack.append(m)
+                }
+                m.dependencies += 1
+            }
+        }
+        var captured = [Tensor?](repeating: nil, count: capture?.count ?? 0)
+        var captureIndex: [ObjectIdentifier: [(Int, Int)]] = [:]
+        if let capture {
+            for (i, e) in capture.enumerated() { if let n = e.node { captureIndex[ObjectIdentifier(n), default: []].append((e.outputNr, i)) } }
+        }
+        // Seed the roots.
+        for (r, g) in zip(roots, rootGrads) {
+            let e = r.gradEdge
+            guard let n = e.node else { continue }
+            n.pending[e.outputNr] = n.pending[e.outputNr].map { $0 + g } ?? g
+        }
+        var ready: [Node] = order.filter { $0.dependencies == 0 }
+        let previous = isGradEnabled
+        isGradEnabled = createGraph
+        defer { isGradEnabled = previous }
+        while let n = ready.popLast() {
+            let pending = n.pending
+            n.pending = []
+            if !captureIndex.isEmpty, let slots = captureIndex[ObjectIdentifier(n)] {
+                for (outNr, i) in slots { captured[i] = pending[outNr] }
+            }
+            if let acc = n as? AccumulateGrad {
+                if capture == nil, let g = pending[0] { acc.accumulate(g, createGraph: createGraph) }
+                continue
+            }
+            // Materialise missing output gradients as zeros; run hooks and retained grads.
+            var grads: [Tensor] = []
+            grads.reserveCapacity(pending.count)
+            var anyGrad = false
+            for (i, g) in pending.enumerated() {
+                if var g {
+                    anyGrad = true
+                    for (k, h) in n.outputHooks where k == i { if let r = h(g) { g = r } }
+                    for (k, w) in n.retained where k == i {
+                        if let t = w.tensor {
+                            let d = createGraph ? g : g.detached()
+                            t.grad = t.grad.map { $0 + d } ?? d
+                        }
+                    }
+                    grads.append(g)
+                } else {
+                    grads.append(Tensor.zeros(n.outputShapes[i], dtype: n.outputDType))
+                }
+            }
+            var inputGrads: [Tensor?] = []
+            if anyGrad {
+                inputGrads = n.apply(grads)
+                check(inputGrads.count == n.next.count, "\(n.name): backward returned \(inputGrads.count) gradients for \(n.next.count) inputs")
+            }
+            if !retainGraph { n.release() }
+            for (k, e) in n.next.enumerated() {
+                guard let m = e.node else { continue }
+                if k < inputGrads.count, let g = inputGrads[k] {
+                    if let old = m.pending[e.outputNr] { m.pending[e.outputNr] = old + g } else { m.pending[e.outputNr] = g }
+                }
+                m.dependencies -= 1
+                if m.dependencies == 0 { ready.append(m) }
+            }
+        }
+        return captured
+    }
+}

@@ -1,0 +1,73 @@
+import CNablaKernels
+
+/// Whether an op on `a` must record for autograd or forward mode.
+@inline(__always) func isRecording(_ a: Tensor) -> Bool {
+    (a.requiresGradFlag && nabla_grad_enabled() != 0) || (nabla_forward_level() != 0 && a.tangent != nil)
+}
+
+/// Whether an op on `a` and `b` must record for autograd or forward mode.
+@inline(__always) func isRecording(_ a: Tensor, _ b: Tensor) -> Bool {
+    ((a.requiresGradFlag || b.requiresGradFlag) && nabla_grad_enabled() != 0)
+        || (nabla_forward_level() != 0 && (a.tangent != nil || b.tangent != nil))
+}
+
+/// Whether an op on `inputs` must record for autograd or forward mode.
+@inline(__always) func isRecording(_ inputs: [Tensor]) -> Bool {
+    if nabla_grad_enabled() != 0 { for t in inputs where t.requiresGradFlag { return true } }
+    if nabla_forward_level() != 0 { for t in inputs where t.tangent != nil { return true } }
+    return false
+}
+
+/// Attaches an autograd node to `out` (and, in forward mode, its tangent).
+///
+/// - Parameters:
+///   - op: the node's name (`"mul"` gives `MulBackward`).
+///   - inputs: the differentiable inputs, in the order `backward` returns their gradients.
+///   - saving: tensors the backward reads; an in-place change to them before backward is an error.
+///   - saveOutput: whether `backward` reads the output via `node.output()`.
+///   - jvp: the forward-mode rule (tangents of the inputs, nil where none → tangent of the output);
+///     without it forward mode falls back to the double-vjp trick.
+///   - backward: gradients of the inputs from the gradient of the output (Tensor ops only).
+@discardableResult
+public func record(_ out: Tensor, op: String, inputs: [Tensor], saving: [Tensor] = [], saveOutput: Bool = false,
+                   jvp: (([Tensor?]) -> Tensor)? = nil, backward: @escaping BackwardFunction) -> Tensor {
+    recordOutputs([out], op: op, inputs: inputs, saving: saving, saveOutputs: saveOutput,
+                  jvp: jvp.map { f in { [f($0)] } }, backward: backward)
+    return out
+}
+
+/// Attaches one autograd node to several outputs (`split`, `max` with indices, `unbind`).
+public func recordOutputs(_ outs: [Tensor], op: String, inputs: [Tensor], saving: [Tensor] = [], saveOutputs: Bool = false,
+                          jvp: (([Tensor?]) -> [Tensor])? = nil, backward: @escaping BackwardFunction) {
+    let needsGraph = nabla_grad_enabled() != 0 && inputs.contains { $0.requiresGradFlag }
+    var node: Node? = nil
+    if needsGraph {
+        let n = Node(name: op, next: inputs.map { $0.gradEdge }, outputShapes: outs.map(\.shape),
+                     dtype: outs[0].dtype, backward: backward)
+        if !saving.isEmpty { n.saved = saving; n.savedVersions = saving.map { $0.storage.version } }
+        if saveOutputs { n.savedOutputs = outs.map { Tensor(storage: $0.storage, shape: $0.shape, strides: $0.strides, offset: $0.offset) } }
+        for (i, o) in outs.enumerated() where o.dtype.isFloatingPoint {
+            o.gradFn = n
+            o.outputNr = i
+            o.requiresGradFlag = true
+        }
+        node = n
+    }
+    if nabla_forward_level() != 0 {
+        let tangents = inputs.map { $0.tangent }
+        if tangents.contains(where: { $0 != nil }) {
+            let outTangents: [Tensor]
+            if let jvp { outTangents = withForwardLevel(0) { jvp(tangents) } }
+            else { outTangents = ForwardMode.doubleVJP(outs: outs, inputs: inputs, tangents: tangents, backward: backward, node: node) }
+            for (o, t) in zip(outs, outTangents) where o.dtype.isFloatingPoint { o.tangent = t }
+        }
+    }
+}
+
+/// Runs `body` with the thread's forward-mode level set to `level`.
+@inline(__always) func withForwardLevel<R>(_ level: Int32, _ body: () -> R) -> R {
+    let previous = nabla_forward_level()
+    nabla_set_forward_level(level)
+    defer { nabla_set_forward_level(previous) }
+    return body()
+}

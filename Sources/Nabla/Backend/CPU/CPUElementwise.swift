@@ -1,0 +1,336 @@
+import CNablaKernels
+import RealModule
+
+/// Floating element types the transcendental kernels are generic over.
+protocol FloatElement: Real, BinaryFloatingPoint, TensorScalar {}
+extension Float: FloatElement {}
+extension Double: FloatElement {}
+
+/// Integer element types.
+protocol IntElement: FixedWidthInteger, SignedInteger, TensorScalar {}
+extension Int32: IntElement {}
+extension Int64: IntElement {}
+
+extension CPUBackend {
+    // MARK: generic maps
+
+    /// `out[i] = f(x[i])` over any strides; parallel above the grain.
+    @inline(__always)
+    func map1<T, O>(_ x: Tensor, _ out: Tensor, _ f: (T) -> O) {
+        let xp = x.storage.pointer(T.self), op = out.storage.pointer(O.self)
+        if x.isContiguous && out.isContiguous && x.shape == out.shape {
+            let n = out.count
+            let xs = xp + x.offset, os = op + out.offset
+            let chunks = Parallel.chunks(work: n, items: n)
+            if chunks <= 1 {
+                for i in 0..<n { os[i] = f(xs[i]) }
+            } else {
+                withoutActuallyEscaping(f) { f in
+                    Parallel.forEach(chunks) { c in
+                        for i in (n * c / chunks)..<(n * (c + 1) / chunks) { os[i] = f(xs[i]) }
+                    }
+                }
+            }
+            return
+        }
+        let loop = StridedLoop(shape: out.shape, strides: [out.strides, Shape.broadcastStrides(x.shape, x.strides, to: out.shape)],
+                               offsets: [out.offset, x.offset])
+        loop.run { off, inc, n in
+            var o = off[0], i = off[1]
+            let io = inc[0], ii = inc[1]
+            for _ in 0..<n { op[o] = f(xp[i]); o += io; i += ii }
+        }
+    }
+
+    /// `out[i] = f(a[i], b[i])` over any strides (a, b broadcast to out's shape); parallel above the grain.
+    @inline(__always)
+    func map2<T, O>(_ a: Tensor, _ b: Tensor, _ out: Tensor, _ f: (T, T) -> O) {
+        let ap = a.storage.pointer(T.self), bp = b.storage.pointer(T.self), op = out.storage.pointer(O.self)
+        let aStr = Shape.broadcastStrides(a.shape, a.strides, to: out.shape)
+        let bStr = Shape.broadcastStrides(b.shape, b.strides, to: out.shape)
+        let n = out.count
+        if out.isContiguous {
+            let aFlat = a.shape == out.shape && a.isContiguous, bFlat = b.shape == out.shape && b.isContiguous
+            let aScalar = a.count == 1, bScalar = b.count == 1
+            if (aFlat || aScalar) && (bFlat || bScalar) {
+                let asp = ap + a.offset, bsp = bp + b.offset, os = op + out.offset
+                let chunks = Parallel.chunks(work: n, items: n)
+                withoutActuallyEscaping(f) { f in
+                    let body: (Int) -> Void = { c in
+                        let lo = n * c / chunks, hi = n * (c + 1) / chunks
+                        if aFlat && bFlat { for i in lo..<hi { os[i] = f(asp[i], bsp[i]) } }
+                        else if aFlat { let s = bsp[0]; for i in lo..<hi { os[i] = f(asp[i], s) } }
+                        else if bFlat { let s = asp[0]; for i in lo..<hi { os[i] = f(s, bsp[i]) } }
+                        else { let s = asp[0], t = bsp[0]; for i in lo..<hi { os[i] = f(s, t) } }
+                    }
+                    if chunks <= 1 { body(0) } else { Parallel.forEach(chunks, body) }
+                }
+                return
+            }
+        }
+        let loop = StridedLoop(shape: out.shape, strides: [out.strides, aStr, bStr], offsets: [out.offset, a.offset, b.offset])
+        loop.run { off, inc, n in
+            var o = off[0], i = off[1], j = off[2]
+            let io = inc[0], ii = inc[1], ij = inc[2]
+            for _ in 0..<n { op[o] = f(ap[i], bp[j]); o += io; i += ii; j += ij }
+        }
+    }
+
+    // MARK: unary
+
+    /// `out = op(x)`; `x` already has the op's compute dtype.
+    public func unary(_ op: UnaryOp, _ x: Tensor, out: Tensor) {
+        switch x.dtype {
+        case .float32:
+            if case .relu = op, x.isContiguous, out.isContiguous {
+                nabla_f32_relu(x.storage.pointer(Float.self) + x.offset, out.storage.pointer(Float.self) + out.offset, Int64(x.count))
+                return
+            }
+            unaryFloat(op, x, out, Float.self)
+        case .float64: unaryFloat(op, x, out, Double.self)
+        case .int32: unaryInt(op, x, out, Int32.self)
+        case .int64: unaryInt(op, x, out, Int64.self)
+        case .bool:
+            switch op {
+            case .logicalNot: map1(x, out) { (v: Bool) in !v }
+            case .isnan, .isinf: map1(x, out) { (_: Bool) in false }
+            default: nablaFail("\(op): not supported for bool tensors")
+            }
+        }
+    }
+
+    private func unaryFloat<T: FloatElement>(_ op: UnaryOp, _ x: Tensor, _ out: Tensor, _: T.Type) {
+        switch op {
+        case .neg: map1(x, out) { (v: T) in -v }
+        case .abs: map1(x, out) { (v: T) in Swift.abs(v) }
+        case .sign: map1(x, out) { (v: T) in v > 0 ? 1 : (v < 0 ? -1 : (v.isNaN ? v : 0)) }
+        case .exp: map1(x, out) { (v: T) in T.exp(v) }
+        case .log: map1(x, out) { (v: T) in T.log(v) }
+        case .log1p: map1(x, out) { (v: T) in T.log(onePlus: v) }
+        case .expm1: map1(x, out) { (v: T) in T.expMinusOne(v) }
+        case .sqrt: map1(x, out) { (v: T) in v.squareRoot() }
+        case .rsqrt: map1(x, out) { (v: T) in 1 / v.squareRoot() }
+        case .square: map1(x, out) { (v: T) in v * v }
+        case .reciprocal: map1(x, out) { (v: T) in 1 / v }
+        case .sin: map1(x, out) { (v: T) in T.sin(v) }
+        case .cos: map1(x, out) { (v: T) in T.cos(v) }
+        case .tan: map1(x, out) { (v: T) in T.tan(v) }
+        case .tanh: map1(x, out) { (v: T) in T.tanh(v) }
+        case .sigmoid: map1(x, out) { (v: T) in v >= 0 ? 1 / (1 + T.exp(-v)) : T.exp(v) / (1 + T.exp(v)) }
+        case .relu: map1(x, out) { (v: T) in v > 0 ? v : (v.isNaN ? v : 0) }
+        case .floor: map1(x, out) { (v: T) in v.rounded(.down) }
+        case .ceil: map1(x, out) { (v: T) in v.rounded(.up) }
+        case .round: map1(x, out) { (v: T) in v.rounded(.toNearestOrEven) }
+        case .trunc: map1(x, out) { (v: T) in v.rounded(.towardZero) }
+        case .erf: map1(x, out) { (v: T) in T.erf(v) }
+        case .gelu: map1(x, out) { (v: T) in v * (1 + T.erf(v * T(0.70710678118654752440))) / 2 }
+        case .geluTanh:
+            map1(x, out) { (v: T) in
+                let inner = T(0.79788456080286535588) * (v + T(0.044715) * v * v * v)
+                return v * (1 + T.tanh(inner)) / 2
+            }
+        case .silu: map1(x, out) { (v: T) in v / (1 + T.exp(-v)) }
+        case .leakyRelu(let s): let s = T(s); map1(x, out) { (v: T) in v > 0 ? v : v * s }
+        case .elu(let a): let a = T(a); map1(x, out) { (v: T) in v > 0 ? v : a * T.expMinusOne(v) }
+        case .softplus(let beta, let threshold):
+            let b = T(beta), th = T(threshold)
+            map1(x, out) { (v: T) in v * b > th ? v : T.log(onePlus: T.exp(v * b)) / b }
+        case .clamp(let lo, let hi):
+            let l = T(lo), h = T(hi)
+            map1(x, out) { (v: T) in v.isNaN ? v : Swift.min(Swift.max(v, l), h) }
+        case .powScalar(let e):
+            if e == 2 { map1(x, out) { (v: T) in v * v } }
+            else if e == 0.5 { map1(x, out) { (v: T) in v.squareRoot() } }
+            else { let e = T(e); map1(x, out) { (v: T) in T.pow(v, e) } }
+        case .rpowScalar(let base): let b = T(base); map1(x, out) { (v: T) in T.pow(b, v) }
+        case .isnan: map1(x, out) { (v: T) in v.isNaN }
+        case .isinf: map1(x, out) { (v: T) in v.isInfinite }
+        case .logicalNot: map1(x, out) { (v: T) in v == 0 }
+        }
+    }
+
+    private func unaryInt<T: IntElement>(_ op: UnaryOp, _ x: Tensor, _ out: Tensor, _: T.Type) {
+        switch op {
+        case .neg: map1(x, out) { (v: T) in 0 &- v }
+        case .abs: map1(x, out) { (v: T) in v < 0 ? 0 &- v : v }
+        case .sign: map1(x, out) { (v: T) in v > 0 ? 1 : (v < 0 ? -1 : 0) }
+        case .square: map1(x, out) { (v: T) in v &* v }
+        case .relu: map1(x, out) { (v: T) in v > 0 ? v : 0 }
+        case .floor, .ceil, .round, .trunc: map1(x, out) { (v: T) in v }
+        case .clamp(let lo, let hi):
+            let l = lo.isInfinite ? T.min : T(fromDouble: lo.rounded(.up)), h = hi.isInfinite ? T.max : T(fromDouble: hi.rounded(.down))
+            map1(x, out) { (v: T) in Swift.min(Swift.max(v, l), h) }
+        case .logicalNot: map1(x, out) { (v: T) in v == 0 }
+        case .isnan, .isinf: map1(x, out) { (_: T) in false }
+        default: nablaFail("\(op): not supported for integer tensors (convert with .to(.float32) first)")
+        }
+    }
+
+    // MARK: binary
+
+    /// `out = op(a, b)`; `a` and `b` share the compute dtype.
+    public func binary(_ op: BinaryOp, _ a: Tensor, _ b: Tensor, out: Tensor) {
+        switch a.dtype {
+        case .float32:
+            if a.isContiguous && b.isContiguous && out.isContiguous && a.shape == b.shape && a.shape == out.shape {
+                let ap = a.storage.pointer(Float.self) + a.offset, bp = b.storage.pointer(Float.self) + b.offset
+                let op_ = out.storage.pointer(Float.self) + out.offset, n = Int64(out.count)
+                switch op {
+                case .add: nabla_f32_add(ap, bp, op_, n); return
+                case .sub: nabla_f32_sub(ap, bp, op_, n); return
+                case .mul: nabla_f32_mul(ap, bp, op_, n); return
+                case .div: nabla_f32_div(ap, bp, op_, n); return
+                default: break
+                }
+            }
+            binaryFloat(op, a, b, out, Float.self)
+        case .float64: binaryFloat(op, a, b, out, Double.self)
+        case .int32: binaryInt(op, a, b, out, Int32.self)
+        case .int64: binaryInt(op, a, b, out, Int64.self)
+        case .bool: binaryBool(op, a, b, out)
+        }
+    }
+
+    private func binaryFloat<T: FloatElement>(_ op: BinaryOp, _ a: Tensor, _ b: Tensor, _ out: Tensor, _: T.Type) {
+        switch op {
+        case .add: map2(a, b, out) { (x: T, y: T) in x + y }
+        case .sub: map2(a, b, out) { (x: T, y: T) in x - y }
+        case .mul: map2(a, b, out) { (x: T, y: T) in x * y }
+        case .div: map2(a, b, out) { (x: T, y: T) in x / y }
+        case .pow: map2(a, b, out) { (x: T, y: T) in T.pow(x, y) }
+        case .maximum: map2(a, b, out) { (x: T, y: T) in x.isNaN || y.isNaN ? T.nan : Swift.max(x, y) }
+        case .minimum: map2(a, b, out) { (x: T, y: T) in x.isNaN || y.isNaN ? T.nan : Swift.min(x, y) }
+        case .atan2: map2(a, b, out) { (x: T, y: T) in T.atan2(y: x, x: y) }
+        case .remainder: map2(a, b, out) { (x: T, y: T) in let r = x.truncatingRemainder(dividingBy: y); return (r != 0 && (r < 0) != (y < 0)) ? r + y : r }
+        case .floorDivide: map2(a, b, out) { (x: T, y: T) in (x / y).rounded(.down) }
+        case .eq: map2(a, b, out) { (x: T, y: T) in x == y }
+        case .ne: map2(a, b, out) { (x: T, y: T) in x != y }
+        case .lt: map2(a, b, out) { (x: T, y: T) in x < y }
+        case .le: map2(a, b, out) { (x: T, y: T) in x <= y }
+        case .gt: map2(a, b, out) { (x: T, y: T) in x > y }
+        case .ge: map2(a, b, out) { (x: T, y: T) in x >= y }
+        case .logicalAnd: map2(a, b, out) { (x: T, y: T) in x != 0 && y != 0 }
+        case .logicalOr: map2(a, b, out) { (x: T, y: T) in x != 0 || y != 0 }
+        case .logicalXor: map2(a, b, out) { (x: T, y: T) in (x != 0) != (y != 0) }
+        }
+    }
+
+    private func binaryInt<T: IntElement>(_ op: BinaryOp, _ a: Tensor, _ b: Tensor, _ out: Tensor, _: T.Type) {
+        switch op {
+        case .add: map2(a, b, out) { (x: T, y: T) in x &+ y }
+        case .sub: map2(a, b, out) { (x: T, y: T) in x &- y }
+        case .mul: map2(a, b, out) { (x: T, y: T) in x &* y }
+        case .div, .floorDivide:
+            map2(a, b, out) { (x: T, y: T) -> T in
+                check(y != 0, "floorDivide: integer division by zero")
+                let q = x / y
+                return (x % y != 0 && ((x < 0) != (y < 0))) ? q - 1 : q
+            }
+        case .remainder:
+            map2(a, b, out) { (x: T, y: T) -> T in
+                check(y != 0, "remainder: integer division by zero")
+                let r = x % y
+                return (r != 0 && (r < 0) != (y < 0)) ? r + y : r
+            }
+        case .pow:
+            map2(a, b, out) { (x: T, y: T) -> T in
+                var r: T = 1, base = x, e = y
+                if e < 0 { return x == 1 ? 1 : (x == -1 ? (e & 1 == 0 ? 1 : -1) : 0) }
+                while e > 0 { if e & 1 == 1 { r = r &* base }; base = base &* base; e >>= 1 }
+                return r
+            }
+        case .maximum: map2(a, b, out) { (x: T, y: T) in Swift.max(x, y) }
+        case .minimum: map2(a, b, out) { (x: T, y: T) in Swift.min(x, y) }
+        case .atan2: nablaFail("atan2: not supported for integer tensors")
+        case .eq: map2(a, b, out) { (x: T, y: T) in x == y }
+        case .ne: map2(a, b, out) { (x: T, y: T) in x != y }
+        case .lt: map2(a, b, out) { (x: T, y: T) in x < y }
+        case .le: map2(a, b, out) { (x: T, y: T) in x <= y }
+        case .gt: map2(a, b, out) { (x: T, y: T) in x > y }
+        case .ge: map2(a, b, out) { (x: T, y: T) in x >= y }
+        case .logicalAnd: map2(a, b, out) { (x: T, y: T) in x != 0 && y != 0 }
+        case .logicalOr: map2(a, b, out) { (x: T, y: T) in x != 0 || y != 0 }
+        case .logicalXor: map2(a, b, out) { (x: T, y: T) in (x != 0) != (y != 0) }
+        }
+    }
+
+    private func binaryBool(_ op: BinaryOp, _ a: Tensor, _ b: Tensor, _ out: Tensor) {
+        switch op {
+        case .add, .logicalOr, .maximum: map2(a, b, out) { (x: Bool, y: Bool) in x || y }
+        case .mul, .logicalAnd, .minimum: map2(a, b, out) { (x: Bool, y: Bool) in x && y }
+        case .logicalXor, .ne: map2(a, b, out) { (x: Bool, y: Bool) in x != y }
+        case .eq: map2(a, b, out) { (x: Bool, y: Bool) in x == y }
+        case .lt: map2(a, b, out) { (x: Bool, y: Bool) in !x && y }
+        case .le: map2(a, b, out) { (x: Bool, y: Bool) in !x || y }
+        case .gt: map2(a, b, out) { (x: Bool, y: Bool) in x && !y }
+        case .ge: map2(a, b, out) { (x: Bool, y: Bool) in x || !y }
+        default: nablaFail("\(op): not supported for bool tensors")
+        }
+    }
+
+    /// `out = op(a, s)` (or `op(s, a)` when `reversed`) without materialising the scalar.
+    public func binaryScalar(_ op: BinaryOp, _ a: Tensor, _ scalar: Double, reversed: Bool, out: Tensor) {
+        if a.dtype == .float32 && a.isContiguous && out.isContiguous && !reversed {
+            let ap = a.storage.pointer(Float.self) + a.offset, op_ = out.storage.pointer(Float.self) + out.offset
+            let n = a.count
+            if n == 1 {
+                switch op {
+                case .add: op_[0] = ap[0] + Float(scalar); return
+                case .mul: op_[0] = ap[0] * Float(scalar); return
+                case .sub: op_[0] = ap[0] - Float(scalar); return
+                default: break
+                }
+            }
+            switch op {
+            case .add: nabla_f32_add_scalar(ap, Float(scalar), op_, Int64(n)); return
+            case .sub: nabla_f32_add_scalar(ap, -Float(scalar), op_, Int64(n)); return
+            case .mul: nabla_f32_mul_scalar(ap, Float(scalar), op_, Int64(n)); return
+            default: break
+            }
+        }
+        let s = Tensor.scalarStorageView(scalar, dtype: a.dtype, shape: out.shape)
+        if reversed { binary(op, s, a, out: out) } else { binary(op, a, s, out: out) }
+    }
+
+    /// `out = cond ? a : b`.
+    public func select(_ cond: Tensor, _ a: Tensor, _ b: Tensor, out: Tensor) {
+        switch a.dtype {
+        case .float32: select3(cond, a, b, out, Float.self)
+        case .float64: select3(cond, a, b, out, Double.self)
+        case .int32: select3(cond, a, b, out, Int32.self)
+        case .int64: select3(cond, a, b, out, Int64.self)
+        case .bool: select3(cond, a, b, out, Bool.self)
+        }
+    }
+
+    private func select3<T>(_ c: Tensor, _ a: Tensor, _ b: Tensor, _ out: Tensor, _: T.Type) {
+        let cp = c.storage.pointer(Bool.self), ap = a.storage.pointer(T.self), bp = b.storage.pointer(T.self)
+        let op = out.storage.pointer(T.self)
+        let loop = StridedLoop(shape: out.shape, strides: [out.strides, Shape.broadcastStrides(c.shape, c.strides, to: out.shape),
+                                                           Shape.broadcastStrides(a.shape, a.strides, to: out.shape),
+                                                           Shape.broadcastStrides(b.shape, b.strides, to: out.shape)],
+                               offsets: [out.offset, c.offset, a.offset, b.offset])
+        loop.run { off, inc, n in
+            var o = off[0], ci = off[1], ai = off[2], bi = off[3]
+            for _ in 0..<n {
+                op[o] = cp[ci] ? ap[ai] : bp[bi]
+                o += inc[0]; ci += inc[1]; ai += inc[2]; bi += inc[3]
+            }
+        }
+    }
+}
+
+extension Tensor {
+    /// A 0-stride view of one freshly stored scalar, broadcast to `shape` (no per-element memory).
+    static func scalarStorageView(_ value: Double, dtype: DType, shape: [Int]) -> Tensor {
+        let s = Storage(count: 1, dtype: dtype, backend: CPUBackend.shared)
+        switch dtype {
+        case .float32: s.pointer(Float.self)[0] = Float(value)
+        case .float64: s.pointer(Double.self)[0] = value
+        case .int32: s.pointer(Int32.self)[0] = Int32(fromDouble: value)
+        case .int64: s.pointer(Int64.self)[0] = Int64(fromDouble: value)
+        case .bool: s.pointer(Bool.self)[0] = value != 0
+        }
+        return Tensor(storage: s, shape: shape, strides: [Int](repeating: 0, count: shape.count))
+    }
+}

@@ -1,0 +1,78 @@
+extension CPUBackend {
+    /// How BLAS should read one matrix operand: transposed or not, and its leading dimension.
+    private struct MatrixLayout { var trans: Bool; var ld: Int }
+
+    /// The BLAS layout of the last two dims of `t` (rows x cols), or nil when neither is unit-stride.
+    private static func layout(_ t: Tensor, rows: Int, cols: Int) -> MatrixLayout? {
+        let rs = t.strides[1], cs = t.strides[2]
+        if cs == 1 || cols == 1, rs >= max(1, cols) || rows == 1 { return MatrixLayout(trans: false, ld: rows == 1 ? max(1, cols) : rs) }
+        if rs == 1 || rows == 1, cs >= max(1, rows) || cols == 1 { return MatrixLayout(trans: true, ld: cols == 1 ? max(1, rows) : cs) }
+        return nil
+    }
+
+    /// Batched product of 3-D tensors: `out[i] = a[i] @ b[i]` (out contiguous; batch strides may be 0).
+    public func matmul(_ a: Tensor, _ b: Tensor, out: Tensor) {
+        let batch = out.shape[0], m = out.shape[1], n = out.shape[2], k = a.shape[2]
+        if m == 0 || n == 0 || batch == 0 { return }
+        if k == 0 { fill(out, value: 0); return }
+        switch a.dtype {
+        case .float32, .float64:
+            var a = a, b = b
+            var la = Self.layout(a, rows: m, cols: k)
+            if la == nil { a = a.contiguousCopy(); la = Self.layout(a, rows: m, cols: k) }
+            var lb = Self.layout(b, rows: k, cols: n)
+            if lb == nil { b = b.contiguousCopy(); lb = Self.layout(b, rows: k, cols: n) }
+            guard let la, let lb else { nablaFail("matmul: internal layout error") }
+            // Fold the batch into M when b is shared and a's batches are stacked rows.
+            var mm = m, bb = batch
+            if batch > 1 && b.strides[0] == 0 && !la.trans && a.strides[0] == m * la.ld {
+                mm = m * batch; bb = 1
+            }
+            let os = out.strides[0]
+            if a.dtype == .float32 {
+                let ap = a.storage.pointer(Float.self), bp = b.storage.pointer(Float.self), op = out.storage.pointer(Float.self)
+                for i in 0..<bb {
+                    BLAS.sgemm(transA: la.trans, transB: lb.trans, m: mm, n: n, k: k, alpha: 1,
+                               a: ap + a.offset + i * a.strides[0], lda: la.ld, b: bp + b.offset + i * b.strides[0], ldb: lb.ld,
+                               beta: 0, c: op + out.offset + i * os, ldc: n)
+                }
+            } else {
+                let ap = a.storage.pointer(Double.self), bp = b.storage.pointer(Double.self), op = out.storage.pointer(Double.self)
+                for i in 0..<bb {
+                    BLAS.dgemm(transA: la.trans, transB: lb.trans, m: mm, n: n, k: k, alpha: 1,
+                               a: ap + a.offset + i * a.strides[0], lda: la.ld, b: bp + b.offset + i * b.strides[0], ldb: lb.ld,
+                               beta: 0, c: op + out.offset + i * os, ldc: n)
+                }
+            }
+        case .int32: intMatmul(a, b, out, Int32.self)
+        case .int64: intMatmul(a, b, out, Int64.self)
+        case .bool: nablaFail("matmul: bool tensors are not supported; convert with .to(.int64) or .to(.float32)")
+        }
+    }
+
+    private func intMatmul<T: IntElement>(_ a: Tensor, _ b: Tensor, _ out: Tensor, _: T.Type) {
+        let ap = a.storage.pointer(T.self), bp = b.storage.pointer(T.self), op = out.storage.pointer(T.self)
+        let batch = out.shape[0], m = out.shape[1], n = out.shape[2], k = a.shape[2]
+        for bi in 0..<batch {
+            for i in 0..<m {
+                for j in 0..<n {
+                    var s: T = 0
+                    for p in 0..<k {
+                        s &+= ap[a.offset + bi * a.strides[0] + i * a.strides[1] + p * a.strides[2]]
+                            &* bp[b.offset + bi * b.strides[0] + p * b.strides[1] + j * b.strides[2]]
+                    }
+                    op[out.offset + bi * out.strides[0] + i * out.strides[1] + j * out.strides[2]] = s
+                }
+            }
+        }
+    }
+}
+
+extension Tensor {
+    /// A contiguous copy made directly by the backend (no autograd).
+    func contiguousCopy() -> Tensor {
+        let out = Tensor(empty: shape, dtype: dtype, device: device)
+        backend.copy(self, into: out)
+        return out
+    }
+}

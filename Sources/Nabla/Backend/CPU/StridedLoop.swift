@@ -1,0 +1,133 @@
+import Dispatch
+
+/// Iteration over N operands of one shape with arbitrary strides, after merging dims that are
+/// laid out back-to-back in every operand. The body receives each innermost row as pointers'
+/// element offsets, a length and per-operand inner strides, and runs the tight loop itself.
+struct StridedLoop {
+    var shape: [Int]
+    var strides: [[Int]]   // per operand, same length as shape
+    var offsets: [Int]
+
+    /// Prepares a loop; dims of size 1 are dropped and compatible neighbours merged.
+    init(shape: [Int], strides: [[Int]], offsets: [Int]) {
+        var sh: [Int] = []
+        var st: [[Int]] = Array(repeating: [], count: strides.count)
+        for d in 0..<shape.count where shape[d] != 1 {
+            if let last = sh.last, (0..<strides.count).allSatisfy({ st[$0].last! == strides[$0][d] * shape[d] }) {
+                sh[sh.count - 1] = last * shape[d]
+                for k in 0..<strides.count { st[k][st[k].count - 1] = strides[k][d] }
+            } else {
+                sh.append(shape[d])
+                for k in 0..<strides.count { st[k].append(strides[k][d]) }
+            }
+        }
+        if sh.isEmpty { sh = [1]; for k in 0..<strides.count { st[k] = [1] } }
+        self.shape = sh
+        self.strides = st
+        self.offsets = offsets
+    }
+
+    /// Number of innermost rows.
+    var rows: Int { shape.dropLast().reduce(1, *) }
+    /// Length of an innermost row.
+    var rowLength: Int { shape[shape.count - 1] }
+
+    /// Calls `body(rowOffsets, innerStrides, length)` for rows `range`, operands' offsets per row.
+    func forRows(_ range: Range<Int>, _ body: (UnsafeBufferPointer<Int>, UnsafeBufferPointer<Int>, Int) -> Void) {
+        let n = strides.count
+        let nd = shape.count
+        let inner = (0..<n).map { strides[$0][nd - 1] }
+        var idx = [Int](repeating: 0, count: max(nd - 1, 1))
+        var offs = [Int](repeating: 0, count: n)
+        // Unravel the first row index.
+        var r = range.lowerBound
+        var d = nd - 2
+        while d >= 0 { idx[d] = r % shape[d]; r /= shape[d]; d -= 1 }
+        for k in 0..<n {
+            var o = offsets[k]
+            for dd in 0..<(nd - 1) { o += idx[dd] * strides[k][dd] }
+            offs[k] = o
+        }
+        inner.withUnsafeBufferPointer { innerP in
+            offs.withUnsafeMutableBufferPointer { offP in
+                for _ in range {
+                    body(UnsafeBufferPointer(offP), innerP, shape[nd - 1])
+                    // advance the row counter
+                    var d = nd - 2
+                    while d >= 0 {
+                        idx[d] += 1
+                        for k in 0..<n { offP[k] += strides[k][d] }
+                        if idx[d] < shape[d] { break }
+                        for k in 0..<n { offP[k] -= strides[k][d] * shape[d] }
+                        idx[d] = 0
+                        d -= 1
+                    }
+                }
+            }
+        }
+    }
+
+    /// Runs `forRows` over all rows, split across the kernel threads when the work is large.
+    func run(_ body: (UnsafeBufferPointer<Int>, UnsafeBufferPointer<Int>, Int) -> Void) {
+        let rows = self.rows
+        let total = rows * rowLength
+        let chunks = Parallel.chunks(work: total, items: rows)
+        if chunks <= 1 { forRows(0..<rows, body); return }
+        withoutActuallyEscaping(body) { body in
+            Parallel.forEach(chunks) { c in
+                let lo = rows * c / chunks, hi = rows * (c + 1) / chunks
+                if lo < hi { forRows(lo..<hi, body) }
+            }
+        }
+    }
+}
+
+/// The kernel thread pool (DESIGN §11): sized to the cores, used only above a size threshold.
+public enum Parallel {
+    /// Elements below which kernels stay on the calling thread.
+    public static let grain = 32_768
+    nonisolated(unsafe) static var threadCount: Int = max(1, min(System.coreCount, 64))
+
+    /// Number of worker threads kernels split large work across.
+    public static var threads: Int { threadCount }
+
+    /// Sets the kernel thread count (and OpenBLAS's) — `torch.set_num_threads`.
+    public static func setThreads(_ n: Int) {
+        check(n >= 1, "setNumThreads: expected at least 1 thread, got \(n)")
+        threadCount = n
+        BLAS.setThreads(n)
+    }
+
+    /// How many chunks to split `work` elements spread over `items` independent items into.
+    static func chunks(work: Int, items: Int) -> Int {
+        if work < grain || items < 2 || threadCount < 2 { return 1 }
+        return min(threadCount, items, work / (grain / 2))
+    }
+
+    /// Runs `body(0..<n)` concurrently; returns when all are done.
+    static func forEach(_ n: Int, _ body: (Int) -> Void) {
+        if n == 1 { body(0); return }
+        withoutActuallyEscaping(body) { b in
+            let box = UncheckedBox(b)
+            DispatchQueue.concurrentPerform(iterations: n) { i in box.value(i) }
+        }
+    }
+}
+
+/// Wraps a non-Sendable value that is known to be used safely across threads.
+struct UncheckedBox<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Facts about the machine.
+public enum System {
+    /// Number of online CPU cores.
+    public static var coreCount: Int { Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))) }
+}

@@ -1,0 +1,124 @@
+// The four arithmetic ops, tensor∘tensor with broadcasting and tensor∘scalar, with their backward.
+
+/// `input + other` with NumPy broadcasting (`torch.add`); `alpha` scales `other`.
+public func add(_ input: Tensor, _ other: Tensor, alpha: Double = 1) -> Tensor {
+    if alpha != 1 { return add(input, other * alpha) }
+    let out = OpSupport.binary(.add, input, other, name: "add")
+    guard isRecording(input, other) else { return out }
+    let sa = input.shape, sb = other.shape
+    return record(out, op: "AddBackward", inputs: [input, other], jvp: { t in
+        let r = (t[0] ?? Tensor.zeros(sa, dtype: out.dtype)) + (t[1] ?? Tensor.zeros(sb, dtype: out.dtype))
+        return r.shape == out.shape ? r : r.expand(out.shape).contiguous()
+    }) { g, _ in [g[0].sumTo(sa), g[0].sumTo(sb)] }
+}
+
+/// `input - other` with broadcasting (`torch.sub`).
+public func sub(_ input: Tensor, _ other: Tensor, alpha: Double = 1) -> Tensor {
+    if alpha != 1 { return sub(input, other * alpha) }
+    let out = OpSupport.binary(.sub, input, other, name: "sub")
+    guard isRecording(input, other) else { return out }
+    let sa = input.shape, sb = other.shape
+    return record(out, op: "SubBackward", inputs: [input, other]) { g, _ in [g[0].sumTo(sa), (-g[0]).sumTo(sb)] }
+}
+
+/// `input * other` with broadcasting (`torch.mul`).
+public func mul(_ input: Tensor, _ other: Tensor) -> Tensor {
+    let out = OpSupport.binary(.mul, input, other, name: "mul")
+    guard isRecording(input, other) else { return out }
+    let sa = input.shape, sb = other.shape
+    return record(out, op: "MulBackward", inputs: [input, other], saving: [input, other], jvp: { t in
+        var r: Tensor? = nil
+        if let ta = t[0] { r = ta * other.detached() }
+        if let tb = t[1] { let q = input.detached() * tb; r = r.map { $0 + q } ?? q }
+        return r!.shape == out.shape ? r! : r!.expand(out.shape).contiguous()
+    }) { g, _ in
+        [input.requiresGradFlag || input.tangent != nil ? (g[0] * other).sumTo(sa) : nil,
+         other.requiresGradFlag || other.tangent != nil ? (g[0] * input).sumTo(sb) : nil]
+    }
+}
+
+/// `input / other` with broadcasting, true division (`torch.div`).
+public func div(_ input: Tensor, _ other: Tensor) -> Tensor {
+    let out = OpSupport.binary(.div, input, other, name: "div")
+    guard isRecording(input, other) else { return out }
+    let sa = input.shape, sb = other.shape
+    return record(out, op: "DivBackward", inputs: [input, other], saving: [input, other]) { g, _ in
+        [(g[0] / other).sumTo(sa),
+         other.requiresGradFlag || other.tangent != nil ? (-g[0] * input / (other * other)).sumTo(sb) : nil]
+    }
+}
+
+/// `input + scalar`.
+public func add(_ input: Tensor, _ scalar: Double) -> Tensor {
+    let out = OpSupport.binaryScalar(.add, input, scalar, reversed: false, name: "add")
+    guard isRecording(input) else { return out }
+    return record(out, op: "AddBackward", inputs: [input], jvp: { t in t[0]! }) { g, _ in [g[0]] }
+}
+
+/// `input * scalar`.
+public func mul(_ input: Tensor, _ scalar: Double) -> Tensor {
+    let out = OpSupport.binaryScalar(.mul, input, scalar, reversed: false, name: "mul")
+    guard isRecording(input) else { return out }
+    return record(out, op: "MulBackward", inputs: [input], jvp: { t in t[0]! * scalar }) { g, _ in [g[0] * scalar] }
+}
+
+/// `input / scalar` (true division).
+public func div(_ input: Tensor, _ scalar: Double) -> Tensor {
+    let out = OpSupport.binaryScalar(.div, input, scalar, reversed: false, name: "div")
+    guard isRecording(input) else { return out }
+    return record(out, op: "DivBackward", inputs: [input], jvp: { t in t[0]! / scalar }) { g, _ in [g[0] / scalar] }
+}
+
+/// `scalar / input`.
+public func div(_ scalar: Double, _ input: Tensor) -> Tensor {
+    let out = OpSupport.binaryScalar(.div, input, scalar, reversed: true, name: "div")
+    guard isRecording(input) else { return out }
+    return record(out, op: "DivBackward", inputs: [input], saving: [input]) { g, _ in [-g[0] * scalar / (input * input)] }
+}
+
+/// `-input` (`torch.neg`).
+public func neg(_ input: Tensor) -> Tensor {
+    let out = OpSupport.unary(.neg, input)
+    guard isRecording(input) else { return out }
+    return record(out, op: "NegBackward", inputs: [input], jvp: { t in -t[0]! }) { g, _ in [-g[0]] }
+}
+
+extension Tensor {
+    /// Broadcasting addition.
+    public static func + (lhs: Tensor, rhs: Tensor) -> Tensor { Nabla.add(lhs, rhs) }
+    /// Broadcasting subtraction.
+    public static func - (lhs: Tensor, rhs: Tensor) -> Tensor { Nabla.sub(lhs, rhs) }
+    /// Broadcasting multiplication.
+    public static func * (lhs: Tensor, rhs: Tensor) -> Tensor { Nabla.mul(lhs, rhs) }
+    /// Broadcasting true division.
+    public static func / (lhs: Tensor, rhs: Tensor) -> Tensor { Nabla.div(lhs, rhs) }
+    /// Adds a scalar.
+    public static func + (lhs: Tensor, rhs: Double) -> Tensor { Nabla.add(lhs, rhs) }
+    /// Adds to a scalar.
+    public static func + (lhs: Double, rhs: Tensor) -> Tensor { Nabla.add(rhs, lhs) }
+    /// Subtracts a scalar.
+    public static func - (lhs: Tensor, rhs: Double) -> Tensor { Nabla.add(lhs, -rhs) }
+    /// Subtracts from a scalar.
+    public static func - (lhs: Double, rhs: Tensor) -> Tensor { Nabla.add(Nabla.neg(rhs), lhs) }
+    /// Multiplies by a scalar.
+    public static func * (lhs: Tensor, rhs: Double) -> Tensor { Nabla.mul(lhs, rhs) }
+    /// Multiplies a scalar.
+    public static func * (lhs: Double, rhs: Tensor) -> Tensor { Nabla.mul(rhs, lhs) }
+    /// Divides by a scalar.
+    public static func / (lhs: Tensor, rhs: Double) -> Tensor { Nabla.div(lhs, rhs) }
+    /// Divides a scalar.
+    public static func / (lhs: Double, rhs: Tensor) -> Tensor { Nabla.div(lhs, rhs) }
+    /// Negation.
+    public static prefix func - (x: Tensor) -> Tensor { Nabla.neg(x) }
+
+    /// `self + other` (`Tensor.add`).
+    public func add(_ other: Tensor, alpha: Double = 1) -> Tensor { Nabla.add(self, other, alpha: alpha) }
+    /// `self - other` (`Tensor.sub`).
+    public func sub(_ other: Tensor, alpha: Double = 1) -> Tensor { Nabla.sub(self, other, alpha: alpha) }
+    /// `self * other` (`Tensor.mul`).
+    public func mul(_ other: Tensor) -> Tensor { Nabla.mul(self, other) }
+    /// `self / other` (`Tensor.div`).
+    public func div(_ other: Tensor) -> Tensor { Nabla.div(self, other) }
+    /// `-self` (`Tensor.neg`).
+    public func neg() -> Tensor { Nabla.neg(self) }
+}

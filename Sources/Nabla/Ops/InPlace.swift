@@ -1,0 +1,86 @@
+// In-place ops: write into `self`'s storage and bump its version counter, so autograd can refuse
+// a backward that would read the overwritten values.
+
+extension Tensor {
+    /// Checks that an in-place op on `self` is legal for autograd and returns whether it must be recorded.
+    func prepareInPlace(_ op: StaticString, inputs: [Tensor] = []) -> Bool {
+        let recording = isGradEnabled && (requiresGradFlag || inputs.contains { $0.requiresGradFlag })
+        if recording {
+            check(!(gradFn == nil && requiresGradFlag),
+                  "\(op): a leaf Variable that requires grad is being used in an in-place operation; wrap it in noGrad { } or use the out-of-place form")
+        }
+        return recording
+    }
+
+    /// Writes `value` (already computed out of place, same shape) into `self`, rebasing history when recording.
+    @discardableResult
+    func assignInPlace(_ value: Tensor, recording: Bool) -> Tensor {
+        check(value.shape == shape || Shape.broadcast(value.shape, shape, op: "inplace") == shape,
+              "in-place: result of shape \(value.shape) cannot be written into a tensor of shape \(shape)")
+        backend.copy(value, into: self)
+        storage.bumpVersion()
+        if recording && value.gradFn != nil {
+            // The tensor now holds `value`: take over its history.
+            gradFn = value.gradFn; outputNr = value.outputNr; requiresGradFlag = true
+        }
+        if nabla_forwardTangentActive(value) { tangent = value.tangent }
+        return self
+    }
+
+    /// `self += other` in place (`add_`).
+    @discardableResult public func add_(_ other: Tensor, alpha: Double = 1) -> Tensor {
+        let rec = prepareInPlace("add_", inputs: [other])
+        if !rec && dtype == .float32 && other.dtype == .float32 && isContiguous && other.isContiguous && other.shape == shape && alpha != 0 {
+            backend.binary(.add, self, alpha == 1 ? other : OpSupport.binaryScalar(.mul, other, alpha, reversed: false, name: "add_"), out: self)
+            storage.bumpVersion()
+            return self
+        }
+        return assignInPlace(Nabla.add(self, other, alpha: alpha), recording: rec)
+    }
+    /// `self += scalar` in place.
+    @discardableResult public func add_(_ scalar: Double) -> Tensor { assignInPlace(Nabla.add(self, scalar), recording: prepareInPlace("add_")) }
+    /// `self -= other` in place (`sub_`).
+    @discardableResult public func sub_(_ other: Tensor, alpha: Double = 1) -> Tensor { add_(other, alpha: -alpha) }
+    /// `self -= scalar` in place.
+    @discardableResult public func sub_(_ scalar: Double) -> Tensor { add_(-scalar) }
+    /// `self *= other` in place (`mul_`).
+    @discardableResult public func mul_(_ other: Tensor) -> Tensor { assignInPlace(Nabla.mul(self, other), recording: prepareInPlace("mul_", inputs: [other])) }
+    /// `self *= scalar` in place.
+    @discardableResult public func mul_(_ scalar: Double) -> Tensor { assignInPlace(Nabla.mul(self, scalar), recording: prepareInPlace("mul_")) }
+    /// `self /= other` in place (`div_`).
+    @discardableResult public func div_(_ other: Tensor) -> Tensor { assignInPlace(Nabla.div(self, other), recording: prepareInPlace("div_", inputs: [other])) }
+    /// `self /= scalar` in place.
+    @discardableResult public func div_(_ scalar: Double) -> Tensor { assignInPlace(Nabla.div(self, scalar), recording: prepareInPlace("div_")) }
+
+    /// Fills with `value` in place (`fill_`).
+    @discardableResult public func fill_(_ value: Double) -> Tensor {
+        _ = prepareInPlace("fill_")
+        backend.fill(self, value: value)
+        storage.bumpVersion()
+        if requiresGradFlag && gradFn != nil && isGradEnabled {
+            let shp = shape
+            let out = Tensor(storage: storage, shape: shape, strides: strides, offset: offset)
+            record(out, op: "FillBackward", inputs: [self]) { _, _ in [Tensor.zeros(shp)] }
+            gradFn = out.gradFn; outputNr = 0
+        }
+        return self
+    }
+    /// Fills with zeros in place (`zero_`).
+    @discardableResult public func zero_() -> Tensor { fill_(0) }
+
+    /// Copies `src` (broadcast to this shape, converted to this dtype) into `self` (`copy_`).
+    @discardableResult public func copy_(_ src: Tensor) -> Tensor {
+        let rec = prepareInPlace("copy_", inputs: [src])
+        _ = Shape.broadcast(src.shape, shape, op: "copy_")
+        let value = src.shape == shape ? src : src.expand(shape)
+        if !rec {
+            backend.copy(src.device == device ? value : value.to(device), into: self)
+            storage.bumpVersion()
+            return self
+        }
+        return assignInPlace(value.to(dtype) + 0, recording: rec)
+    }
+}
+
+import CNablaKernels
+@inline(__always) func nabla_forwardTangentActive(_ t: Tensor) -> Bool { nabla_forward_level() != 0 && t.tangent != nil }

@@ -1,0 +1,103 @@
+/// An N-dimensional array with autograd, as `torch.Tensor`.
+///
+/// A `Tensor` is a view: `shape`, `strides` (in elements) and `offset` over a shared `Storage`.
+/// Views (`view`, `permute`, `expand`, slicing) share the storage; `contiguous()` copies only
+/// when it must. Identity matters (for `.grad`, hooks and in-place ops), so it is a class.
+///
+/// Thread safety: reading a tensor from several threads at once is safe; one writer at a time.
+///
+/// ```swift
+/// let x = Tensor([[1, 2], [3, 4]], dtype: .float32, requiresGrad: true)
+/// let y = (x * x).sum()
+/// y.backward()
+/// print(x.grad!)   // tensor([[2., 4.], [6., 8.]])
+/// ```
+public final class Tensor: @unchecked Sendable {
+    /// The buffer this tensor views.
+    public internal(set) var storage: Storage
+    /// Size of each dimension.
+    public internal(set) var shape: [Int]
+    /// Step in elements between neighbours along each dimension (0 for broadcast dims).
+    public internal(set) var strides: [Int]
+    /// Index of the first element in `storage`.
+    public internal(set) var offset: Int
+
+    /// The autograd node that produced this tensor (nil for leaves and tensors without history).
+    public internal(set) var gradFn: Node?
+    /// Which output of `gradFn` this tensor is.
+    var outputNr: Int = 0
+    var requiresGradFlag: Bool = false
+    var retainsGradFlag: Bool = false
+    /// The accumulated gradient (leaves, or non-leaves after `retainGrad()`).
+    public var grad: Tensor?
+    var hooks: [(Tensor) -> Tensor?]? = nil
+    weak var accumulatorCache: AccumulateGrad?
+    /// Forward-mode tangent, when this tensor is a dual tensor (see `jvp`).
+    var tangent: Tensor?
+    /// Set by NablaNN for parameters (`Parameter` semantics without subclassing).
+    public var isParameter: Bool = false
+    /// Set by NablaNN for buffers (BatchNorm running statistics).
+    public var isBuffer: Bool = false
+
+    /// Creates a view over `storage`.
+    public init(storage: Storage, shape: [Int], strides: [Int], offset: Int = 0) {
+        self.storage = storage
+        self.shape = shape
+        self.strides = strides
+        self.offset = offset
+    }
+
+    /// Allocates an uninitialised contiguous tensor.
+    public convenience init(empty shape: [Int], dtype: DType = .float32, device: Device = .cpu) {
+        let n = Shape.count(shape, op: "empty")
+        self.init(storage: Storage(count: n, dtype: dtype, backend: device.backend),
+                  shape: shape, strides: Shape.contiguousStrides(shape))
+    }
+
+    /// Element type.
+    public var dtype: DType { storage.dtype }
+    /// Device holding the storage.
+    public var device: Device { storage.backend.device }
+    /// The backend running this tensor's kernels.
+    public var backend: any Backend { storage.backend }
+    /// Number of dimensions (`dim()` in PyTorch).
+    public var rank: Int { shape.count }
+    /// Number of dimensions.
+    public var ndim: Int { shape.count }
+    /// Number of dimensions (PyTorch's `dim()`).
+    public func dim() -> Int { shape.count }
+    /// Total number of elements.
+    public var count: Int { shape.reduce(1, *) }
+    /// Total number of elements (PyTorch's `numel()`).
+    public func numel() -> Int { count }
+    /// Size of one dimension (negative counts from the end).
+    public func size(_ dim: Int) -> Int { shape[Shape.normalize(dim, rank, op: "size")] }
+    /// Stride of one dimension (negative counts from the end).
+    public func stride(_ dim: Int) -> Int { strides[Shape.normalize(dim, rank, op: "stride")] }
+
+    /// Whether the elements are laid out densely in row-major order.
+    public var isContiguous: Bool { Shape.isContiguous(shape, strides) }
+
+    /// Whether autograd records operations on this tensor.
+    public var requiresGrad: Bool {
+        get { requiresGradFlag }
+        set {
+            check(gradFn == nil || newValue, "requiresGrad: you can only change requiresGrad of leaf tensors; use detach() for a non-leaf")
+            check(!newValue || dtype.isFloatingPoint, "requiresGrad: only floating point tensors can require gradients, got \(dtype)")
+            requiresGradFlag = newValue
+        }
+    }
+
+    /// Whether the tensor is a leaf of the autograd graph (created by the user, not by an op that recorded).
+    public var isLeaf: Bool { gradFn == nil }
+
+    /// Sets `requiresGrad` and returns `self`, like `tensor.requires_grad_()`.
+    @discardableResult
+    public func requiresGrad_(_ flag: Bool = true) -> Tensor { requiresGrad = flag; return self }
+
+    /// The storage version counter (bumped by in-place ops on any view).
+    public var version: Int { storage.version }
+
+    /// Whether two tensors view the same storage.
+    public func sharesStorage(with other: Tensor) -> Bool { storage === other.storage }
+}

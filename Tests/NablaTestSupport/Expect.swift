@@ -1,0 +1,102 @@
+import Foundation
+import Nabla
+
+/// Whether `actual` and `expected` have the same shape and agree elementwise within `atol + rtol * |expected|`.
+/// On failure, `failure` describes the shapes and the worst element.
+public func allClose(_ actual: Tensor, _ expected: Tensor, rtol: Double = 1e-5, atol: Double = 1e-6) -> (ok: Bool, failure: String) {
+    if actual.shape != expected.shape { return (false, "shape \(actual.shape) != expected \(expected.shape)") }
+    let a = actual.toDoubleArray(), e = expected.toDoubleArray()
+    var worst = -1, worstErr = 0.0
+    for i in 0..<a.count {
+        if a[i].isNaN && e[i].isNaN { continue }
+        if a[i] == e[i] { continue }
+        let err = abs(a[i] - e[i])
+        if !(err <= atol + rtol * abs(e[i])) && (worst < 0 || err > worstErr || err.isNaN) { worst = i; worstErr = err }
+    }
+    if worst >= 0 { return (false, "shape \(actual.shape): element \(worst) is \(a[worst]), expected \(e[worst]) (|diff| \(worstErr))") }
+    return (true, "")
+}
+
+/// A tensor from a fixture record: `{"shape": [...], "dtype": "float32", "data": [...]}`.
+public struct FixtureTensor: Decodable, Sendable {
+    /// Sizes.
+    public let shape: [Int]
+    /// PyTorch dtype name without the `torch.` prefix.
+    public let dtype: String
+    /// Row-major values (NaN/inf written as strings "nan", "inf", "-inf").
+    public let data: [FixtureNumber]
+
+    /// The values as a Nabla tensor.
+    public var tensor: Tensor {
+        let dt: DType
+        switch dtype {
+        case "float64": dt = .float64
+        case "int64": dt = .int64
+        case "int32": dt = .int32
+        case "bool": dt = .bool
+        default: dt = .float32
+        }
+        return Tensor(shape: shape, data: data.map(\.value), dtype: dt)
+    }
+}
+
+/// A JSON number that may also be the strings "nan", "inf", "-inf", or a Bool.
+public struct FixtureNumber: Decodable, Sendable {
+    /// The value.
+    public let value: Double
+    /// Decodes a number, bool or special string.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if let d = try? c.decode(Double.self) { value = d; return }
+        if let b = try? c.decode(Bool.self) { value = b ? 1 : 0; return }
+        let s = try c.decode(String.self)
+        switch s {
+        case "nan": value = .nan
+        case "inf": value = .infinity
+        case "-inf": value = -.infinity
+        default: throw DecodingError.dataCorruptedError(in: c, debugDescription: "bad number \(s)")
+        }
+    }
+}
+
+/// One case of a fixture file written by `Scripts/fixtures/*.py`.
+public struct FixtureCase: Decodable, Sendable {
+    /// Case name, unique in its file (e.g. `"sin"`, `"sum_dim1_keepdim"`).
+    public let name: String
+    /// Inputs passed to the op.
+    public let inputs: [FixtureTensor]
+    /// Outputs PyTorch produced.
+    public let outputs: [FixtureTensor]
+    /// Gradients of `sum(outputs[0] * upstream)` with respect to each floating input (absent when not differentiable).
+    public let grads: [FixtureTensor]?
+    /// The upstream gradient used for `grads`.
+    public let upstream: FixtureTensor?
+}
+
+/// A fixture file: the torch version that wrote it and its cases.
+public struct FixtureFile: Decodable, Sendable {
+    /// `torch.__version__` of the generator.
+    public let torch_version: String
+    /// The cases.
+    public let cases: [FixtureCase]
+
+    /// Case by name; traps with the file's case names when absent.
+    public subscript(_ name: String) -> FixtureCase {
+        guard let c = cases.first(where: { $0.name == name }) else {
+            fatalError("fixture case \(name) not found; have \(cases.map(\.name))")
+        }
+        return c
+    }
+}
+
+/// Loads `Tests/Fixtures/<name>.json` (found relative to this source file, so no bundle is needed).
+public func loadFixture(_ name: String, file: String = #filePath) -> FixtureFile {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    let url = root.appendingPathComponent("Fixtures").appendingPathComponent(name + ".json")
+    do {
+        let data = try Data(contentsOf: url)
+        return try JSONDecoder().decode(FixtureFile.self, from: data)
+    } catch {
+        fatalError("cannot load fixture \(url.path): \(error)")
+    }
+}
