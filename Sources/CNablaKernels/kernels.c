@@ -28,7 +28,7 @@ int nabla_cpu_capability(void) {
 #endif
 
 #define BINARY(name, T, expr) \
-NABLA_DISPATCH void name(const T *restrict a, const T *restrict b, T *restrict out, int64_t n) { \
+NABLA_DISPATCH void name(const T *a, const T *b, T *out, int64_t n) { \
     for (int64_t i = 0; i < n; i++) { T x = a[i], y = b[i]; out[i] = (expr); } }
 
 BINARY(nabla_f32_add, float, x + y)
@@ -38,25 +38,25 @@ BINARY(nabla_f32_div, float, x / y)
 BINARY(nabla_f64_add, double, x + y)
 BINARY(nabla_f64_mul, double, x * y)
 
-NABLA_DISPATCH void nabla_f32_add_scalar(const float *restrict a, float s, float *restrict out, int64_t n) {
+NABLA_DISPATCH void nabla_f32_add_scalar(const float *a, float s, float *out, int64_t n) {
     for (int64_t i = 0; i < n; i++) out[i] = a[i] + s;
 }
-NABLA_DISPATCH void nabla_f32_mul_scalar(const float *restrict a, float s, float *restrict out, int64_t n) {
+NABLA_DISPATCH void nabla_f32_mul_scalar(const float *a, float s, float *out, int64_t n) {
     for (int64_t i = 0; i < n; i++) out[i] = a[i] * s;
 }
-NABLA_DISPATCH void nabla_f32_axpby(const float *restrict a, float alpha, const float *restrict b, float beta,
-                                    float *restrict out, int64_t n) {
+NABLA_DISPATCH void nabla_f32_axpby(const float *a, float alpha, const float *b, float beta,
+                                    float *out, int64_t n) {
     for (int64_t i = 0; i < n; i++) out[i] = a[i] * alpha + b[i] * beta;
 }
-NABLA_DISPATCH void nabla_f32_relu(const float *restrict a, float *restrict out, int64_t n) {
-    for (int64_t i = 0; i < n; i++) { float x = a[i]; out[i] = x > 0.0f ? x : 0.0f; }
+NABLA_DISPATCH void nabla_f32_relu(const float *a, float *out, int64_t n) {
+    for (int64_t i = 0; i < n; i++) { float x = a[i]; out[i] = x <= 0.0f ? 0.0f : x; }  /* NaN propagates */
 }
-NABLA_DISPATCH void nabla_f32_relu_backward(const float *restrict g, const float *restrict x, float *restrict out, int64_t n) {
+NABLA_DISPATCH void nabla_f32_relu_backward(const float *g, const float *x, float *out, int64_t n) {
     for (int64_t i = 0; i < n; i++) out[i] = x[i] > 0.0f ? g[i] : 0.0f;
 }
 
 /* Pairwise-blocked sums: 8 independent float64 accumulators keep the result independent of threading. */
-NABLA_DISPATCH double nabla_f32_sum(const float *restrict a, int64_t n) {
+NABLA_DISPATCH double nabla_f32_sum(const float *a, int64_t n) {
     double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
     int64_t i = 0;
     for (; i + 8 <= n; i += 8)
@@ -66,7 +66,7 @@ NABLA_DISPATCH double nabla_f32_sum(const float *restrict a, int64_t n) {
     for (int k = 0; k < 8; k++) s += acc[k];
     return s;
 }
-NABLA_DISPATCH double nabla_f64_sum(const double *restrict a, int64_t n) {
+NABLA_DISPATCH double nabla_f64_sum(const double *a, int64_t n) {
     double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
     int64_t i = 0;
     for (; i + 8 <= n; i += 8)
@@ -76,13 +76,13 @@ NABLA_DISPATCH double nabla_f64_sum(const double *restrict a, int64_t n) {
     for (int k = 0; k < 8; k++) s += acc[k];
     return s;
 }
-NABLA_DISPATCH float nabla_f32_max(const float *restrict a, int64_t n) {
+NABLA_DISPATCH float nabla_f32_max(const float *a, int64_t n) {
     float m = -INFINITY;
     for (int64_t i = 0; i < n; i++) { float x = a[i]; if (x > m || x != x) m = x; }
     return m;
 }
 
-NABLA_DISPATCH void nabla_f32_adam(float *restrict param, const float *restrict grad, float *restrict m, float *restrict v,
+NABLA_DISPATCH void nabla_f32_adam(float *param, const float *grad, float *m, float *v,
                                    int64_t n, float lr, float beta1, float beta2, float eps, float weight_decay,
                                    float bias_c1, float bias_c2_sqrt, int decoupled) {
     const float step_size = lr / bias_c1;

@@ -33,8 +33,12 @@ enum Engine {
         }
         var captured = [Tensor?](repeating: nil, count: capture?.count ?? 0)
         var captureIndex: [ObjectIdentifier: [(Int, Int)]] = [:]
+        // With a capture, only nodes on a path to a captured edge run (torch.autograd.grad's exec_info):
+        // no wasted work below the inputs, and parts of the graph freed earlier are never touched.
+        var needed: Set<ObjectIdentifier>? = nil
         if let capture {
             for (i, e) in capture.enumerated() { if let n = e.node { captureIndex[ObjectIdentifier(n), default: []].append((e.outputNr, i)) } }
+            needed = neededNodes(order, captures: captureIndex)
         }
         // Seed the roots.
         for (r, g) in zip(roots, rootGrads) {
@@ -49,11 +53,26 @@ enum Engine {
         while let n = ready.popLast() {
             let pending = n.pending
             n.pending = []
-            if !captureIndex.isEmpty, let slots = captureIndex[ObjectIdentifier(n)] {
-                for (outNr, i) in slots { captured[i] = pending[outNr] }
-            }
+            let slots = captureIndex.isEmpty ? nil : captureIndex[ObjectIdentifier(n)]
             if let acc = n as? AccumulateGrad {
-                if capture == nil, let g = pending[0] { acc.accumulate(g, createGraph: createGraph) }
+                if let slots {
+                    // The leaf's hooks see the gradient before it is returned, as they would before accumulation.
+                    if var g = pending[0] {
+                        if let hooks = acc.leaf.hooks { for h in hooks { if let r = h(g) { g = r } } }
+                        for (_, i) in slots { captured[i] = g }
+                    }
+                } else if capture == nil, let g = pending[0] {
+                    acc.accumulate(g, createGraph: createGraph)
+                }
+                continue
+            }
+            let runs = needed.map { $0.contains(ObjectIdentifier(n)) } ?? true
+            if !runs && slots == nil {
+                for e in n.next {
+                    guard let m = e.node else { continue }
+                    m.dependencies -= 1
+                    if m.dependencies == 0 { ready.append(m) }
+                }
                 continue
             }
             // Materialise missing output gradients as zeros; run hooks and retained grads.
@@ -70,17 +89,18 @@ enum Engine {
                             t.grad = t.grad.map { $0 + d } ?? d
                         }
                     }
+                    if let slots { for (k, c) in slots where k == i { captured[c] = g } }
                     grads.append(g)
-                } else {
+                } else if runs {
                     grads.append(Tensor.zeros(n.outputShapes[i], dtype: n.outputDType))
                 }
             }
             var inputGrads: [Tensor?] = []
-            if anyGrad {
+            if runs && anyGrad {
                 inputGrads = n.apply(grads)
                 check(inputGrads.count == n.next.count, "\(n.name): backward returned \(inputGrads.count) gradients for \(n.next.count) inputs")
             }
-            if !retainGraph { n.release() }
+            if runs && !retainGraph { n.release() }
             for (k, e) in n.next.enumerated() {
                 guard let m = e.node else { continue }
                 if k < inputGrads.count, let g = inputGrads[k] {
@@ -91,5 +111,32 @@ enum Engine {
             }
         }
         return captured
+    }
+
+    /// The nodes whose backward must run: those with an input from which a captured node can be reached.
+    private static func neededNodes(_ nodes: [Node], captures: [ObjectIdentifier: [(Int, Int)]]) -> Set<ObjectIdentifier> {
+        // Children before parents: a topological order of the discovered subgraph, reversed.
+        var indegree: [ObjectIdentifier: Int] = [:]
+        for n in nodes { for e in n.next { if let m = e.node { indegree[ObjectIdentifier(m), default: 0] += 1 } } }
+        var queue = nodes.filter { indegree[ObjectIdentifier($0)] == nil }
+        var topo: [Node] = []
+        topo.reserveCapacity(nodes.count)
+        while let n = queue.popLast() {
+            topo.append(n)
+            for e in n.next {
+                guard let m = e.node else { continue }
+                let id = ObjectIdentifier(m)
+                indegree[id]! -= 1
+                if indegree[id] == 0 { queue.append(m) }
+            }
+        }
+        var reaches = Set<ObjectIdentifier>(), runs = Set<ObjectIdentifier>()
+        for n in topo.reversed() {
+            let id = ObjectIdentifier(n)
+            let childReaches = n.next.contains { $0.node.map { reaches.contains(ObjectIdentifier($0)) } ?? false }
+            if childReaches { runs.insert(id) }
+            if childReaches || captures[id] != nil { reaches.insert(id) }
+        }
+        return runs
     }
 }

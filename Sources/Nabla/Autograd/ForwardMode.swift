@@ -36,8 +36,11 @@ extension Tensor {
     /// A dual tensor with primal `self` and tangent `tangent` (`fwAD.make_dual`). Use inside `jvp` or `dualLevel`.
     public func makeDual(tangent: Tensor) -> Tensor {
         check(tangent.shape == shape, "makeDual: tangent shape \(tangent.shape) must equal primal shape \(shape)")
-        let d = Tensor(storage: storage, shape: shape, strides: strides, offset: offset)
-        d.gradFn = gradFn; d.outputNr = outputNr; d.requiresGradFlag = requiresGradFlag
+        var d = Tensor(storage: storage, shape: shape, strides: strides, offset: offset)
+        if requiresGradFlag && isGradEnabled {
+            // A view recorded as identity, so reverse-mode gradients reach `self` (also when it is a leaf).
+            d = withForwardLevel(0) { record(d, op: "MakeDualBackward", inputs: [self]) { g, _ in [g[0]] } }
+        }
         d.tangent = tangent
         return d
     }

@@ -22,6 +22,7 @@ public class Node {
     var saved: [Tensor] = []
     var savedVersions: [Int] = []
     var savedOutputs: [Tensor] = []
+    var savedOutputVersions: [Int] = []
     /// Shapes and dtypes of the outputs, to materialise zero gradients for unused outputs.
     var outputShapes: [[Int]]
     var outputDType: DType
@@ -61,10 +62,13 @@ public class Node {
         guard let fn = backwardFn else {
             nablaFail("\(name): trying to backward through the graph a second time (or directly access saved tensors after they have already been freed). Saved intermediate values of the graph are freed when you call backward(); specify retainGraph: true if you need to backward through the graph a second time")
         }
-        for (t, v) in zip(saved, savedVersions) where t.storage.version != v {
-            nablaFail("\(name): one of the variables needed for gradient computation has been modified by an inplace operation: a tensor of shape \(t.shape) is at version \(t.storage.version); expected version \(v) instead")
-        }
+        for (t, v) in zip(saved, savedVersions) where t.storage.version != v { Node.modifiedInPlace(name, t, v) }
+        for (t, v) in zip(savedOutputs, savedOutputVersions) where t.storage.version != v { Node.modifiedInPlace(name, t, v) }
         return fn(grads, self)
+    }
+
+    private static func modifiedInPlace(_ name: String, _ t: Tensor, _ v: Int) -> Never {
+        nablaFail("\(name): one of the variables needed for gradient computation has been modified by an inplace operation: a tensor of shape \(t.shape) is at version \(t.storage.version); expected version \(v) instead")
     }
 
     /// Frees saved tensors and the backward closure (after a backward without `retainGraph`).

@@ -45,7 +45,10 @@ public func recordOutputs(_ outs: [Tensor], op: String, inputs: [Tensor], saving
         let n = Node(name: op, next: inputs.map { $0.gradEdge }, outputShapes: outs.map(\.shape),
                      dtype: outs[0].dtype, backward: backward)
         if !saving.isEmpty { n.saved = saving; n.savedVersions = saving.map { $0.storage.version } }
-        if saveOutputs { n.savedOutputs = outs.map { Tensor(storage: $0.storage, shape: $0.shape, strides: $0.strides, offset: $0.offset) } }
+        if saveOutputs {
+            n.savedOutputs = outs.map { Tensor(storage: $0.storage, shape: $0.shape, strides: $0.strides, offset: $0.offset) }
+            n.savedOutputVersions = outs.map { $0.storage.version }
+        }
         for (i, o) in outs.enumerated() where o.dtype.isFloatingPoint {
             o.gradFn = n
             o.outputNr = i

@@ -11,7 +11,8 @@ extension Tensor {
         let g: Tensor
         if let gradient {
             check(gradient.shape == shape, "backward: gradient has shape \(gradient.shape) but the tensor has shape \(shape)")
-            g = gradient
+            // An alias, so `.grad` never takes over the caller's tensor's memory (it would change with it).
+            g = gradient.detached()
         } else {
             check(count == 1, "backward: grad can be implicitly created only for scalar outputs; got shape \(shape), pass gradient:")
             g = Tensor.ones(shape, dtype: dtype)

@@ -44,11 +44,18 @@ extension Tensor {
     /// `self -= scalar` in place.
     @discardableResult public func sub_(_ scalar: Double) -> Tensor { add_(-scalar) }
     /// `self *= other` in place (`mul_`).
-    @discardableResult public func mul_(_ other: Tensor) -> Tensor { assignInPlace(Nabla.mul(self, other), recording: prepareInPlace("mul_", inputs: [other])) }
+    @discardableResult public func mul_(_ other: Tensor) -> Tensor {
+        let rec = prepareInPlace("mul_", inputs: [other])
+        // The backward of mul reads `self`: when recording, compute from a copy so the overwrite is legal.
+        return assignInPlace(Nabla.mul(rec ? clone() : self, other), recording: rec)
+    }
     /// `self *= scalar` in place.
     @discardableResult public func mul_(_ scalar: Double) -> Tensor { assignInPlace(Nabla.mul(self, scalar), recording: prepareInPlace("mul_")) }
     /// `self /= other` in place (`div_`).
-    @discardableResult public func div_(_ other: Tensor) -> Tensor { assignInPlace(Nabla.div(self, other), recording: prepareInPlace("div_", inputs: [other])) }
+    @discardableResult public func div_(_ other: Tensor) -> Tensor {
+        let rec = prepareInPlace("div_", inputs: [other])
+        return assignInPlace(Nabla.div(rec ? clone() : self, other), recording: rec)
+    }
     /// `self /= scalar` in place.
     @discardableResult public func div_(_ scalar: Double) -> Tensor { assignInPlace(Nabla.div(self, scalar), recording: prepareInPlace("div_")) }
 

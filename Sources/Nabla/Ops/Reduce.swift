@@ -48,7 +48,7 @@ extension Tensor {
         check(dtype.isFloatingPoint, "mean: could not infer output dtype: input dtype should be floating point, got \(dtype)")
         let d = reductionDims(dims, op: "mean")
         let n = d.reduce(1) { $0 * shape[$1] }
-        return sum(dims: d, keepDim: keepDim) / Double(max(n, 1)) * (n == 0 ? .nan : 1)
+        return sum(dims: d, keepDim: keepDim) / Double(Swift.max(n, 1)) * (n == 0 ? .nan : 1)
     }
     /// Mean over one dim.
     public func mean(dim: Int, keepDim: Bool = false) -> Tensor { mean(dims: [dim], keepDim: keepDim) }

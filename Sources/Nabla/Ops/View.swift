@@ -180,8 +180,8 @@ extension Tensor {
         let d = Shape.normalize(dim, rank, op: "slice")
         check(step > 0, "slice: step must be positive, got \(step)")
         let n = shape[d]
-        func clampIndex(_ v: Int) -> Int { min(max(v < 0 ? v + n : v, 0), n) }
-        let s = clampIndex(start), e = max(clampIndex(end ?? n), s)
+        func clampIndex(_ v: Int) -> Int { Swift.min(Swift.max(v < 0 ? v + n : v, 0), n) }
+        let s = clampIndex(start), e = Swift.max(clampIndex(end ?? n), s)
         let len = (e - s + step - 1) / step
         if s == 0 && len == n && step == 1 { return self }
         return makeView("SliceBackward", { g in
@@ -201,8 +201,8 @@ extension Tensor {
             for i in 0..<g.shape.count where i != a && i != b { sh.append(g.shape[i]); st.append(g.strides[i]) }
             var off = g.offset
             let len: Int
-            if diagOffset >= 0 { len = max(0, min(g.shape[a], g.shape[b] - diagOffset)); if len > 0 { off += diagOffset * g.strides[b] } }
-            else { len = max(0, min(g.shape[a] + diagOffset, g.shape[b])); if len > 0 { off -= diagOffset * g.strides[a] } }
+            if diagOffset >= 0 { len = Swift.max(0, Swift.min(g.shape[a], g.shape[b] - diagOffset)); if len > 0 { off += diagOffset * g.strides[b] } }
+            else { len = Swift.max(0, Swift.min(g.shape[a] + diagOffset, g.shape[b])); if len > 0 { off -= diagOffset * g.strides[a] } }
             sh.append(len); st.append(g.strides[a] + g.strides[b])
             return ViewGeometry(shape: sh, strides: st, offset: off)
         })

@@ -20,7 +20,7 @@ extension Tensor {
         let src = contiguous()
         let out = Tensor(storage: Storage(count: count, dtype: dtype, backend: target), shape: shape, strides: Shape.contiguousStrides(shape))
         let bytes = count * dtype.itemSize
-        let host = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes, 1), alignment: 64)
+        let host = UnsafeMutableRawBufferPointer.allocate(byteCount: Swift.max(bytes, 1), alignment: 64)
         defer { host.deallocate() }
         src.backend.download(src.storage, byteOffset: src.offset * dtype.itemSize, into: UnsafeMutableRawBufferPointer(rebasing: host[0..<bytes]))
         target.upload(UnsafeRawBufferPointer(rebasing: host[0..<bytes]), to: out.storage, byteOffset: 0)

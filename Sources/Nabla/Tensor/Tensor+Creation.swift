@@ -139,7 +139,7 @@ extension Tensor {
     public static func arange(_ start: Double, _ end: Double, step: Double = 1, dtype: DType = .float32) -> Tensor {
         check(step != 0, "arange: step must be nonzero")
         check((end - start) / step >= 0 || start == end, "arange: upper bound \(end) and step \(step) are inconsistent with start \(start)")
-        let n = max(0, Int(((end - start) / step).rounded(.up)))
+        let n = Swift.max(0, Int(((end - start) / step).rounded(.up)))
         return Tensor(shape: [n], doubles: (0..<n).map { start + Double($0) * step }, dtype: dtype)
     }
     /// `0..<end` as int64 (`torch.arange(end)`).
@@ -153,7 +153,7 @@ extension Tensor {
     public static func linspace(_ start: Double, _ end: Double, steps: Int, dtype: DType = .float32) -> Tensor {
         check(steps >= 0, "linspace: number of steps must be non-negative, got \(steps)")
         if steps == 1 { return Tensor(shape: [1], doubles: [start], dtype: dtype) }
-        let d = (end - start) / Double(max(steps - 1, 1))
+        let d = (end - start) / Double(Swift.max(steps - 1, 1))
         return Tensor(shape: [steps], doubles: (0..<steps).map { i in i < steps / 2 ? start + d * Double(i) : end - d * Double(steps - 1 - i) }, dtype: dtype)
     }
 
@@ -161,7 +161,7 @@ extension Tensor {
     public static func eye(_ n: Int, _ m: Int? = nil, dtype: DType = .float32) -> Tensor {
         let m = m ?? n
         var v = [Double](repeating: 0, count: n * m)
-        for i in 0..<min(n, m) { v[i * m + i] = 1 }
+        for i in 0..<Swift.min(n, m) { v[i * m + i] = 1 }
         return Tensor(shape: [n, m], doubles: v, dtype: dtype)
     }
 

@@ -2,7 +2,7 @@ import CNablaKernels
 import RealModule
 
 /// Floating element types the transcendental kernels are generic over.
-protocol FloatElement: Real, BinaryFloatingPoint, TensorScalar {}
+protocol FloatElement: Real, BinaryFloatingPoint, TensorScalar, LibmPow {}
 extension Float: FloatElement {}
 extension Double: FloatElement {}
 
@@ -141,8 +141,8 @@ extension CPUBackend {
         case .powScalar(let e):
             if e == 2 { map1(x, out) { (v: T) in v * v } }
             else if e == 0.5 { map1(x, out) { (v: T) in v.squareRoot() } }
-            else { let e = T(e); map1(x, out) { (v: T) in T.pow(v, e) } }
-        case .rpowScalar(let base): let b = T(base); map1(x, out) { (v: T) in T.pow(b, v) }
+            else { let e = T(e); map1(x, out) { (v: T) in T.libmPow(v, e) } }
+        case .rpowScalar(let base): let b = T(base); map1(x, out) { (v: T) in T.libmPow(b, v) }
         case .isnan: map1(x, out) { (v: T) in v.isNaN }
         case .isinf: map1(x, out) { (v: T) in v.isInfinite }
         case .logicalNot: map1(x, out) { (v: T) in v == 0 }
@@ -197,7 +197,7 @@ extension CPUBackend {
         case .sub: map2(a, b, out) { (x: T, y: T) in x - y }
         case .mul: map2(a, b, out) { (x: T, y: T) in x * y }
         case .div: map2(a, b, out) { (x: T, y: T) in x / y }
-        case .pow: map2(a, b, out) { (x: T, y: T) in T.pow(x, y) }
+        case .pow: map2(a, b, out) { (x: T, y: T) in T.libmPow(x, y) }
         case .maximum: map2(a, b, out) { (x: T, y: T) in x.isNaN || y.isNaN ? T.nan : Swift.max(x, y) }
         case .minimum: map2(a, b, out) { (x: T, y: T) in x.isNaN || y.isNaN ? T.nan : Swift.min(x, y) }
         case .atan2: map2(a, b, out) { (x: T, y: T) in T.atan2(y: x, x: y) }

@@ -1,0 +1,70 @@
+// Softmax family along one dim: softmax, logSoftmax, softmin. Forward subtracts the maximum for
+// stability; backward reads the saved output.
+
+/// `exp(x) / sum(exp(x))` along `dim`, computed stably (`torch.softmax`).
+///
+/// ```swift
+/// softmax(Tensor([[1.0, 2, 3]]), dim: -1)   // tensor([[0.0900, 0.2447, 0.6652]])
+/// ```
+/// - Parameter dtype: casts the input first (as PyTorch's `dtype=`); integer inputs need it.
+public func softmax(_ x: Tensor, dim: Int, dtype: DType? = nil) -> Tensor {
+    let src = dtype.map { x.to($0) } ?? x
+    check(src.dtype.isFloatingPoint, "softmax: expected a floating point input, got \(src.dtype); pass dtype: .float32 to convert")
+    if src.rank == 0 { _ = Shape.normalize(dim, 0, op: "softmax"); return softmax(src.reshape([1]), dim: 0).reshape([]) }
+    let d = Shape.normalize(dim, src.rank, op: "softmax")
+    let e = SoftmaxKernels.shiftedExp(src, d)
+    let out = OpSupport.binary(.div, e, e.reduceKernel(.sum, dims: [d], keepDim: true, dtype: e.dtype), name: "softmax")
+    guard isRecording(src) else { return out }
+    return record(out, op: "SoftmaxBackward", inputs: [src], saveOutput: true) { g, node in
+        let y = node.output()
+        let gy = g[0] * y
+        return [gy - y * gy.sum(dims: [d], keepDim: true)]
+    }
+}
+
+/// `x - log(sum(exp(x)))` along `dim`, computed stably (`torch.log_softmax`).
+///
+/// ```swift
+/// logSoftmax(Tensor([1000.0, 1000]), dim: 0)   // tensor([-0.6931, -0.6931])
+/// ```
+public func logSoftmax(_ x: Tensor, dim: Int, dtype: DType? = nil) -> Tensor {
+    let src = dtype.map { x.to($0) } ?? x
+    check(src.dtype.isFloatingPoint, "logSoftmax: expected a floating point input, got \(src.dtype); pass dtype: .float32 to convert")
+    if src.rank == 0 { _ = Shape.normalize(dim, 0, op: "logSoftmax"); return logSoftmax(src.reshape([1]), dim: 0).reshape([]) }
+    let d = Shape.normalize(dim, src.rank, op: "logSoftmax")
+    let m = SoftmaxKernels.lineMax(src, d)
+    let shifted = OpSupport.binary(.sub, src, m, name: "logSoftmax")
+    let s = OpSupport.unary(.exp, shifted).reduceKernel(.sum, dims: [d], keepDim: true, dtype: src.dtype)
+    let out = OpSupport.binary(.sub, shifted, OpSupport.unary(.log, s), name: "logSoftmax")
+    guard isRecording(src) else { return out }
+    return record(out, op: "LogSoftmaxBackward", inputs: [src], saveOutput: true) { g, node in
+        [g[0] - Nabla.exp(node.output()) * g[0].sum(dims: [d], keepDim: true)]
+    }
+}
+
+/// `softmax(-x)` along `dim` (`torch.nn.functional.softmin`).
+public func softmin(_ x: Tensor, dim: Int, dtype: DType? = nil) -> Tensor {
+    softmax(-(dtype.map { x.to($0) } ?? x), dim: dim)
+}
+
+extension Tensor {
+    /// `softmax(self, dim:)` (`Tensor.softmax`).
+    public func softmax(dim: Int, dtype: DType? = nil) -> Tensor { Nabla.softmax(self, dim: dim, dtype: dtype) }
+    /// `logSoftmax(self, dim:)` (`Tensor.log_softmax`).
+    public func logSoftmax(dim: Int, dtype: DType? = nil) -> Tensor { Nabla.logSoftmax(self, dim: dim, dtype: dtype) }
+    /// `softmin(self, dim:)`.
+    public func softmin(dim: Int, dtype: DType? = nil) -> Tensor { Nabla.softmin(self, dim: dim, dtype: dtype) }
+}
+
+/// Kernel-level pieces of the softmax forward (no autograd).
+enum SoftmaxKernels {
+    /// The maximum along `d` (keep-dim); a line of -inf gives NaN, as in PyTorch.
+    static func lineMax(_ x: Tensor, _ d: Int) -> Tensor {
+        x.reduceKernel(.max, dims: [d], keepDim: true, dtype: x.dtype)
+    }
+
+    /// `exp(x - max)` along `d`.
+    static func shiftedExp(_ x: Tensor, _ d: Int) -> Tensor {
+        OpSupport.unary(.exp, OpSupport.binary(.sub, x, lineMax(x, d), name: "softmax"))
+    }
+}

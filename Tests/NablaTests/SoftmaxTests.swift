@@ -1,0 +1,59 @@
+import Testing
+import Nabla
+import NablaTestSupport
+
+@Suite struct SoftmaxTests {
+    static let ops: [String: ReduceFixtureOp] = [
+        "softmax_last": { [softmax($0[0], dim: -1)] },
+        "softmax_dim0": { [$0[0].softmax(dim: 0)] },
+        "log_softmax_last": { [logSoftmax($0[0], dim: -1)] },
+        "log_softmax_dim1_3d": { [$0[0].logSoftmax(dim: 1)] },
+        "softmax_large": { [softmax($0[0], dim: 1)] },
+        "log_softmax_large": { [logSoftmax($0[0], dim: 1)] },
+        "softmax_neginf": { [softmax($0[0], dim: 1)] },
+        "softmin_last": { [softmin($0[0], dim: -1)] },
+    ]
+
+    @Test(arguments: reduceCaseNames(ops)) func matchesTorch(_ name: String) {
+        expectMatchesReduceFixture(name, Self.ops[baseCaseName(name)]!)
+    }
+
+    static let x = Tensor.randn([3, 4], dtype: .float64, generator: Generator(seed: 21))
+    static let x3 = Tensor.randn([2, 3, 2], dtype: .float64, generator: Generator(seed: 22))
+
+    @Test func gradcheckSoftmax() {
+        #expect(gradcheck({ softmax($0[0], dim: -1) }, inputs: [Self.x]).passed)
+        #expect(gradcheck({ softmax($0[0], dim: 1) }, inputs: [Self.x3]).passed)
+        #expect(gradcheck({ $0[0].t().softmax(dim: 0) }, inputs: [Self.x]).passed)
+        #expect(gradcheck({ softmax($0[0] * $0[1], dim: -1) }, inputs: [Self.x, Tensor.randn([4], dtype: .float64)]).passed)
+        #expect(gradgradcheck({ softmax($0[0], dim: -1) }, inputs: [Self.x]).passed)
+    }
+
+    @Test func gradcheckLogSoftmax() {
+        #expect(gradcheck({ logSoftmax($0[0], dim: -1) }, inputs: [Self.x]).passed)
+        #expect(gradcheck({ logSoftmax($0[0], dim: 0) }, inputs: [Self.x3]).passed)
+        #expect(gradcheck({ $0[0].t().logSoftmax(dim: 1) }, inputs: [Self.x]).passed)
+        #expect(gradgradcheck({ logSoftmax($0[0], dim: 1) }, inputs: [Self.x]).passed)
+        #expect(gradcheck({ softmin($0[0], dim: 1) }, inputs: [Self.x]).passed)
+    }
+
+    @Test func rowsSumToOneAndStayFinite() {
+        let big = Tensor([[1e4, -1e4, 0], [88, 89, 90]], dtype: .float32)
+        let s = softmax(big, dim: 1)
+        #expect(s.sum(dim: 1).toDoubleArray().allSatisfy { Swift.abs($0 - 1) < 1e-6 })
+        #expect(logSoftmax(big, dim: 1).toDoubleArray().allSatisfy { $0.isFinite })
+        #expect(softmax(Tensor(3.0), dim: 0).item() == 1)
+        #expect(softmax(Tensor([1, 2, 3]), dim: 0, dtype: .float64).dtype == .float64)
+    }
+
+    @Test func forwardModeMatchesFiniteDifferences() {
+        let x = Self.x, t = Tensor.randn([3, 4], dtype: .float64, generator: Generator(seed: 23))
+        for f in [{ (v: Tensor) in softmax(v, dim: 1) }, { logSoftmax($0, dim: 0) }, { $0.logsumexp(dim: 1) }, { $0.amax(dim: 0) }] {
+            let (_, tangent) = jvp({ f($0[0]) }, primals: [x], tangents: [t])
+            let eps = 1e-6
+            let numeric = (f(x + t * eps) - f(x - t * eps)) / (2 * eps)
+            let r = allClose(tangent, numeric, rtol: 1e-5, atol: 1e-7)
+            #expect(r.ok, "\(r.failure)")
+        }
+    }
+}
