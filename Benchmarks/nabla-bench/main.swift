@@ -1,2 +1,99 @@
+// nabla-bench: Nabla's side of the benchmark workloads in /work/shared/bench/WORKLOADS.md.
+//
+//     swift run -c release nabla-bench W1 W2 W8 [--out results-nabla.json]
+//
+// Prints a table and writes {"meta": {...}, "results": [...]} in bench_torch.py's shape,
+// so `python3 summarize.py results-torch.json results-nabla.json` shows both side by side.
+import Foundation
 import Nabla
-print("bench")
+
+let usage = "usage: nabla-bench [W1] [W2] [W2a] [W2b] [W8] [--out FILE]   (default: W1 W2 W8, results-nabla.json)"
+var selected: [String] = []
+var outPath = "results-nabla.json"
+var args = CommandLine.arguments.dropFirst()
+while let a = args.popFirst() {
+    switch a {
+    case "--out":
+        guard let p = args.popFirst() else { print(usage); exit(2) }
+        outPath = p
+    case "-h", "--help":
+        print(usage); exit(0)
+    default:
+        let w = a.uppercased()
+        guard ["W1", "W2", "W2A", "W2B", "W8"].contains(w) else {
+            FileHandle.standardError.write(Data("nabla-bench: unknown workload \(a)\n\(usage)\n".utf8)); exit(2)
+        }
+        selected.append(w)
+    }
+}
+if selected.isEmpty { selected = ["W1", "W2", "W8"] }
+
+/// One result line, JSON on stdout as bench_torch.py prints them.
+func emit(_ r: [String: Any], into results: inout [[String: Any]]) {
+    results.append(r)
+    if let d = try? JSONSerialization.data(withJSONObject: r, options: [.sortedKeys]), let s = String(data: d, encoding: .utf8) {
+        print(s)
+    }
+}
+
+func cpuModel() -> String {
+    guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return "" }
+    for line in text.split(separator: "\n") where line.hasPrefix("model name") {
+        return line.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+    }
+    return ""
+}
+
+let tStart = now()
+var results: [[String: Any]] = []
+if selected.contains("W1") { for r in runW1() { emit(r, into: &results) } }
+if selected.contains("W2") || selected.contains("W2A") { emit(runW2a(), into: &results) }
+if selected.contains("W2") || selected.contains("W2B") { emit(runW2b(), into: &results) }
+if selected.contains("W8") { emit(runW8(), into: &results) }
+
+let formatter = ISO8601DateFormatter()
+let meta: [String: Any] = [
+    "when": formatter.string(from: Date()),
+    "impl": "nabla",
+    "threads": Parallel.threads,
+    "nproc": ProcessInfo.processInfo.activeProcessorCount,
+    "cpu_model": cpuModel(),
+    "workloads": selected,
+    "total_seconds": now() - tStart,
+]
+
+// Table.
+func fmt(_ v: Any?) -> String {
+    guard let d = v as? Double else { return v.map { "\($0)" } ?? "-" }
+    return abs(d) >= 100 ? String(format: "%.0f", d) : abs(d) >= 1 ? String(format: "%.2f", d) : String(format: "%.4f", d)
+}
+print("")
+print("| workload | what | value | unit |")
+print("|---|---|---|---|")
+for r in results {
+    let w = r["workload"] as? String ?? "?"
+    switch w {
+    case "W1": print("| W1 | sgemm n=\(r["n"] ?? "?") | \(fmt(r["gflops"])) | GFLOP/s |")
+    case "W2a":
+        print("| W2a | y = x + 1.0 (1 elem) | \(fmt(r["us_per_op"])) | us/op |")
+        print("| W2a | same under noGrad | \(fmt(r["us_per_op_under_no_grad"])) | us/op |")
+    case "W2b":
+        print("| W2b | 1000-op chain fwd+bwd | \(fmt(r["us_per_op_fwd_bwd"])) | us/op |")
+        print("| W2b |   of which forward | \(fmt(r["us_per_op_fwd"])) | us/op |")
+        print("| W2b |   of which backward | \(fmt(r["us_per_op_bwd"])) | us/op |")
+    case "W8":
+        print("| W8 | scalar MLP fwd+bwd | \(fmt(r["ms_fwd_bwd_median"])) | ms |")
+        print("| W8 |   per scalar op | \(fmt(r["us_per_scalar_op"])) | us/op |")
+    default: break
+    }
+}
+
+do {
+    let doc: [String: Any] = ["meta": meta, "results": results]
+    let data = try JSONSerialization.data(withJSONObject: doc, options: [.prettyPrinted, .sortedKeys])
+    try data.write(to: URL(fileURLWithPath: outPath))
+    FileHandle.standardError.write(Data("# wrote \(outPath) (total \(String(format: "%.1f", now() - tStart)) s)\n".utf8))
+} catch {
+    FileHandle.standardError.write(Data("nabla-bench: cannot write \(outPath): \(error)\n".utf8))
+    exit(1)
+}

@@ -1,0 +1,58 @@
+# Nabla — setup, build, demo, tests and benchmarks (GNU make).
+#
+#   make demo    install system packages if missing, build (release), run the demo
+#   make test    install system packages if missing, run the test suite (release)
+#   make bench   run the benchmark workloads W1 W2 W8, writing results-nabla.json
+#
+# One release build is shared by the demo, the tests and the benchmark.
+
+SHELL := /bin/bash
+SWIFT ?= swift
+CONFIG := release
+BIN := .build/$(CONFIG)
+
+# Debian packages Nabla needs: OpenBLAS (matmul), zlib (gzip), the Fashion-MNIST IDX files
+# (demo, benchmarks), python3-venv (optional PyTorch fixture/benchmark scripts), pkg-config (finds OpenBLAS).
+DEB_PACKAGES := libopenblas-dev zlib1g-dev dataset-fashion-mnist python3-venv pkg-config
+
+BENCH_WORKLOADS ?= W1 W2 W8
+BENCH_OUT ?= results-nabla.json
+
+.PHONY: all deps build demo test bench clean
+
+all: build
+
+# Installs the Debian packages that are missing; does nothing when all are present.
+deps:
+	@missing=""; \
+	for p in $(DEB_PACKAGES); do \
+	  dpkg -s "$$p" >/dev/null 2>&1 || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "make deps: installing$$missing"; \
+	  if [ "$$(id -u)" -eq 0 ]; then SUDO=""; \
+	  elif command -v sudo >/dev/null 2>&1; then SUDO="sudo"; \
+	  else echo "make deps: not root and no sudo; install$$missing by hand" >&2; exit 1; fi; \
+	  $$SUDO apt-get update && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y --no-install-recommends $$missing; \
+	fi
+
+# The release build of the library, the demo and the benchmark.
+build: deps
+	$(SWIFT) build -c $(CONFIG)
+
+demo: build
+	$(BIN)/nabla-demo
+
+# Adds the test targets to the same release build, then runs them without building again.
+# (A plain `swift test -c release` compiles everything a second time with testability enabled:
+# the tests use only the public API, so they do not need it.)
+test: deps
+	$(SWIFT) build -c $(CONFIG) --build-tests
+	$(SWIFT) test -c $(CONFIG) --skip-build
+
+bench: build
+	$(BIN)/nabla-bench $(BENCH_WORKLOADS) --out $(BENCH_OUT)
+
+clean:
+	rm -rf .build $(BENCH_OUT)
