@@ -6,6 +6,9 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "Nabla", targets: ["Nabla"]),
+        .library(name: "NablaNN", targets: ["NablaNN"]),
+        .library(name: "NablaOptim", targets: ["NablaOptim"]),
+        .library(name: "NablaData", targets: ["NablaData"]),
         .executable(name: "nabla-bench", targets: ["nabla-bench"]),
         .executable(name: "nabla-demo", targets: ["nabla-demo"]),
     ],
@@ -26,8 +29,14 @@ let package = Package(
                 .product(name: "RealModule", package: "swift-numerics"),
             ]
         ),
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "NablaNN", dependencies: ["Nabla"]),
+        .target(name: "NablaOptim", dependencies: ["NablaNN", "CNablaKernels"]),
+        .target(name: "NablaData", dependencies: ["Nabla", "CZlib"]),
+        .executableTarget(name: "fashion-mlp", dependencies: ["NablaNN", "NablaOptim", "NablaData"], path: "Examples/FashionMLP"),
         .target(name: "NablaTestSupport", dependencies: ["Nabla"], path: "Tests/NablaTestSupport"),
         .testTarget(name: "NablaTests", dependencies: ["Nabla", "NablaTestSupport"]),
+        .testTarget(name: "NablaNNTests", dependencies: ["NablaNN", "NablaOptim", "NablaData", "NablaTestSupport"]),
         .executableTarget(name: "nabla-bench", dependencies: ["Nabla"], path: "Benchmarks/nabla-bench"),
         .executableTarget(name: "nabla-demo", dependencies: ["Nabla"], path: "Examples/Demo"),
     ]

@@ -34,6 +34,8 @@ public enum UnaryOp: Sendable, Equatable {
 public enum BinaryOp: Sendable, Equatable {
     case add, sub, mul, div, pow, maximum, minimum, atan2, remainder, floorDivide
     case eq, ne, lt, le, gt, ge, logicalAnd, logicalOr, logicalXor
+    /// `b > 0 ? a : 0`: the gradient `a` of ReLU masked by its output `b` (PyTorch's `threshold_backward`).
+    case thresholdBackward
 
     /// Whether the op returns bool.
     public var returnsBool: Bool {

@@ -22,7 +22,9 @@ public func relu(_ x: Tensor) -> Tensor {
     guard isRecording(x) else { return out }
     return record(out, op: "ReluBackward", inputs: [x], saveOutput: true,
                   jvp: { t in t[0]! * out.ne(0).to(out.dtype) }) { g, node in
-        [g[0] * node.output().ne(0).to(g[0].dtype)]
+        // Recording (higher order): a differentiable mask multiply; otherwise one fused kernel.
+        isGradEnabled ? [g[0] * node.output().ne(0).to(g[0].dtype)]
+                      : [OpSupport.binary(.thresholdBackward, g[0], node.output(), name: "relu")]
     }
 }
 

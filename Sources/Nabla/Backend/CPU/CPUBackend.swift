@@ -18,7 +18,8 @@ public final class CPUBackend: Backend, @unchecked Sendable {
 
     /// Allocates 64-byte aligned host memory.
     public func allocate(byteCount: Int) -> UnsafeMutableRawPointer {
-        UnsafeMutableRawPointer.allocate(byteCount: max(byteCount, 1), alignment: 64)
+        // Small buffers come straight from malloc (16-byte aligned); large ones are cache-line aligned.
+        UnsafeMutableRawPointer.allocate(byteCount: max(byteCount, 1), alignment: byteCount <= 4096 ? 16 : 64)
     }
 
     /// Frees host memory.

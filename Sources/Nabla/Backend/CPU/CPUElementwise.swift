@@ -180,6 +180,7 @@ extension CPUBackend {
                 case .sub: nabla_f32_sub(ap, bp, op_, n); return
                 case .mul: nabla_f32_mul(ap, bp, op_, n); return
                 case .div: nabla_f32_div(ap, bp, op_, n); return
+                case .thresholdBackward: nabla_f32_relu_backward(ap, bp, op_, n); return
                 default: break
                 }
             }
@@ -212,6 +213,7 @@ extension CPUBackend {
         case .logicalAnd: map2(a, b, out) { (x: T, y: T) in x != 0 && y != 0 }
         case .logicalOr: map2(a, b, out) { (x: T, y: T) in x != 0 || y != 0 }
         case .logicalXor: map2(a, b, out) { (x: T, y: T) in (x != 0) != (y != 0) }
+        case .thresholdBackward: map2(a, b, out) { (g: T, y: T) in y > 0 ? g : 0 }
         }
     }
 
@@ -242,6 +244,7 @@ extension CPUBackend {
         case .maximum: map2(a, b, out) { (x: T, y: T) in Swift.max(x, y) }
         case .minimum: map2(a, b, out) { (x: T, y: T) in Swift.min(x, y) }
         case .atan2: nablaFail("atan2: not supported for integer tensors")
+        case .thresholdBackward: map2(a, b, out) { (g: T, y: T) in y > 0 ? g : 0 }
         case .eq: map2(a, b, out) { (x: T, y: T) in x == y }
         case .ne: map2(a, b, out) { (x: T, y: T) in x != y }
         case .lt: map2(a, b, out) { (x: T, y: T) in x < y }
