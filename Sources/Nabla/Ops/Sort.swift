@@ -52,14 +52,7 @@ extension Tensor {
         check(k >= 1 && k <= base.shape[d], "kthvalue: k (\(k)) out of range for dimension \(d) of size \(base.shape[d]) (shape \(shape))")
         let (_, all) = base.sortKernel(d, descending: false)
         let index = all.narrow(d, start: k - 1, length: 1).contiguousNoGrad()
-        var values = gatherForGradient(base, dim: d, index: index)
-        var indices = index
-        if !keepDim || rank == 0 {
-            values = values.squeeze(d)
-            indices = indices.reshapeNoGrad(values.shape)
-            if rank == 0 { values = values.reshape([]); indices = indices.reshapeNoGrad([]) }
-        }
-        return (values, indices)
+        return selectedAlong(base, dim: d, index: index, keepDim: keepDim)
     }
 
     /// The lower median of all elements, a 0-d tensor (`torch.median(x)`); NaN propagates.
@@ -92,14 +85,7 @@ extension Tensor {
         let lower = all.narrow(d, start: (n - 1) / 2, length: 1)
         let last = all.narrow(d, start: n - 1, length: 1)
         let index = ReductionMath.selectNoGrad(hasNaN, last, lower).contiguousNoGrad()
-        var values = gatherForGradient(base, dim: d, index: index)
-        var indices = index
-        if !keepDim || rank == 0 {
-            values = values.squeeze(d)
-            indices = indices.reshapeNoGrad(values.shape)
-            if rank == 0 { values = values.reshape([]); indices = indices.reshapeNoGrad([]) }
-        }
-        return (values, indices)
+        return selectedAlong(base, dim: d, index: index, keepDim: keepDim)
     }
 
     /// Runs the sort kernel along normalised `d` (no autograd).
@@ -139,3 +125,18 @@ public func kthvalue(_ x: Tensor, _ k: Int, dim: Int = -1, keepDim: Bool = false
 public func median(_ x: Tensor) -> Tensor { x.median() }
 /// The lower median along `dim` with its index (`torch.median(x, dim)`).
 public func median(_ x: Tensor, dim: Int, keepDim: Bool = false) -> (values: Tensor, indices: Tensor) { x.median(dim: dim, keepDim: keepDim) }
+
+extension Tensor {
+    /// The values of `base` at `index` (keep-dim shape along `dim`) with their indices, the dim dropped
+    /// unless `keepDim` and 0-d results for 0-d `self`: the common tail of `kthvalue` and `median(dim:)`.
+    fileprivate func selectedAlong(_ base: Tensor, dim d: Int, index: Tensor, keepDim: Bool) -> (values: Tensor, indices: Tensor) {
+        var values = gatherForGradient(base, dim: d, index: index)
+        var indices = index
+        if !keepDim || rank == 0 {
+            values = values.squeeze(d)
+            indices = indices.reshapeNoGrad(values.shape)
+            if rank == 0 { values = values.reshape([]); indices = indices.reshapeNoGrad([]) }
+        }
+        return (values, indices)
+    }
+}
