@@ -225,13 +225,7 @@ extension Tensor {
     /// Writes `src` at `index` along `dim` in place (`Tensor.scatter_`).
     @discardableResult
     public func scatter_(dim: Int, index: Tensor, src: Tensor) -> Tensor {
-        let rec = prepareInPlace("scatter_", inputs: [src])
-        if rec { return assignInPlace(Nabla.scatter(self, dim: dim, index: index, src: src), recording: true) }
-        let d = Shape.normalize(dim, rank, op: "scatter_")
-        checkScatterShapes("scatter_", self, dim: d, index: index, src: src)
-        scatterKernel(dim: d, index: index, src: src, accumulate: false, into: self)
-        storage.bumpVersion()
-        return self
+        scatterInPlace("scatter_", dim: dim, index: index, src: src, accumulate: false)
     }
     /// Writes `value` at `index` along `dim` in place (`Tensor.scatter_` with a scalar).
     @discardableResult
@@ -241,11 +235,19 @@ extension Tensor {
     /// Adds `src` at `index` along `dim` in place (`Tensor.scatter_add_`).
     @discardableResult
     public func scatterAdd_(dim: Int, index: Tensor, src: Tensor) -> Tensor {
-        let rec = prepareInPlace("scatterAdd_", inputs: [src])
-        if rec { return assignInPlace(Nabla.scatterAdd(self, dim: dim, index: index, src: src), recording: true) }
-        let d = Shape.normalize(dim, rank, op: "scatterAdd_")
-        checkScatterShapes("scatterAdd_", self, dim: d, index: index, src: src)
-        scatterKernel(dim: d, index: index, src: src, accumulate: true, into: self)
+        scatterInPlace("scatterAdd_", dim: dim, index: index, src: src, accumulate: true)
+    }
+
+    /// The body of `scatter_` and `scatterAdd_`: out of place with history when recording, else the kernel in place.
+    private func scatterInPlace(_ op: StaticString, dim: Int, index: Tensor, src: Tensor, accumulate: Bool) -> Tensor {
+        if prepareInPlace(op, inputs: [src]) {
+            let value = accumulate ? Nabla.scatterAdd(self, dim: dim, index: index, src: src)
+                                   : Nabla.scatter(self, dim: dim, index: index, src: src)
+            return assignInPlace(value, recording: true)
+        }
+        let d = Shape.normalize(dim, rank, op: op)
+        checkScatterShapes(op, self, dim: d, index: index, src: src)
+        scatterKernel(dim: d, index: index, src: src, accumulate: accumulate, into: self)
         storage.bumpVersion()
         return self
     }
