@@ -25,7 +25,7 @@ let package = Package(
         .target(
             name: "Nabla",
             dependencies: [
-                "CNablaBLAS", "CNablaKernels",
+                "CNablaBLAS", "CNablaKernels", "CZlib",
                 .product(name: "RealModule", package: "swift-numerics"),
             ]
         ),
@@ -36,8 +36,10 @@ let package = Package(
         .executableTarget(name: "fashion-mlp", dependencies: ["NablaNN", "NablaOptim", "NablaData"], path: "Examples/FashionMLP"),
         .target(name: "NablaTestSupport", dependencies: ["Nabla"], path: "Tests/NablaTestSupport"),
         .testTarget(name: "NablaTests", dependencies: ["Nabla", "NablaTestSupport"]),
-        .testTarget(name: "NablaNNTests", dependencies: ["NablaNN", "NablaOptim", "NablaData", "NablaTestSupport"]),
-        .executableTarget(name: "nabla-bench", dependencies: ["Nabla"], path: "Benchmarks/nabla-bench"),
+        .testTarget(name: "NablaNNTests", dependencies: ["NablaNN", "NablaTestSupport"]),
+        .testTarget(name: "NablaOptimTests", dependencies: ["NablaOptim", "NablaData", "NablaTestSupport"]),
+        .testTarget(name: "NablaDataTests", dependencies: ["NablaData", "NablaTestSupport"]),
+        .executableTarget(name: "nabla-bench", dependencies: ["NablaNN", "NablaOptim", "NablaData"], path: "Benchmarks/nabla-bench"),
         .executableTarget(name: "nabla-demo", dependencies: ["Nabla"], path: "Examples/Demo"),
     ]
 )

@@ -56,8 +56,11 @@ open class Module: CustomStringConvertible {
         return out
     }
 
-    /// This module's own parameters and buffers (not those of submodules), in declaration order.
-    func directTensors() -> [(String, Tensor)] {
+    /// This module's own parameters and buffers (not those of submodules) with their names, in declaration order.
+    ///
+    /// Names come from the stored properties, converted to PyTorch's snake_case (`runningMean` → `running_mean`).
+    /// Layers whose tensors are not one property each (an LSTM's `weight_ih_l0`, `weight_ih_l1`, ...) override this.
+    open func namedDirectTensors() -> [(String, Tensor)] {
         var out: [(String, Tensor)] = []
         forEachStoredProperty { name, value in Module.collectTensors(value, name: name, into: &out) }
         return out
@@ -72,9 +75,21 @@ open class Module: CustomStringConvertible {
                 guard var label = child.label else { continue }
                 if label.hasPrefix("$__lazy_storage_$_") { label.removeFirst("$__lazy_storage_$_".count) }
                 if label.hasPrefix("_") && !label.hasPrefix("__") { label.removeFirst() }
-                body(label, child.value)
+                body(Module.snakeCase(label), child.value)
             }
         }
+    }
+
+    /// PyTorch's spelling of a Swift property name: `runningMean` → `running_mean`, `weightIhL0` → `weight_ih_l0`.
+    public static func snakeCase(_ name: String) -> String {
+        var out = ""
+        var previous: Character? = nil
+        for c in name {
+            if c.isUppercase, let p = previous, p.isLowercase || p.isNumber { out.append("_") }
+            out.append(contentsOf: c.lowercased())
+            previous = c
+        }
+        return out
     }
 
     private static func unwrapOptional(_ value: Any) -> Any? {
@@ -133,7 +148,7 @@ open class Module: CustomStringConvertible {
         var out: [(String, Tensor)] = []
         var seen = Set<ObjectIdentifier>()
         for (prefix, m) in namedModules() {
-            for (n, t) in m.directTensors() where keep(t) && !seen.contains(ObjectIdentifier(t)) {
+            for (n, t) in m.namedDirectTensors() where keep(t) && !seen.contains(ObjectIdentifier(t)) {
                 seen.insert(ObjectIdentifier(t))
                 out.append((prefix.isEmpty ? n : prefix + "." + n, t))
             }

@@ -1,0 +1,97 @@
+/// An ordered map from dotted names to tensors: the state of a model, an optimizer, a scheduler, a
+/// generator or a data loader (PyTorch's `state_dict()`).
+///
+/// Everything is a tensor, scalars included (0-d float64 or int64 tensors), so any state dict is
+/// written to one safetensors file as is and a `Checkpoint` is just several of them under prefixes
+/// (`model.fc1.weight`, `optimizer.state.0.exp_avg`, `scheduler.last_epoch`, ...).
+/// Keys keep their insertion order, which is the declaration order of the parameters.
+public struct StateDict: Sequence, ExpressibleByDictionaryLiteral, CustomStringConvertible {
+    /// The names, in insertion order.
+    public private(set) var keys: [String] = []
+    private var values: [String: Tensor] = [:]
+
+    /// An empty state dict.
+    public init() {}
+
+    /// A state dict from `(name, tensor)` pairs, in order; a repeated name keeps the last tensor.
+    public init(_ entries: [(String, Tensor)]) { for (k, v) in entries { self[k] = v } }
+
+    /// A state dict from a literal, in the literal's order.
+    public init(dictionaryLiteral elements: (String, Tensor)...) { self.init(elements) }
+
+    /// The tensor stored under `key`; assigning nil removes it, assigning a new key appends it.
+    public subscript(key: String) -> Tensor? {
+        get { values[key] }
+        set {
+            if let v = newValue {
+                if values.updateValue(v, forKey: key) == nil { keys.append(key) }
+            } else if values.removeValue(forKey: key) != nil {
+                keys.removeAll { $0 == key }
+            }
+        }
+    }
+
+    /// Number of entries.
+    public var count: Int { keys.count }
+    /// Whether there are no entries.
+    public var isEmpty: Bool { keys.isEmpty }
+
+    /// The entries in order.
+    public func makeIterator() -> IndexingIterator<[(String, Tensor)]> {
+        keys.map { ($0, values[$0]!) }.makeIterator()
+    }
+
+    /// Appends every entry of `other` with `prefix` in front of its name (`"model."`).
+    public mutating func merge(_ other: StateDict, prefix: String = "") {
+        for (k, v) in other { self[prefix + k] = v }
+    }
+
+    /// The entries whose names start with `prefix`, with the prefix removed (`scoped("model.")`).
+    public func scoped(_ prefix: String) -> StateDict {
+        var out = StateDict()
+        for k in keys where k.hasPrefix(prefix) { out[String(k.dropFirst(prefix.count))] = values[k]! }
+        return out
+    }
+
+    /// The scalar stored under `key` as a Double, or nil when absent.
+    public func double(_ key: String) -> Double? { values[key].map { $0.item() } }
+
+    /// The scalar stored under `key` as an Int (exact for any int64), or nil when absent.
+    public func int(_ key: String) -> Int? { values[key].map { Int($0.contiguous().toArray(Int64.self)[0]) } }
+
+    /// Stores a Double as a 0-d float64 tensor.
+    public mutating func set(_ key: String, _ value: Double) { self[key] = Tensor(value, dtype: .float64) }
+
+    /// Stores an Int as a 0-d int64 tensor.
+    public mutating func set(_ key: String, _ value: Int) { self[key] = Tensor(value) }
+
+    /// One line per entry: name, shape and dtype.
+    public var description: String {
+        "StateDict(" + keys.map { "\($0): \(values[$0]!.shape) \(values[$0]!.dtype)" }.joined(separator: ", ") + ")"
+    }
+}
+
+/// Why a state dict could not be loaded; the message names the keys and shapes involved.
+public struct StateDictError: Error, CustomStringConvertible {
+    /// What went wrong, e.g. "Linear.loadStateDict: missing keys [fc.bias]".
+    public let message: String
+    /// Creates an error with a message.
+    public init(_ message: String) { self.message = message }
+    /// The message.
+    public var description: String { message }
+}
+
+/// Anything with state to save and restore: modules, optimizers, schedulers, generators, data loaders.
+///
+/// A `Checkpoint` is a set of named `Stateful` parts written to one file; resuming loads each part back.
+public protocol Stateful: AnyObject {
+    /// The current state, as tensors under dotted names.
+    func stateDict() -> StateDict
+    /// Restores the state; with `strict`, missing or unexpected keys are an error.
+    func loadStateDict(_ state: StateDict, strict: Bool) throws
+}
+
+extension Stateful {
+    /// Restores the state strictly (every key present, no extra keys).
+    public func loadStateDict(_ state: StateDict) throws { try loadStateDict(state, strict: true) }
+}
