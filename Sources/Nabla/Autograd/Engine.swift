@@ -17,7 +17,7 @@ enum Engine {
         var stack: [Node] = []
         for r in roots {
             guard let n = r.gradEdge.node else { continue }
-            if n.mark != mark { n.mark = mark; n.dependencies = 0; n.pending = Array(repeating: nil, count: n.outputCount); stack.append(n) }
+            if n.mark != mark { n.mark = mark; n.dependencies = 0; n.resetPending(); stack.append(n) }
         }
         while let n = stack.popLast() {
             order.append(n)
@@ -25,7 +25,7 @@ enum Engine {
                 guard let m = e.node else { continue }
                 if m.mark != mark {
                     m.mark = mark; m.dependencies = 0
-                    m.pending = Array(repeating: nil, count: m.outputCount)
+                    m.resetPending()
                     stack.append(m)
                 }
                 m.dependencies += 1
@@ -44,24 +44,25 @@ enum Engine {
         for (r, g) in zip(roots, rootGrads) {
             let e = r.gradEdge
             guard let n = e.node else { continue }
-            n.pending[e.outputNr] = n.pending[e.outputNr].map { $0 + g } ?? g
+            n.addPending(e.outputNr, g)
         }
         var ready: [Node] = order.filter { $0.dependencies == 0 }
         let previous = isGradEnabled
         isGradEnabled = createGraph
         defer { isGradEnabled = previous }
         while let n = ready.popLast() {
-            let pending = n.pending
-            n.pending = []
+            let pending0 = n.pending0
+            n.pending0 = nil
             let slots = captureIndex.isEmpty ? nil : captureIndex[ObjectIdentifier(n)]
-            if let acc = n as? AccumulateGrad {
+            if n.isAccumulator {
+                let acc = unsafeDowncast(n, to: AccumulateGrad.self)
                 if let slots {
                     // The leaf's hooks see the gradient before it is returned, as they would before accumulation.
-                    if var g = pending[0] {
+                    if var g = pending0 {
                         if let hooks = acc.leaf.hooks { for h in hooks { if let r = h(g) { g = r } } }
                         for (_, i) in slots { captured[i] = g }
                     }
-                } else if capture == nil, let g = pending[0] {
+                } else if capture == nil, let g = pending0 {
                     acc.accumulate(g, createGraph: createGraph)
                 }
                 continue
@@ -76,23 +77,29 @@ enum Engine {
                 continue
             }
             // Materialise missing output gradients as zeros; run hooks and retained grads.
-            var grads: [Tensor] = []
-            grads.reserveCapacity(pending.count)
+            var grads: [Tensor]
             var anyGrad = false
-            for (i, g) in pending.enumerated() {
-                if var g {
-                    anyGrad = true
-                    for (k, h) in n.outputHooks where k == i { if let r = h(g) { g = r } }
-                    for (k, w) in n.retained where k == i {
-                        if let t = w.tensor {
-                            let d = createGraph ? g : g.detached()
-                            t.grad = t.grad.map { $0 + d } ?? d
+            if n.outputCount == 1 && n.outputHooks.isEmpty && n.retained.isEmpty && slots == nil {
+                // The common case: one output, no hooks, nothing retained or captured.
+                if let g = pending0 { grads = [g]; anyGrad = true } else { grads = [] }
+            } else {
+                grads = []
+                grads.reserveCapacity(n.outputCount)
+                for i in 0..<n.outputCount {
+                    if var g = i == 0 ? pending0 : n.pendingRest[i - 1] {
+                        anyGrad = true
+                        for (k, h) in n.outputHooks where k == i { if let r = h(g) { g = r } }
+                        for (k, w) in n.retained where k == i {
+                            if let t = w.tensor {
+                                let d = createGraph ? g : g.detached()
+                                t.grad = t.grad.map { $0 + d } ?? d
+                            }
                         }
+                        if let slots { for (k, c) in slots where k == i { captured[c] = g } }
+                        grads.append(g)
+                    } else if runs {
+                        grads.append(Tensor.zeros(n.outputShape(i), dtype: n.outputDType))
                     }
-                    if let slots { for (k, c) in slots where k == i { captured[c] = g } }
-                    grads.append(g)
-                } else if runs {
-                    grads.append(Tensor.zeros(n.outputShapes[i], dtype: n.outputDType))
                 }
             }
             var inputGrads: [Tensor?] = []
@@ -100,12 +107,11 @@ enum Engine {
                 inputGrads = n.apply(grads)
                 check(inputGrads.count == n.next.count, "\(n.name): backward returned \(inputGrads.count) gradients for \(n.next.count) inputs")
             }
+            if n.outputCount > 1 { n.pendingRest = [] }
             if runs && !retainGraph { n.release() }
             for (k, e) in n.next.enumerated() {
                 guard let m = e.node else { continue }
-                if k < inputGrads.count, let g = inputGrads[k] {
-                    if let old = m.pending[e.outputNr] { m.pending[e.outputNr] = old + g } else { m.pending[e.outputNr] = g }
-                }
+                if k < inputGrads.count, let g = inputGrads[k] { m.addPending(e.outputNr, g) }
                 m.dependencies -= 1
                 if m.dependencies == 0 { ready.append(m) }
             }

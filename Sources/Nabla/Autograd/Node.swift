@@ -17,34 +17,70 @@ public class Node {
     /// The op's name, as printed in `gradFn` (`MulBackward`).
     public let name: String
     /// One edge per differentiable input.
-    public internal(set) var next: [Edge]
-    var backwardFn: BackwardFunction?
-    var saved: [Tensor] = []
-    var savedVersions: [Int] = []
-    var savedOutputs: [Tensor] = []
-    var savedOutputVersions: [Int] = []
-    /// Shapes and dtypes of the outputs, to materialise zero gradients for unused outputs.
-    var outputShapes: [[Int]]
-    var outputDType: DType
-    var released = false
+    @exclusivity(unchecked) public internal(set) var next: [Edge]
+    @exclusivity(unchecked) var backwardFn: BackwardFunction?
+    @exclusivity(unchecked) var saved: [Tensor] = []
+    @exclusivity(unchecked) var savedVersions: [Int] = []
+    @exclusivity(unchecked) var savedOutputs: [Tensor] = []
+    @exclusivity(unchecked) var savedOutputVersions: [Int] = []
+    /// Number of outputs.
+    public let outputCount: Int
+    /// Shape of the first output, and of the others when there are several: to materialise zero gradients
+    /// for unused outputs. Kept apart so a single-output node allocates no array of shapes.
+    let firstOutputShape: [Int]
+    @exclusivity(unchecked) var otherOutputShapes: [[Int]]? = nil
+    @exclusivity(unchecked) var outputDType: DType
+    /// Whether this is an `AccumulateGrad` (checked by the engine without a dynamic cast).
+    let isAccumulator: Bool
+    @exclusivity(unchecked) var released = false
     // Hooks and retained gradients of non-leaf outputs, keyed by output index.
-    var outputHooks: [(Int, (Tensor) -> Tensor?)] = []
-    var retained: [(Int, WeakTensor)] = []
-    // Engine scratch, valid during one backward pass.
-    var pending: [Tensor?] = []
-    var dependencies = 0
-    var mark = 0
+    @exclusivity(unchecked) var outputHooks: [(Int, (Tensor) -> Tensor?)] = []
+    @exclusivity(unchecked) var retained: [(Int, WeakTensor)] = []
+    // Engine scratch, valid during one backward pass: the gradient gathered for output 0, and for the others.
+    @exclusivity(unchecked) var pending0: Tensor? = nil
+    @exclusivity(unchecked) var pendingRest: [Tensor?] = []
+    @exclusivity(unchecked) var dependencies = 0
+    @exclusivity(unchecked) var mark = 0
 
-    init(name: String, next: [Edge], outputShapes: [[Int]], dtype: DType, backward: BackwardFunction?) {
+    init(name: String, next: [Edge], outputShapes: [[Int]], dtype: DType, backward: BackwardFunction?, isAccumulator: Bool = false) {
         self.name = name
         self.next = next
-        self.outputShapes = outputShapes
+        self.outputCount = outputShapes.count
+        self.firstOutputShape = outputShapes.first ?? []
+        if outputShapes.count > 1 { self.otherOutputShapes = Array(outputShapes.dropFirst()) }
         self.outputDType = dtype
         self.backwardFn = backward
+        self.isAccumulator = isAccumulator
     }
 
-    /// Number of outputs.
-    public var outputCount: Int { outputShapes.count }
+    /// A node with one output of shape `outputShape` (the common case: no array of shapes).
+    init(name: String, next: [Edge], outputShape: [Int], dtype: DType, backward: BackwardFunction?, isAccumulator: Bool = false) {
+        self.name = name
+        self.next = next
+        self.outputCount = 1
+        self.firstOutputShape = outputShape
+        self.outputDType = dtype
+        self.backwardFn = backward
+        self.isAccumulator = isAccumulator
+    }
+
+    /// Shape of output `i`.
+    func outputShape(_ i: Int) -> [Int] { i == 0 ? firstOutputShape : otherOutputShapes![i - 1] }
+
+    /// The gradient gathered so far for output `i` during a backward pass.
+    @inline(__always) func pending(_ i: Int) -> Tensor? { i == 0 ? pending0 : pendingRest[i - 1] }
+
+    /// Adds `g` to the gradient gathered for output `i`.
+    @inline(__always) func addPending(_ i: Int, _ g: Tensor) {
+        if i == 0 { pending0 = pending0.map { $0 + g } ?? g }
+        else { pendingRest[i - 1] = pendingRest[i - 1].map { $0 + g } ?? g }
+    }
+
+    /// Clears the gathered gradients before a pass.
+    @inline(__always) func resetPending() {
+        pending0 = nil
+        if outputCount > 1 { pendingRest = Array(repeating: nil, count: outputCount - 1) }
+    }
 
     /// Output `i` as saved for backward, re-attached to this node so higher-order gradients flow.
     public func output(_ i: Int = 0) -> Tensor {
@@ -87,7 +123,7 @@ public final class AccumulateGrad: Node {
 
     init(leaf: Tensor) {
         self.leaf = leaf
-        super.init(name: "AccumulateGrad", next: [], outputShapes: [leaf.shape], dtype: leaf.dtype, backward: nil)
+        super.init(name: "AccumulateGrad", next: [], outputShape: leaf.shape, dtype: leaf.dtype, backward: nil, isAccumulator: true)
     }
 
     /// Adds `grad` (after the leaf's hooks) into the leaf's `.grad`.

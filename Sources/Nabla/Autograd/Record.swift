@@ -26,19 +26,39 @@ import CNablaKernels
 ///   - saving: tensors the backward reads; an in-place change to them before backward is an error.
 ///   - saveOutput: whether `backward` reads the output via `node.output()`.
 ///   - jvp: the forward-mode rule (tangents of the inputs, nil where none → tangent of the output);
-///     without it forward mode falls back to the double-vjp trick.
+///     without it (or when it returns nil) forward mode falls back to the double-vjp trick. It is not
+///     escaping, so passing one costs nothing outside forward mode.
 ///   - backward: gradients of the inputs from the gradient of the output (Tensor ops only).
 @discardableResult
 public func record(_ out: Tensor, op: String, inputs: [Tensor], saving: [Tensor] = [], saveOutput: Bool = false,
-                   jvp: (([Tensor?]) -> Tensor)? = nil, backward: @escaping BackwardFunction) -> Tensor {
-    recordOutputs([out], op: op, inputs: inputs, saving: saving, saveOutputs: saveOutput,
-                  jvp: jvp.map { f in { [f($0)] } }, backward: backward)
+                   jvp: ([Tensor?]) -> Tensor? = { _ in nil }, backward: @escaping BackwardFunction) -> Tensor {
+    if nabla_forward_level() != 0 {
+        recordOutputs([out], op: op, inputs: inputs, saving: saving, saveOutputs: saveOutput,
+                      jvp: { t in jvp(t).map { [$0] } }, backward: backward)
+        return out
+    }
+    // The common case, kept free of temporary arrays: one output, reverse mode only.
+    guard nabla_grad_enabled() != 0 && inputs.contains(where: { $0.requiresGradFlag }) else { return out }
+    var edges: [Edge] = []
+    edges.reserveCapacity(inputs.count)
+    for t in inputs { edges.append(t.gradEdge) }
+    let n = Node(name: op, next: edges, outputShape: out.shape, dtype: out.dtype, backward: backward)
+    if !saving.isEmpty { n.saved = saving; n.savedVersions = saving.map { $0.storage.version } }
+    if saveOutput {
+        n.savedOutputs = [Tensor(storage: out.storage, shape: out.shape, strides: out.strides, offset: out.offset)]
+        n.savedOutputVersions = [out.storage.version]
+    }
+    if out.dtype.isFloatingPoint {
+        out.gradFn = n
+        out.outputNr = 0
+        out.requiresGradFlag = true
+    }
     return out
 }
 
 /// Attaches one autograd node to several outputs (`split`, `max` with indices, `unbind`).
 public func recordOutputs(_ outs: [Tensor], op: String, inputs: [Tensor], saving: [Tensor] = [], saveOutputs: Bool = false,
-                          jvp: (([Tensor?]) -> [Tensor])? = nil, backward: @escaping BackwardFunction) {
+                          jvp: ([Tensor?]) -> [Tensor]? = { _ in nil }, backward: @escaping BackwardFunction) {
     let needsGraph = nabla_grad_enabled() != 0 && inputs.contains { $0.requiresGradFlag }
     var node: Node? = nil
     if needsGraph {
@@ -60,7 +80,7 @@ public func recordOutputs(_ outs: [Tensor], op: String, inputs: [Tensor], saving
         let tangents = inputs.map { $0.tangent }
         if tangents.contains(where: { $0 != nil }) {
             let outTangents: [Tensor]
-            if let jvp { outTangents = withForwardLevel(0) { jvp(tangents) } }
+            if let rule = withForwardLevel(0, { jvp(tangents) }) { outTangents = rule }
             else { outTangents = ForwardMode.doubleVJP(outs: outs, inputs: inputs, tangents: tangents, backward: backward, node: node) }
             for (o, t) in zip(outs, outTangents) where o.dtype.isFloatingPoint { o.tangent = t }
         }

@@ -33,7 +33,15 @@ enum OpSupport {
 
     /// Runs a broadcasting binary kernel with promotion; no autograd.
     static func binary(_ op: BinaryOp, _ a: Tensor, _ b: Tensor, name: StaticString) -> Tensor {
-        check(a.device == b.device, "\(name): expected both tensors on the same device, got \(a.device) and \(b.device)")
+        check(a.storage.backend === b.storage.backend || a.device == b.device,
+              "\(name): expected both tensors on the same device, got \(a.device) and \(b.device)")
+        // Fast path: same dtype, same shape, `a` contiguous: the output shares a's shape and stride arrays.
+        if a.dtype == b.dtype && a.shape == b.shape && !op.returnsBool && a.isContiguous
+            && !((op == .div || op == .atan2) && !a.dtype.isFloatingPoint) {
+            let out = Tensor(storage: Storage.allocate(count: a.count, dtype: a.dtype, backend: a.backend), shape: a.shape, strides: a.strides)
+            a.backend.binary(op, a, b, out: out)
+            return out
+        }
         let shape = Shape.broadcast(a.shape, b.shape, op: name)
         var dt = resultType(a, b)
         if (op == .div || op == .atan2) && !dt.isFloatingPoint { dt = .float32 }
@@ -51,7 +59,7 @@ enum OpSupport {
         if (op == .div || op == .atan2) && !dt.isFloatingPoint { dt = .float32 }
         let out: Tensor
         if dt == a.dtype && a.isContiguous && !op.returnsBool {
-            out = Tensor(storage: Storage(count: a.count, dtype: dt, backend: a.backend), shape: a.shape, strides: a.strides)
+            out = Tensor(storage: Storage.allocate(count: a.count, dtype: dt, backend: a.backend), shape: a.shape, strides: a.strides)
         } else {
             out = Tensor(empty: a.shape, dtype: op.returnsBool ? .bool : dt, device: a.device)
         }

@@ -27,7 +27,7 @@ extension Tensor {
         guard isRecording(self) else { return out }
         let inShape = shape
         if let backward {
-            return record(out, op: op, inputs: [self], jvp: nil, backward: backward)
+            return record(out, op: op, inputs: [self], backward: backward)
         }
         let logical = transform(ViewGeometry(shape: inShape, strides: Shape.contiguousStrides(inShape), offset: 0))
         return record(out, op: op, inputs: [self]) { g, _ in [viewScatter(g[0], into: inShape, at: logical)] }

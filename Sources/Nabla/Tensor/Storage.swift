@@ -1,8 +1,11 @@
-/// A flat device buffer shared by a tensor and all its views, like `torch.UntypedStorage`.
-///
-/// The version counter is bumped by every in-place op on any view of the storage; autograd
-/// compares it with the version it saw when it saved a tensor for backward.
-public final class Storage: @unchecked Sendable {
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The fields of a `Storage`, kept in the object's header.
+public struct StorageHeader {
     /// Start of the buffer (host or device address).
     public let data: UnsafeMutableRawPointer
     /// Size of the buffer in bytes.
@@ -12,39 +15,80 @@ public final class Storage: @unchecked Sendable {
     /// The backend that allocated the buffer and frees it.
     public let backend: any Backend
     /// Incremented by every in-place modification.
-    public internal(set) var version: Int = 0
-    /// Whether the buffer belongs to someone else (not freed here).
-    let borrowed: Bool
+    var version: Int
+    /// Who frees the buffer.
+    let ownership: Storage.Ownership
+}
+
+/// A flat device buffer shared by a tensor and all its views, like `torch.UntypedStorage`.
+///
+/// The version counter is bumped by every in-place op on any view of the storage; autograd
+/// compares it with the version it saw when it saved a tensor for backward.
+///
+/// Small host buffers live inside the storage object itself (one allocation instead of two, which is
+/// most of the cost of an op on a scalar); large ones come from the backend, cache-line aligned.
+public final class Storage: ManagedBuffer<StorageHeader, Double>, @unchecked Sendable {
+    /// Who frees the buffer.
+    enum Ownership { case inline, backend, borrowed }
+
+    /// Host buffers up to this many bytes are allocated inside the storage object (8-byte aligned: the kernels
+    /// use unaligned vector loads, and a 16-byte alignment would send every allocation through posix_memalign).
+    static let inlineBytes = 256
 
     /// Allocates `count` elements of `dtype` on `backend` (contents undefined).
-    public init(count: Int, dtype: DType, backend: any Backend) {
-        let bytes = max(count, 1) * dtype.itemSize
-        self.byteCount = bytes
-        self.dtype = dtype
-        self.backend = backend
-        self.data = backend.allocate(byteCount: bytes)
-        self.borrowed = false
+    public static func allocate(count: Int, dtype: DType, backend: any Backend) -> Storage {
+        let bytes = Swift.max(count, 1) * dtype.itemSize
+        if bytes <= inlineBytes && backend === CPUBackend.shared {
+            let s = unsafeDowncast(create(minimumCapacity: (bytes + 7) / 8) { _ in
+                StorageHeader(data: UnsafeMutableRawPointer(bitPattern: 16)!, byteCount: bytes, dtype: dtype, backend: backend,
+                              version: 0, ownership: .inline)
+            }, to: Storage.self)
+            let p = s.withUnsafeMutablePointerToElements { UnsafeMutableRawPointer($0) }
+            s.fields.pointee = StorageHeader(data: p, byteCount: bytes, dtype: dtype, backend: backend, version: 0, ownership: .inline)
+            return s
+        }
+        let p = backend.allocate(byteCount: bytes)
+        return unsafeDowncast(create(minimumCapacity: 0) { _ in
+            StorageHeader(data: p, byteCount: bytes, dtype: dtype, backend: backend, version: 0, ownership: .backend)
+        }, to: Storage.self)
     }
 
     /// Wraps memory owned elsewhere, which must outlive the storage.
-    public init(borrowing data: UnsafeMutableRawPointer, byteCount: Int, dtype: DType, backend: any Backend) {
-        self.data = data
-        self.byteCount = byteCount
-        self.dtype = dtype
-        self.backend = backend
-        self.borrowed = true
+    public static func borrowing(_ data: UnsafeMutableRawPointer, byteCount: Int, dtype: DType, backend: any Backend) -> Storage {
+        unsafeDowncast(create(minimumCapacity: 0) { _ in
+            StorageHeader(data: data, byteCount: byteCount, dtype: dtype, backend: backend, version: 0, ownership: .borrowed)
+        }, to: Storage.self)
     }
 
-    deinit { if !borrowed { backend.deallocate(data, byteCount: byteCount) } }
+    deinit {
+        if fields.pointee.ownership == .backend { backend.deallocate(data, byteCount: byteCount) }
+    }
+
+    /// The header, read and written through its address (no exclusivity bookkeeping on the op path).
+    @inline(__always) var fields: UnsafeMutablePointer<StorageHeader> { withUnsafeMutablePointerToHeader { $0 } }
+
+    /// Start of the buffer (host or device address).
+    @inline(__always) public var data: UnsafeMutableRawPointer { fields.pointee.data }
+    /// Size of the buffer in bytes.
+    @inline(__always) public var byteCount: Int { fields.pointee.byteCount }
+    /// Element type of the buffer.
+    @inline(__always) public var dtype: DType { fields.pointee.dtype }
+    /// The backend that allocated the buffer and frees it.
+    @inline(__always) public var backend: any Backend { fields.pointee.backend }
+    /// Incremented by every in-place modification.
+    @inline(__always) public internal(set) var version: Int {
+        get { fields.pointee.version }
+        set { fields.pointee.version = newValue }
+    }
 
     /// The device of the buffer.
     public var device: Device { backend.device }
 
     /// The buffer typed as `T` (host memory only).
     @inline(__always) func pointer<T>(_: T.Type) -> UnsafeMutablePointer<T> {
-        data.assumingMemoryBound(to: T.self)
+        fields.pointee.data.assumingMemoryBound(to: T.self)
     }
 
     /// Marks the buffer as modified in place.
-    @inline(__always) func bumpVersion() { version &+= 1 }
+    @inline(__always) func bumpVersion() { fields.pointee.version &+= 1 }
 }

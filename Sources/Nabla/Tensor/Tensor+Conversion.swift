@@ -18,7 +18,7 @@ extension Tensor {
         if device == self.device { return self }
         let target = device.backend
         let src = contiguous()
-        let out = Tensor(storage: Storage(count: count, dtype: dtype, backend: target), shape: shape, strides: Shape.contiguousStrides(shape))
+        let out = Tensor(storage: Storage.allocate(count: count, dtype: dtype, backend: target), shape: shape, strides: Shape.contiguousStrides(shape))
         let bytes = count * dtype.itemSize
         let host = UnsafeMutableRawBufferPointer.allocate(byteCount: Swift.max(bytes, 1), alignment: 64)
         defer { host.deallocate() }

@@ -14,30 +14,56 @@
 /// ```
 public final class Tensor: @unchecked Sendable {
     /// The buffer this tensor views.
-    public internal(set) var storage: Storage
+    @exclusivity(unchecked) public internal(set) var storage: Storage
     /// Size of each dimension.
-    public internal(set) var shape: [Int]
+    @exclusivity(unchecked) public internal(set) var shape: [Int]
     /// Step in elements between neighbours along each dimension (0 for broadcast dims).
-    public internal(set) var strides: [Int]
+    @exclusivity(unchecked) public internal(set) var strides: [Int]
     /// Index of the first element in `storage`.
-    public internal(set) var offset: Int
+    @exclusivity(unchecked) public internal(set) var offset: Int
 
     /// The autograd node that produced this tensor (nil for leaves and tensors without history).
-    public internal(set) var gradFn: Node?
+    @exclusivity(unchecked) public internal(set) var gradFn: Node?
     /// Which output of `gradFn` this tensor is.
-    var outputNr: Int = 0
-    var requiresGradFlag: Bool = false
-    var retainsGradFlag: Bool = false
+    @exclusivity(unchecked) var outputNr: Int = 0
+    @exclusivity(unchecked) var requiresGradFlag: Bool = false
+    /// Autograd state that most tensors never need (gradient, hooks, tangent), allocated on first use
+    /// so that creating and freeing an ordinary tensor stays cheap (PyTorch's `AutogradMeta`).
+    @exclusivity(unchecked) var meta: AutogradMeta?
+
+    /// The metadata, created if needed.
+    @inline(__always) var ensuredMeta: AutogradMeta {
+        if let m = meta { return m }
+        let m = AutogradMeta()
+        meta = m
+        return m
+    }
     /// The accumulated gradient (leaves, or non-leaves after `retainGrad()`).
-    public var grad: Tensor?
-    var hooks: [(Tensor) -> Tensor?]? = nil
-    weak var accumulatorCache: AccumulateGrad?
+    public var grad: Tensor? {
+        get { meta?.grad }
+        set { if newValue != nil || meta != nil { ensuredMeta.grad = newValue } }
+    }
+    var retainsGradFlag: Bool {
+        get { meta?.retainsGrad ?? false }
+        set { if newValue || meta != nil { ensuredMeta.retainsGrad = newValue } }
+    }
+    var hooks: [(Tensor) -> Tensor?]? {
+        get { meta?.hooks }
+        set { if newValue != nil || meta != nil { ensuredMeta.hooks = newValue } }
+    }
+    var accumulatorCache: AccumulateGrad? {
+        get { meta?.accumulator }
+        set { if newValue != nil || meta != nil { ensuredMeta.accumulator = newValue } }
+    }
     /// Forward-mode tangent, when this tensor is a dual tensor (see `jvp`).
-    var tangent: Tensor?
+    var tangent: Tensor? {
+        get { meta?.tangent }
+        set { if newValue != nil || meta != nil { ensuredMeta.tangent = newValue } }
+    }
     /// Set by NablaNN for parameters (`Parameter` semantics without subclassing).
-    public var isParameter: Bool = false
+    @exclusivity(unchecked) public var isParameter: Bool = false
     /// Set by NablaNN for buffers (BatchNorm running statistics).
-    public var isBuffer: Bool = false
+    @exclusivity(unchecked) public var isBuffer: Bool = false
 
     /// Creates a view over `storage`.
     public init(storage: Storage, shape: [Int], strides: [Int], offset: Int = 0) {
@@ -50,7 +76,7 @@ public final class Tensor: @unchecked Sendable {
     /// Allocates an uninitialised contiguous tensor.
     public convenience init(empty shape: [Int], dtype: DType = .float32, device: Device = .cpu) {
         let n = Shape.count(shape, op: "empty")
-        self.init(storage: Storage(count: n, dtype: dtype, backend: device.backend),
+        self.init(storage: Storage.allocate(count: n, dtype: dtype, backend: device.backend),
                   shape: shape, strides: Shape.contiguousStrides(shape))
     }
 
@@ -100,4 +126,13 @@ public final class Tensor: @unchecked Sendable {
 
     /// Whether two tensors view the same storage.
     public func sharesStorage(with other: Tensor) -> Bool { storage === other.storage }
+}
+
+/// The rarely used autograd fields of a tensor, kept out of line.
+final class AutogradMeta {
+    @exclusivity(unchecked) var grad: Tensor?
+    @exclusivity(unchecked) var retainsGrad = false
+    @exclusivity(unchecked) var hooks: [(Tensor) -> Tensor?]?
+    @exclusivity(unchecked) weak var accumulator: AccumulateGrad?
+    @exclusivity(unchecked) var tangent: Tensor?
 }

@@ -326,7 +326,7 @@ extension CPUBackend {
 extension Tensor {
     /// A 0-stride view of one freshly stored scalar, broadcast to `shape` (no per-element memory).
     static func scalarStorageView(_ value: Double, dtype: DType, shape: [Int]) -> Tensor {
-        let s = Storage(count: 1, dtype: dtype, backend: CPUBackend.shared)
+        let s = Storage.allocate(count: 1, dtype: dtype, backend: CPUBackend.shared)
         switch dtype {
         case .float32: s.pointer(Float.self)[0] = Float(value)
         case .float64: s.pointer(Double.self)[0] = value

@@ -86,7 +86,7 @@ struct StridedLoop {
 public enum Parallel {
     /// Elements below which kernels stay on the calling thread.
     public static let grain = 32_768
-    nonisolated(unsafe) static var threadCount: Int = max(1, min(System.coreCount, 64))
+    @exclusivity(unchecked) nonisolated(unsafe) static var threadCount: Int = max(1, min(System.coreCount, 64))
 
     /// Number of worker threads kernels split large work across.
     public static var threads: Int { threadCount }
