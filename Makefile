@@ -1,7 +1,8 @@
 # Nabla — setup, build, demo, tests and benchmarks (GNU make).
 #
 #   make demo    install system packages if missing, build (release), run the demo
-#   make test    install system packages if missing, run the test suite (release)
+#   make test    install system packages and the TensorBoard venv if missing, run the test suite (release)
+#   make venv    create .build/venv with TensorBoard (the NablaBoard tests read their event files with it)
 #   make bench   run the benchmark workloads W1 W2 W8, writing results-nabla.json
 #
 # One release build is shared by the demo, the tests and the benchmark.
@@ -12,13 +13,18 @@ CONFIG := release
 BIN := .build/$(CONFIG)
 
 # Debian packages Nabla needs: OpenBLAS (matmul), zlib (gzip), the Fashion-MNIST IDX files
-# (demo, benchmarks), python3-venv (optional PyTorch fixture/benchmark scripts), pkg-config (finds OpenBLAS).
+# (demo, benchmarks), python3-venv (the TensorBoard venv of the tests; optional PyTorch fixture/benchmark
+# scripts), pkg-config (finds OpenBLAS).
 DEB_PACKAGES := libopenblas-dev zlib1g-dev dataset-fashion-mnist python3-venv pkg-config
+
+# The Python venv the NablaBoard tests run TensorBoard from (Scripts/read_tfevents.py), and its pinned TensorBoard.
+VENV := .build/venv
+TENSORBOARD_VERSION := 2.20.0
 
 BENCH_WORKLOADS ?= W1 W2 W8
 BENCH_OUT ?= results-nabla.json
 
-.PHONY: all deps build demo test bench clean
+.PHONY: all deps venv build demo test bench clean
 
 all: build
 
@@ -37,17 +43,26 @@ deps:
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y --no-install-recommends $$missing; \
 	fi
 
+# Creates $(VENV) and installs TensorBoard in it; does nothing when the pinned version is already there.
+# A failed install fails the target (and so `make test`).
+venv: deps
+	@if ! $(VENV)/bin/python -c "import sys, tensorboard; sys.exit(tensorboard.__version__ != '$(TENSORBOARD_VERSION)')" >/dev/null 2>&1; then \
+	  echo "make venv: installing tensorboard==$(TENSORBOARD_VERSION) in $(VENV)"; \
+	  python3 -m venv $(VENV) && \
+	  $(VENV)/bin/pip install --quiet --disable-pip-version-check tensorboard==$(TENSORBOARD_VERSION); \
+	fi
+
 # The release build of the library, the demo and the benchmark.
 build: deps
 	$(SWIFT) build -c $(CONFIG)
 
 demo: build
-	$(BIN)/nabla-demo
+	$(BIN)/nabla demo
 
 # Adds the test targets to the same release build, then runs them without building again.
 # (A plain `swift test -c release` compiles everything a second time with testability enabled:
 # the tests use only the public API, so they do not need it.)
-test: deps
+test: deps venv
 	$(SWIFT) build -c $(CONFIG) --build-tests
 	$(SWIFT) test -c $(CONFIG) --skip-build
 

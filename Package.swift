@@ -9,11 +9,16 @@ let package = Package(
         .library(name: "NablaNN", targets: ["NablaNN"]),
         .library(name: "NablaOptim", targets: ["NablaOptim"]),
         .library(name: "NablaData", targets: ["NablaData"]),
+        .library(name: "NablaKeras", targets: ["NablaKeras"]),
+        .library(name: "NablaBoard", targets: ["NablaBoard"]),
         .executable(name: "nabla-bench", targets: ["nabla-bench"]),
-        .executable(name: "nabla-demo", targets: ["nabla-demo"]),
+        .executable(name: "nabla", targets: ["NablaCommand"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
     targets: [
         .systemLibrary(
@@ -33,13 +38,28 @@ let package = Package(
         .target(name: "NablaNN", dependencies: ["Nabla"]),
         .target(name: "NablaOptim", dependencies: ["NablaNN", "CNablaKernels"]),
         .target(name: "NablaData", dependencies: ["Nabla", "CZlib"]),
+        .target(name: "NablaKeras", dependencies: ["Nabla", "NablaNN", "NablaOptim", "NablaData", "NablaBoard"]),
+        .target(
+            name: "NablaBoard",
+            dependencies: ["Nabla", "CZlib", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            exclude: ["Proto"]
+        ),
         .executableTarget(name: "fashion-mlp", dependencies: ["NablaNN", "NablaOptim", "NablaData"], path: "Examples/FashionMLP"),
+        .executableTarget(name: "fashion-cnn", dependencies: ["NablaNN", "NablaOptim", "NablaData"], path: "Examples/FashionCNN"),
         .target(name: "NablaTestSupport", dependencies: ["Nabla"], path: "Tests/NablaTestSupport"),
         .testTarget(name: "NablaTests", dependencies: ["Nabla", "NablaTestSupport"]),
         .testTarget(name: "NablaNNTests", dependencies: ["NablaNN", "NablaTestSupport"]),
         .testTarget(name: "NablaOptimTests", dependencies: ["NablaOptim", "NablaData", "NablaTestSupport"]),
         .testTarget(name: "NablaDataTests", dependencies: ["NablaData", "NablaTestSupport"]),
+        .testTarget(name: "NablaKerasTests", dependencies: ["NablaKeras", "NablaData", "NablaTestSupport"]),
+        .testTarget(name: "NablaBoardTests", dependencies: ["NablaBoard", "Nabla"]),
         .executableTarget(name: "nabla-bench", dependencies: ["NablaNN", "NablaOptim", "NablaData"], path: "Benchmarks/nabla-bench"),
-        .executableTarget(name: "nabla-demo", dependencies: ["Nabla"], path: "Examples/Demo"),
+        .target(name: "NablaCLI", dependencies: ["NablaNN", "NablaOptim", "NablaData", "NablaBoard", "Yams"]),
+        .executableTarget(
+            name: "NablaCommand",
+            dependencies: ["NablaCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/nabla"
+        ),
+        .testTarget(name: "NablaCLITests", dependencies: ["NablaCLI", "NablaTestSupport"]),
     ]
 )

@@ -7,7 +7,7 @@
 import Foundation
 import Nabla
 
-let usage = "usage: nabla-bench [W1] [W2] [W2a] [W2b] [W8] [--out FILE]   (default: W1 W2 W8, results-nabla.json)"
+let usage = "usage: nabla-bench [W1] [W2] [W2a] [W2b] [W4] [W5] [W6] [W7] [W8] [--epochs N (W4)] [--out FILE]   (default: W1 W2 W8, results-nabla.json)"
 var selected: [String] = []
 var outPath = "results-nabla.json"
 var args = CommandLine.arguments.dropFirst()
@@ -16,11 +16,14 @@ while let a = args.popFirst() {
     case "--out":
         guard let p = args.popFirst() else { print(usage); exit(2) }
         outPath = p
+    case "--epochs":
+        guard let e = args.popFirst().flatMap({ Int($0) }), e > 0 else { print(usage); exit(2) }
+        w4Epochs = e
     case "-h", "--help":
         print(usage); exit(0)
     default:
         let w = a.uppercased()
-        guard ["W1", "W2", "W2A", "W2B", "W8"].contains(w) else {
+        guard ["W1", "W2", "W2A", "W2B", "W4", "W5", "W6", "W7", "W8"].contains(w) else {
             FileHandle.standardError.write(Data("nabla-bench: unknown workload \(a)\n\(usage)\n".utf8)); exit(2)
         }
         selected.append(w)
@@ -49,6 +52,13 @@ var results: [[String: Any]] = []
 if selected.contains("W1") { for r in runW1() { emit(r, into: &results) } }
 if selected.contains("W2") || selected.contains("W2A") { emit(runW2a(), into: &results) }
 if selected.contains("W2") || selected.contains("W2B") { emit(runW2b(), into: &results) }
+if selected.contains("W4") {
+    let w4 = runW4()
+    emit(w4.result, into: &results)
+    if selected.contains("W6") { emit(runW6(model: w4.model, testImages: w4.testImages, trained: true), into: &results) }
+} else if selected.contains("W6") { emit(runW6Standalone(), into: &results) }
+if selected.contains("W5") { emit(runW5(), into: &results) }
+if selected.contains("W7") { emit(runW7(), into: &results) }
 if selected.contains("W8") { emit(runW8(), into: &results) }
 
 let formatter = ISO8601DateFormatter()
@@ -81,6 +91,17 @@ for r in results {
         print("| W2b | 1000-op chain fwd+bwd | \(fmt(r["us_per_op_fwd_bwd"])) | us/op |")
         print("| W2b |   of which forward | \(fmt(r["us_per_op_fwd"])) | us/op |")
         print("| W2b |   of which backward | \(fmt(r["us_per_op_bwd"])) | us/op |")
+    case "W4":
+        print("| W4 | CNN training | \(fmt(r["samples_per_s_median"])) | samples/s |")
+        print("| W4 |   test accuracy | \(fmt(r["final_test_acc"])) | |")
+    case "W6":
+        print("| W6 | CNN batch-1 latency | \(fmt(r["b1_latency_us_median"])) | us |")
+        print("| W6 | CNN batch-256 | \(fmt(r["b256_images_per_s"])) | images/s |")
+    case "W5":
+        print("| W5 | LSTM training (steps 10..109) | \(fmt(r["samples_per_s_100_steps"])) | samples/s |")
+        print("| W5 |   test accuracy after 1 epoch | \(fmt(r["test_acc_after_1_epoch"])) | |")
+    case "W7":
+        print("| W7 | Transformer layer fwd+bwd+Adam | \(fmt(r["ms_per_step_median"])) | ms/step |")
     case "W8":
         print("| W8 | scalar MLP fwd+bwd | \(fmt(r["ms_fwd_bwd_median"])) | ms |")
         print("| W8 |   per scalar op | \(fmt(r["us_per_scalar_op"])) | us/op |")

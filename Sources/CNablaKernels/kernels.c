@@ -82,19 +82,4 @@ NABLA_DISPATCH float nabla_f32_max(const float *a, int64_t n) {
     return m;
 }
 
-NABLA_DISPATCH void nabla_f32_adam(float *param, const float *grad, float *m, float *v,
-                                   int64_t n, float lr, float beta1, float beta2, float eps, float weight_decay,
-                                   float bias_c1, float bias_c2_sqrt, int decoupled) {
-    const float step_size = lr / bias_c1;
-    for (int64_t i = 0; i < n; i++) {
-        float p = param[i];
-        float g = grad[i];
-        if (decoupled) p = p * (1.0f - lr * weight_decay);
-        else g = g + weight_decay * p;
-        float mi = m[i] * beta1 + (1.0f - beta1) * g;
-        float vi = v[i] * beta2 + (1.0f - beta2) * g * g;
-        m[i] = mi; v[i] = vi;
-        float denom = sqrtf(vi) / bias_c2_sqrt + eps;
-        param[i] = p - step_size * mi / denom;
-    }
 }

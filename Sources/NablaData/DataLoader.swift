@@ -1,25 +1,20 @@
-/// A dataset that can produce a whole batch from a list of indices at once (fast path for `DataLoader`).
-public protocol BatchDataset: Dataset {
-    /// The samples at `indices` (int64, 1-D) stacked into a batch.
-    func batch(_ indices: Tensor) -> (Tensor, Tensor)
-}
-
-extension FashionMNIST: BatchDataset {
-    /// Images `[B, 1, 28, 28]` and labels `[B]` at `indices`.
-    public func batch(_ indices: Tensor) -> (Tensor, Tensor) {
-        (images.indexSelect(dim: 0, index: indices), labels.indexSelect(dim: 0, index: indices))
-    }
-}
-
 /// Iterates over a dataset in (optionally shuffled) batches, as `torch.utils.data.DataLoader`.
 ///
 /// ```swift
 /// let train = try FashionMNIST(train: true)
-/// let loader = DataLoader(train, batchSize: 128, shuffle: true, generator: Generator(seed: 0))
+/// let loader = DataLoader(train, batchSize: 128, shuffle: true, numWorkers: 2, generator: Generator(seed: 0))
 /// for (x, y) in loader { ... }
 /// ```
-/// Each pass (`makeIterator()`) draws a new permutation from `generator` when shuffling.
-public struct DataLoader<D: BatchDataset>: Sequence {
+/// Each pass (`makeIterator()`) starts a new epoch: it draws a new permutation from `generator` when
+/// shuffling, and gives every sample its own generator derived from (the generator's seed, the epoch,
+/// the sample index) for random transforms. With `numWorkers > 0`, background threads load up to
+/// `numWorkers * prefetchFactor` batches ahead; the batches are exactly those of `numWorkers: 0`, in the
+/// same order. Breaking out of the loop stops and joins the workers. Datasets that are `BatchDataset`s
+/// and use the default collate are read a whole batch at a time.
+///
+/// The loader is `Stateful`: `stateDict()` holds the epoch counter and the generator's state, so a
+/// resumed run reshuffles exactly as the original would have.
+public final class DataLoader<D: Dataset, Batch>: Sequence, Stateful {
     /// The dataset.
     public let dataset: D
     /// Samples per batch.
@@ -28,39 +23,140 @@ public struct DataLoader<D: BatchDataset>: Sequence {
     public let shuffle: Bool
     /// Whether to drop the last incomplete batch.
     public let dropLast: Bool
-    /// The generator that shuffles (default: the global one).
+    /// Number of background threads that load batches (0: load on the iterating thread).
+    public let numWorkers: Int
+    /// Batches loaded ahead per worker.
+    public let prefetchFactor: Int
+    /// The generator that shuffles and seeds the per-sample generators (default: the global one).
     public let generator: Generator
+    /// Turns a list of samples into a batch (`collate_fn`).
+    public let collate: ([D.Sample]) -> Batch
+    /// Whole-batch reader used instead of per-sample reads and `collate` (BatchDataset fast path).
+    var fastBatch: ((Tensor) -> Batch?)?
+    /// Number of passes started so far; the next pass uses this epoch number.
+    public private(set) var epoch: Int = 0
 
-    /// Creates a loader.
-    public init(_ dataset: D, batchSize: Int = 1, shuffle: Bool = false, dropLast: Bool = false, generator: Generator? = nil) {
+    /// Creates a loader that turns lists of samples into batches with `collate`.
+    ///
+    /// - Parameters:
+    ///   - dataset: Any `Dataset`; with `numWorkers > 0` its subscript is called from several threads.
+    ///   - batchSize: Samples per batch.
+    ///   - shuffle: Reshuffle at every pass with `generator`.
+    ///   - dropLast: Drop the last batch when it is smaller than `batchSize`.
+    ///   - numWorkers: Background loading threads (0 loads on the calling thread).
+    ///   - prefetchFactor: Batches each worker loads ahead.
+    ///   - generator: Shuffling and per-sample seeds (default: `Generator.default`).
+    ///   - collate: Combines the samples of a batch (`collate_fn`).
+    public init(_ dataset: D, batchSize: Int = 1, shuffle: Bool = false, dropLast: Bool = false, numWorkers: Int = 0,
+                prefetchFactor: Int = 2, generator: Generator? = nil, collate: @escaping ([D.Sample]) -> Batch) {
         check(batchSize >= 1, "DataLoader: batchSize must be positive, got \(batchSize)")
+        check(numWorkers >= 0, "DataLoader: numWorkers must be non-negative, got \(numWorkers)")
+        check(prefetchFactor >= 1, "DataLoader: prefetchFactor must be positive, got \(prefetchFactor)")
         self.dataset = dataset; self.batchSize = batchSize; self.shuffle = shuffle; self.dropLast = dropLast
+        self.numWorkers = numWorkers; self.prefetchFactor = prefetchFactor
         self.generator = generator ?? .default
+        self.collate = collate
     }
 
     /// Number of batches per pass.
     public var count: Int { dropLast ? dataset.count / batchSize : (dataset.count + batchSize - 1) / batchSize }
 
-    /// A pass over the data.
+    /// The number of batches, for `Array(loader)` and friends.
+    public var underestimatedCount: Int { count }
+
+    /// Starts a pass over the data (a new epoch).
     public func makeIterator() -> Iterator {
-        let order = shuffle ? Tensor.randperm(dataset.count, generator: generator) : Tensor.arange(dataset.count)
-        return Iterator(loader: self, order: order, position: 0)
+        let n = dataset.count
+        let order = shuffle ? Tensor.randperm(n, generator: generator).toIntArray() : Array(0..<n)
+        let plan = BatchPlan(dataset: dataset, collate: collate, fastBatch: fastBatch, order: order, batchSize: batchSize,
+                             batches: count, seed: generator.initialSeed, epoch: epoch)
+        epoch += 1
+        return Iterator(plan: plan, prefetcher: numWorkers > 0 && plan.batches > 0
+                        ? Prefetcher(plan: plan, workers: numWorkers, prefetchFactor: prefetchFactor) : nil)
     }
 
-    /// Yields batches in order.
+    /// Yields the batches of one pass in order; dropping it (e.g. `break`) stops its worker threads.
     public struct Iterator: IteratorProtocol {
-        let loader: DataLoader
-        let order: Tensor
-        var position: Int
+        let plan: BatchPlan<D, Batch>
+        let prefetcher: Prefetcher<D, Batch>?
+        var position = 0
         /// The next batch, or nil at the end of the pass.
-        public mutating func next() -> (Tensor, Tensor)? {
-            let n = order.shape[0]
-            guard position < n else { return nil }
-            let len = Swift.min(loader.batchSize, n - position)
-            if loader.dropLast && len < loader.batchSize { return nil }
-            let idx = order.narrow(0, start: position, length: len)
-            position += len
-            return loader.dataset.batch(idx)
+        public mutating func next() -> Batch? {
+            guard position < plan.batches else { return nil }
+            defer { position += 1 }
+            if let p = prefetcher { return p.take(position) }
+            return plan.batch(position)
         }
+    }
+
+    /// The epoch counter and the generator's state (`epoch`, `generator.seed`, `generator.counter`).
+    public func stateDict() -> StateDict {
+        var s = StateDict()
+        let g = generator.stateValue
+        s.set("epoch", epoch)
+        s.set("generator.seed", Int(truncatingIfNeeded: g[0]))
+        s.set("generator.counter", Int(truncatingIfNeeded: g[1]))
+        return s
+    }
+
+    /// Restores the epoch counter and the generator's state saved by `stateDict()`.
+    public func loadStateDict(_ state: StateDict, strict: Bool) throws {
+        let expected = ["epoch", "generator.seed", "generator.counter"]
+        let missing = expected.filter { state[$0] == nil }
+        let unexpected = state.keys.filter { !expected.contains($0) }
+        if !missing.isEmpty || (strict && !unexpected.isEmpty) {
+            throw StateDictError("DataLoader.loadStateDict: missing keys \(missing), unexpected keys \(strict ? unexpected : [])")
+        }
+        guard let e = state.int("epoch"), let seed = state.int("generator.seed"), let counter = state.int("generator.counter") else {
+            throw StateDictError("DataLoader.loadStateDict: missing keys \(expected)")
+        }
+        guard e >= 0 else { throw StateDictError("DataLoader.loadStateDict: epoch must be non-negative, got \(e)") }
+        epoch = e
+        generator.setState([UInt64(truncatingIfNeeded: seed), UInt64(truncatingIfNeeded: counter)])
+    }
+}
+
+/// The whole-batch reader of `dataset` when it is a `BatchDataset` whose batches have type `Batch`.
+func batchFastPath<D: Dataset, Batch>(_ dataset: D, _: Batch.Type) -> ((Tensor) -> Batch?)? {
+    guard let b = dataset as? any BatchDataset else { return nil }
+    return { indices in b.batch(indices) as? Batch }
+}
+
+extension DataLoader where D.Sample == Tensor, Batch == Tensor {
+    /// Creates a loader whose batches stack the tensor samples (`default_collate`).
+    public convenience init(_ dataset: D, batchSize: Int = 1, shuffle: Bool = false, dropLast: Bool = false, numWorkers: Int = 0,
+                            prefetchFactor: Int = 2, generator: Generator? = nil) {
+        self.init(dataset, batchSize: batchSize, shuffle: shuffle, dropLast: dropLast, numWorkers: numWorkers,
+                  prefetchFactor: prefetchFactor, generator: generator, collate: { defaultCollate($0) })
+        fastBatch = batchFastPath(dataset, Batch.self)
+    }
+}
+
+extension DataLoader where D.Sample == (Tensor, Tensor), Batch == (Tensor, Tensor) {
+    /// Creates a loader whose batches stack inputs and targets (`default_collate`).
+    public convenience init(_ dataset: D, batchSize: Int = 1, shuffle: Bool = false, dropLast: Bool = false, numWorkers: Int = 0,
+                            prefetchFactor: Int = 2, generator: Generator? = nil) {
+        self.init(dataset, batchSize: batchSize, shuffle: shuffle, dropLast: dropLast, numWorkers: numWorkers,
+                  prefetchFactor: prefetchFactor, generator: generator, collate: { defaultCollate($0) })
+        fastBatch = batchFastPath(dataset, Batch.self)
+    }
+}
+
+extension DataLoader where D.Sample == (Tensor, Int), Batch == (Tensor, Tensor) {
+    /// Creates a loader whose batches stack inputs and turn integer labels into an int64 tensor (`default_collate`).
+    public convenience init(_ dataset: D, batchSize: Int = 1, shuffle: Bool = false, dropLast: Bool = false, numWorkers: Int = 0,
+                            prefetchFactor: Int = 2, generator: Generator? = nil) {
+        self.init(dataset, batchSize: batchSize, shuffle: shuffle, dropLast: dropLast, numWorkers: numWorkers,
+                  prefetchFactor: prefetchFactor, generator: generator, collate: { defaultCollate($0) })
+    }
+}
+
+extension DataLoader where D.Sample == [Tensor], Batch == [Tensor] {
+    /// Creates a loader whose batches stack each position of the samples (`default_collate` on lists).
+    public convenience init(_ dataset: D, batchSize: Int = 1, shuffle: Bool = false, dropLast: Bool = false, numWorkers: Int = 0,
+                            prefetchFactor: Int = 2, generator: Generator? = nil) {
+        self.init(dataset, batchSize: batchSize, shuffle: shuffle, dropLast: dropLast, numWorkers: numWorkers,
+                  prefetchFactor: prefetchFactor, generator: generator, collate: { defaultCollate($0) })
+        fastBatch = batchFastPath(dataset, Batch.self)
     }
 }

@@ -1,6 +1,15 @@
 @_exported import Nabla
 
 /// A map-style dataset (`torch.utils.data.Dataset`): a count and samples by index.
+///
+/// ```swift
+/// struct Squares: Dataset {
+///     var count: Int { 10 }
+///     subscript(index: Int) -> Tensor { Tensor(Double(index * index)) }
+/// }
+/// ```
+/// When a `DataLoader` runs with `numWorkers > 0`, samples are read from several threads at once:
+/// the subscript must be safe to call concurrently (reading tensors is).
 public protocol Dataset<Sample> {
     /// The type of one sample (e.g. `(Tensor, Tensor)`).
     associatedtype Sample
@@ -8,21 +17,47 @@ public protocol Dataset<Sample> {
     var count: Int { get }
     /// Sample `index` (0-based).
     subscript(index: Int) -> Sample { get }
+    /// Sample `index`, with `generator` driving any random transform (each sample gets its own
+    /// generator from the `DataLoader`, so results never depend on which worker read it).
+    /// The default ignores the generator and returns `self[index]`.
+    func sample(_ index: Int, generator: Generator) -> Sample
 }
 
-/// Samples from tensors that share their first dimension (`TensorDataset`).
-public struct TensorDataset: Dataset {
+extension Dataset {
+    /// Returns `self[index]`: a dataset without random transforms ignores the generator.
+    public func sample(_ index: Int, generator: Generator) -> Sample { self[index] }
+}
+
+/// A dataset that can produce a whole batch from a list of indices at once (fast path for `DataLoader`).
+public protocol BatchDataset: Dataset {
+    /// The samples at `indices` (int64, 1-D) stacked into a batch that has the structure of one sample.
+    func batch(_ indices: Tensor) -> Sample
+}
+
+/// Samples from tensors that share their first dimension (`torch.utils.data.TensorDataset`).
+///
+/// ```swift
+/// let ds = TensorDataset(x, y)   // ds[i] == [x[i], y[i]]
+/// ```
+public struct TensorDataset: BatchDataset, Sendable {
     /// The tensors; sample `i` is `tensors.map { $0[i] }`.
     public let tensors: [Tensor]
     /// Creates the dataset; all tensors must have the same first dimension.
-    public init(_ tensors: Tensor...) {
+    public init(_ tensors: Tensor...) { self.init(tensors) }
+    /// Creates the dataset from an array of tensors that share their first dimension.
+    public init(_ tensors: [Tensor]) {
         check(!tensors.isEmpty, "TensorDataset: needs at least one tensor")
         let n = tensors[0].shape.first ?? 0
-        for t in tensors { check(t.shape.first == n, "TensorDataset: size mismatch between tensors: \(tensors.map(\.shape))") }
+        for t in tensors { check(!t.shape.isEmpty && t.shape[0] == n, "TensorDataset: size mismatch between tensors: \(tensors.map(\.shape))") }
         self.tensors = tensors
     }
     /// Number of samples.
     public var count: Int { tensors[0].shape[0] }
     /// The `index`-th slice of every tensor.
-    public subscript(index: Int) -> [Tensor] { tensors.map { $0.select(0, index) } }
+    public subscript(index: Int) -> [Tensor] {
+        check(index >= 0 && index < count, "TensorDataset: index \(index) is out of range for \(count) samples")
+        return tensors.map { $0.select(0, index) }
+    }
+    /// The rows at `indices` of every tensor.
+    public func batch(_ indices: Tensor) -> [Tensor] { tensors.map { $0.indexSelect(dim: 0, index: indices) } }
 }

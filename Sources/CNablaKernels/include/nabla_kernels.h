@@ -29,10 +29,6 @@ void nabla_f32_relu(const float *a, float *out, int64_t n);
 void nabla_f32_relu_backward(const float *g, const float *x, float *out, int64_t n);
 double nabla_f32_sum(const float *a, int64_t n);
 float nabla_f32_max(const float *a, int64_t n);
-/* Adam step on contiguous float32 buffers (PyTorch's formula, non-amsgrad). */
-void nabla_f32_adam(float *param, const float *grad, float *m, float *v, int64_t n,
-                    float lr, float beta1, float beta2, float eps, float weight_decay,
-                    float bias_c1, float bias_c2_sqrt, int decoupled);
 
 /* Contiguous float64 kernels. */
 void nabla_f64_add(const double *a, const double *b, double *out, int64_t n);

@@ -108,6 +108,16 @@ public protocol Backend: AnyObject, Sendable {
     func sort(_ x: Tensor, dim: Int, descending: Bool, values: Tensor, indices: Tensor)
     /// Fills `out` with samples drawn from `kind` using `generator`.
     func random(_ kind: RandomKind, out: Tensor, generator: Generator)
+    /// Unfolds the sliding windows of `x` [N, C, H, W] into `out` [C·kh·kw, N·oh·ow] (both contiguous; see `ConvGeometry`).
+    func im2col(_ x: Tensor, geometry: ConvGeometry, out: Tensor)
+    /// The adjoint of `im2col`: sums `cols` [C·kh·kw, N·oh·ow] back into `out` [N, C, H, W] (overwritten).
+    func col2im(_ cols: Tensor, geometry: ConvGeometry, out: Tensor)
+    /// Max over the windows of each plane of `x` [P, H, W]: values and int64 flat in-plane indices, [P, oh, ow].
+    func maxPool2d(_ x: Tensor, windows: PoolWindows, out: Tensor, indices: Tensor)
+    /// Max-pool backward: `out` [P, H, W] = 0, then `out[p, indices[p, i]] += grad[p, i]`.
+    func maxPool2dBackward(_ grad: Tensor, indices: Tensor, out: Tensor)
+    /// `out` [B, A, L] = `x` [A, B, L] with dims 0 and 1 swapped, plus `bias[a]` when given (all contiguous).
+    func swapLeadingDims(_ x: Tensor, bias: Tensor?, out: Tensor)
 }
 
 /// Where optional backends (CUDA) register themselves when they load.

@@ -6,6 +6,15 @@
 /// batch dims broadcast. Shape mismatches stop with a message naming both shapes.
 public func matmul(_ a: Tensor, _ b: Tensor) -> Tensor {
     check(a.rank >= 1 && b.rank >= 1, "matmul: both arguments need at least 1 dimension, got shapes \(a.shape) and \(b.shape)")
+    if a.rank > 2 && b.rank == 2 {
+        // `[..., m, k] @ [k, n]` (a Linear layer on a sequence): fold the batch dims into the rows, so that the forward
+        // and both gradients are single 2-D products instead of one product per batch entry.
+        check(a.shape[a.rank - 1] == b.shape[0],
+              "matmul: shapes \(a.shape) and \(b.shape) cannot be multiplied (\(a.shape[a.rank - 2])x\(a.shape[a.rank - 1]) and \(b.shape[0])x\(b.shape[1]))")
+        let lead = Array(a.shape.dropLast())
+        let flat = a.reshape([lead.reduce(1, *), a.shape[a.rank - 1]])
+        return matmul(flat, b).reshape(lead + [b.shape[1]])
+    }
     let a2 = a.rank == 1 ? a.unsqueeze(0) : a
     let b2 = b.rank == 1 ? b.unsqueeze(1) : b
     let k = a2.shape[a2.rank - 1]

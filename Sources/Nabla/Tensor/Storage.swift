@@ -27,7 +27,7 @@ public struct StorageHeader {
 ///
 /// Small host buffers live inside the storage object itself (one allocation instead of two, which is
 /// most of the cost of an op on a scalar); large ones come from the backend, cache-line aligned.
-public final class Storage: ManagedBuffer<StorageHeader, Double>, @unchecked Sendable {
+public final class Storage: ManagedBuffer<StorageHeader, Double> {
     /// Who frees the buffer.
     enum Ownership { case inline, backend, borrowed }
 

@@ -10,6 +10,10 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
     case badHeader(path: String, reason: String)
     /// The gzip stream is corrupt.
     case corrupt(path: String, reason: String)
+    /// The file is readable but its content is not what the reader expects.
+    case malformed(path: String, reason: String)
+    /// A text file (CSV) holds a value that is not a number, at 1-based `line` and `column`.
+    case badValue(path: String, line: Int, column: Int, value: String, reason: String)
 
     /// A readable message.
     public var description: String {
@@ -18,6 +22,8 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
         case .truncated(let p, let e, let g): return "\(p): file is truncated: expected \(e) bytes, got \(g)"
         case .badHeader(let p, let r): return "\(p): not an IDX file: \(r)"
         case .corrupt(let p, let r): return "\(p): corrupt gzip data: \(r)"
+        case .malformed(let p, let r): return "\(p): \(r)"
+        case .badValue(let p, let l, let c, let v, let r): return "\(p):\(l):\(c): \(r): \"\(v)\""
         }
     }
 }

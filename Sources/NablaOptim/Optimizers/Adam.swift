@@ -1,70 +1,90 @@
 import CNablaKernels
 
-/// Adam and AdamW (`torch.optim.Adam`, `AdamW`), PyTorch's update rule and defaults.
-public final class Adam: Optimizer {
-    /// Coefficients of the running averages.
-    public var betas: (Double, Double)
-    /// Added to the denominator for stability.
-    public var eps: Double
-    /// Decoupled weight decay (AdamW) instead of an L2 term.
+/// Adam (`torch.optim.Adam`): PyTorch's update rule and defaults, with `amsgrad` and `maximize`.
+///
+/// `m = lerp(m, g, 1 − β1)`, `v = β2·v + (1 − β2)·g²`, `p −= lr / (1 − β1ᵗ) · m / (√v / √(1 − β2ᵗ) + eps)`;
+/// weight decay adds `wd·p` to the gradient (L2), or with `decoupled` (AdamW) scales `p` by `1 − lr·wd` first.
+/// float32 and float64 run one fused kernel per parameter; state: `step`, `exp_avg`, `exp_avg_sq`, `max_exp_avg_sq`.
+///
+/// ```swift
+/// let opt = Adam(model.parameters(), lr: 1e-3, betas: (0.9, 0.999), amsgrad: true)
+/// ```
+public class Adam: Optimizer {
+    /// Whether weight decay is decoupled (AdamW).
     public let decoupled: Bool
-    private var state: [ObjectIdentifier: (step: Int, m: Tensor, v: Tensor)] = [:]
 
     /// Adam over `params`.
-    public init(_ params: [Tensor], lr: Double = 1e-3, betas: (Double, Double) = (0.9, 0.999), eps: Double = 1e-8,
-                weightDecay: Double = 0, decoupled: Bool = false) {
-        self.betas = betas; self.eps = eps; self.decoupled = decoupled
-        super.init(groups: [ParamGroup(params: params)], lr: lr, weightDecay: weightDecay)
+    public convenience init(_ params: [Tensor], lr: Double = 1e-3, betas: (Double, Double) = (0.9, 0.999),
+                            eps: Double = 1e-8, weightDecay: Double = 0, amsgrad: Bool = false,
+                            maximize: Bool = false, decoupled: Bool = false) {
+        self.init(groups: [ParamGroup(params: params)], lr: lr, betas: betas, eps: eps, weightDecay: weightDecay,
+                  amsgrad: amsgrad, maximize: maximize, decoupled: decoupled)
     }
 
-    /// Adam over parameter groups with their own `lr` / `weightDecay`.
+    /// Adam over parameter groups; each group may override `lr`, `beta1`, `beta2`, `eps`, `weight_decay`,
+    /// `amsgrad`, `maximize`.
     public init(groups: [ParamGroup], lr: Double = 1e-3, betas: (Double, Double) = (0.9, 0.999), eps: Double = 1e-8,
-                weightDecay: Double = 0, decoupled: Bool = false) {
-        self.betas = betas; self.eps = eps; self.decoupled = decoupled
-        super.init(groups: groups, lr: lr, weightDecay: weightDecay)
+                weightDecay: Double = 0, amsgrad: Bool = false, maximize: Bool = false, decoupled: Bool = false) {
+        let name = decoupled ? "AdamW" : "Adam"
+        check(lr >= 0, "\(name): invalid learning rate \(lr)")
+        check(eps >= 0, "\(name): invalid epsilon \(eps)")
+        check(betas.0 >= 0 && betas.0 < 1, "\(name): invalid beta parameter at index 0: \(betas.0)")
+        check(betas.1 >= 0 && betas.1 < 1, "\(name): invalid beta parameter at index 1: \(betas.1)")
+        check(weightDecay >= 0, "\(name): invalid weightDecay \(weightDecay)")
+        self.decoupled = decoupled
+        super.init(groups: groups, defaults: [("lr", lr), ("beta1", betas.0), ("beta2", betas.1), ("eps", eps),
+                                              ("weight_decay", weightDecay), ("amsgrad", amsgrad ? 1 : 0),
+                                              ("maximize", maximize ? 1 : 0)], name: name)
     }
 
     /// One Adam step for every parameter with a gradient.
     public override func step() {
         noGrad {
             for g in paramGroups {
+                let lr = g.lr, (beta1, beta2) = g.betas, eps = g.eps, wd = g.weightDecay
+                let amsgrad = g.flag("amsgrad"), maximize: Int32 = g.flag("maximize") ? 1 : 0
                 for p in g.params {
                     guard let grad = p.grad else { continue }
-                    let key = ObjectIdentifier(p)
-                    var s = state[key] ?? (0, Tensor.zerosLike(p), Tensor.zerosLike(p))
-                    s.step += 1
-                    let bc1 = 1 - Foundation_pow(betas.0, Double(s.step)), bc2 = 1 - Foundation_pow(betas.1, Double(s.step))
-                    if p.dtype == .float32 && p.isContiguous && grad.isContiguous && grad.dtype == .float32 {
-                        let gp = grad.contiguous()
-                        nabla_f32_adam(p.unsafeMutablePointer(Float.self), gp.unsafeMutablePointer(Float.self), s.m.unsafeMutablePointer(Float.self), s.v.unsafeMutablePointer(Float.self), Int64(p.count),
-                                       Float(g.lr), Float(betas.0), Float(betas.1), Float(eps), Float(g.weightDecay),
-                                       Float(bc1), Float(bc2.squareRoot()), decoupled ? 1 : 0)
-                        p.markModifiedInPlace()
-                    } else {
-                        var gr = grad
-                        if decoupled { p.mul_(1 - g.lr * g.weightDecay) } else if g.weightDecay != 0 { gr = gr + p * g.weightDecay }
-                        s.m.mul_(betas.0).add_(gr, alpha: 1 - betas.0)
-                        s.v.mul_(betas.1).add_(gr * gr, alpha: 1 - betas.1)
-                        let denom = s.v.sqrt() / bc2.squareRoot() + eps
-                        p.sub_(s.m / denom * (g.lr / bc1))
+                    let s = stateOrCreate(p)
+                    if s["exp_avg"] == nil {
+                        s["exp_avg"] = newBuffer(like: p); s["exp_avg_sq"] = newBuffer(like: p)
+                        if amsgrad { s["max_exp_avg_sq"] = newBuffer(like: p) }
                     }
-                    state[key] = s
+                    if amsgrad && s["max_exp_avg_sq"] == nil { s["max_exp_avg_sq"] = newBuffer(like: p) }
+                    s.step += 1
+                    let m = s["exp_avg"]!, v = s["exp_avg_sq"]!, vmax = amsgrad ? s["max_exp_avg_sq"] : nil
+                    // Scalars exactly as PyTorch's Python code computes them.
+                    let bc1 = 1 - optimPow(beta1, Double(s.step)), bc2 = 1 - optimPow(beta2, Double(s.step))
+                    let stepSize = lr / bc1, bc2Sqrt = optimPow(bc2, 0.5)
+                    withWorkingCopies(p, grad) { w, gr in
+                        let n = Int64(w.count)
+                        if w.dtype == .float32 {
+                            nabla_f32_adam_step(w.unsafeMutablePointer(Float.self), gr.unsafeMutablePointer(Float.self),
+                                                m.unsafeMutablePointer(Float.self), v.unsafeMutablePointer(Float.self),
+                                                vmax?.unsafeMutablePointer(Float.self), n, 1 - beta1, beta2, 1 - beta2, wd,
+                                                decoupled ? 1 : 0, 1 - lr * wd, -stepSize, bc2Sqrt, eps,
+                                                amsgrad ? 1 : 0, maximize)
+                        } else {
+                            nabla_f64_adam_step(w.unsafeMutablePointer(Double.self), gr.unsafeMutablePointer(Double.self),
+                                                m.unsafeMutablePointer(Double.self), v.unsafeMutablePointer(Double.self),
+                                                vmax?.unsafeMutablePointer(Double.self), n, 1 - beta1, beta2, 1 - beta2, wd,
+                                                decoupled ? 1 : 0, 1 - lr * wd, -stepSize, bc2Sqrt, eps,
+                                                amsgrad ? 1 : 0, maximize)
+                        }
+                    }
+                    m.markModifiedInPlace(); v.markModifiedInPlace(); vmax?.markModifiedInPlace()
                 }
             }
         }
     }
 }
 
-/// AdamW: Adam with decoupled weight decay (`torch.optim.AdamW`, default weight decay 0.01).
-public func AdamW(_ params: [Tensor], lr: Double = 1e-3, betas: (Double, Double) = (0.9, 0.999), eps: Double = 1e-8,
-                  weightDecay: Double = 0.01) -> Adam {
-    Adam(params, lr: lr, betas: betas, eps: eps, weightDecay: weightDecay, decoupled: true)
-}
-
 #if canImport(Glibc)
 import Glibc
-func Foundation_pow(_ a: Double, _ b: Double) -> Double { Glibc.pow(a, b) }
+/// The C library's `pow`, which Python's `**` on floats calls too.
+func optimPow(_ a: Double, _ b: Double) -> Double { Glibc.pow(a, b) }
 #elseif canImport(Darwin)
 import Darwin
-func Foundation_pow(_ a: Double, _ b: Double) -> Double { Darwin.pow(a, b) }
+/// The C library's `pow`, which Python's `**` on floats calls too.
+func optimPow(_ a: Double, _ b: Double) -> Double { Darwin.pow(a, b) }
 #endif

@@ -1,41 +1,67 @@
-/// Stochastic gradient descent with momentum, dampening, Nesterov and weight decay (`torch.optim.SGD`).
+import CNablaKernels
+
+/// Stochastic gradient descent with momentum, dampening, Nesterov, weight decay and maximize (`torch.optim.SGD`).
+///
+/// Follows PyTorch's update: `d = g + wd·p`; `buf = d` on the first step, then `buf = momentum·buf + (1 − dampening)·d`;
+/// `d = nesterov ? d + momentum·buf : buf`; `p -= lr·d`. float32 and float64 run one fused kernel per parameter.
+///
+/// ```swift
+/// let opt = SGD(model.parameters(), lr: 0.1, momentum: 0.9, nesterov: true)
+/// opt.zeroGrad(); loss.backward(); opt.step()
+/// ```
 public final class SGD: Optimizer {
-    /// Momentum factor.
-    public var momentum: Double
-    /// Dampening for momentum.
-    public var dampening: Double
-    /// Whether to use Nesterov momentum.
-    public var nesterov: Bool
-    private var buffers: [ObjectIdentifier: Tensor] = [:]
-
     /// SGD over `params`.
-    public init(_ params: [Tensor], lr: Double, momentum: Double = 0, dampening: Double = 0, weightDecay: Double = 0, nesterov: Bool = false) {
-        check(!nesterov || (momentum > 0 && dampening == 0), "SGD: Nesterov momentum requires a momentum and zero dampening")
-        self.momentum = momentum; self.dampening = dampening; self.nesterov = nesterov
-        super.init(groups: [ParamGroup(params: params)], lr: lr, weightDecay: weightDecay)
+    public convenience init(_ params: [Tensor], lr: Double = 1e-3, momentum: Double = 0, dampening: Double = 0,
+                            weightDecay: Double = 0, nesterov: Bool = false, maximize: Bool = false) {
+        self.init(groups: [ParamGroup(params: params)], lr: lr, momentum: momentum, dampening: dampening,
+                  weightDecay: weightDecay, nesterov: nesterov, maximize: maximize)
     }
 
-    /// SGD over parameter groups.
-    public init(groups: [ParamGroup], lr: Double, momentum: Double = 0, dampening: Double = 0, weightDecay: Double = 0, nesterov: Bool = false) {
-        self.momentum = momentum; self.dampening = dampening; self.nesterov = nesterov
-        super.init(groups: groups, lr: lr, weightDecay: weightDecay)
+    /// SGD over parameter groups; each group may override any option (`lr`, `momentum`, `dampening`,
+    /// `weight_decay`, `nesterov`, `maximize`).
+    public init(groups: [ParamGroup], lr: Double = 1e-3, momentum: Double = 0, dampening: Double = 0,
+                weightDecay: Double = 0, nesterov: Bool = false, maximize: Bool = false) {
+        check(lr >= 0, "SGD: invalid learning rate \(lr)")
+        check(momentum >= 0, "SGD: invalid momentum \(momentum)")
+        check(weightDecay >= 0, "SGD: invalid weightDecay \(weightDecay)")
+        super.init(groups: groups, defaults: [("lr", lr), ("momentum", momentum), ("dampening", dampening),
+                                              ("weight_decay", weightDecay), ("nesterov", nesterov ? 1 : 0),
+                                              ("maximize", maximize ? 1 : 0)], name: "SGD", tracksStep: false)
+        for (i, g) in paramGroups.enumerated() {
+            check(!g.flag("nesterov") || (g.momentum > 0 && g.option("dampening") == 0),
+                  "SGD: Nesterov momentum requires a momentum and zero dampening (group \(i): momentum \(g.momentum), dampening \(g.option("dampening")))")
+        }
     }
 
-    /// One SGD step (PyTorch's formula).
+    /// One SGD step for every parameter with a gradient.
     public override func step() {
         noGrad {
             for g in paramGroups {
+                let lr = g.lr, momentum = g.momentum, dampening = g.option("dampening"), wd = g.weightDecay
+                let nesterov: Int32 = g.flag("nesterov") ? 1 : 0, maximize: Int32 = g.flag("maximize") ? 1 : 0
                 for p in g.params {
-                    guard var d = p.grad else { continue }
-                    if g.weightDecay != 0 { d = d + p * g.weightDecay }
+                    guard let grad = p.grad else { continue }
+                    var buf: Tensor? = nil
+                    var first: Int32 = 0
                     if momentum != 0 {
-                        let key = ObjectIdentifier(p)
-                        if let buf = buffers[key] { buf.mul_(momentum).add_(d, alpha: 1 - dampening) }
-                        else { buffers[key] = d.clone() }
-                        let buf = buffers[key]!
-                        d = nesterov ? d + buf * momentum : buf
+                        let s = stateOrCreate(p)
+                        if let b = s["momentum_buffer"] { buf = b } else {
+                            let b = newBuffer(like: p); s["momentum_buffer"] = b; buf = b; first = 1
+                        }
                     }
-                    p.sub_(d, alpha: g.lr)
+                    withWorkingCopies(p, grad) { w, gr in
+                        let n = Int64(w.count)
+                        if w.dtype == .float32 {
+                            nabla_f32_sgd(w.unsafeMutablePointer(Float.self), gr.unsafeMutablePointer(Float.self),
+                                          buf?.unsafeMutablePointer(Float.self), n, lr, momentum, 1 - dampening, wd,
+                                          nesterov, maximize, first)
+                        } else {
+                            nabla_f64_sgd(w.unsafeMutablePointer(Double.self), gr.unsafeMutablePointer(Double.self),
+                                          buf?.unsafeMutablePointer(Double.self), n, lr, momentum, 1 - dampening, wd,
+                                          nesterov, maximize, first)
+                        }
+                    }
+                    buf?.markModifiedInPlace()
                 }
             }
         }

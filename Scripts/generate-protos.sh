@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Regenerates Sources/NablaBoard/Generated/*.pb.swift from Sources/NablaBoard/Proto/*.proto.
+#
+# For maintainers only: the generated files are committed and the build never runs protoc.
+# Needs `protoc` (Debian: apt-get install protobuf-compiler) and `protoc-gen-swift` built from
+# swift-protobuf at the version Package.swift pins (keep them in sync):
+#
+#   git clone https://github.com/apple/swift-protobuf /tmp/swift-protobuf
+#   git -C /tmp/swift-protobuf checkout 1.39.0
+#   (cd /tmp/swift-protobuf && swift build -c release --product protoc-gen-swift)
+#   PROTOC_GEN_SWIFT=/tmp/swift-protobuf/.build/release/protoc-gen-swift Scripts/generate-protos.sh
+set -euo pipefail
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+proto_dir="$root/Sources/NablaBoard/Proto"
+out_dir="$root/Sources/NablaBoard/Generated"
+plugin="${PROTOC_GEN_SWIFT:-$(command -v protoc-gen-swift || true)}"
+
+command -v protoc >/dev/null || { echo "generate-protos: protoc not found (apt-get install protobuf-compiler)" >&2; exit 1; }
+[ -x "$plugin" ] || { echo "generate-protos: protoc-gen-swift not found; set PROTOC_GEN_SWIFT" >&2; exit 1; }
+
+rm -f "$out_dir"/*.pb.swift
+mkdir -p "$out_dir"
+cd "$proto_dir"
+# Internal visibility: the protobuf types are an implementation detail of NablaBoard.
+protoc --plugin=protoc-gen-swift="$plugin" \
+  --swift_opt=Visibility=Internal \
+  --swift_opt=FileNaming=DropPath \
+  --swift_out="$out_dir" \
+  -I . *.proto
+echo "generate-protos: wrote $(ls "$out_dir"/*.pb.swift | wc -l) files to ${out_dir#$root/}"

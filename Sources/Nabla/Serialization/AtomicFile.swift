@@ -1,0 +1,67 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Writes files atomically: readers see either the old file or the complete new one, never a partial write.
+///
+/// The bytes go to a temporary file in the same directory, which is flushed to disk (`fsync`) and then
+/// renamed over `path`; on any failure the temporary file is removed and `path` is left untouched.
+/// Every Nabla writer (safetensors, npy, npz, checkpoints) goes through it.
+/// ```swift
+/// try AtomicFile.write(to: "weights.bin") { write in try write(bytes) }
+/// ```
+public enum AtomicFile {
+    /// Creates `path` from the chunks `body` passes to `write`, atomically.
+    public static func write(to path: String, _ body: (_ write: (UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
+        let dir = directory(of: path)
+        let tmp = "\(path).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_TRUNC, 0o644)
+        guard fd >= 0 else { throw SerializationError.io(path: path, reason: "cannot create temporary file \(tmp): \(errorText())") }
+        var committed = false
+        defer { if !committed { close(fd); unlink(tmp) } }
+        try body { chunk in
+            var done = 0
+            while done < chunk.count {
+                let n = Glibc_write(fd, chunk.baseAddress! + done, chunk.count - done)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw SerializationError.io(path: path, reason: "write failed: \(errorText())")
+                }
+                done += n
+            }
+        }
+        guard fsync(fd) == 0 else { throw SerializationError.io(path: path, reason: "fsync failed: \(errorText())") }
+        committed = true
+        guard close(fd) == 0 else { unlink(tmp); throw SerializationError.io(path: path, reason: "close failed: \(errorText())") }
+        guard rename(tmp, path) == 0 else {
+            let reason = errorText()
+            unlink(tmp)
+            throw SerializationError.io(path: path, reason: "cannot rename temporary file into place: \(reason)")
+        }
+        let dfd = open(dir, O_RDONLY)
+        if dfd >= 0 { _ = fsync(dfd); close(dfd) }
+    }
+
+    /// Creates `path` holding `bytes`, atomically.
+    public static func write(_ bytes: [UInt8], to path: String) throws {
+        try write(to: path) { w in try bytes.withUnsafeBytes { try w($0) } }
+    }
+
+    static func directory(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+
+    static func errorText() -> String { String(cString: strerror(errno)) }
+}
+
+@inline(__always)
+private func Glibc_write(_ fd: Int32, _ p: UnsafeRawPointer, _ n: Int) -> Int {
+    #if canImport(Glibc)
+    return Glibc.write(fd, p, n)
+    #else
+    return Darwin.write(fd, p, n)
+    #endif
+}

@@ -1,0 +1,39 @@
+/// Writes `state` to `path` in the format its extension names (`torch.save` for state dicts).
+///
+/// `.npz` writes an uncompressed NumPy archive, `.npy` a single array (the state dict must hold exactly
+/// one tensor), anything else safetensors (Nabla's native format).
+/// ```swift
+/// try save(model.stateDict(), to: "model.safetensors")
+/// ```
+public func save(_ state: StateDict, to path: String) throws {
+    switch fileExtension(path) {
+    case "npz": try saveNpz(state, to: path)
+    case "npy":
+        guard state.count == 1, let (_, t) = state.first(where: { _ in true }) else {
+            throw SerializationError.invalidRequest(path: path, reason: "a .npy file holds one tensor, the state dict has \(state.count)")
+        }
+        try saveNpy(t, to: path)
+    default: try saveSafetensors(state, to: path)
+    }
+}
+
+/// Reads a state dict from `path` in the format its extension names (`torch.load` for state dicts).
+///
+/// `.npz` reads a NumPy archive, `.npy` a single array (stored under the file name without its extension),
+/// anything else safetensors.
+public func load(from path: String) throws -> StateDict {
+    switch fileExtension(path) {
+    case "npz": return try loadNpz(from: path)
+    case "npy":
+        let name = basename(path)
+        return StateDict([(String(name.dropLast(4)), try loadNpy(from: path))])
+    default: return try loadSafetensors(from: path)
+    }
+}
+
+/// The lowercased extension of the last path component, or "".
+func fileExtension(_ path: String) -> String {
+    let name = basename(path)
+    guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return "" }
+    return name[name.index(after: dot)...].lowercased()
+}

@@ -1,0 +1,262 @@
+import Foundation
+import NablaBoard
+import NablaData
+import NablaOptim
+
+/// The metrics of one training epoch.
+public struct EpochMetrics: Sendable {
+    /// The epoch (1-based).
+    public let epoch: Int
+    /// Mean training loss over the epoch's batches.
+    public let trainLoss: Double
+    /// Training accuracy over the epoch (in [0, 1]).
+    public let trainAccuracy: Double
+    /// Validation loss and accuracy, nil without `validation_split`.
+    public let validation: (loss: Double, accuracy: Double)?
+    /// Test loss and accuracy.
+    public let test: (loss: Double, accuracy: Double)
+    /// The learning rate the epoch trained with.
+    public let lr: Double
+    /// Seconds the epoch's training took.
+    public let seconds: Double
+}
+
+/// What a `Trainer` run produced and where it wrote it.
+public struct TrainResult {
+    /// The metrics of the epochs trained in this run.
+    public let history: [EpochMetrics]
+    /// The epoch the run started after (0 for a fresh run, the checkpoint's epoch on resume).
+    public let startEpoch: Int
+    /// The TensorBoard log folder (`<output>/logs`).
+    public let logDir: String
+    /// The last checkpoint written (or resumed from), nil when none exists.
+    public let checkpoint: String?
+    /// The final weights (`<output>/model.safetensors`).
+    public let modelPath: String
+}
+
+/// Trains the model of a `TrainConfig` as Caffe's solver does: seeded, with a held-out validation split,
+/// the configured optimizer and lr policy, a progress display, TensorBoard logs under `<output>/logs`, a
+/// checkpoint per epoch under `<output>/checkpoints/` (written atomically), and `<output>/model.safetensors`.
+///
+/// ```swift
+/// let config = try TrainConfig(contentsOf: "Examples/configs/fashion_cnn.yaml")
+/// let result = try Trainer(config: config).run()
+/// print(result.history.last!.test.accuracy)
+/// ```
+public final class Trainer {
+    /// The config.
+    public let config: TrainConfig
+    /// Number of epochs to train to (the config's, or the override).
+    public let epochs: Int
+    /// The output folder.
+    public let outputDir: String
+    /// The model and its layer shapes.
+    public let model: BuiltModel
+    /// The loaded data.
+    public let data: DataSource
+    private let isTTY: Bool?
+    private let log: (String) -> Void
+
+    /// Seeds everything with the config's seed, builds the model and loads the data.
+    /// - Parameters:
+    ///   - epochs: Overrides `solver.epochs`.
+    ///   - output: Overrides `output`.
+    ///   - isTTY: Forces the bar (true) or one line per epoch (false); default: whether stdout is a terminal.
+    ///   - log: Where progress and messages go (default: standard output).
+    /// - Throws: `ConfigError` when the data does not fit the model.
+    public init(config: TrainConfig, epochs: Int? = nil, output: String? = nil, isTTY: Bool? = nil,
+                log: @escaping (String) -> Void = ProgressDisplay.standardOutput) throws {
+        self.config = config
+        self.epochs = epochs ?? config.solver.epochs
+        outputDir = output ?? config.output
+        self.isTTY = isTTY
+        self.log = log
+        manualSeed(config.seed)
+        model = try BuiltModel(config.model)
+        data = try DataSource(config: config)
+        try Trainer.checkOutput(model, data: data, config: config)
+    }
+
+    /// Checks that the model's output has one value per class of the dataset.
+    static func checkOutput(_ model: BuiltModel, data: DataSource, config: TrainConfig) throws {
+        guard model.outputShape == [data.numClasses] else {
+            throw config.model.layers.last!.node.error(
+                "the model's output shape \(model.outputShape) (batch excluded) must be [\(data.numClasses)], one value per class "
+                + "of \(config.data.dataset), for the \(config.solver.loss) loss")
+        }
+    }
+
+    /// The folder of the per-epoch checkpoints.
+    public var checkpointDir: String { outputDir + "/checkpoints" }
+
+    /// The latest checkpoint of the output folder, or nil (read from `checkpoints/latest`).
+    public var latestCheckpoint: String? {
+        guard let data = FileManager.default.contents(atPath: checkpointDir + "/latest"),
+              let name = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines), !name.isEmpty,
+              FileManager.default.fileExists(atPath: checkpointDir + "/" + name) else { return nil }
+        return checkpointDir + "/" + name
+    }
+
+    /// Trains from scratch, or with `resume` from the latest checkpoint of the output folder (restoring
+    /// model, optimizer, lr schedule, data order and random state), up to `epochs` epochs.
+    public func run(resume: Bool = false) throws -> TrainResult {
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: checkpointDir, withIntermediateDirectories: true)
+        let module = model.module
+        let opt = makeOptimizer(config.solver, module.parameters())
+        let scheduler = makeScheduler(config.solver, opt)
+        let trainSet = TensorDataset(data.trainImages, data.trainLabels)
+        let loader = DataLoader(trainSet, batchSize: config.solver.batchSize, shuffle: true,
+                                numWorkers: config.data.numWorkers, generator: Generator(seed: config.seed))
+        var parts: [(String, any Stateful)] = [("model", module), ("optimizer", opt), ("loader", loader), ("generator", Generator.default)]
+        if let scheduler { parts.append(("scheduler", scheduler)) }
+
+        var startEpoch = 0, step = 0
+        var lastCheckpoint: String? = nil
+        if resume {
+            if let path = latestCheckpoint {
+                let ckpt = try Checkpoint.load(from: path)
+                try ckpt.restore(parts: parts)
+                startEpoch = ckpt.epoch; step = ckpt.step; lastCheckpoint = path
+                log("Resuming from \(path) (epoch \(startEpoch), step \(step))\n")
+            } else {
+                log("No checkpoint in \(checkpointDir); starting from scratch\n")
+            }
+        }
+        let logDir = outputDir + "/logs"
+        let writer: SummaryWriter
+        do { writer = try SummaryWriter(logDir: logDir) } catch { throw TrainError("cannot create the TensorBoard log in \(logDir): \(error)") }
+        if startEpoch == 0 {
+            writer.addText("config", (try? String(contentsOfFile: config.path, encoding: .utf8)) ?? config.path)
+            writer.addText("model", model.summary(name: config.name))
+        }
+        let modelPath = outputDir + "/model.safetensors"
+        if startEpoch >= epochs { log("Already trained \(startEpoch) of \(epochs) epochs; nothing to do\n") }
+
+        var display = ProgressDisplay(epochs: epochs, isTTY: isTTY, emit: log)
+        var history: [EpochMetrics] = []
+        for epoch in (startEpoch + 1)...max(startEpoch + 1, epochs) where epoch <= epochs {
+            let lr = opt.paramGroups[0]["lr"] ?? config.solver.lr
+            module.train()
+            display.begin(epoch: epoch, steps: loader.count)
+            let t0 = ContinuousClock.now
+            var lossSum = 0.0, correct = 0.0, seen = 0
+            for (i, batch) in loader.enumerated() {
+                let x = data.prepare(batch[0]), y = batch[1]
+                let out = module(x)
+                let loss = lossValue(out, y)
+                opt.zeroGrad()
+                loss.backward()
+                opt.step()
+                step += 1
+                let l = loss.item(), b = y.shape[0]
+                lossSum += l * Double(b)
+                correct += noGrad { out.argmax(dim: 1).eq(y).to(.float64).sum().item() }
+                seen += b
+                if step % 10 == 0 { writer.addScalar("batch/loss", l, step: step) }
+                display.update(step: i + 1) { [("loss", lossSum / Double(seen)), ("accuracy", correct / Double(seen))] }
+            }
+            let elapsed = (ContinuousClock.now - t0).components
+            let seconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18
+            scheduler?.step()
+            let validation = data.valImages.map { evaluate(images: $0, labels: data.valLabels!) }
+            let test = evaluate(images: data.testImages, labels: data.testLabels)
+            let m = EpochMetrics(epoch: epoch, trainLoss: lossSum / Double(max(seen, 1)), trainAccuracy: correct / Double(max(seen, 1)),
+                                 validation: validation, test: test, lr: lr, seconds: seconds)
+            history.append(m)
+            writer.addScalar("loss/train", m.trainLoss, step: epoch)
+            writer.addScalar("accuracy/train", m.trainAccuracy, step: epoch)
+            if let v = validation {
+                writer.addScalar("loss/validation", v.loss, step: epoch)
+                writer.addScalar("accuracy/validation", v.accuracy, step: epoch)
+            }
+            writer.addScalar("loss/test", test.loss, step: epoch)
+            writer.addScalar("accuracy/test", test.accuracy, step: epoch)
+            writer.addScalar("lr", lr, step: epoch)
+            do { try writer.flush() } catch { throw TrainError("cannot write the TensorBoard log in \(logDir): \(error)") }
+
+            let name = String(format: "epoch-%04d.safetensors", epoch)
+            try Checkpoint(parts: parts, epoch: epoch, step: step).save(to: checkpointDir + "/" + name)
+            try AtomicFile.write(Array((name + "\n").utf8), to: checkpointDir + "/latest")
+            try saveSafetensors(module.stateDict(), to: modelPath, metadata: ["format": "pt", "nabla.config": config.name])
+            lastCheckpoint = checkpointDir + "/" + name
+
+            var values: [(String, Double)] = [("loss", m.trainLoss), ("accuracy", m.trainAccuracy)]
+            if let v = validation { values += [("val_loss", v.loss), ("val_accuracy", v.accuracy)] }
+            values += [("test_loss", test.loss), ("test_accuracy", test.accuracy)]
+            display.end(epoch: epoch, values)
+        }
+        do { try writer.close() } catch { throw TrainError("cannot close the TensorBoard log in \(logDir): \(error)") }
+        return TrainResult(history: history, startEpoch: startEpoch, logDir: logDir, checkpoint: lastCheckpoint, modelPath: modelPath)
+    }
+
+    /// The configured loss of outputs `out` `[B, C]` against class labels `y` `[B]`.
+    func lossValue(_ out: Tensor, _ y: Tensor) -> Tensor {
+        Trainer.loss(config.solver.loss, out, y, numClasses: data.numClasses)
+    }
+
+    /// `cross_entropy` on class indices, or `mse` against one-hot targets.
+    static func loss(_ name: String, _ out: Tensor, _ y: Tensor, numClasses: Int) -> Tensor {
+        name == "mse" ? mseLoss(out, oneHot(y, numClasses: numClasses).to(out.dtype)) : crossEntropy(out, y)
+    }
+
+    /// Mean loss and accuracy of the model on `images`/`labels`, in eval mode without autograd.
+    public func evaluate(images: Tensor, labels: Tensor) -> (loss: Double, accuracy: Double) {
+        Trainer.evaluate(model.module, data: data, loss: config.solver.loss, images: images, labels: labels)
+    }
+
+    /// Mean loss and accuracy of `module` on `images`/`labels` (batches of 1000, eval mode, no autograd);
+    /// the module's training mode is restored afterwards.
+    public static func evaluate(_ module: Module, data: DataSource, loss: String, images: Tensor, labels: Tensor)
+        -> (loss: Double, accuracy: Double) {
+        let n = labels.shape[0]
+        guard n > 0 else { return (0, 0) }
+        let wasTraining = module.training
+        _ = module.eval()
+        defer { _ = module.train(wasTraining) }
+        return noGrad {
+            var lossSum = 0.0, correct = 0.0
+            for i in stride(from: 0, to: n, by: 1000) {
+                let b = min(1000, n - i)
+                let y = labels.narrow(0, start: i, length: b)
+                let out = module(data.prepare(images.narrow(0, start: i, length: b)))
+                lossSum += Trainer.loss(loss, out, y, numClasses: data.numClasses).item() * Double(b)
+                correct += out.argmax(dim: 1).eq(y).to(.float64).sum().item()
+            }
+            return (lossSum / Double(n), correct / Double(n))
+        }
+    }
+
+    /// The optimizer of the solver section.
+    static func makeOptimizer(_ s: SolverConfig, _ params: [Tensor]) -> Optimizer {
+        switch s.optimizer {
+        case "sgd": return SGD(params, lr: s.lr, momentum: s.momentum, weightDecay: s.weightDecay ?? 0)
+        case "adamw": return AdamW(params, lr: s.lr, weightDecay: s.weightDecay ?? 1e-2)
+        case "rmsprop": return RMSprop(params, lr: s.lr, weightDecay: s.weightDecay ?? 0, momentum: s.momentum)
+        case "adagrad": return Adagrad(params, lr: s.lr, weightDecay: s.weightDecay ?? 0)
+        default: return Adam(params, lr: s.lr, weightDecay: s.weightDecay ?? 0)
+        }
+    }
+
+    func makeOptimizer(_ s: SolverConfig, _ params: [Tensor]) -> Optimizer { Trainer.makeOptimizer(s, params) }
+
+    /// The scheduler of the lr policy (stepped once per epoch), nil for `fixed`.
+    func makeScheduler(_ s: SolverConfig, _ opt: Optimizer) -> LRScheduler? {
+        switch s.lrPolicy {
+        case .fixed: return nil
+        case let .step(stepSize, gamma): return StepLR(opt, stepSize: stepSize, gamma: gamma)
+        case let .multistep(milestones, gamma): return MultiStepLR(opt, milestones: milestones, gamma: gamma)
+        case let .exponential(gamma): return ExponentialLR(opt, gamma: gamma)
+        case let .cosine(etaMin): return CosineAnnealingLR(opt, tMax: epochs, etaMin: etaMin)
+        }
+    }
+}
+
+/// A failure while training that is not a config problem (an unwritable output folder, ...).
+public struct TrainError: Error, CustomStringConvertible {
+    /// What went wrong.
+    public let description: String
+    /// Creates the error.
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,186 @@
+// Attention: the functional scaled dot-product attention and the MultiheadAttention layer.
+import Foundation
+
+/// A boolean "true = masked" mask as an additive float mask (0 or -inf); float masks pass through.
+func additiveMask(_ mask: Tensor, dtype: DType) -> Tensor {
+    if mask.dtype == .bool {
+        return Tensor.zeros(mask.shape, dtype: dtype, device: mask.device).maskedFill(mask, value: -Double.infinity)
+    }
+    return mask.dtype == dtype ? mask : mask.to(dtype)
+}
+
+/// The `[l, s]` causal mask, true above the diagonal (where a query would see a later key).
+func causalMask(_ l: Int, _ s: Int, device: Device) -> Tensor {
+    let rows = Tensor.arange(l).to(device).unsqueeze(1), cols = Tensor.arange(s).to(device).unsqueeze(0)
+    return cols.gt(rows)
+}
+
+/// `softmax(q kᵀ · scale + mask) v`, as `torch.nn.functional.scaled_dot_product_attention`.
+///
+/// `query [..., L, E]`, `key [..., S, E]`, `value [..., S, Ev]` → `[..., L, Ev]`. As in PyTorch, a boolean
+/// `attnMask` marks with `true` the positions that TAKE PART in attention (the opposite of `MultiheadAttention`'s
+/// masks); a float mask is added to the scores. `isCausal` masks keys after each query (top-left aligned).
+/// `scale` defaults to `1/√E`; `dropoutP` drops attention weights (always applied when > 0, as PyTorch).
+/// ```swift
+/// let q = Tensor.randn([2, 4, 8, 16]), k = Tensor.randn([2, 4, 10, 16]), v = Tensor.randn([2, 4, 10, 16])
+/// let y = scaledDotProductAttention(q, k, v, isCausal: true)   // [2, 4, 8, 16]
+/// ```
+public func scaledDotProductAttention(_ query: Tensor, _ key: Tensor, _ value: Tensor, attnMask: Tensor? = nil,
+                                      dropoutP: Double = 0, isCausal: Bool = false, scale: Double? = nil) -> Tensor {
+    check(query.rank >= 2 && key.rank >= 2 && value.rank >= 2 && query.shape[query.rank - 1] == key.shape[key.rank - 1]
+          && key.shape[key.rank - 2] == value.shape[value.rank - 2],
+          "scaledDotProductAttention: expected query [..., L, E], key [..., S, E], value [..., S, Ev], got \(query.shape), \(key.shape), \(value.shape)")
+    check(!(isCausal && attnMask != nil), "scaledDotProductAttention: pass either attnMask or isCausal, not both")
+    let l = query.shape[query.rank - 2], s = key.shape[key.rank - 2]
+    var mask: Tensor? = nil
+    if isCausal { mask = additiveMask(causalMask(l, s, device: query.device), dtype: query.dtype) }
+    if let attnMask { mask = attnMask.dtype == .bool ? additiveMask(attnMask.logicalNot(), dtype: query.dtype) : attnMask }
+    return attentionCore(query, key, value, mask: mask, dropoutP: dropoutP,
+                         scale: scale ?? 1 / Double(query.shape[query.rank - 1]).squareRoot()).0
+}
+
+/// The attention product with an additive (broadcastable) float mask; returns the output and the weights.
+func attentionCore(_ q: Tensor, _ k: Tensor, _ v: Tensor, mask: Tensor?, dropoutP: Double, scale: Double) -> (Tensor, Tensor) {
+    var scores = matmul(q * scale, k.transpose(-2, -1))
+    if let mask { scores = scores + mask }
+    var weights = softmax(scores, dim: -1)
+    let used = dropoutP > 0 ? dropout(weights, p: dropoutP, training: true) : weights
+    if dropoutP > 0 { weights = used }
+    return (matmul(used, v), weights)
+}
+
+/// Multi-head attention, as `torch.nn.MultiheadAttention`.
+///
+/// Parameters are named as PyTorch's (`in_proj_weight`, `in_proj_bias`, `out_proj.weight`, `out_proj.bias`;
+/// `q_proj_weight`, `k_proj_weight`, `v_proj_weight` when `kdim`/`vdim` differ from `embedDim`), so a PyTorch
+/// `state_dict` loads by name. Masks: boolean with `true` = masked, or float (added to the scores).
+/// ```swift
+/// let mha = MultiheadAttention(embedDim: 64, numHeads: 4, batchFirst: true)
+/// let x = Tensor.randn([2, 10, 64])
+/// let (y, w) = mha(x, x, x)   // y [2, 10, 64], w [2, 10, 10] (averaged over heads)
+/// ```
+public final class MultiheadAttention: Module {
+    /// Features of the query (and of the output).
+    public let embedDim: Int
+    /// Features of the key.
+    public let kdim: Int
+    /// Features of the value.
+    public let vdim: Int
+    /// Number of parallel heads; `embedDim` must divide by it.
+    public let numHeads: Int
+    /// Dropout probability on the attention weights (training mode only).
+    public let dropout: Double
+    /// Whether inputs and outputs are `[batch, seq, feature]` (else `[seq, batch, feature]`).
+    public let batchFirst: Bool
+    /// `[3 embedDim, embedDim]` packed q, k, v projections (nil when `kdim`/`vdim` differ from `embedDim`).
+    public var inProjWeight: Tensor?
+    /// `[embedDim, embedDim]` (only when `kdim`/`vdim` differ from `embedDim`).
+    public var qProjWeight: Tensor?
+    /// `[embedDim, kdim]` (only when `kdim`/`vdim` differ from `embedDim`).
+    public var kProjWeight: Tensor?
+    /// `[embedDim, vdim]` (only when `kdim`/`vdim` differ from `embedDim`).
+    public var vProjWeight: Tensor?
+    /// `[3 embedDim]`, or nil without bias.
+    public var inProjBias: Tensor?
+    /// The output projection.
+    public let outProj: Linear
+
+    /// Creates the layer with PyTorch's initialisation (Xavier-uniform projections, zero biases).
+    public init(embedDim: Int, numHeads: Int, dropout: Double = 0, bias: Bool = true, kdim: Int? = nil, vdim: Int? = nil,
+                batchFirst: Bool = false, dtype: DType = .float32) {
+        check(embedDim > 0 && numHeads > 0 && embedDim % numHeads == 0,
+              "MultiheadAttention: embedDim (\(embedDim)) must be positive and divisible by numHeads (\(numHeads))")
+        check(dropout >= 0 && dropout <= 1, "MultiheadAttention: dropout must be in [0, 1], got \(dropout)")
+        self.embedDim = embedDim; self.numHeads = numHeads; self.dropout = dropout; self.batchFirst = batchFirst
+        self.kdim = kdim ?? embedDim; self.vdim = vdim ?? embedDim
+        func xavier(_ rows: Int, _ cols: Int) -> Tensor {
+            let bound = (6 / Double(rows + cols)).squareRoot()
+            return Parameter(Tensor.rand([rows, cols], dtype: dtype) * (2 * bound) - bound)
+        }
+        if self.kdim == embedDim && self.vdim == embedDim {
+            inProjWeight = xavier(3 * embedDim, embedDim)
+        } else {
+            qProjWeight = xavier(embedDim, embedDim)
+            kProjWeight = xavier(embedDim, self.kdim)
+            vProjWeight = xavier(embedDim, self.vdim)
+        }
+        inProjBias = bias ? Parameter(Tensor.zeros([3 * embedDim], dtype: dtype)) : nil
+        outProj = Linear(embedDim, embedDim, bias: bias, dtype: dtype)
+        if let b = outProj.bias { noGrad { _ = b.zero_() } }
+        super.init()
+    }
+
+    /// Self-attention `mha(x, x, x)`, returning only the output.
+    public override func forward(_ input: Tensor) -> Tensor { self(input, input, input, needWeights: false).0 }
+
+    /// Attends `query` to `key`/`value`; returns the output and (when `needWeights`) the attention weights.
+    ///
+    /// - Parameters:
+    ///   - query: `[L, N, E]` (`[N, L, E]` when `batchFirst`), or unbatched `[L, E]`.
+    ///   - key: `[S, N, kdim]` (`[N, S, kdim]`), or `[S, kdim]`.
+    ///   - value: `[S, N, vdim]` (`[N, S, vdim]`), or `[S, vdim]`.
+    ///   - keyPaddingMask: `[N, S]` (or `[S]`): bool, `true` = ignore that key; or float, added to the scores.
+    ///   - needWeights: whether to return the attention weights.
+    ///   - attnMask: `[L, S]` or `[N·numHeads, L, S]`: bool, `true` = not allowed to attend; or float, added.
+    ///   - averageAttnWeights: average the returned weights over heads (`[N, L, S]`), else `[N, numHeads, L, S]`.
+    ///   - isCausal: apply a causal mask; when `attnMask` is given it is taken as that mask (PyTorch's hint).
+    /// - Returns: `(output, weights)` with the output shaped as `query` (last dim `embedDim`).
+    public func callAsFunction(_ query: Tensor, _ key: Tensor, _ value: Tensor, keyPaddingMask: Tensor? = nil,
+                               needWeights: Bool = true, attnMask: Tensor? = nil, averageAttnWeights: Bool = true,
+                               isCausal: Bool = false) -> (Tensor, Tensor?) {
+        let unbatched = query.rank == 2
+        check((query.rank == 2 || query.rank == 3) && key.rank == query.rank && value.rank == query.rank,
+              "MultiheadAttention: expected query, key, value all 3-D (batched) or all 2-D (unbatched), got \(query.shape), \(key.shape), \(value.shape)")
+        // Batch-major [N, L, F] views.
+        func batchMajor(_ t: Tensor) -> Tensor { unbatched ? t.unsqueeze(0) : (batchFirst ? t : t.transpose(0, 1)) }
+        let q0 = batchMajor(query), k0 = batchMajor(key), v0 = batchMajor(value)
+        let n = q0.shape[0], l = q0.shape[1], s = k0.shape[1], e = embedDim, h = numHeads, hd = e / h
+        check(q0.shape[2] == e && k0.shape[2] == kdim && v0.shape[2] == vdim && k0.shape[0] == n && v0.shape[0] == n && v0.shape[1] == s,
+              "MultiheadAttention: expected query [..., \(e)], key [..., \(kdim)], value [..., \(vdim)] with matching batch and key/value lengths, got \(query.shape), \(key.shape), \(value.shape)")
+        let dt = query.dtype
+        // Projections as 2-D matmuls in the inputs' own layout, then split into heads: [N, H, len, hd].
+        func project(_ original: Tensor, _ w: Tensor, _ b: Tensor?) -> Tensor {
+            let src = unbatched ? original.unsqueeze(0) : original
+            let rows = src.shape[0] * src.shape[1]
+            var y = matmul(src.contiguous().reshape([rows, src.shape[2]]), w.t())
+            if let b { y = y + b }
+            let y4 = y.reshape([src.shape[0], src.shape[1], h, hd])
+            return (unbatched || batchFirst) ? y4.permute(0, 2, 1, 3) : y4.permute(1, 2, 0, 3)
+        }
+        let ws: [Tensor]
+        if let inProjWeight { ws = inProjWeight.chunk(3, dim: 0) } else { ws = [qProjWeight!, kProjWeight!, vProjWeight!] }
+        let bs: [Tensor?] = inProjBias.map { $0.chunk(3, dim: 0).map { Optional($0) } } ?? [nil, nil, nil]
+        let q = project(query, ws[0], bs[0])
+        let k = project(key, ws[1], bs[1])
+        let v = project(value, ws[2], bs[2])
+        // One additive mask broadcastable to [N, H, L, S].
+        var mask: Tensor? = nil
+        if let attnMask {
+            if attnMask.rank == 2 {
+                check(attnMask.shape == [l, s], "MultiheadAttention: the shape of the 2D attnMask is \(attnMask.shape), but should be \([l, s])")
+                mask = additiveMask(attnMask, dtype: dt)
+            } else {
+                check(attnMask.shape == [n * h, l, s], "MultiheadAttention: the shape of the 3D attnMask is \(attnMask.shape), but should be \([n * h, l, s])")
+                mask = additiveMask(attnMask, dtype: dt).reshape([n, h, l, s])
+            }
+        } else if isCausal {
+            mask = additiveMask(causalMask(l, s, device: query.device), dtype: dt)
+        }
+        if let keyPaddingMask {
+            let expected = unbatched ? [s] : [n, s]
+            check(keyPaddingMask.shape == expected, "MultiheadAttention: expected keyPaddingMask of shape \(expected), got \(keyPaddingMask.shape)")
+            let kp = additiveMask(keyPaddingMask, dtype: dt).reshape([n, 1, 1, s])
+            mask = mask.map { $0 + kp } ?? kp
+        }
+        let p = training ? dropout : 0
+        let (attn, weights) = attentionCore(q, k, v, mask: mask, dropoutP: p, scale: 1 / Double(hd).squareRoot())
+        // [N, H, L, hd] → the query's layout, then the output projection.
+        let merged = (unbatched || batchFirst) ? attn.permute(0, 2, 1, 3) : attn.permute(2, 0, 1, 3)
+        let outShape = unbatched ? [l, e] : (batchFirst ? [n, l, e] : [l, n, e])
+        let out = outProj(merged.contiguous().reshape([n * l, e])).reshape(outShape)
+        guard needWeights else { return (out, nil) }
+        var w = averageAttnWeights ? weights.mean(dim: 1) : weights
+        if unbatched { w = w.squeeze(0) }
+        return (out, w)
+    }
+}

@@ -1,0 +1,208 @@
+/// PyTorch's tuple repr: `(3, 3)`, `(3,)`.
+func tupleDescription(_ values: [Int]) -> String {
+    values.count == 1 ? "(\(values[0]),)" : "(" + values.map(String.init).joined(separator: ", ") + ")"
+}
+
+/// Uniform initialisation on ±1/√fanIn, PyTorch's default for conv layers (kaiming_uniform with a = √5).
+func convUniform(_ shape: [Int], fanIn: Int, dtype: DType) -> Tensor {
+    let bound = fanIn > 0 ? 1 / Double(fanIn).squareRoot() : 0
+    return Parameter(Tensor.rand(shape, dtype: dtype) * (2 * bound) - bound)
+}
+
+/// The shared `extraDescription` of the conv layers, as PyTorch's `_ConvNd.extra_repr`.
+func convDescription(_ inC: Int, _ outC: Int, kernel: [Int], stride: [Int], padding: String?, dilation: [Int],
+                     outputPadding: [Int]? = nil, groups: Int, bias: Bool) -> String {
+    var s = "\(inC), \(outC), kernel_size=\(tupleDescription(kernel)), stride=\(tupleDescription(stride))"
+    if let padding { s += ", padding=\(padding)" }
+    if dilation.contains(where: { $0 != 1 }) { s += ", dilation=\(tupleDescription(dilation))" }
+    if let outputPadding, outputPadding.contains(where: { $0 != 0 }) { s += ", output_padding=\(tupleDescription(outputPadding))" }
+    if groups != 1 { s += ", groups=\(groups)" }
+    if !bias { s += ", bias=False" }
+    return s
+}
+
+/// The padding entry of the description (nil when zero).
+func paddingDescription(_ padding: ConvPadding, rank: Int, op: String) -> String? {
+    switch padding {
+    case .same: return "same"
+    case .valid: return "valid"
+    case .explicit(let p):
+        let v = p.expanded(rank, op: op, name: "padding")
+        return v.allSatisfy { $0 == 0 } ? nil : tupleDescription(v)
+    }
+}
+
+/// Checks a conv layer's input: `rank` (batched) or `rank - 1` (unbatched) dims with `channels` channels.
+func checkConvInput(_ input: Tensor, layer: String, channels: Int, rank: Int, layout: String) {
+    let ok = (input.rank == rank || input.rank == rank - 1) && input.shape[input.rank - rank + 1] == channels
+    check(ok, "\(layer): expected input \(layout) with \(channels) channels (batched \(rank)-D or unbatched \(rank - 1)-D), got shape \(input.shape)")
+}
+
+/// A 2-D convolution layer over [N, C, H, W] input, as `torch.nn.Conv2d`.
+///
+/// ```swift
+/// let conv = Conv2d(1, 32, kernelSize: 3, padding: 1)
+/// let y = conv(Tensor.randn([8, 1, 28, 28]))   // [8, 32, 28, 28]
+/// ```
+public final class Conv2d: Module {
+    /// Input channels.
+    public let inChannels: Int
+    /// Output channels.
+    public let outChannels: Int
+    /// Kernel height and width.
+    public let kernelSize: [Int]
+    /// Stride per dim.
+    public let stride: [Int]
+    /// Padding (sizes, `.same` or `.valid`).
+    public let padding: ConvPadding
+    /// Dilation per dim.
+    public let dilation: [Int]
+    /// Number of channel groups.
+    public let groups: Int
+    /// `[outChannels, inChannels / groups, kH, kW]`.
+    public var weight: Tensor
+    /// `[outChannels]`, or nil without bias.
+    public var bias: Tensor?
+
+    /// Creates the layer with PyTorch's default initialisation (uniform on ±1/√(inChannels/groups·kH·kW)).
+    public init(_ inChannels: Int, _ outChannels: Int, kernelSize: SpatialSize, stride: SpatialSize = 1,
+                padding: ConvPadding = 0, dilation: SpatialSize = 1, groups: Int = 1, bias: Bool = true, dtype: DType = .float32) {
+        check(groups > 0 && inChannels % groups == 0 && outChannels % groups == 0,
+              "Conv2d: inChannels \(inChannels) and outChannels \(outChannels) must be divisible by groups \(groups)")
+        self.inChannels = inChannels
+        self.outChannels = outChannels
+        self.kernelSize = kernelSize.expanded(2, op: "Conv2d", name: "kernelSize")
+        self.stride = stride.expanded(2, op: "Conv2d", name: "stride")
+        self.padding = padding
+        self.dilation = dilation.expanded(2, op: "Conv2d", name: "dilation")
+        self.groups = groups
+        let fanIn = inChannels / groups * self.kernelSize[0] * self.kernelSize[1]
+        weight = convUniform([outChannels, inChannels / groups] + self.kernelSize, fanIn: fanIn, dtype: dtype)
+        self.bias = bias ? convUniform([outChannels], fanIn: fanIn, dtype: dtype) : nil
+        super.init()
+    }
+
+    /// `conv2d(input, weight, bias: bias, ...)`.
+    public override func forward(_ input: Tensor) -> Tensor {
+        checkConvInput(input, layer: "Conv2d", channels: inChannels, rank: 4, layout: "[N, C, H, W]")
+        return conv2d(input, weight, bias: bias, stride: SpatialSize(stride), padding: padding,
+                      dilation: SpatialSize(dilation), groups: groups)
+    }
+
+    /// `1, 32, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1)`.
+    public override var extraDescription: String {
+        convDescription(inChannels, outChannels, kernel: kernelSize, stride: stride,
+                        padding: paddingDescription(padding, rank: 2, op: "Conv2d"), dilation: dilation, groups: groups, bias: bias != nil)
+    }
+}
+
+/// A 1-D convolution layer over [N, C, L] input, as `torch.nn.Conv1d`.
+public final class Conv1d: Module {
+    /// Input channels.
+    public let inChannels: Int
+    /// Output channels.
+    public let outChannels: Int
+    /// Kernel length.
+    public let kernelSize: Int
+    /// Stride.
+    public let stride: Int
+    /// Padding (size, `.same` or `.valid`).
+    public let padding: ConvPadding
+    /// Dilation.
+    public let dilation: Int
+    /// Number of channel groups.
+    public let groups: Int
+    /// `[outChannels, inChannels / groups, kernelSize]`.
+    public var weight: Tensor
+    /// `[outChannels]`, or nil without bias.
+    public var bias: Tensor?
+
+    /// Creates the layer with PyTorch's default initialisation (uniform on ±1/√(inChannels/groups·kernelSize)).
+    public init(_ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1, padding: ConvPadding = 0,
+                dilation: Int = 1, groups: Int = 1, bias: Bool = true, dtype: DType = .float32) {
+        check(groups > 0 && inChannels % groups == 0 && outChannels % groups == 0,
+              "Conv1d: inChannels \(inChannels) and outChannels \(outChannels) must be divisible by groups \(groups)")
+        self.inChannels = inChannels
+        self.outChannels = outChannels
+        self.kernelSize = kernelSize
+        self.stride = stride
+        self.padding = padding
+        self.dilation = dilation
+        self.groups = groups
+        let fanIn = inChannels / groups * kernelSize
+        weight = convUniform([outChannels, inChannels / groups, kernelSize], fanIn: fanIn, dtype: dtype)
+        self.bias = bias ? convUniform([outChannels], fanIn: fanIn, dtype: dtype) : nil
+        super.init()
+    }
+
+    /// `conv1d(input, weight, bias: bias, ...)`.
+    public override func forward(_ input: Tensor) -> Tensor {
+        checkConvInput(input, layer: "Conv1d", channels: inChannels, rank: 3, layout: "[N, C, L]")
+        return conv1d(input, weight, bias: bias, stride: SpatialSize(stride), padding: padding,
+                      dilation: SpatialSize(dilation), groups: groups)
+    }
+
+    /// `16, 33, kernel_size=(3,), stride=(2,)`.
+    public override var extraDescription: String {
+        convDescription(inChannels, outChannels, kernel: [kernelSize], stride: [stride],
+                        padding: paddingDescription(padding, rank: 1, op: "Conv1d"), dilation: [dilation], groups: groups, bias: bias != nil)
+    }
+}
+
+/// A 2-D transposed convolution layer, as `torch.nn.ConvTranspose2d`.
+public final class ConvTranspose2d: Module {
+    /// Input channels.
+    public let inChannels: Int
+    /// Output channels.
+    public let outChannels: Int
+    /// Kernel height and width.
+    public let kernelSize: [Int]
+    /// Stride per dim.
+    public let stride: [Int]
+    /// Implicit padding per dim (removed from the output).
+    public let padding: [Int]
+    /// Extra size added to one side of the output per dim.
+    public let outputPadding: [Int]
+    /// Number of channel groups.
+    public let groups: Int
+    /// Dilation per dim.
+    public let dilation: [Int]
+    /// `[inChannels, outChannels / groups, kH, kW]`.
+    public var weight: Tensor
+    /// `[outChannels]`, or nil without bias.
+    public var bias: Tensor?
+
+    /// Creates the layer with PyTorch's default initialisation (uniform on ±1/√(outChannels/groups·kH·kW)).
+    public init(_ inChannels: Int, _ outChannels: Int, kernelSize: SpatialSize, stride: SpatialSize = 1, padding: SpatialSize = 0,
+                outputPadding: SpatialSize = 0, groups: Int = 1, bias: Bool = true, dilation: SpatialSize = 1, dtype: DType = .float32) {
+        check(groups > 0 && inChannels % groups == 0 && outChannels % groups == 0,
+              "ConvTranspose2d: inChannels \(inChannels) and outChannels \(outChannels) must be divisible by groups \(groups)")
+        let op = "ConvTranspose2d"
+        self.inChannels = inChannels
+        self.outChannels = outChannels
+        self.kernelSize = kernelSize.expanded(2, op: op, name: "kernelSize")
+        self.stride = stride.expanded(2, op: op, name: "stride")
+        self.padding = padding.expanded(2, op: op, name: "padding")
+        self.outputPadding = outputPadding.expanded(2, op: op, name: "outputPadding")
+        self.groups = groups
+        self.dilation = dilation.expanded(2, op: op, name: "dilation")
+        let fanIn = outChannels / groups * self.kernelSize[0] * self.kernelSize[1]
+        weight = convUniform([inChannels, outChannels / groups] + self.kernelSize, fanIn: fanIn, dtype: dtype)
+        self.bias = bias ? convUniform([outChannels], fanIn: fanIn, dtype: dtype) : nil
+        super.init()
+    }
+
+    /// `convTranspose2d(input, weight, bias: bias, ...)`.
+    public override func forward(_ input: Tensor) -> Tensor {
+        checkConvInput(input, layer: "ConvTranspose2d", channels: inChannels, rank: 4, layout: "[N, C, H, W]")
+        return convTranspose2d(input, weight, bias: bias, stride: SpatialSize(stride), padding: SpatialSize(padding),
+                               outputPadding: SpatialSize(outputPadding), groups: groups, dilation: SpatialSize(dilation))
+    }
+
+    /// `16, 33, kernel_size=(3, 3), stride=(2, 2)`.
+    public override var extraDescription: String {
+        convDescription(inChannels, outChannels, kernel: kernelSize, stride: stride,
+                        padding: padding.allSatisfy { $0 == 0 } ? nil : tupleDescription(padding), dilation: dilation,
+                        outputPadding: outputPadding, groups: groups, bias: bias != nil)
+    }
+}

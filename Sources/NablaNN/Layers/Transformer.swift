@@ -1,0 +1,273 @@
+// Transformer blocks: TransformerEncoderLayer, TransformerEncoder, TransformerDecoderLayer, TransformerDecoder
+// (torch.nn.Transformer*), with PyTorch's submodule names so state dicts load by name.
+
+/// The feed-forward activation of a Transformer layer (PyTorch's `activation="relu"` / `"gelu"`).
+public enum TransformerActivation: Sendable {
+    /// `relu` (PyTorch's default).
+    case relu
+    /// Exact `gelu`.
+    case gelu
+
+    func callAsFunction(_ x: Tensor) -> Tensor { self == .relu ? x.relu() : x.gelu() }
+    var name: String { self == .relu ? "relu" : "gelu" }
+}
+
+/// Applies a row-wise `body` (Linear layers, activations) to `x [..., E]` viewed as 2-D `[rows, E]`, so each weight
+/// gradient is one matmul rather than one per batch entry followed by a reduction.
+func rowwise(_ x: Tensor, _ body: (Tensor) -> Tensor) -> Tensor {
+    guard x.rank > 2 else { return body(x) }
+    let lead = Array(x.shape.dropLast())
+    let y = body(x.reshape([lead.reduce(1, *), x.shape[x.rank - 1]]))
+    return y.reshape(lead + [y.shape[1]])
+}
+
+/// Copies every parameter and buffer of `source` into the same-named tensor of `target` (a deep copy's values).
+func copyState(from source: Module, to target: Module) {
+    let src = source.namedParameters() + source.namedBuffers()
+    let dst = Dictionary((target.namedParameters() + target.namedBuffers()).map { ($0.0, $0.1) }, uniquingKeysWith: { a, _ in a })
+    noGrad {
+        for (name, t) in src { if let d = dst[name] { _ = d.copy_(t) } }
+    }
+    target.train(source.training)
+}
+
+/// One encoder block: self-attention and a feed-forward network, each with residual, dropout and LayerNorm
+/// (post-norm by default, pre-norm with `normFirst`), as `torch.nn.TransformerEncoderLayer`.
+///
+/// ```swift
+/// let layer = TransformerEncoderLayer(dModel: 256, nhead: 4, dimFeedforward: 1024, dropout: 0, batchFirst: true)
+/// let y = layer(Tensor.randn([32, 128, 256]))   // [32, 128, 256]
+/// ```
+public final class TransformerEncoderLayer: Module {
+    /// Self-attention.
+    public let selfAttn: MultiheadAttention
+    /// First feed-forward projection `dModel → dimFeedforward`.
+    public let linear1: Linear
+    /// Dropout inside the feed-forward network.
+    public let dropout: Dropout
+    /// Second feed-forward projection `dimFeedforward → dModel`.
+    public let linear2: Linear
+    /// Whether LayerNorm comes before each sub-block (pre-norm) instead of after the residual add.
+    public let normFirst: Bool
+    /// LayerNorm of the attention sub-block.
+    public let norm1: LayerNorm
+    /// LayerNorm of the feed-forward sub-block.
+    public let norm2: LayerNorm
+    /// Dropout on the attention output.
+    public let dropout1: Dropout
+    /// Dropout on the feed-forward output.
+    public let dropout2: Dropout
+    /// The feed-forward activation.
+    public let activation: TransformerActivation
+    private let config: (dModel: Int, nhead: Int, ff: Int, p: Double, eps: Double, batchFirst: Bool, bias: Bool, dtype: DType)
+
+    /// Creates the block with PyTorch's defaults (`dimFeedforward` 2048, `dropout` 0.1, relu, post-norm, sequence-first).
+    public init(dModel: Int, nhead: Int, dimFeedforward: Int = 2048, dropout: Double = 0.1, activation: TransformerActivation = .relu,
+                layerNormEps: Double = 1e-5, batchFirst: Bool = false, normFirst: Bool = false, bias: Bool = true, dtype: DType = .float32) {
+        config = (dModel, nhead, dimFeedforward, dropout, layerNormEps, batchFirst, bias, dtype)
+        selfAttn = MultiheadAttention(embedDim: dModel, numHeads: nhead, dropout: dropout, bias: bias, batchFirst: batchFirst, dtype: dtype)
+        linear1 = Linear(dModel, dimFeedforward, bias: bias, dtype: dtype)
+        self.dropout = Dropout(p: dropout)
+        linear2 = Linear(dimFeedforward, dModel, bias: bias, dtype: dtype)
+        self.normFirst = normFirst
+        norm1 = LayerNorm([dModel], eps: layerNormEps, bias: bias, dtype: dtype)
+        norm2 = LayerNorm([dModel], eps: layerNormEps, bias: bias, dtype: dtype)
+        dropout1 = Dropout(p: dropout)
+        dropout2 = Dropout(p: dropout)
+        self.activation = activation
+        super.init()
+    }
+
+    /// A copy with its own parameters holding the same values (PyTorch's `copy.deepcopy`).
+    public func copy() -> TransformerEncoderLayer {
+        let c = config
+        let layer = TransformerEncoderLayer(dModel: c.dModel, nhead: c.nhead, dimFeedforward: c.ff, dropout: c.p, activation: activation,
+                                            layerNormEps: c.eps, batchFirst: c.batchFirst, normFirst: normFirst, bias: c.bias, dtype: c.dtype)
+        copyState(from: self, to: layer)
+        return layer
+    }
+
+    /// The block without masks.
+    public override func forward(_ input: Tensor) -> Tensor { self(input, srcMask: nil) }
+
+    /// The block on `src` (`[S, N, E]`, or `[N, S, E]` when `batchFirst`); masks as `MultiheadAttention`'s
+    /// (`srcMask` `[S, S]` or `[N·nhead, S, S]`, `srcKeyPaddingMask` `[N, S]`; bool `true` = masked, or float added).
+    public func callAsFunction(_ src: Tensor, srcMask: Tensor? = nil, srcKeyPaddingMask: Tensor? = nil, isCausal: Bool = false) -> Tensor {
+        var x = src
+        func sa(_ t: Tensor) -> Tensor {
+            dropout1(selfAttn(t, t, t, keyPaddingMask: srcKeyPaddingMask, needWeights: false, attnMask: srcMask, isCausal: isCausal).0)
+        }
+        func ff(_ t: Tensor) -> Tensor { rowwise(t) { dropout2(linear2(dropout(activation(linear1($0))))) } }
+        if normFirst {
+            x = x + sa(norm1(x))
+            x = x + ff(norm2(x))
+        } else {
+            x = norm1(x + sa(x))
+            x = norm2(x + ff(x))
+        }
+        return x
+    }
+}
+
+/// A stack of `numLayers` copies of an encoder block (each with its own parameters), then an optional norm,
+/// as `torch.nn.TransformerEncoder`; parameters are named `layers.0.self_attn.in_proj_weight`, ..., `norm.weight`.
+///
+/// ```swift
+/// let encoder = TransformerEncoder(TransformerEncoderLayer(dModel: 64, nhead: 4, batchFirst: true), numLayers: 2)
+/// let y = encoder(Tensor.randn([8, 10, 64]))
+/// ```
+public final class TransformerEncoder: Module {
+    /// The blocks, applied in order.
+    public let layers: [TransformerEncoderLayer]
+    /// Applied to the last block's output when set.
+    public let norm: Module?
+
+    /// `numLayers` deep copies of `encoderLayer`, then `norm`.
+    public init(_ encoderLayer: TransformerEncoderLayer, numLayers: Int, norm: Module? = nil) {
+        check(numLayers > 0, "TransformerEncoder: numLayers must be positive, got \(numLayers)")
+        layers = (0..<numLayers).map { _ in encoderLayer.copy() }
+        self.norm = norm
+        super.init()
+    }
+
+    /// The stack without masks.
+    public override func forward(_ input: Tensor) -> Tensor { self(input, mask: nil) }
+
+    /// Runs every block with the same masks, then `norm`.
+    public func callAsFunction(_ src: Tensor, mask: Tensor? = nil, srcKeyPaddingMask: Tensor? = nil, isCausal: Bool = false) -> Tensor {
+        var x = src
+        for layer in layers { x = layer(x, srcMask: mask, srcKeyPaddingMask: srcKeyPaddingMask, isCausal: isCausal) }
+        if let norm { x = norm(x) }
+        return x
+    }
+}
+
+/// One decoder block: self-attention, cross-attention over `memory`, and a feed-forward network, each with
+/// residual, dropout and LayerNorm, as `torch.nn.TransformerDecoderLayer`.
+///
+/// ```swift
+/// let layer = TransformerDecoderLayer(dModel: 64, nhead: 4, batchFirst: true)
+/// let y = layer(Tensor.randn([2, 7, 64]), memory: Tensor.randn([2, 9, 64]), tgtIsCausal: true)
+/// ```
+public final class TransformerDecoderLayer: Module {
+    /// Self-attention over the target.
+    public let selfAttn: MultiheadAttention
+    /// Cross-attention from the target to the memory.
+    public let multiheadAttn: MultiheadAttention
+    /// First feed-forward projection.
+    public let linear1: Linear
+    /// Dropout inside the feed-forward network.
+    public let dropout: Dropout
+    /// Second feed-forward projection.
+    public let linear2: Linear
+    /// Whether LayerNorm comes before each sub-block.
+    public let normFirst: Bool
+    /// LayerNorm of the self-attention sub-block.
+    public let norm1: LayerNorm
+    /// LayerNorm of the cross-attention sub-block.
+    public let norm2: LayerNorm
+    /// LayerNorm of the feed-forward sub-block.
+    public let norm3: LayerNorm
+    /// Dropout on the self-attention output.
+    public let dropout1: Dropout
+    /// Dropout on the cross-attention output.
+    public let dropout2: Dropout
+    /// Dropout on the feed-forward output.
+    public let dropout3: Dropout
+    /// The feed-forward activation.
+    public let activation: TransformerActivation
+    private let config: (dModel: Int, nhead: Int, ff: Int, p: Double, eps: Double, batchFirst: Bool, bias: Bool, dtype: DType)
+
+    /// Creates the block with PyTorch's defaults (`dimFeedforward` 2048, `dropout` 0.1, relu, post-norm, sequence-first).
+    public init(dModel: Int, nhead: Int, dimFeedforward: Int = 2048, dropout: Double = 0.1, activation: TransformerActivation = .relu,
+                layerNormEps: Double = 1e-5, batchFirst: Bool = false, normFirst: Bool = false, bias: Bool = true, dtype: DType = .float32) {
+        config = (dModel, nhead, dimFeedforward, dropout, layerNormEps, batchFirst, bias, dtype)
+        selfAttn = MultiheadAttention(embedDim: dModel, numHeads: nhead, dropout: dropout, bias: bias, batchFirst: batchFirst, dtype: dtype)
+        multiheadAttn = MultiheadAttention(embedDim: dModel, numHeads: nhead, dropout: dropout, bias: bias, batchFirst: batchFirst, dtype: dtype)
+        linear1 = Linear(dModel, dimFeedforward, bias: bias, dtype: dtype)
+        self.dropout = Dropout(p: dropout)
+        linear2 = Linear(dimFeedforward, dModel, bias: bias, dtype: dtype)
+        self.normFirst = normFirst
+        norm1 = LayerNorm([dModel], eps: layerNormEps, bias: bias, dtype: dtype)
+        norm2 = LayerNorm([dModel], eps: layerNormEps, bias: bias, dtype: dtype)
+        norm3 = LayerNorm([dModel], eps: layerNormEps, bias: bias, dtype: dtype)
+        dropout1 = Dropout(p: dropout); dropout2 = Dropout(p: dropout); dropout3 = Dropout(p: dropout)
+        self.activation = activation
+        super.init()
+    }
+
+    /// A copy with its own parameters holding the same values (PyTorch's `copy.deepcopy`).
+    public func copy() -> TransformerDecoderLayer {
+        let c = config
+        let layer = TransformerDecoderLayer(dModel: c.dModel, nhead: c.nhead, dimFeedforward: c.ff, dropout: c.p, activation: activation,
+                                            layerNormEps: c.eps, batchFirst: c.batchFirst, normFirst: normFirst, bias: c.bias, dtype: c.dtype)
+        copyState(from: self, to: layer)
+        return layer
+    }
+
+    /// Self-attention over `input` used as its own memory (a decoder block needs `memory`: prefer the full call).
+    public override func forward(_ input: Tensor) -> Tensor { self(input, memory: input) }
+
+    /// The block on `tgt` (`[T, N, E]`, or `[N, T, E]` when `batchFirst`) attending to `memory` (`[S, N, E]`).
+    /// Masks as `MultiheadAttention`'s: `tgtMask` `[T, T]`, `memoryMask` `[T, S]`, padding masks `[N, T]` / `[N, S]`.
+    public func callAsFunction(_ tgt: Tensor, memory: Tensor, tgtMask: Tensor? = nil, memoryMask: Tensor? = nil,
+                               tgtKeyPaddingMask: Tensor? = nil, memoryKeyPaddingMask: Tensor? = nil,
+                               tgtIsCausal: Bool = false, memoryIsCausal: Bool = false) -> Tensor {
+        var x = tgt
+        func sa(_ t: Tensor) -> Tensor {
+            dropout1(selfAttn(t, t, t, keyPaddingMask: tgtKeyPaddingMask, needWeights: false, attnMask: tgtMask, isCausal: tgtIsCausal).0)
+        }
+        func mha(_ t: Tensor) -> Tensor {
+            dropout2(multiheadAttn(t, memory, memory, keyPaddingMask: memoryKeyPaddingMask, needWeights: false,
+                                   attnMask: memoryMask, isCausal: memoryIsCausal).0)
+        }
+        func ff(_ t: Tensor) -> Tensor { rowwise(t) { dropout3(linear2(dropout(activation(linear1($0))))) } }
+        if normFirst {
+            x = x + sa(norm1(x))
+            x = x + mha(norm2(x))
+            x = x + ff(norm3(x))
+        } else {
+            x = norm1(x + sa(x))
+            x = norm2(x + mha(x))
+            x = norm3(x + ff(x))
+        }
+        return x
+    }
+}
+
+/// A stack of `numLayers` copies of a decoder block, then an optional norm, as `torch.nn.TransformerDecoder`.
+///
+/// ```swift
+/// let decoder = TransformerDecoder(TransformerDecoderLayer(dModel: 64, nhead: 4), numLayers: 2)
+/// let y = decoder(Tensor.randn([7, 2, 64]), memory: Tensor.randn([9, 2, 64]))
+/// ```
+public final class TransformerDecoder: Module {
+    /// The blocks, applied in order.
+    public let layers: [TransformerDecoderLayer]
+    /// Applied to the last block's output when set.
+    public let norm: Module?
+
+    /// `numLayers` deep copies of `decoderLayer`, then `norm`.
+    public init(_ decoderLayer: TransformerDecoderLayer, numLayers: Int, norm: Module? = nil) {
+        check(numLayers > 0, "TransformerDecoder: numLayers must be positive, got \(numLayers)")
+        layers = (0..<numLayers).map { _ in decoderLayer.copy() }
+        self.norm = norm
+        super.init()
+    }
+
+    /// Self-attention over `input` used as its own memory (prefer the full call).
+    public override func forward(_ input: Tensor) -> Tensor { self(input, memory: input) }
+
+    /// Runs every block with the same memory and masks, then `norm`.
+    public func callAsFunction(_ tgt: Tensor, memory: Tensor, tgtMask: Tensor? = nil, memoryMask: Tensor? = nil,
+                               tgtKeyPaddingMask: Tensor? = nil, memoryKeyPaddingMask: Tensor? = nil,
+                               tgtIsCausal: Bool = false, memoryIsCausal: Bool = false) -> Tensor {
+        var x = tgt
+        for layer in layers {
+            x = layer(x, memory: memory, tgtMask: tgtMask, memoryMask: memoryMask, tgtKeyPaddingMask: tgtKeyPaddingMask,
+                      memoryKeyPaddingMask: memoryKeyPaddingMask, tgtIsCausal: tgtIsCausal, memoryIsCausal: memoryIsCausal)
+        }
+        if let norm { x = norm(x) }
+        return x
+    }
+}

@@ -1,0 +1,88 @@
+import Testing
+import Foundation
+import NablaKeras
+import NablaTestSupport
+
+/// The `TensorBoard` callback, read back with TensorBoard's own reader (`Scripts/read_tfevents.py` in `.build/venv`).
+@Suite(.serialized) struct TensorBoardCallbackTests {
+    static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
+    static func temporaryDir(_ tag: String) -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("nabla-\(tag)-\(UUID().uuidString)").path
+    }
+
+    /// The `runs` object printed by `read_tfevents.py`, or nil (with a recorded issue) when the venv is missing.
+    static func readWithTensorBoard(_ logDir: String) throws -> [String: Any]? {
+        let python = repoRoot.appendingPathComponent(".build/venv/bin/python")
+        guard FileManager.default.isExecutableFile(atPath: python.path) else {
+            Issue.record("\(python.path) is missing: run `make venv` to install TensorBoard for the TensorBoard callback tests")
+            return nil
+        }
+        let process = Process()
+        process.executableURL = python
+        process.arguments = [repoRoot.appendingPathComponent("Scripts/read_tfevents.py").path, logDir]
+        let stdout = Pipe(), stderr = Pipe()
+        process.standardOutput = stdout
+        process.standardError = stderr
+        try process.run()
+        let out = stdout.fileHandleForReading.readDataToEndOfFile()
+        let err = stderr.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            Issue.record("read_tfevents.py failed (\(process.terminationStatus)): \(String(decoding: err, as: UTF8.self))")
+            return nil
+        }
+        return (try JSONSerialization.jsonObject(with: out) as? [String: Any])?["runs"] as? [String: Any]
+    }
+
+    /// `[(step, value)]` of a scalar tag in a run.
+    static func scalars(_ run: [String: Any]?, _ tag: String) -> [(Int, Double)] {
+        guard let s = (run?["scalars"] as? [String: Any])?[tag] as? [[Any]] else { return [] }
+        return s.map { (($0[0] as? NSNumber)?.intValue ?? -1, ($0[1] as? NSNumber)?.doubleValue ?? .nan) }
+    }
+
+    @Test func scalarsHistogramsAndGraphMatchHistory() throws {
+        manualSeed(11)
+        let dir = Self.temporaryDir("tb")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let x = Tensor.randn([64, 4]), y = x.sum(dim: 1).gt(0).to(.int64)
+        let inputs = Input(shape: [4])
+        let h = Dense(8, activation: .relu, name: "hidden")(inputs)
+        let model = Model(inputs: inputs, outputs: Dense(2, name: "logits")(h))
+        model.compile(optimizer: "adam", loss: .sparseCategoricalCrossentropy(fromLogits: true), metrics: ["accuracy"])
+        let tb = TensorBoard(logDir: dir, histogramFreq: 1, writeGraph: true, updateFreq: .batch)
+        let history = model.fit(x: x, y: y, epochs: 3, batchSize: 16, validationSplit: 0.25, shuffle: false,
+                                callbacks: [tb], verbose: 0)
+        guard let runs = try Self.readWithTensorBoard(dir) else { return }
+        let train = runs["train"] as? [String: Any], val = runs["validation"] as? [String: Any]
+        #expect(train != nil && val != nil, "runs: \(runs.keys.sorted())")
+        for (tag, key, run) in [("epoch_loss", "loss", train), ("epoch_accuracy", "accuracy", train), ("epoch_lr", "lr", train),
+                                ("epoch_loss", "val_loss", val), ("epoch_accuracy", "val_accuracy", val)] {
+            let got = Self.scalars(run, tag)
+            #expect(got.map(\.0) == [0, 1, 2], "\(tag) steps")
+            #expect(got.map(\.1) == history[key].map { Double(Float($0)) }, "\(tag) vs history[\(key)]")
+        }
+        // 48 training samples in batches of 16: 3 batches per epoch, global steps 0..<9.
+        #expect(Self.scalars(train, "batch_loss").map(\.0) == Array(0..<9))
+        let hists = train?["histograms"] as? [String: Any]
+        #expect(Set(hists?.keys.map { $0 } ?? []) == ["hidden/kernel", "hidden/bias", "logits/kernel", "logits/bias"])
+        let graph = (train?["graph"] as? [[String: Any]]) ?? []
+        let ops = Dictionary(graph.map { ($0["name"] as? String ?? "", $0["op"] as? String ?? "") }, uniquingKeysWith: { a, _ in a })
+        #expect(ops["hidden"] == "Dense" && ops["logits"] == "Dense" && ops.values.contains("Placeholder"), "graph: \(graph)")
+        let logits = graph.first { $0["name"] as? String == "logits" }
+        #expect(logits?["input"] as? [String] == ["hidden"])
+    }
+
+    @Test func graphDescriptionExpandsNestedModels() {
+        let a = Input(shape: [3])
+        let inner = Model(inputs: a, outputs: Dense(2, name: "tb_inner_dense")(a), name: "tb_inner")
+        let b = Input(shape: [3], name: "tb_outer_in")
+        let outer = Model(inputs: b, outputs: Dense(1, name: "tb_head")(inner(b)))
+        let g = GraphDescription(outer.graph!)
+        let names = g.nodes.map(\.name)
+        #expect(names == ["tb_outer_in", "tb_inner/tb_inner_dense", "tb_inner", "tb_head"])
+        #expect(g.nodes[1].inputs == ["tb_outer_in"] && g.nodes[3].inputs == ["tb_inner"])
+        #expect(g.nodes[3].outputShapes == [[-1, 1]])
+    }
+}
