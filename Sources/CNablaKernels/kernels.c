@@ -82,4 +82,3 @@ NABLA_DISPATCH float nabla_f32_max(const float *a, int64_t n) {
     return m;
 }
 
-}

@@ -1,6 +1,7 @@
 import Testing
 import Foundation
 import NablaKeras
+import NablaBoard
 import NablaTestSupport
 
 /// The `TensorBoard` callback, read back with TensorBoard's own reader (`Scripts/read_tfevents.py` in `.build/venv`).
