@@ -46,6 +46,8 @@ let package = Package(
         ),
         .executableTarget(name: "fashion-mlp", dependencies: ["NablaNN", "NablaOptim", "NablaData"], path: "Examples/FashionMLP"),
         .executableTarget(name: "fashion-cnn", dependencies: ["NablaNN", "NablaOptim", "NablaData"], path: "Examples/FashionCNN"),
+        .executableTarget(name: "finetune", dependencies: ["NablaNN", "NablaOptim", "NablaData"], path: "Examples/Finetune"),
+        .executableTarget(name: "linear-regression", dependencies: ["NablaOptim"], path: "Examples/LinearRegression"),
         .target(name: "NablaTestSupport", dependencies: ["Nabla"], path: "Tests/NablaTestSupport"),
         .testTarget(name: "NablaTests", dependencies: ["Nabla", "NablaTestSupport"]),
         .testTarget(name: "NablaNNTests", dependencies: ["NablaNN", "NablaTestSupport"]),
@@ -53,7 +55,7 @@ let package = Package(
         .testTarget(name: "NablaDataTests", dependencies: ["NablaData", "NablaTestSupport"]),
         .testTarget(name: "NablaKerasTests", dependencies: ["NablaKeras", "NablaData", "NablaTestSupport"]),
         .testTarget(name: "NablaBoardTests", dependencies: ["NablaBoard", "Nabla"]),
-        .executableTarget(name: "nabla-bench", dependencies: ["NablaNN", "NablaOptim", "NablaData"], path: "Benchmarks/nabla-bench"),
+        .executableTarget(name: "nabla-bench", dependencies: ["NablaNN", "NablaOptim", "NablaData", "NablaKeras"], path: "Benchmarks/nabla-bench"),
         .target(name: "NablaCLI", dependencies: ["NablaNN", "NablaOptim", "NablaData", "NablaBoard", "Yams"]),
         .executableTarget(
             name: "NablaCommand",

@@ -7,7 +7,7 @@
 import Foundation
 import Nabla
 
-let usage = "usage: nabla-bench [W1] [W2] [W2a] [W2b] [W4] [W5] [W6] [W7] [W8] [--epochs N (W4)] [--out FILE]   (default: W1 W2 W8, results-nabla.json)"
+let usage = "usage: nabla-bench [W1] [W2] [W2a] [W2b] [W3] [W3-keras] [W4] [W5] [W6] [W7] [W8] [--epochs N (W3, W4)] [--out FILE]   (default: W1 W2 W8, results-nabla.json)"
 var selected: [String] = []
 var outPath = "results-nabla.json"
 var args = CommandLine.arguments.dropFirst()
@@ -19,11 +19,12 @@ while let a = args.popFirst() {
     case "--epochs":
         guard let e = args.popFirst().flatMap({ Int($0) }), e > 0 else { print(usage); exit(2) }
         w4Epochs = e
+        w3Epochs = e
     case "-h", "--help":
         print(usage); exit(0)
     default:
         let w = a.uppercased()
-        guard ["W1", "W2", "W2A", "W2B", "W4", "W5", "W6", "W7", "W8"].contains(w) else {
+        guard ["W1", "W2", "W2A", "W2B", "W3", "W3-KERAS", "W4", "W5", "W6", "W7", "W8"].contains(w) else {
             FileHandle.standardError.write(Data("nabla-bench: unknown workload \(a)\n\(usage)\n".utf8)); exit(2)
         }
         selected.append(w)
@@ -52,6 +53,8 @@ var results: [[String: Any]] = []
 if selected.contains("W1") { for r in runW1() { emit(r, into: &results) } }
 if selected.contains("W2") || selected.contains("W2A") { emit(runW2a(), into: &results) }
 if selected.contains("W2") || selected.contains("W2B") { emit(runW2b(), into: &results) }
+if selected.contains("W3") { emit(runW3(), into: &results) }
+if selected.contains("W3-KERAS") { emit(runW3Keras(), into: &results) }
 if selected.contains("W4") {
     let w4 = runW4()
     emit(w4.result, into: &results)
@@ -91,6 +94,9 @@ for r in results {
         print("| W2b | 1000-op chain fwd+bwd | \(fmt(r["us_per_op_fwd_bwd"])) | us/op |")
         print("| W2b |   of which forward | \(fmt(r["us_per_op_fwd"])) | us/op |")
         print("| W2b |   of which backward | \(fmt(r["us_per_op_bwd"])) | us/op |")
+    case "W3":
+        print("| W3 | MLP training (\(r["impl"] ?? "?")) | \(fmt(r["samples_per_s_median"])) | samples/s |")
+        print("| W3 |   test accuracy | \(fmt(r["final_test_acc"])) | |")
     case "W4":
         print("| W4 | CNN training | \(fmt(r["samples_per_s_median"])) | samples/s |")
         print("| W4 |   test accuracy | \(fmt(r["final_test_acc"])) | |")

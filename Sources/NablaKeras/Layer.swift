@@ -42,6 +42,11 @@ open class Layer: Module {
     /// Configuration shown in graph listings (`units=64`); layers override it.
     open var config: [(String, GraphAttribute)] { [] }
 
+    /// Everything needed to recreate the layer (Keras' `get_config()`), saved by `Model.save`; the
+    /// default is `config`. Layers whose `config` leaves out a constructor argument override it, and
+    /// custom layers override it with what their `LayerRegistry` factory reads back.
+    open func getConfig() throws(ModelSerializationError) -> [(String, GraphAttribute)] { config }
+
     // MARK: overridable
 
     /// Creates the weights for inputs of `inputShape` (batch dimension `-1`); called once, before the first `call`.

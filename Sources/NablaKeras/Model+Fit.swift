@@ -43,16 +43,19 @@ extension Model {
     ///   - validationData: arrays evaluated at the end of each epoch (`val_` logs).
     ///   - validationSplit: fraction of the samples (the last ones, before shuffling) held out for validation.
     ///   - verbose: 0 silent, 1 progress bar (plain lines when not on a terminal), 2 one line per epoch.
+    ///   - modelDir: an Estimator-style directory (`ModelDir`): checkpoints and TensorBoard logs are
+    ///     written there, and training resumes from its latest checkpoint.
     @discardableResult
     public func fit(x: [Tensor], y: [Tensor], epochs: Int = 1, batchSize: Int = 32,
                     validationData: (x: [Tensor], y: [Tensor])? = nil, validationSplit: Double = 0,
-                    shuffle: Bool = true, callbacks: [Callback] = [], verbose: Int = 1, initialEpoch: Int = 0) -> History {
+                    shuffle: Bool = true, callbacks: [Callback] = [], verbose: Int = 1, initialEpoch: Int = 0,
+                    modelDir: String? = nil) -> History {
         var train = ArrayBatches(x, y, batchSize: batchSize, model: name)
         var val: ArrayBatches? = validationData.map { ArrayBatches($0.x, $0.y, batchSize: batchSize, model: name) }
         if validationSplit > 0 && val == nil { (train, val) = train.split(validationSplit) }
         let t = train
         return runFit(epochs: epochs, initialEpoch: initialEpoch, steps: t.steps, callbacks: callbacks, verbose: verbose,
-                      epochBatches: {
+                      modelDir: modelDir, epochBatches: {
                           let order = shuffle ? Tensor.randperm(t.count) : nil
                           var k = 0
                           return AnyIterator {
@@ -68,9 +71,10 @@ extension Model {
     @discardableResult
     public func fit(x: Tensor, y: Tensor, epochs: Int = 1, batchSize: Int = 32, validationData: (Tensor, Tensor)? = nil,
                     validationSplit: Double = 0, shuffle: Bool = true, callbacks: [Callback] = [], verbose: Int = 1,
-                    initialEpoch: Int = 0) -> History {
+                    initialEpoch: Int = 0, modelDir: String? = nil) -> History {
         fit(x: [x], y: [y], epochs: epochs, batchSize: batchSize, validationData: validationData.map { ([$0.0], [$0.1]) },
-            validationSplit: validationSplit, shuffle: shuffle, callbacks: callbacks, verbose: verbose, initialEpoch: initialEpoch)
+            validationSplit: validationSplit, shuffle: shuffle, callbacks: callbacks, verbose: verbose, initialEpoch: initialEpoch,
+            modelDir: modelDir)
     }
 
     /// `fit` for a multi-input, single-output model (`fit([x1, x2], y)`).
@@ -87,10 +91,10 @@ extension Model {
     /// ```
     @discardableResult
     public func fit<L: Sequence, V: Sequence>(_ loader: L, epochs: Int = 1, validationData: V?, callbacks: [Callback] = [],
-                                              verbose: Int = 1, initialEpoch: Int = 0) -> History
+                                              verbose: Int = 1, initialEpoch: Int = 0, modelDir: String? = nil) -> History
         where L.Element == (Tensor, Tensor), V.Element == (Tensor, Tensor) {
         runFit(epochs: epochs, initialEpoch: initialEpoch, steps: loader.underestimatedCount, callbacks: callbacks, verbose: verbose,
-               epochBatches: {
+               modelDir: modelDir, epochBatches: {
                    var it = loader.makeIterator()
                    return AnyIterator { it.next().map { ([$0.0], [$0.1]) } }
                },
@@ -103,9 +107,9 @@ extension Model {
     /// Trains from a sequence of `(input, target)` batches without validation.
     @discardableResult
     public func fit<L: Sequence>(_ loader: L, epochs: Int = 1, callbacks: [Callback] = [], verbose: Int = 1,
-                                 initialEpoch: Int = 0) -> History where L.Element == (Tensor, Tensor) {
+                                 initialEpoch: Int = 0, modelDir: String? = nil) -> History where L.Element == (Tensor, Tensor) {
         fit(loader, epochs: epochs, validationData: nil as [(Tensor, Tensor)]?, callbacks: callbacks, verbose: verbose,
-            initialEpoch: initialEpoch)
+            initialEpoch: initialEpoch, modelDir: modelDir)
     }
 
     /// The loss and metrics over a sequence of `(input, target)` batches.
@@ -115,10 +119,12 @@ extension Model {
         return evaluateBatches(batches.count) { batches[$0] }
     }
 
-    func runFit(epochs: Int, initialEpoch: Int, steps: Int, callbacks: [Callback], verbose: Int,
+    func runFit(epochs: Int, initialEpoch: Int, steps: Int, callbacks: [Callback], verbose: Int, modelDir: String? = nil,
                 epochBatches: () -> AnyIterator<([Tensor], [Tensor])>, validate: (() -> Logs)?) -> History {
         _ = ensureBuiltForTraining(epochBatches)
         _ = ensureOptimizer()
+        let (initialEpoch, dirCallbacks) = prepareModelDir(modelDir, initialEpoch: initialEpoch)
+        let callbacks = callbacks + dirCallbacks
         for c in callbacks { c.model = self }
         stopTraining = false
         history = History()

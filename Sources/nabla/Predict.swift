@@ -16,10 +16,7 @@ struct Predict: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let cfg = try TrainConfig(contentsOf: config)
-            let model = try BuiltModel(cfg.model)
-            let data = try DataSource(config: cfg, train: false)
-            try loadWeights(into: model.module, from: checkpoint)
+            let (_, model, data) = try loadTrained(config: config, checkpoint: checkpoint)
             let (outputs, classes) = try predict(model: model, data: data, input: try loadNpy(from: input))
             let names = data.classNames
             let ids = classes.toIntArray()

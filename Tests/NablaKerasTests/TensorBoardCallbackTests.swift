@@ -37,10 +37,10 @@ import NablaTestSupport
         return (try JSONSerialization.jsonObject(with: out) as? [String: Any])?["runs"] as? [String: Any]
     }
 
-    /// `[(step, value)]` of a scalar tag in a run.
-    static func scalars(_ run: [String: Any]?, _ tag: String) -> [(Int, Double)] {
+    /// `[(step, float32 bit pattern)]` of a scalar tag in a run (bits: JSON parsers may round decimals).
+    static func scalars(_ run: [String: Any]?, _ tag: String) -> [(Int, UInt32)] {
         guard let s = (run?["scalars"] as? [String: Any])?[tag] as? [[Any]] else { return [] }
-        return s.map { (($0[0] as? NSNumber)?.intValue ?? -1, ($0[1] as? NSNumber)?.doubleValue ?? .nan) }
+        return s.map { (($0[0] as? NSNumber)?.intValue ?? -1, ($0[2] as? NSNumber)?.uint32Value ?? 0) }
     }
 
     @Test func scalarsHistogramsAndGraphMatchHistory() throws {
@@ -62,7 +62,7 @@ import NablaTestSupport
                                 ("epoch_loss", "val_loss", val), ("epoch_accuracy", "val_accuracy", val)] {
             let got = Self.scalars(run, tag)
             #expect(got.map(\.0) == [0, 1, 2], "\(tag) steps")
-            #expect(got.map(\.1) == history[key].map { Double(Float($0)) }, "\(tag) vs history[\(key)]")
+            #expect(got.map(\.1) == history[key].map { Float($0).bitPattern }, "\(tag) vs history[\(key)]")
         }
         // 48 training samples in batches of 16: 3 batches per epoch, global steps 0..<9.
         #expect(Self.scalars(train, "batch_loss").map(\.0) == Array(0..<9))

@@ -84,6 +84,9 @@ import NablaTestSupport
         model.compile(optimizer: .sgd(lr: 0.4), loss: .custom("const") { _, p in p.sum() * 0 + 1 })
         let h = model.fit(x: x, y: y, epochs: 4, batchSize: 16, callbacks: [r], verbose: 0)
         #expect(h["lr"] == [0.4, 0.4, 0.2, 0.1])   // logged before the epoch-end reduction, as Keras
+        // The callback drives NablaOptim's scheduler: Keras' patience 1 is PyTorch's patience 0, minDelta an absolute threshold.
+        #expect(r.scheduler?.patience == 0 && r.scheduler?.thresholdMode == .abs)
+        #expect(r.scheduler?.best == 1)
     }
 
     @Test func csvLoggerAppendsAndModelCheckpointSavesBest() throws {

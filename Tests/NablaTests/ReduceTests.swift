@@ -248,4 +248,24 @@ func baseCaseName(_ name: String) -> String {
         let text = Self.stderrText(r)
         #expect(text.contains("max") && text.contains("[0, 3]"), "stderr: \(text)")
     }
+
+    @Test func largeReductionsSplitAcrossThreadsMatchAPlainLoop() {
+        // 300 × 500 = 150 000 elements: above the threading threshold, so rows are reduced in chunks and merged.
+        let x = Tensor.randn([300, 500], generator: Generator(seed: 11))
+        let v = x.toDoubleArray()
+        let byColumn = x.sum(dim: 0).toDoubleArray(), byRow = x.amax(dim: 1).toDoubleArray()
+        for j in [0, 1, 250, 499] {
+            let expected = (0..<300).reduce(0.0) { $0 + v[$1 * 500 + j] }
+            #expect(abs(byColumn[j] - expected) < 1e-3)
+        }
+        for i in [0, 150, 299] {
+            #expect(byRow[i] == (0..<500).map { v[i * 500 + $0] }.max()!)
+        }
+        // Reducing a transposed (non-contiguous) view and an int tensor take the same path.
+        #expect(allClose(x.t().sum(dim: 1), x.sum(dim: 0), atol: 1e-4).ok)
+        let ints = Tensor.randint(100, [400, 400], generator: Generator(seed: 3))
+        #expect(ints.sum().item() == Double(ints.toIntArray().reduce(0, +)))
+        // Deterministic: the split depends on sizes and thread count, not timing.
+        #expect(x.sum(dim: 0).equal(x.sum(dim: 0)))
+    }
 }

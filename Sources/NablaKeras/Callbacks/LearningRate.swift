@@ -18,7 +18,14 @@ public final class LearningRateScheduler: Callback {
 }
 
 /// Multiplies the learning rate by `factor` when a monitored quantity stops improving for `patience`
-/// epochs (`keras.callbacks.ReduceLROnPlateau`).
+/// epochs (`keras.callbacks.ReduceLROnPlateau`), with Keras' arguments, over NablaOptim's
+/// `ReduceLROnPlateau` scheduler (`torch.optim.lr_scheduler.ReduceLROnPlateau`) made when training begins.
+///
+/// Keras' `min_delta` is the scheduler's absolute threshold; Keras reduces after `patience` epochs
+/// without improvement, which is the scheduler's `patience - 1` (so `patience: 0` acts as 1).
+/// ```swift
+/// model.fit(x: x, y: y, epochs: 50, validationSplit: 0.1, callbacks: [ReduceLROnPlateau(factor: 0.5, patience: 3)])
+/// ```
 public final class ReduceLROnPlateau: Callback {
     /// The log name watched.
     public let monitor: String
@@ -33,34 +40,31 @@ public final class ReduceLROnPlateau: Callback {
     /// Lower bound on the learning rate.
     public let minLR: Double
     let maximize: Bool
-    private var best: Double, wait = 0, cooldownLeft = 0
+    /// The wrapped scheduler, made by `onTrainBegin` over the model's optimizer.
+    public private(set) var scheduler: NablaOptim.ReduceLROnPlateau?
 
     /// Creates the callback.
     public init(monitor: String = "val_loss", factor: Double = 0.1, patience: Int = 10, mode: MonitorMode = .auto,
                 minDelta: Double = 1e-4, cooldown: Int = 0, minLR: Double = 0) {
         check(factor < 1, "ReduceLROnPlateau: factor must be < 1, got \(factor)")
+        check(patience >= 0 && cooldown >= 0, "ReduceLROnPlateau: patience (\(patience)) and cooldown (\(cooldown)) must be >= 0")
         self.monitor = monitor; self.factor = factor; self.patience = patience; self.minDelta = minDelta
         self.cooldown = cooldown; self.minLR = minLR
         maximize = mode.isMax(monitor)
-        best = maximize ? -.infinity : .infinity
     }
 
-    /// Resets the state.
-    public override func onTrainBegin(logs: Logs) { best = maximize ? -.infinity : .infinity; wait = 0; cooldownLeft = 0 }
+    /// Makes a fresh scheduler over the model's optimizer.
+    public override func onTrainBegin(logs: Logs) {
+        guard let opt = model?.optimizer else { return }
+        scheduler = NablaOptim.ReduceLROnPlateau(opt, mode: maximize ? .max : .min, factor: factor, patience: Swift.max(patience - 1, 0),
+                                                 threshold: minDelta, thresholdMode: .abs, cooldown: cooldown, minLr: minLR, eps: 0)
+    }
 
-    /// Reduces the learning rate after `patience` epochs without improvement.
+    /// Steps the scheduler with the epoch's monitored value.
     public override func onEpochEnd(_ epoch: Int, logs: Logs) {
         guard let v = logs[monitor] else {
             nablaFail("ReduceLROnPlateau: monitored quantity \"\(monitor)\" is not in the logs; available: \(logs.keys.sorted().joined(separator: ", "))")
         }
-        if cooldownLeft > 0 { cooldownLeft -= 1; wait = 0 }
-        if maximize ? v > best + minDelta : v < best - minDelta { best = v; wait = 0; return }
-        guard cooldownLeft == 0 else { return }
-        wait += 1
-        if wait >= patience, let opt = model?.optimizer {
-            for g in opt.paramGroups { g.lr = Swift.max(g.lr * factor, minLR) }
-            cooldownLeft = cooldown
-            wait = 0
-        }
+        scheduler?.step(v)
     }
 }

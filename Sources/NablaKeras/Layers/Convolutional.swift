@@ -98,6 +98,12 @@ public final class Conv2D: Layer {
         [("filters", .int(filters)), ("kernel_size", .ints(kernelSize)), ("strides", .ints(strides)),
          ("activation", .string(activation.rawValue))]
     }
+
+    /// `config` plus `padding`, `dilation_rate`, `use_bias` and `data_format`.
+    public override func getConfig() -> [(String, GraphAttribute)] {
+        config + [("padding", padding.attribute), ("dilation_rate", .ints(dilationRate)), ("use_bias", .bool(useBias)),
+                  ("data_format", .string(dataFormat.rawValue))]
+    }
 }
 
 /// 2-D max pooling (`keras.layers.MaxPooling2D`), channels-last by default, over Nabla's `maxPool2d`.
@@ -122,6 +128,8 @@ public final class MaxPooling2D: Layer {
     }
     /// `pool_size`, `strides`.
     public override var config: [(String, GraphAttribute)] { [("pool_size", .ints(poolSize)), ("strides", .ints(strides))] }
+    /// `config` plus `data_format`.
+    public override func getConfig() -> [(String, GraphAttribute)] { config + [("data_format", .string(dataFormat.rawValue))] }
 }
 
 /// 2-D average pooling (`keras.layers.AveragePooling2D`), channels-last by default, over Nabla's `avgPool2d`.
@@ -146,6 +154,8 @@ public final class AveragePooling2D: Layer {
     }
     /// `pool_size`, `strides`.
     public override var config: [(String, GraphAttribute)] { [("pool_size", .ints(poolSize)), ("strides", .ints(strides))] }
+    /// `config` plus `data_format`.
+    public override func getConfig() -> [(String, GraphAttribute)] { config + [("data_format", .string(dataFormat.rawValue))] }
 }
 
 /// The mean over the spatial dimensions (`keras.layers.GlobalAveragePooling2D`): `(None, H, W, C)` → `(None, C)`.
@@ -154,6 +164,8 @@ public final class GlobalAveragePooling2D: Layer {
     public let dataFormat: DataFormat
     /// Creates the layer.
     public init(dataFormat: DataFormat = .channelsLast, name: String? = nil) { self.dataFormat = dataFormat; super.init(name: name) }
+    /// `data_format`.
+    public override func getConfig() -> [(String, GraphAttribute)] { [("data_format", .string(dataFormat.rawValue))] }
     /// `x.mean(dims: [1, 2])` (channels-last).
     public override func call(_ x: Tensor, training: Bool) -> Tensor {
         check(x.rank == 4, "layer \(name): expected a rank-4 input, got \(x.shape)")

@@ -20,4 +20,9 @@ public final class Lambda: Layer {
     }
     /// `fn(inputs)`.
     public override func call(_ inputs: [Tensor], training: Bool) -> [Tensor] { fn(inputs) }
+    /// Always throws: a Swift closure cannot be written to JSON.
+    public override func getConfig() throws(ModelSerializationError) -> [(String, GraphAttribute)] {
+        throw ModelSerializationError("layer \(name) is a Lambda: Lambda layers wrap a Swift closure and cannot be serialised; "
+            + "write a Layer subclass instead, override getConfig(), and register it with LayerRegistry.register")
+    }
 }

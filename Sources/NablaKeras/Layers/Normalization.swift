@@ -57,6 +57,8 @@ public final class BatchNormalization: Layer {
     public override var config: [(String, GraphAttribute)] {
         [("axis", .int(axis)), ("momentum", .double(momentum)), ("epsilon", .double(epsilon))]
     }
+    /// `config` plus `center` and `scale`.
+    public override func getConfig() -> [(String, GraphAttribute)] { config + [("center", .bool(center)), ("scale", .bool(scale))] }
 }
 
 /// Maps integer ids to dense vectors (`keras.layers.Embedding`), over Nabla's `embedding` op; the
@@ -100,4 +102,6 @@ public final class Embedding: Layer {
     }
     /// `input_dim`, `output_dim`.
     public override var config: [(String, GraphAttribute)] { [("input_dim", .int(inputDim)), ("output_dim", .int(outputDim))] }
+    /// `config` plus `input_length` when given.
+    public override func getConfig() -> [(String, GraphAttribute)] { config + (declared.map { [("input_length", .int($0[0]))] } ?? []) }
 }

@@ -9,6 +9,22 @@ func convUniform(_ shape: [Int], fanIn: Int, dtype: DType) -> Tensor {
     return Parameter(Tensor.rand(shape, dtype: dtype) * (2 * bound) - bound)
 }
 
+/// Checks that `groups` divides both channel counts of `layer`.
+func checkConvGroups(_ layer: String, _ inChannels: Int, _ outChannels: Int, groups: Int) {
+    check(groups > 0 && inChannels % groups == 0 && outChannels % groups == 0,
+          "\(layer): inChannels \(inChannels) and outChannels \(outChannels) must be divisible by groups \(groups)")
+}
+
+/// PyTorch's default conv parameters: the weight `[lead, channels / groups] + kernel` and, with `bias`, the bias
+/// `[outChannels]`, both uniform on ±1/√(channels/groups·∏kernel) (drawn in that order). `lead, channels` are
+/// `outChannels, inChannels` for a convolution and `inChannels, outChannels` for a transposed one.
+func convParameters(_ lead: Int, _ channels: Int, groups: Int, kernel: [Int], outChannels: Int, bias: Bool,
+                    dtype: DType) -> (weight: Tensor, bias: Tensor?) {
+    let fanIn = channels / groups * kernel.reduce(1, *)
+    let weight = convUniform([lead, channels / groups] + kernel, fanIn: fanIn, dtype: dtype)
+    return (weight, bias ? convUniform([outChannels], fanIn: fanIn, dtype: dtype) : nil)
+}
+
 /// The shared `extraDescription` of the conv layers, as PyTorch's `_ConvNd.extra_repr`.
 func convDescription(_ inC: Int, _ outC: Int, kernel: [Int], stride: [Int], padding: String?, dilation: [Int],
                      outputPadding: [Int]? = nil, groups: Int, bias: Bool) -> String {
@@ -67,8 +83,7 @@ public final class Conv2d: Module {
     /// Creates the layer with PyTorch's default initialisation (uniform on ±1/√(inChannels/groups·kH·kW)).
     public init(_ inChannels: Int, _ outChannels: Int, kernelSize: SpatialSize, stride: SpatialSize = 1,
                 padding: ConvPadding = 0, dilation: SpatialSize = 1, groups: Int = 1, bias: Bool = true, dtype: DType = .float32) {
-        check(groups > 0 && inChannels % groups == 0 && outChannels % groups == 0,
-              "Conv2d: inChannels \(inChannels) and outChannels \(outChannels) must be divisible by groups \(groups)")
+        checkConvGroups("Conv2d", inChannels, outChannels, groups: groups)
         self.inChannels = inChannels
         self.outChannels = outChannels
         self.kernelSize = kernelSize.expanded(2, op: "Conv2d", name: "kernelSize")
@@ -76,9 +91,8 @@ public final class Conv2d: Module {
         self.padding = padding
         self.dilation = dilation.expanded(2, op: "Conv2d", name: "dilation")
         self.groups = groups
-        let fanIn = inChannels / groups * self.kernelSize[0] * self.kernelSize[1]
-        weight = convUniform([outChannels, inChannels / groups] + self.kernelSize, fanIn: fanIn, dtype: dtype)
-        self.bias = bias ? convUniform([outChannels], fanIn: fanIn, dtype: dtype) : nil
+        (weight, self.bias) = convParameters(outChannels, inChannels, groups: groups, kernel: self.kernelSize,
+                                             outChannels: outChannels, bias: bias, dtype: dtype)
         super.init()
     }
 
@@ -120,8 +134,7 @@ public final class Conv1d: Module {
     /// Creates the layer with PyTorch's default initialisation (uniform on ±1/√(inChannels/groups·kernelSize)).
     public init(_ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1, padding: ConvPadding = 0,
                 dilation: Int = 1, groups: Int = 1, bias: Bool = true, dtype: DType = .float32) {
-        check(groups > 0 && inChannels % groups == 0 && outChannels % groups == 0,
-              "Conv1d: inChannels \(inChannels) and outChannels \(outChannels) must be divisible by groups \(groups)")
+        checkConvGroups("Conv1d", inChannels, outChannels, groups: groups)
         self.inChannels = inChannels
         self.outChannels = outChannels
         self.kernelSize = kernelSize
@@ -129,9 +142,8 @@ public final class Conv1d: Module {
         self.padding = padding
         self.dilation = dilation
         self.groups = groups
-        let fanIn = inChannels / groups * kernelSize
-        weight = convUniform([outChannels, inChannels / groups, kernelSize], fanIn: fanIn, dtype: dtype)
-        self.bias = bias ? convUniform([outChannels], fanIn: fanIn, dtype: dtype) : nil
+        (weight, self.bias) = convParameters(outChannels, inChannels, groups: groups, kernel: [kernelSize],
+                                             outChannels: outChannels, bias: bias, dtype: dtype)
         super.init()
     }
 
@@ -175,8 +187,7 @@ public final class ConvTranspose2d: Module {
     /// Creates the layer with PyTorch's default initialisation (uniform on ±1/√(outChannels/groups·kH·kW)).
     public init(_ inChannels: Int, _ outChannels: Int, kernelSize: SpatialSize, stride: SpatialSize = 1, padding: SpatialSize = 0,
                 outputPadding: SpatialSize = 0, groups: Int = 1, bias: Bool = true, dilation: SpatialSize = 1, dtype: DType = .float32) {
-        check(groups > 0 && inChannels % groups == 0 && outChannels % groups == 0,
-              "ConvTranspose2d: inChannels \(inChannels) and outChannels \(outChannels) must be divisible by groups \(groups)")
+        checkConvGroups("ConvTranspose2d", inChannels, outChannels, groups: groups)
         let op = "ConvTranspose2d"
         self.inChannels = inChannels
         self.outChannels = outChannels
@@ -186,9 +197,8 @@ public final class ConvTranspose2d: Module {
         self.outputPadding = outputPadding.expanded(2, op: op, name: "outputPadding")
         self.groups = groups
         self.dilation = dilation.expanded(2, op: op, name: "dilation")
-        let fanIn = outChannels / groups * self.kernelSize[0] * self.kernelSize[1]
-        weight = convUniform([inChannels, outChannels / groups] + self.kernelSize, fanIn: fanIn, dtype: dtype)
-        self.bias = bias ? convUniform([outChannels], fanIn: fanIn, dtype: dtype) : nil
+        (weight, self.bias) = convParameters(inChannels, outChannels, groups: groups, kernel: self.kernelSize,
+                                             outChannels: outChannels, bias: bias, dtype: dtype)
         super.init()
     }
 

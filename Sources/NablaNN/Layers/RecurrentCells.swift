@@ -13,6 +13,17 @@ func recurrentUniform(_ shape: [Int], bound: Double, dtype: DType) -> Tensor {
     Parameter(Tensor.rand(shape, dtype: dtype) * (2 * bound) - bound)
 }
 
+/// A cell's `(weightIh, weightHh, biasIh, biasHh)`: `gates · hiddenSize` rows each, uniform on ±1/√hiddenSize as PyTorch
+/// initialises them (drawn in that order); the biases are nil without `bias`.
+func cellParameters(gates: Int, inputSize: Int, hiddenSize: Int, bias: Bool, dtype: DType) -> (Tensor, Tensor, Tensor?, Tensor?) {
+    let k = 1 / Double(hiddenSize).squareRoot(), rows = gates * hiddenSize
+    let weightIh = recurrentUniform([rows, inputSize], bound: k, dtype: dtype)
+    let weightHh = recurrentUniform([rows, hiddenSize], bound: k, dtype: dtype)
+    let biasIh = bias ? recurrentUniform([rows], bound: k, dtype: dtype) : nil
+    let biasHh = bias ? recurrentUniform([rows], bound: k, dtype: dtype) : nil
+    return (weightIh, weightHh, biasIh, biasHh)
+}
+
 /// `input @ weightᵀ (+ bias)`, the projection every recurrent step starts with.
 func recurrentLinear(_ input: Tensor, _ weight: Tensor, _ bias: Tensor?) -> Tensor {
     let y = matmul(input, weight.t())
@@ -61,11 +72,8 @@ public final class RNNCell: Module {
     /// Creates the cell with PyTorch's initialisation (uniform on ±1/√hiddenSize).
     public init(_ inputSize: Int, _ hiddenSize: Int, bias: Bool = true, nonlinearity: RNNNonlinearity = .tanh, dtype: DType = .float32) {
         self.inputSize = inputSize; self.hiddenSize = hiddenSize; self.nonlinearity = nonlinearity
-        let k = 1 / Double(hiddenSize).squareRoot()
-        weightIh = recurrentUniform([hiddenSize, inputSize], bound: k, dtype: dtype)
-        weightHh = recurrentUniform([hiddenSize, hiddenSize], bound: k, dtype: dtype)
-        biasIh = bias ? recurrentUniform([hiddenSize], bound: k, dtype: dtype) : nil
-        biasHh = bias ? recurrentUniform([hiddenSize], bound: k, dtype: dtype) : nil
+        (weightIh, weightHh, biasIh, biasHh) = cellParameters(gates: 1, inputSize: inputSize, hiddenSize: hiddenSize,
+                                                              bias: bias, dtype: dtype)
         super.init()
     }
 
@@ -110,11 +118,8 @@ public final class LSTMCell: Module {
     /// Creates the cell with PyTorch's initialisation (uniform on ±1/√hiddenSize).
     public init(_ inputSize: Int, _ hiddenSize: Int, bias: Bool = true, dtype: DType = .float32) {
         self.inputSize = inputSize; self.hiddenSize = hiddenSize
-        let k = 1 / Double(hiddenSize).squareRoot()
-        weightIh = recurrentUniform([4 * hiddenSize, inputSize], bound: k, dtype: dtype)
-        weightHh = recurrentUniform([4 * hiddenSize, hiddenSize], bound: k, dtype: dtype)
-        biasIh = bias ? recurrentUniform([4 * hiddenSize], bound: k, dtype: dtype) : nil
-        biasHh = bias ? recurrentUniform([4 * hiddenSize], bound: k, dtype: dtype) : nil
+        (weightIh, weightHh, biasIh, biasHh) = cellParameters(gates: 4, inputSize: inputSize, hiddenSize: hiddenSize,
+                                                              bias: bias, dtype: dtype)
         super.init()
     }
 
@@ -158,11 +163,8 @@ public final class GRUCell: Module {
     /// Creates the cell with PyTorch's initialisation (uniform on ±1/√hiddenSize).
     public init(_ inputSize: Int, _ hiddenSize: Int, bias: Bool = true, dtype: DType = .float32) {
         self.inputSize = inputSize; self.hiddenSize = hiddenSize
-        let k = 1 / Double(hiddenSize).squareRoot()
-        weightIh = recurrentUniform([3 * hiddenSize, inputSize], bound: k, dtype: dtype)
-        weightHh = recurrentUniform([3 * hiddenSize, hiddenSize], bound: k, dtype: dtype)
-        biasIh = bias ? recurrentUniform([3 * hiddenSize], bound: k, dtype: dtype) : nil
-        biasHh = bias ? recurrentUniform([3 * hiddenSize], bound: k, dtype: dtype) : nil
+        (weightIh, weightHh, biasIh, biasHh) = cellParameters(gates: 3, inputSize: inputSize, hiddenSize: hiddenSize,
+                                                              bias: bias, dtype: dtype)
         super.init()
     }
 

@@ -31,6 +31,30 @@ func copyState(from source: Module, to target: Module) {
     target.train(source.training)
 }
 
+/// The constructor arguments both Transformer layers keep for `copy()`, and the sublayers they build alike.
+struct TransformerLayerConfig {
+    let dModel: Int, nhead: Int, ff: Int, p: Double, eps: Double, batchFirst: Bool, bias: Bool, dtype: DType
+
+    /// A `dModel`-wide attention with `nhead` heads and the layer's dropout.
+    func attention() -> MultiheadAttention {
+        MultiheadAttention(embedDim: dModel, numHeads: nhead, dropout: p, bias: bias, batchFirst: batchFirst, dtype: dtype)
+    }
+
+    /// A LayerNorm over the last `dModel` features.
+    func norm() -> LayerNorm { LayerNorm([dModel], eps: eps, bias: bias, dtype: dtype) }
+}
+
+/// One residual sub-block: `x + block(norm(x))` when `normFirst` (pre-norm), else `norm(x + block(x))` (post-norm).
+func residualBlock(_ x: Tensor, _ norm: LayerNorm, normFirst: Bool, _ block: (Tensor) -> Tensor) -> Tensor {
+    normFirst ? x + block(norm(x)) : norm(x + block(x))
+}
+
+/// `numLayers` deep copies of `layer` for a stack (`owner` names the stack in the error when `numLayers` is not positive).
+func stackCopies<Layer>(_ owner: String, _ layer: Layer, numLayers: Int, copy: (Layer) -> Layer) -> [Layer] {
+    check(numLayers > 0, "\(owner): numLayers must be positive, got \(numLayers)")
+    return (0..<numLayers).map { _ in copy(layer) }
+}
+
 /// One encoder block: self-attention and a feed-forward network, each with residual, dropout and LayerNorm
 /// (post-norm by default, pre-norm with `normFirst`), as `torch.nn.TransformerEncoderLayer`.
 ///
@@ -59,19 +83,21 @@ public final class TransformerEncoderLayer: Module {
     public let dropout2: Dropout
     /// The feed-forward activation.
     public let activation: TransformerActivation
-    private let config: (dModel: Int, nhead: Int, ff: Int, p: Double, eps: Double, batchFirst: Bool, bias: Bool, dtype: DType)
+    private let config: TransformerLayerConfig
 
     /// Creates the block with PyTorch's defaults (`dimFeedforward` 2048, `dropout` 0.1, relu, post-norm, sequence-first).
     public init(dModel: Int, nhead: Int, dimFeedforward: Int = 2048, dropout: Double = 0.1, activation: TransformerActivation = .relu,
                 layerNormEps: Double = 1e-5, batchFirst: Bool = false, normFirst: Bool = false, bias: Bool = true, dtype: DType = .float32) {
-        config = (dModel, nhead, dimFeedforward, dropout, layerNormEps, batchFirst, bias, dtype)
-        selfAttn = MultiheadAttention(embedDim: dModel, numHeads: nhead, dropout: dropout, bias: bias, batchFirst: batchFirst, dtype: dtype)
+        let c = TransformerLayerConfig(dModel: dModel, nhead: nhead, ff: dimFeedforward, p: dropout, eps: layerNormEps,
+                                       batchFirst: batchFirst, bias: bias, dtype: dtype)
+        config = c
+        selfAttn = c.attention()
         linear1 = Linear(dModel, dimFeedforward, bias: bias, dtype: dtype)
         self.dropout = Dropout(p: dropout)
         linear2 = Linear(dimFeedforward, dModel, bias: bias, dtype: dtype)
         self.normFirst = normFirst
-        norm1 = LayerNorm([dModel], eps: layerNormEps, bias: bias, dtype: dtype)
-        norm2 = LayerNorm([dModel], eps: layerNormEps, bias: bias, dtype: dtype)
+        norm1 = c.norm()
+        norm2 = c.norm()
         dropout1 = Dropout(p: dropout)
         dropout2 = Dropout(p: dropout)
         self.activation = activation
@@ -93,19 +119,12 @@ public final class TransformerEncoderLayer: Module {
     /// The block on `src` (`[S, N, E]`, or `[N, S, E]` when `batchFirst`); masks as `MultiheadAttention`'s
     /// (`srcMask` `[S, S]` or `[N·nhead, S, S]`, `srcKeyPaddingMask` `[N, S]`; bool `true` = masked, or float added).
     public func callAsFunction(_ src: Tensor, srcMask: Tensor? = nil, srcKeyPaddingMask: Tensor? = nil, isCausal: Bool = false) -> Tensor {
-        var x = src
         func sa(_ t: Tensor) -> Tensor {
             dropout1(selfAttn(t, t, t, keyPaddingMask: srcKeyPaddingMask, needWeights: false, attnMask: srcMask, isCausal: isCausal).0)
         }
         func ff(_ t: Tensor) -> Tensor { rowwise(t) { dropout2(linear2(dropout(activation(linear1($0))))) } }
-        if normFirst {
-            x = x + sa(norm1(x))
-            x = x + ff(norm2(x))
-        } else {
-            x = norm1(x + sa(x))
-            x = norm2(x + ff(x))
-        }
-        return x
+        let x = residualBlock(src, norm1, normFirst: normFirst, sa)
+        return residualBlock(x, norm2, normFirst: normFirst, ff)
     }
 }
 
@@ -124,8 +143,7 @@ public final class TransformerEncoder: Module {
 
     /// `numLayers` deep copies of `encoderLayer`, then `norm`.
     public init(_ encoderLayer: TransformerEncoderLayer, numLayers: Int, norm: Module? = nil) {
-        check(numLayers > 0, "TransformerEncoder: numLayers must be positive, got \(numLayers)")
-        layers = (0..<numLayers).map { _ in encoderLayer.copy() }
+        layers = stackCopies("TransformerEncoder", encoderLayer, numLayers: numLayers) { $0.copy() }
         self.norm = norm
         super.init()
     }
@@ -176,21 +194,23 @@ public final class TransformerDecoderLayer: Module {
     public let dropout3: Dropout
     /// The feed-forward activation.
     public let activation: TransformerActivation
-    private let config: (dModel: Int, nhead: Int, ff: Int, p: Double, eps: Double, batchFirst: Bool, bias: Bool, dtype: DType)
+    private let config: TransformerLayerConfig
 
     /// Creates the block with PyTorch's defaults (`dimFeedforward` 2048, `dropout` 0.1, relu, post-norm, sequence-first).
     public init(dModel: Int, nhead: Int, dimFeedforward: Int = 2048, dropout: Double = 0.1, activation: TransformerActivation = .relu,
                 layerNormEps: Double = 1e-5, batchFirst: Bool = false, normFirst: Bool = false, bias: Bool = true, dtype: DType = .float32) {
-        config = (dModel, nhead, dimFeedforward, dropout, layerNormEps, batchFirst, bias, dtype)
-        selfAttn = MultiheadAttention(embedDim: dModel, numHeads: nhead, dropout: dropout, bias: bias, batchFirst: batchFirst, dtype: dtype)
-        multiheadAttn = MultiheadAttention(embedDim: dModel, numHeads: nhead, dropout: dropout, bias: bias, batchFirst: batchFirst, dtype: dtype)
+        let c = TransformerLayerConfig(dModel: dModel, nhead: nhead, ff: dimFeedforward, p: dropout, eps: layerNormEps,
+                                       batchFirst: batchFirst, bias: bias, dtype: dtype)
+        config = c
+        selfAttn = c.attention()
+        multiheadAttn = c.attention()
         linear1 = Linear(dModel, dimFeedforward, bias: bias, dtype: dtype)
         self.dropout = Dropout(p: dropout)
         linear2 = Linear(dimFeedforward, dModel, bias: bias, dtype: dtype)
         self.normFirst = normFirst
-        norm1 = LayerNorm([dModel], eps: layerNormEps, bias: bias, dtype: dtype)
-        norm2 = LayerNorm([dModel], eps: layerNormEps, bias: bias, dtype: dtype)
-        norm3 = LayerNorm([dModel], eps: layerNormEps, bias: bias, dtype: dtype)
+        norm1 = c.norm()
+        norm2 = c.norm()
+        norm3 = c.norm()
         dropout1 = Dropout(p: dropout); dropout2 = Dropout(p: dropout); dropout3 = Dropout(p: dropout)
         self.activation = activation
         super.init()
@@ -213,7 +233,6 @@ public final class TransformerDecoderLayer: Module {
     public func callAsFunction(_ tgt: Tensor, memory: Tensor, tgtMask: Tensor? = nil, memoryMask: Tensor? = nil,
                                tgtKeyPaddingMask: Tensor? = nil, memoryKeyPaddingMask: Tensor? = nil,
                                tgtIsCausal: Bool = false, memoryIsCausal: Bool = false) -> Tensor {
-        var x = tgt
         func sa(_ t: Tensor) -> Tensor {
             dropout1(selfAttn(t, t, t, keyPaddingMask: tgtKeyPaddingMask, needWeights: false, attnMask: tgtMask, isCausal: tgtIsCausal).0)
         }
@@ -222,16 +241,9 @@ public final class TransformerDecoderLayer: Module {
                                    attnMask: memoryMask, isCausal: memoryIsCausal).0)
         }
         func ff(_ t: Tensor) -> Tensor { rowwise(t) { dropout3(linear2(dropout(activation(linear1($0))))) } }
-        if normFirst {
-            x = x + sa(norm1(x))
-            x = x + mha(norm2(x))
-            x = x + ff(norm3(x))
-        } else {
-            x = norm1(x + sa(x))
-            x = norm2(x + mha(x))
-            x = norm3(x + ff(x))
-        }
-        return x
+        var x = residualBlock(tgt, norm1, normFirst: normFirst, sa)
+        x = residualBlock(x, norm2, normFirst: normFirst, mha)
+        return residualBlock(x, norm3, normFirst: normFirst, ff)
     }
 }
 
@@ -249,8 +261,7 @@ public final class TransformerDecoder: Module {
 
     /// `numLayers` deep copies of `decoderLayer`, then `norm`.
     public init(_ decoderLayer: TransformerDecoderLayer, numLayers: Int, norm: Module? = nil) {
-        check(numLayers > 0, "TransformerDecoder: numLayers must be positive, got \(numLayers)")
-        layers = (0..<numLayers).map { _ in decoderLayer.copy() }
+        layers = stackCopies("TransformerDecoder", decoderLayer, numLayers: numLayers) { $0.copy() }
         self.norm = norm
         super.init()
     }

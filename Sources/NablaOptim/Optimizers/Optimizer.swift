@@ -209,7 +209,7 @@ open class Optimizer: Stateful {
             }
         }
         if strict {
-            for (g, group) in paramGroups.enumerated() {
+            for g in paramGroups.indices {
                 let have = Set(groupOptions[g].map(\.0))
                 let missing = defaults.map(\.0).filter { !have.contains($0) }
                 if !missing.isEmpty { problems.append("group \(g) is missing \(missing)") }

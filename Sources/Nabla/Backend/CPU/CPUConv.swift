@@ -13,37 +13,33 @@ extension CPUBackend {
 
     /// Unfolds `x` [N, C, H, W] (contiguous) into `out` [C·kh·kw, N·oh·ow] (contiguous).
     public func im2col(_ x: Tensor, geometry: ConvGeometry, out: Tensor) {
-        let g = geometry.c
-        switch x.dtype {
-        case .float32:
-            let xp = x.storage.pointer(Float.self) + x.offset, op = out.storage.pointer(Float.self) + out.offset
-            forBatchChunks(batch: geometry.batch, work: out.count) { n0, n1 in
-                withUnsafePointer(to: g) { nabla_f32_im2col(xp, op, $0, Int64(n0), Int64(n1)) }
-            }
-        case .float64:
-            let xp = x.storage.pointer(Double.self) + x.offset, op = out.storage.pointer(Double.self) + out.offset
-            forBatchChunks(batch: geometry.batch, work: out.count) { n0, n1 in
-                withUnsafePointer(to: g) { nabla_f64_im2col(xp, op, $0, Int64(n0), Int64(n1)) }
-            }
-        default: nablaFail("im2col: expected a floating point tensor, got \(x.dtype)")
-        }
+        columnKernel("im2col", x, geometry: geometry, out: out, work: out.count, f32: nabla_f32_im2col, f64: nabla_f64_im2col)
     }
 
     /// Sums `cols` [C·kh·kw, N·oh·ow] (contiguous) back into `out` [N, C, H, W] (contiguous, overwritten).
     public func col2im(_ cols: Tensor, geometry: ConvGeometry, out: Tensor) {
+        columnKernel("col2im", cols, geometry: geometry, out: out, work: cols.count, f32: nabla_f32_col2im, f64: nabla_f64_col2im)
+    }
+
+    /// Runs the C kernel `f32` or `f64` (by dtype) from `src` into `out`, split over the batch of `geometry` (`work` elements).
+    private func columnKernel(
+        _ name: String, _ src: Tensor, geometry: ConvGeometry, out: Tensor, work: Int,
+        f32: (UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, UnsafePointer<nabla_conv_geom>?, Int64, Int64) -> Void,
+        f64: (UnsafePointer<Double>?, UnsafeMutablePointer<Double>?, UnsafePointer<nabla_conv_geom>?, Int64, Int64) -> Void
+    ) {
         let g = geometry.c
-        switch cols.dtype {
+        switch src.dtype {
         case .float32:
-            let cp = cols.storage.pointer(Float.self) + cols.offset, op = out.storage.pointer(Float.self) + out.offset
-            forBatchChunks(batch: geometry.batch, work: cols.count) { n0, n1 in
-                withUnsafePointer(to: g) { nabla_f32_col2im(cp, op, $0, Int64(n0), Int64(n1)) }
+            let sp = src.storage.pointer(Float.self) + src.offset, op = out.storage.pointer(Float.self) + out.offset
+            forBatchChunks(batch: geometry.batch, work: work) { n0, n1 in
+                withUnsafePointer(to: g) { f32(sp, op, $0, Int64(n0), Int64(n1)) }
             }
         case .float64:
-            let cp = cols.storage.pointer(Double.self) + cols.offset, op = out.storage.pointer(Double.self) + out.offset
-            forBatchChunks(batch: geometry.batch, work: cols.count) { n0, n1 in
-                withUnsafePointer(to: g) { nabla_f64_col2im(cp, op, $0, Int64(n0), Int64(n1)) }
+            let sp = src.storage.pointer(Double.self) + src.offset, op = out.storage.pointer(Double.self) + out.offset
+            forBatchChunks(batch: geometry.batch, work: work) { n0, n1 in
+                withUnsafePointer(to: g) { f64(sp, op, $0, Int64(n0), Int64(n1)) }
             }
-        default: nablaFail("col2im: expected a floating point tensor, got \(cols.dtype)")
+        default: nablaFail("\(name): expected a floating point tensor, got \(src.dtype)")
         }
     }
 

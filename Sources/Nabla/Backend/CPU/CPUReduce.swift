@@ -36,70 +36,83 @@ extension CPUBackend {
         switch x.dtype {
         case .float32:
             switch op {
-            case .sum: reduceLoop(x, out, Float.self, Double.self, 0, { $0 + Double($1) }, { Float($0) })
-            case .prod: reduceLoop(x, out, Float.self, Double.self, 1, { $0 * Double($1) }, { Float($0) })
-            case .max: reduceLoop(x, out, Float.self, Float.self, -.infinity, { $1 > $0 || $1.isNaN ? $1 : $0 }, { $0 })
-            case .min: reduceLoop(x, out, Float.self, Float.self, .infinity, { $1 < $0 || $1.isNaN ? $1 : $0 }, { $0 })
-            case .all: reduceLoop(x, out, Float.self, Bool.self, true, { $0 && $1 != 0 }, { $0 })
-            case .any: reduceLoop(x, out, Float.self, Bool.self, false, { $0 || $1 != 0 }, { $0 })
+            case .sum: reduceLoop(x, out, Float.self, Double.self, 0, { $0 + Double($1) }, { $0 + $1 }, { Float($0) })
+            case .prod: reduceLoop(x, out, Float.self, Double.self, 1, { $0 * Double($1) }, { $0 * $1 }, { Float($0) })
+            case .max: reduceLoop(x, out, Float.self, Float.self, -.infinity, { $1 > $0 || $1.isNaN ? $1 : $0 }, { $1 > $0 || $1.isNaN ? $1 : $0 }, { $0 })
+            case .min: reduceLoop(x, out, Float.self, Float.self, .infinity, { $1 < $0 || $1.isNaN ? $1 : $0 }, { $1 < $0 || $1.isNaN ? $1 : $0 }, { $0 })
+            case .all: reduceLoop(x, out, Float.self, Bool.self, true, { $0 && $1 != 0 }, { $0 && $1 }, { $0 })
+            case .any: reduceLoop(x, out, Float.self, Bool.self, false, { $0 || $1 != 0 }, { $0 || $1 }, { $0 })
             }
         case .float64:
             switch op {
-            case .sum: reduceLoop(x, out, Double.self, Double.self, 0, { $0 + $1 }, { $0 })
-            case .prod: reduceLoop(x, out, Double.self, Double.self, 1, { $0 * $1 }, { $0 })
-            case .max: reduceLoop(x, out, Double.self, Double.self, -.infinity, { $1 > $0 || $1.isNaN ? $1 : $0 }, { $0 })
-            case .min: reduceLoop(x, out, Double.self, Double.self, .infinity, { $1 < $0 || $1.isNaN ? $1 : $0 }, { $0 })
-            case .all: reduceLoop(x, out, Double.self, Bool.self, true, { $0 && $1 != 0 }, { $0 })
-            case .any: reduceLoop(x, out, Double.self, Bool.self, false, { $0 || $1 != 0 }, { $0 })
+            case .sum: reduceLoop(x, out, Double.self, Double.self, 0, { $0 + $1 }, { $0 + $1 }, { $0 })
+            case .prod: reduceLoop(x, out, Double.self, Double.self, 1, { $0 * $1 }, { $0 * $1 }, { $0 })
+            case .max: reduceLoop(x, out, Double.self, Double.self, -.infinity, { $1 > $0 || $1.isNaN ? $1 : $0 }, { $1 > $0 || $1.isNaN ? $1 : $0 }, { $0 })
+            case .min: reduceLoop(x, out, Double.self, Double.self, .infinity, { $1 < $0 || $1.isNaN ? $1 : $0 }, { $1 < $0 || $1.isNaN ? $1 : $0 }, { $0 })
+            case .all: reduceLoop(x, out, Double.self, Bool.self, true, { $0 && $1 != 0 }, { $0 && $1 }, { $0 })
+            case .any: reduceLoop(x, out, Double.self, Bool.self, false, { $0 || $1 != 0 }, { $0 || $1 }, { $0 })
             }
         case .int32: reduceInt(op, x, out, Int32.self)
         case .int64: reduceInt(op, x, out, Int64.self)
         case .bool:
             switch op {
-            case .sum: reduceLoop(x, out, Bool.self, Int64.self, 0, { $0 + ($1 ? 1 : 0) }, { $0 })
-            case .prod, .min, .all: reduceLoop(x, out, Bool.self, Bool.self, true, { $0 && $1 }, { $0 })
-            case .max, .any: reduceLoop(x, out, Bool.self, Bool.self, false, { $0 || $1 }, { $0 })
+            case .sum: reduceLoop(x, out, Bool.self, Int64.self, 0, { $0 + ($1 ? 1 : 0) }, { $0 + $1 }, { $0 })
+            case .prod, .min, .all: reduceLoop(x, out, Bool.self, Bool.self, true, { $0 && $1 }, { $0 && $1 }, { $0 })
+            case .max, .any: reduceLoop(x, out, Bool.self, Bool.self, false, { $0 || $1 }, { $0 || $1 }, { $0 })
             }
         }
     }
 
     private func reduceInt<T: IntElement>(_ op: ReduceOp, _ x: Tensor, _ out: Tensor, _: T.Type) {
         switch op {
-        case .sum: reduceLoop(x, out, T.self, Int64.self, 0, { $0 &+ Int64($1) }, { $0 })
-        case .prod: reduceLoop(x, out, T.self, Int64.self, 1, { $0 &* Int64($1) }, { $0 })
-        case .max: reduceLoop(x, out, T.self, T.self, T.min, { Swift.max($0, $1) }, { $0 })
-        case .min: reduceLoop(x, out, T.self, T.self, T.max, { Swift.min($0, $1) }, { $0 })
-        case .all: reduceLoop(x, out, T.self, Bool.self, true, { $0 && $1 != 0 }, { $0 })
-        case .any: reduceLoop(x, out, T.self, Bool.self, false, { $0 || $1 != 0 }, { $0 })
+        case .sum: reduceLoop(x, out, T.self, Int64.self, 0, { $0 &+ Int64($1) }, { $0 &+ $1 }, { $0 })
+        case .prod: reduceLoop(x, out, T.self, Int64.self, 1, { $0 &* Int64($1) }, { $0 &* $1 }, { $0 })
+        case .max: reduceLoop(x, out, T.self, T.self, T.min, { Swift.max($0, $1) }, { Swift.max($0, $1) }, { $0 })
+        case .min: reduceLoop(x, out, T.self, T.self, T.max, { Swift.min($0, $1) }, { Swift.min($0, $1) }, { $0 })
+        case .all: reduceLoop(x, out, T.self, Bool.self, true, { $0 && $1 != 0 }, { $0 && $1 }, { $0 })
+        case .any: reduceLoop(x, out, T.self, Bool.self, false, { $0 || $1 != 0 }, { $0 || $1 }, { $0 })
         }
     }
 
     /// One pass over `x`; each element is combined into its output slot (stride 0 on reduced dims).
     /// Rows whose output slot is fixed accumulate in a register; the output is written in `O`.
+    ///
+    /// Large inputs are split into row ranges reduced on separate threads, each into its own accumulators,
+    /// which are then merged in range order with `merge`: the split depends only on the sizes and the thread
+    /// count, never on timing, so results are reproducible.
     @inline(__always)
     private func reduceLoop<T, A, O>(_ x: Tensor, _ out: Tensor, _: T.Type, _: A.Type, _ identity: A,
-                                     _ combine: (A, T) -> A, _ finish: (A) -> O) {
+                                     _ combine: (A, T) -> A, _ merge: (A, A) -> A, _ finish: (A) -> O) {
         let n = out.count
         let xp = x.storage.pointer(T.self), op = out.storage.pointer(O.self)
-        // Accumulators in A, contiguous over the output's elements.
-        let acc = UnsafeMutablePointer<A>.allocate(capacity: max(n, 1))
-        acc.initialize(repeating: identity, count: max(n, 1))
-        defer { acc.deallocate() }
         let accStrides = Shape.broadcastStrides(out.shape, Shape.contiguousStrides(out.shape), to: x.shape)
         let loop = StridedLoop(shape: x.shape, strides: [accStrides, x.strides], offsets: [0, x.offset])
-        loop.forRows(0..<loop.rows) { off, inc, len in
-            var i = off[1]
-            let ii = inc[1]
-            if inc[0] == 0 {
-                var a = acc[off[0]]
-                for _ in 0..<len { a = combine(a, xp[i]); i += ii }
-                acc[off[0]] = a
-            } else {
-                var o = off[0]
-                let io = inc[0]
-                for _ in 0..<len { acc[o] = combine(acc[o], xp[i]); o += io; i += ii }
+        let rows = loop.rows
+        let chunks = Parallel.chunks(work: x.count, items: rows)
+        // Accumulators in A, contiguous over the output's elements, one set per chunk.
+        let width = max(n, 1)
+        let acc = UnsafeMutablePointer<A>.allocate(capacity: width * chunks)
+        acc.initialize(repeating: identity, count: width * chunks)
+        defer { acc.deinitialize(count: width * chunks); acc.deallocate() }
+        let accBox = UncheckedBox(acc)
+        Parallel.forEach(chunks) { c in
+            let mine = accBox.value + c * width
+            let range = (rows * c / chunks)..<(rows * (c + 1) / chunks)
+            loop.forRows(range) { off, inc, len in
+                var i = off[1]
+                let ii = inc[1]
+                if inc[0] == 0 {
+                    var a = mine[off[0]]
+                    for _ in 0..<len { a = combine(a, xp[i]); i += ii }
+                    mine[off[0]] = a
+                } else {
+                    var o = off[0]
+                    let io = inc[0]
+                    for _ in 0..<len { mine[o] = combine(mine[o], xp[i]); o += io; i += ii }
+                }
             }
         }
+        for c in 1..<max(chunks, 1) { for k in 0..<n { acc[k] = merge(acc[k], acc[c * width + k]) } }
         // Write results into out (which may be strided).
         let outStrides = out.strides
         StridedLoop(shape: out.shape, strides: [outStrides, Shape.contiguousStrides(out.shape)], offsets: [out.offset, 0])

@@ -1,0 +1,62 @@
+// W3: the MLP of WORKLOADS.md (784→512→ReLU→256→ReLU→10) on Fashion-MNIST, trained by a hand-written
+// NablaNN loop like bench_torch.py's train_epochs: randperm shuffle each epoch, rows gathered with
+// indexSelect, batch 128 (last partial batch kept), cross-entropy, Adam 1e-3. W3Keras.swift trains the
+// same model through NablaKeras' `fit` ("W3-keras") to measure what `fit` adds.
+import Foundation
+import NablaData
+import NablaOptim
+
+/// Epoch count for W3 and W3-keras: `--epochs N` on the command line, else 5.
+nonisolated(unsafe) var w3Epochs = 5
+
+/// Fashion-MNIST flattened to `[N, 784]` float32 images and `[N]` int64 labels: train, then test.
+func loadW3Data() -> (xTrain: Tensor, yTrain: Tensor, xTest: Tensor, yTest: Tensor) {
+    let train: FashionMNIST, test: FashionMNIST
+    do { train = try FashionMNIST(train: true); test = try FashionMNIST(train: false) } catch {
+        FileHandle.standardError.write(Data("nabla-bench W3: \(error)\n".utf8)); exit(1)
+    }
+    return (train.images.reshape([-1, 784]).contiguous(), train.labels, test.images.reshape([-1, 784]).contiguous(), test.labels)
+}
+
+/// The result line of W3 or W3-keras from per-epoch records.
+func w3Result(impl: String, desc: String, epochs: [[String: Any]], n: Int) -> [String: Any] {
+    let secs = epochs.compactMap { $0["seconds"] as? Double }
+    return [
+        "workload": "W3", "impl": impl, "desc": desc,
+        "seconds_per_epoch_median": median(secs), "seconds_per_epoch_min": secs.min() ?? 0, "seconds_per_epoch_max": secs.max() ?? 0,
+        "samples_per_s_median": Double(n) / median(secs), "final_test_acc": epochs.last?["test_acc"] ?? 0, "epochs": epochs,
+    ]
+}
+
+/// Trains W3 with a hand-written loop and returns its result line.
+func runW3() -> [String: Any] {
+    let (x, y, xTest, yTest) = loadW3Data()
+    manualSeed(0)
+    let model = Sequential(Linear(784, 512), ReLU(), Linear(512, 256), ReLU(), Linear(256, 10))
+    let opt = Adam(model.parameters(), lr: 1e-3)
+    let n = x.shape[0], batch = 128
+    var epochs: [[String: Any]] = []
+    for ep in 1...max(1, w3Epochs) {
+        model.train()
+        let t0 = now()
+        let perm = Tensor.randperm(n)
+        var steps = 0, lastLoss = 0.0
+        for i in stride(from: 0, to: n, by: batch) {
+            let idx = perm.narrow(0, start: i, length: min(batch, n - i))
+            let loss = crossEntropy(model(x.indexSelect(dim: 0, index: idx)), y.indexSelect(dim: 0, index: idx))
+            opt.zeroGrad()
+            loss.backward()
+            opt.step()
+            steps += 1
+            if steps % 50 == 0 { lastLoss = loss.item() }
+        }
+        let dt = now() - t0
+        let acc = testAccuracy(model, xTest, yTest)
+        FileHandle.standardError.write(Data(String(format: "# W3 epoch %d: %.2fs  %.0f samples/s  test_acc=%.4f  loss=%.4f\n",
+                                                   ep, dt, Double(n) / dt, acc, lastLoss).utf8))
+        epochs.append(["epoch": ep, "seconds": dt, "samples_per_s": Double(n) / dt, "test_acc": acc,
+                       "last_logged_loss": lastLoss, "steps": steps])
+    }
+    return w3Result(impl: "nabla", desc: "MLP 784-512-256-10 ReLU, CE, Adam 1e-3, batch 128, \(epochs.count) epochs, hand-written loop",
+                    epochs: epochs, n: n)
+}
