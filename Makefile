@@ -3,7 +3,7 @@
 #   make demo    install system packages if missing, build (release), run the demo
 #   make test    install system packages and the TensorBoard venv if missing, run the test suite (release)
 #   make venv    create .build/venv with TensorBoard (the NablaBoard tests read their event files with it)
-#   make bench   run the benchmark workloads W1 W2 W8, writing results-nabla.json
+#   make bench   run the benchmark workloads W1-W8 (and W3 through Keras fit), writing results-nabla.json
 #
 # One release build is shared by the demo, the tests and the benchmark.
 
@@ -21,7 +21,7 @@ DEB_PACKAGES := libopenblas-dev zlib1g-dev dataset-fashion-mnist python3-venv pk
 VENV := .build/venv
 TENSORBOARD_VERSION := 2.20.0
 
-BENCH_WORKLOADS ?= W1 W2 W8
+BENCH_WORKLOADS ?= W1 W2 W3 W3-keras W4 W5 W6 W7 W8
 BENCH_OUT ?= results-nabla.json
 
 .PHONY: all deps venv build demo test bench clean
