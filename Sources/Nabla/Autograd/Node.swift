@@ -20,7 +20,11 @@ public class Node {
     @exclusivity(unchecked) public internal(set) var next: [Edge]
     @exclusivity(unchecked) var backwardFn: BackwardFunction?
     @exclusivity(unchecked) var saved: [Tensor] = []
-    @exclusivity(unchecked) var savedVersions: [Int] = []
+    // Versions of the saved tensors when they were saved: the first two inline (most ops save at most two),
+    // so that saving allocates nothing beyond the caller's array.
+    @exclusivity(unchecked) var savedVersion0 = 0
+    @exclusivity(unchecked) var savedVersion1 = 0
+    @exclusivity(unchecked) var savedVersionsRest: [Int] = []
     @exclusivity(unchecked) var savedOutputs: [Tensor] = []
     @exclusivity(unchecked) var savedOutputVersions: [Int] = []
     /// Number of outputs.
@@ -64,6 +68,19 @@ public class Node {
         self.isAccumulator = isAccumulator
     }
 
+    /// Keeps `tensors` for the backward and records their versions (an in-place change later is an error).
+    func save(_ tensors: [Tensor]) {
+        saved = tensors
+        if tensors.count > 0 { savedVersion0 = tensors[0].storage.version }
+        if tensors.count > 1 { savedVersion1 = tensors[1].storage.version }
+        if tensors.count > 2 { savedVersionsRest = tensors.dropFirst(2).map { $0.storage.version } }
+    }
+
+    /// The version saved tensor `i` had when it was saved.
+    @inline(__always) func savedVersion(_ i: Int) -> Int {
+        i == 0 ? savedVersion0 : (i == 1 ? savedVersion1 : savedVersionsRest[i - 2])
+    }
+
     /// Shape of output `i`.
     func outputShape(_ i: Int) -> [Int] { i == 0 ? firstOutputShape : otherOutputShapes![i - 1] }
 
@@ -98,7 +115,7 @@ public class Node {
         guard let fn = backwardFn else {
             nablaFail("\(name): trying to backward through the graph a second time (or directly access saved tensors after they have already been freed). Saved intermediate values of the graph are freed when you call backward(); specify retainGraph: true if you need to backward through the graph a second time")
         }
-        for (t, v) in zip(saved, savedVersions) where t.storage.version != v { Node.modifiedInPlace(name, t, v) }
+        for (i, t) in saved.enumerated() where t.storage.version != savedVersion(i) { Node.modifiedInPlace(name, t, savedVersion(i)) }
         for (t, v) in zip(savedOutputs, savedOutputVersions) where t.storage.version != v { Node.modifiedInPlace(name, t, v) }
         return fn(grads, self)
     }

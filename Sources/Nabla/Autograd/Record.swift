@@ -43,7 +43,7 @@ public func record(_ out: Tensor, op: String, inputs: [Tensor], saving: [Tensor]
     edges.reserveCapacity(inputs.count)
     for t in inputs { edges.append(t.gradEdge) }
     let n = Node(name: op, next: edges, outputShape: out.shape, dtype: out.dtype, backward: backward)
-    if !saving.isEmpty { n.saved = saving; n.savedVersions = saving.map { $0.storage.version } }
+    if !saving.isEmpty { n.save(saving) }
     if saveOutput {
         n.savedOutputs = [Tensor(storage: out.storage, shape: out.shape, strides: out.strides, offset: out.offset)]
         n.savedOutputVersions = [out.storage.version]
@@ -64,7 +64,7 @@ public func recordOutputs(_ outs: [Tensor], op: String, inputs: [Tensor], saving
     if needsGraph {
         let n = Node(name: op, next: inputs.map { $0.gradEdge }, outputShapes: outs.map(\.shape),
                      dtype: outs[0].dtype, backward: backward)
-        if !saving.isEmpty { n.saved = saving; n.savedVersions = saving.map { $0.storage.version } }
+        if !saving.isEmpty { n.save(saving) }
         if saveOutputs {
             n.savedOutputs = outs.map { Tensor(storage: $0.storage, shape: $0.shape, strides: $0.strides, offset: $0.offset) }
             n.savedOutputVersions = outs.map { $0.storage.version }
