@@ -54,7 +54,7 @@ let package = Package(
         .testTarget(name: "NablaOptimTests", dependencies: ["NablaOptim", "NablaData", "NablaTestSupport"]),
         .testTarget(name: "NablaDataTests", dependencies: ["NablaData", "NablaTestSupport"]),
         .testTarget(name: "NablaKerasTests", dependencies: ["NablaKeras", "NablaData", "NablaTestSupport"]),
-        .testTarget(name: "NablaBoardTests", dependencies: ["NablaBoard", "Nabla"]),
+        .testTarget(name: "NablaBoardTests", dependencies: ["NablaBoard", "Nabla", "NablaTestSupport"]),
         .executableTarget(name: "nabla-bench", dependencies: ["NablaNN", "NablaOptim", "NablaData", "NablaKeras"], path: "Benchmarks/nabla-bench"),
         .target(name: "NablaCLI", dependencies: ["NablaNN", "NablaOptim", "NablaData", "NablaBoard", "Yams"]),
         .executableTarget(

@@ -2,40 +2,13 @@ import Foundation
 import Nabla
 import NablaBoard
 import Testing
+import NablaTestSupport
 
 /// Writes event files with `SummaryWriter` and reads them back, in Swift (framing) and with TensorBoard itself
 /// (`Scripts/read_tfevents.py` in the venv that `make venv` creates).
 @Suite struct SummaryWriterTests {
-    static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
-
     static func temporaryLogDir() -> String {
         FileManager.default.temporaryDirectory.appendingPathComponent("nablaboard-\(UUID().uuidString)").path
-    }
-
-    /// Runs TensorBoard's EventAccumulator on `logDir`; the `runs` object of the script's JSON.
-    static func readWithTensorBoard(_ logDir: String) throws -> [String: Any]? {
-        let python = repoRoot.appendingPathComponent(".build/venv/bin/python")
-        guard FileManager.default.isExecutableFile(atPath: python.path) else {
-            Issue.record("\(python.path) is missing: run `make venv` to install TensorBoard for the NablaBoard tests")
-            return nil
-        }
-        let process = Process()
-        process.executableURL = python
-        process.arguments = [repoRoot.appendingPathComponent("Scripts/read_tfevents.py").path, logDir]
-        let stdout = Pipe(), stderr = Pipe()
-        process.standardOutput = stdout
-        process.standardError = stderr
-        try process.run()
-        let out = stdout.fileHandleForReading.readDataToEndOfFile()
-        let err = stderr.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            Issue.record("read_tfevents.py failed (\(process.terminationStatus)): \(String(decoding: err, as: UTF8.self))")
-            return nil
-        }
-        let json = try JSONSerialization.jsonObject(with: out) as? [String: Any]
-        return json?["runs"] as? [String: Any]
     }
 
     @Test func fileNameAndFraming() throws {
@@ -112,7 +85,7 @@ import Testing
         ]))
         try writer.close()
 
-        guard let runs = try Self.readWithTensorBoard(dir) else { return }
+        let runs = try readWithTensorBoard(dir)
         #expect(Set(runs.keys) == [".", "lr_base", "lr_head", "hp"])
         let main = try #require(runs["."] as? [String: Any])
 

@@ -6,35 +6,8 @@ import NablaTestSupport
 
 /// The `TensorBoard` callback, read back with TensorBoard's own reader (`Scripts/read_tfevents.py` in `.build/venv`).
 @Suite(.serialized) struct TensorBoardCallbackTests {
-    static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
-
     static func temporaryDir(_ tag: String) -> String {
         FileManager.default.temporaryDirectory.appendingPathComponent("nabla-\(tag)-\(UUID().uuidString)").path
-    }
-
-    /// The `runs` object printed by `read_tfevents.py`, or nil (with a recorded issue) when the venv is missing.
-    static func readWithTensorBoard(_ logDir: String) throws -> [String: Any]? {
-        let python = repoRoot.appendingPathComponent(".build/venv/bin/python")
-        guard FileManager.default.isExecutableFile(atPath: python.path) else {
-            Issue.record("\(python.path) is missing: run `make venv` to install TensorBoard for the TensorBoard callback tests")
-            return nil
-        }
-        let process = Process()
-        process.executableURL = python
-        process.arguments = [repoRoot.appendingPathComponent("Scripts/read_tfevents.py").path, logDir]
-        let stdout = Pipe(), stderr = Pipe()
-        process.standardOutput = stdout
-        process.standardError = stderr
-        try process.run()
-        let out = stdout.fileHandleForReading.readDataToEndOfFile()
-        let err = stderr.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            Issue.record("read_tfevents.py failed (\(process.terminationStatus)): \(String(decoding: err, as: UTF8.self))")
-            return nil
-        }
-        return (try JSONSerialization.jsonObject(with: out) as? [String: Any])?["runs"] as? [String: Any]
     }
 
     /// `[(step, float32 bit pattern)]` of a scalar tag in a run (bits: JSON parsers may round decimals).
@@ -55,7 +28,7 @@ import NablaTestSupport
         let tb = TensorBoard(logDir: dir, histogramFreq: 1, writeGraph: true, updateFreq: .batch)
         let history = model.fit(x: x, y: y, epochs: 3, batchSize: 16, validationSplit: 0.25, shuffle: false,
                                 callbacks: [tb], verbose: 0)
-        guard let runs = try Self.readWithTensorBoard(dir) else { return }
+        let runs = try readWithTensorBoard(dir)
         let train = runs["train"] as? [String: Any], val = runs["validation"] as? [String: Any]
         #expect(train != nil && val != nil, "runs: \(runs.keys.sorted())")
         for (tag, key, run) in [("epoch_loss", "loss", train), ("epoch_accuracy", "accuracy", train), ("epoch_lr", "lr", train),
