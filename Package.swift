@@ -47,6 +47,7 @@ let package = Package(
         .executableTarget(name: "fashion-mlp", dependencies: ["NablaNN", "NablaOptim", "NablaData"], path: "Examples/FashionMLP"),
         .executableTarget(name: "fashion-cnn", dependencies: ["NablaNN", "NablaOptim", "NablaData"], path: "Examples/FashionCNN"),
         .executableTarget(name: "finetune", dependencies: ["NablaNN", "NablaOptim", "NablaData"], path: "Examples/Finetune"),
+        .executableTarget(name: "keras-fashion", dependencies: ["NablaKeras", "NablaData"], path: "Examples/KerasFashion"),
         .executableTarget(name: "linear-regression", dependencies: ["NablaOptim"], path: "Examples/LinearRegression"),
         .target(name: "NablaTestSupport", dependencies: ["Nabla"], path: "Tests/NablaTestSupport"),
         .testTarget(name: "NablaTests", dependencies: ["Nabla", "NablaTestSupport"]),

@@ -9,6 +9,9 @@ import NablaOptim
 /// Epoch count for W3 and W3-keras: `--epochs N` on the command line, else 5.
 nonisolated(unsafe) var w3Epochs = 5
 
+/// Seed of W3's initialisation and shuffling: `--seed N` on the command line, else 0 (as bench_torch.py).
+nonisolated(unsafe) var benchSeed: UInt64 = 0
+
 /// Fashion-MNIST flattened to `[N, 784]` float32 images and `[N]` int64 labels: train, then test.
 func loadW3Data() -> (xTrain: Tensor, yTrain: Tensor, xTest: Tensor, yTest: Tensor) {
     let train: FashionMNIST, test: FashionMNIST
@@ -31,15 +34,16 @@ func w3Result(impl: String, desc: String, epochs: [[String: Any]], n: Int) -> [S
 /// Trains W3 with a hand-written loop and returns its result line.
 func runW3() -> [String: Any] {
     let (x, y, xTest, yTest) = loadW3Data()
-    manualSeed(0)
+    manualSeed(benchSeed)
     let model = Sequential(Linear(784, 512), ReLU(), Linear(512, 256), ReLU(), Linear(256, 10))
     let opt = Adam(model.parameters(), lr: 1e-3)
     let n = x.shape[0], batch = 128
     var epochs: [[String: Any]] = []
+    let shuffle = Generator(seed: benchSeed)  // its own generator for the order, as bench_torch.py's train_epochs
     for ep in 1...max(1, w3Epochs) {
         model.train()
         let t0 = now()
-        let perm = Tensor.randperm(n)
+        let perm = Tensor.randperm(n, generator: shuffle)
         var steps = 0, lastLoss = 0.0
         for i in stride(from: 0, to: n, by: batch) {
             let idx = perm.narrow(0, start: i, length: min(batch, n - i))
@@ -57,6 +61,6 @@ func runW3() -> [String: Any] {
         epochs.append(["epoch": ep, "seconds": dt, "samples_per_s": Double(n) / dt, "test_acc": acc,
                        "last_logged_loss": lastLoss, "steps": steps])
     }
-    return w3Result(impl: "nabla", desc: "MLP 784-512-256-10 ReLU, CE, Adam 1e-3, batch 128, \(epochs.count) epochs, hand-written loop",
+    return w3Result(impl: "nabla", desc: "MLP 784-512-256-10 ReLU, CE, Adam 1e-3, batch 128, \(epochs.count) epochs, hand-written loop, seed \(benchSeed)",
                     epochs: epochs, n: n)
 }

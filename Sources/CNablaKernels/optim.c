@@ -7,6 +7,7 @@
    Contraction into FMA is disabled so float64 rounding follows that order. */
 #include "nabla_optim.h"
 #include <math.h>
+#include <stddef.h>
 
 #pragma clang fp contract(off)
 
@@ -28,10 +29,8 @@
 #define LERP(T, x, y, w) ((fabs((double)(w)) < 0.5) ? (T)((x) + (w) * ((y) - (x))) : (T)((y) - ((y) - (x)) * ((T)1 - (w))))
 
 #define DEFINE_OPTIM(T, SUF, SQRT)                                                                          \
-OPT_DISPATCH void nabla_##SUF##_sgd(T *p, const T *g, T *buf, int64_t n, double lr_, double momentum_,     \
-        double dampening_c_, double weight_decay_, int nesterov, int maximize, int first) {               \
-    const T lr = (T)lr_, mom = (T)momentum_, dc = (T)dampening_c_, wd = (T)weight_decay_;                \
-    const int use_wd = weight_decay_ != 0, use_mom = momentum_ != 0;                                      \
+static inline __attribute__((always_inline)) void SUF##_sgd_body(T *p, const T *g, T *buf, int64_t n,   \
+        T lr, T mom, T dc, int use_wd, T wd, int use_mom, int nesterov, int maximize, int first) {        \
     for (int64_t i = 0; i < n; i++) {                                                                     \
         T d = maximize ? -g[i] : g[i];                                                                    \
         if (use_wd) d = d + wd * p[i];                                                                    \
@@ -43,12 +42,16 @@ OPT_DISPATCH void nabla_##SUF##_sgd(T *p, const T *g, T *buf, int64_t n, double 
         p[i] = p[i] + (-lr) * d;                                                                          \
     }                                                                                                     \
 }                                                                                                         \
-OPT_DISPATCH void nabla_##SUF##_adam_step(T *p, const T *g, T *m, T *v, T *vmax, int64_t n,               \
-        double lerp_w_, double beta2_, double omb2_, double weight_decay_, int decoupled, double decay_c_,\
-        double neg_step_size_, double bc2_sqrt_, double eps_, int amsgrad, int maximize) {                \
-    const T w = (T)lerp_w_, b2 = (T)beta2_, omb2 = (T)omb2_, wd = (T)weight_decay_, dcy = (T)decay_c_;    \
-    const T nss = (T)neg_step_size_, bc2s = (T)bc2_sqrt_, eps = (T)eps_;                                  \
+OPT_DISPATCH void nabla_##SUF##_sgd(T *p, const T *g, T *buf, int64_t n, double lr_, double momentum_,     \
+        double dampening_c_, double weight_decay_, int nesterov, int maximize, int first) {               \
+    const T lr = (T)lr_, mom = (T)momentum_, dc = (T)dampening_c_, wd = (T)weight_decay_;                \
     const int use_wd = weight_decay_ != 0;                                                                \
+    if (momentum_ != 0) SUF##_sgd_body(p, g, buf, n, lr, mom, dc, use_wd, wd, 1, nesterov, maximize, first); \
+    else SUF##_sgd_body(p, g, NULL, n, lr, mom, dc, use_wd, wd, 0, nesterov, maximize, first);            \
+}                                                                                                         \
+static inline __attribute__((always_inline)) void SUF##_adam_body(T *p, const T *g, T *m, T *v, T *vmax, \
+        int64_t n, T w, T b2, T omb2, int use_wd, T wd, int decoupled, T dcy, T nss, T bc2s, T eps,         \
+        int amsgrad, int maximize) {                                                                      \
     for (int64_t i = 0; i < n; i++) {                                                                     \
         T gi = maximize ? -g[i] : g[i];                                                                   \
         T pi = p[i];                                                                                      \
@@ -64,12 +67,19 @@ OPT_DISPATCH void nabla_##SUF##_adam_step(T *p, const T *g, T *m, T *v, T *vmax,
         p[i] = pi + nss * mi / denom;                                                                     \
     }                                                                                                     \
 }                                                                                                         \
-OPT_DISPATCH void nabla_##SUF##_rmsprop(T *p, const T *g, T *sq, T *gavg, T *buf, int64_t n, double lr_,  \
-        double alpha_, double oma_, double eps_, double weight_decay_, double momentum_, int centered,     \
+OPT_DISPATCH void nabla_##SUF##_adam_step(T *p, const T *g, T *m, T *v, T *vmax, int64_t n,               \
+        double lerp_w_, double beta2_, double omb2_, double weight_decay_, int decoupled, double decay_c_,\
+        double neg_step_size_, double bc2_sqrt_, double eps_, int amsgrad, int maximize) {                \
+    const T w = (T)lerp_w_, b2 = (T)beta2_, omb2 = (T)omb2_, wd = (T)weight_decay_, dcy = (T)decay_c_;    \
+    const T nss = (T)neg_step_size_, bc2s = (T)bc2_sqrt_, eps = (T)eps_;                                  \
+    const int use_wd = weight_decay_ != 0;                                                                \
+    if (amsgrad) SUF##_adam_body(p, g, m, v, vmax, n, w, b2, omb2, use_wd, wd, decoupled, dcy, nss, bc2s, eps, 1, maximize); \
+    else if (use_wd) SUF##_adam_body(p, g, m, v, NULL, n, w, b2, omb2, 1, wd, decoupled, dcy, nss, bc2s, eps, 0, maximize); \
+    else SUF##_adam_body(p, g, m, v, NULL, n, w, b2, omb2, 0, wd, 0, dcy, nss, bc2s, eps, 0, maximize);   \
+}                                                                                                         \
+static inline __attribute__((always_inline)) void SUF##_rmsprop_body(T *p, const T *g, T *sq, T *gavg,  \
+        T *buf, int64_t n, T lr, T a, T oma, T eps, int use_wd, T wd, int use_mom, T mom, int centered,    \
         int maximize) {                                                                                   \
-    const T lr = (T)lr_, a = (T)alpha_, oma = (T)oma_, eps = (T)eps_, wd = (T)weight_decay_;              \
-    const T mom = (T)momentum_;                                                                           \
-    const int use_wd = weight_decay_ != 0, use_mom = momentum_ > 0;                                       \
     for (int64_t i = 0; i < n; i++) {                                                                     \
         T gi = maximize ? -g[i] : g[i];                                                                   \
         if (use_wd) gi = gi + wd * p[i];                                                                  \
@@ -89,6 +99,20 @@ OPT_DISPATCH void nabla_##SUF##_rmsprop(T *p, const T *g, T *sq, T *gavg, T *buf
             buf[i] = b;                                                                                   \
             p[i] = p[i] + (-lr) * b;                                                                      \
         } else p[i] = p[i] + (-lr) * gi / avg;                                                            \
+    }                                                                                                     \
+}                                                                                                         \
+OPT_DISPATCH void nabla_##SUF##_rmsprop(T *p, const T *g, T *sq, T *gavg, T *buf, int64_t n, double lr_,  \
+        double alpha_, double oma_, double eps_, double weight_decay_, double momentum_, int centered,     \
+        int maximize) {                                                                                   \
+    const T lr = (T)lr_, a = (T)alpha_, oma = (T)oma_, eps = (T)eps_, wd = (T)weight_decay_;              \
+    const T mom = (T)momentum_;                                                                           \
+    const int use_wd = weight_decay_ != 0;                                                                \
+    if (momentum_ > 0) {                                                                                  \
+        if (centered) SUF##_rmsprop_body(p, g, sq, gavg, buf, n, lr, a, oma, eps, use_wd, wd, 1, mom, 1, maximize); \
+        else SUF##_rmsprop_body(p, g, sq, NULL, buf, n, lr, a, oma, eps, use_wd, wd, 1, mom, 0, maximize); \
+    } else {                                                                                              \
+        if (centered) SUF##_rmsprop_body(p, g, sq, gavg, NULL, n, lr, a, oma, eps, use_wd, wd, 0, mom, 1, maximize); \
+        else SUF##_rmsprop_body(p, g, sq, NULL, NULL, n, lr, a, oma, eps, use_wd, wd, 0, mom, 0, maximize); \
     }                                                                                                     \
 }                                                                                                         \
 OPT_DISPATCH void nabla_##SUF##_adagrad(T *p, const T *g, T *sum, int64_t n, double clr_, double eps_,    \

@@ -100,6 +100,8 @@ public protocol Backend: AnyObject, Sendable {
     func scan(product: Bool, _ x: Tensor, dim: Int, out: Tensor)
     /// Batched matrix product: `out[b] = a[b] @ b[b]` for 3-D tensors (batch dims may have stride 0).
     func matmul(_ a: Tensor, _ b: Tensor, out: Tensor)
+    /// Batched matrix product added into `out`: `out[b] += a[b] @ b[b]` (a GEMM with beta = 1; shapes as `matmul`).
+    func matmulAccumulate(_ a: Tensor, _ b: Tensor, out: Tensor)
     /// `out[..., i, ...] = x[..., index[..., i, ...], ...]` along `dim` (`torch.gather`).
     func gather(_ x: Tensor, dim: Int, index: Tensor, out: Tensor)
     /// `out[..., index[i], ...] (+)= src[..., i, ...]` along `dim` (`out` holds the initial values).
@@ -118,6 +120,15 @@ public protocol Backend: AnyObject, Sendable {
     func maxPool2dBackward(_ grad: Tensor, indices: Tensor, out: Tensor)
     /// `out` [B, A, L] = `x` [A, B, L] with dims 0 and 1 swapped, plus `bias[a]` when given (all contiguous).
     func swapLeadingDims(_ x: Tensor, bias: Tensor?, out: Tensor)
+}
+
+extension Backend {
+    /// Default: the product into a temporary, then added into `out`.
+    public func matmulAccumulate(_ a: Tensor, _ b: Tensor, out: Tensor) {
+        let product = Tensor(empty: out.shape, dtype: out.dtype, device: out.device)
+        matmul(a, b, out: product)
+        binary(.add, out, product, out: out)
+    }
 }
 
 /// Where optional backends (CUDA) register themselves when they load.

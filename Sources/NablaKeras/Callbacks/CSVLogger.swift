@@ -24,7 +24,7 @@ public final class CSVLogger: Callback {
     public override func onTrainBegin(logs: Logs) {
         let fm = FileManager.default
         let existed = fm.fileExists(atPath: filename)
-        if !append || !existed { fm.createFile(atPath: filename, contents: nil) }
+        if !append || !existed { _ = fm.createFile(atPath: filename, contents: nil) }
         guard let h = FileHandle(forWritingAtPath: filename) else {
             nablaFail("CSVLogger: cannot open \(filename) for writing")
         }

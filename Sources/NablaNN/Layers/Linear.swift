@@ -29,9 +29,7 @@ public final class Linear: Module {
     public override func forward(_ input: Tensor) -> Tensor {
         check(input.rank >= 1 && input.shape[input.rank - 1] == inFeatures,
               "Linear: expected input with last dimension \(inFeatures), got shape \(input.shape)")
-        let y = matmul(input, weight.t())
-        if let bias { return y + bias }
-        return y
+        return Nabla.linear(input, weight: weight, bias: bias)
     }
 
     /// `in_features=..., out_features=..., bias=...`.

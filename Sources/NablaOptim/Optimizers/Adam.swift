@@ -57,19 +57,24 @@ public class Adam: Optimizer {
                     let bc1 = 1 - optimPow(beta1, Double(s.step)), bc2 = 1 - optimPow(beta2, Double(s.step))
                     let stepSize = lr / bc1, bc2Sqrt = optimPow(bc2, 0.5)
                     withWorkingCopies(p, grad) { w, gr in
-                        let n = Int64(w.count)
                         if w.dtype == .float32 {
-                            nabla_f32_adam_step(w.unsafeMutablePointer(Float.self), gr.unsafeMutablePointer(Float.self),
-                                                m.unsafeMutablePointer(Float.self), v.unsafeMutablePointer(Float.self),
-                                                vmax?.unsafeMutablePointer(Float.self), n, 1 - beta1, beta2, 1 - beta2, wd,
-                                                decoupled ? 1 : 0, 1 - lr * wd, -stepSize, bc2Sqrt, eps,
-                                                amsgrad ? 1 : 0, maximize)
+                            let (pw, pg) = (w.unsafeMutablePointer(Float.self), gr.unsafeMutablePointer(Float.self))
+                            let (pm, pv) = (m.unsafeMutablePointer(Float.self), v.unsafeMutablePointer(Float.self))
+                            let pmax = vmax?.unsafeMutablePointer(Float.self)
+                            forChunks(w.count) { o, n in
+                                nabla_f32_adam_step(pw + o, pg + o, pm + o, pv + o, pmax.map { $0 + o }, n, 1 - beta1, beta2,
+                                                    1 - beta2, wd, decoupled ? 1 : 0, 1 - lr * wd, -stepSize, bc2Sqrt, eps,
+                                                    amsgrad ? 1 : 0, maximize)
+                            }
                         } else {
-                            nabla_f64_adam_step(w.unsafeMutablePointer(Double.self), gr.unsafeMutablePointer(Double.self),
-                                                m.unsafeMutablePointer(Double.self), v.unsafeMutablePointer(Double.self),
-                                                vmax?.unsafeMutablePointer(Double.self), n, 1 - beta1, beta2, 1 - beta2, wd,
-                                                decoupled ? 1 : 0, 1 - lr * wd, -stepSize, bc2Sqrt, eps,
-                                                amsgrad ? 1 : 0, maximize)
+                            let (pw, pg) = (w.unsafeMutablePointer(Double.self), gr.unsafeMutablePointer(Double.self))
+                            let (pm, pv) = (m.unsafeMutablePointer(Double.self), v.unsafeMutablePointer(Double.self))
+                            let pmax = vmax?.unsafeMutablePointer(Double.self)
+                            forChunks(w.count) { o, n in
+                                nabla_f64_adam_step(pw + o, pg + o, pm + o, pv + o, pmax.map { $0 + o }, n, 1 - beta1, beta2,
+                                                    1 - beta2, wd, decoupled ? 1 : 0, 1 - lr * wd, -stepSize, bc2Sqrt, eps,
+                                                    amsgrad ? 1 : 0, maximize)
+                            }
                         }
                     }
                     m.markModifiedInPlace(); v.markModifiedInPlace(); vmax?.markModifiedInPlace()

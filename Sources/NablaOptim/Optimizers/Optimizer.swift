@@ -141,6 +141,11 @@ open class Optimizer: Stateful {
         if direct { p.markModifiedInPlace() } else { noGrad { _ = p.copy_(work) } }
     }
 
+    /// Runs an elementwise kernel over `count` elements in chunks on the kernel threads: `body(offset, length)`.
+    func forChunks(_ count: Int, _ body: (_ offset: Int, _ length: Int64) -> Void) {
+        Parallel.forRanges(count, minChunk: 16_384) { r in body(r.lowerBound, Int64(r.count)) }
+    }
+
     /// A state buffer shaped like `p`: zeros (or `fill`), contiguous, on the CPU.
     func newBuffer(like p: Tensor, fill: Double = 0) -> Tensor {
         Tensor.full(p.shape, fill, dtype: p.dtype, device: .cpu)

@@ -50,15 +50,20 @@ public final class SGD: Optimizer {
                         }
                     }
                     withWorkingCopies(p, grad) { w, gr in
-                        let n = Int64(w.count)
                         if w.dtype == .float32 {
-                            nabla_f32_sgd(w.unsafeMutablePointer(Float.self), gr.unsafeMutablePointer(Float.self),
-                                          buf?.unsafeMutablePointer(Float.self), n, lr, momentum, 1 - dampening, wd,
-                                          nesterov, maximize, first)
+                            let (pw, pg) = (w.unsafeMutablePointer(Float.self), gr.unsafeMutablePointer(Float.self))
+                            let pb = buf?.unsafeMutablePointer(Float.self)
+                            forChunks(w.count) { o, n in
+                                nabla_f32_sgd(pw + o, pg + o, pb.map { $0 + o }, n, lr, momentum, 1 - dampening, wd,
+                                              nesterov, maximize, first)
+                            }
                         } else {
-                            nabla_f64_sgd(w.unsafeMutablePointer(Double.self), gr.unsafeMutablePointer(Double.self),
-                                          buf?.unsafeMutablePointer(Double.self), n, lr, momentum, 1 - dampening, wd,
-                                          nesterov, maximize, first)
+                            let (pw, pg) = (w.unsafeMutablePointer(Double.self), gr.unsafeMutablePointer(Double.self))
+                            let pb = buf?.unsafeMutablePointer(Double.self)
+                            forChunks(w.count) { o, n in
+                                nabla_f64_sgd(pw + o, pg + o, pb.map { $0 + o }, n, lr, momentum, 1 - dampening, wd,
+                                              nesterov, maximize, first)
+                            }
                         }
                     }
                     buf?.markModifiedInPlace()

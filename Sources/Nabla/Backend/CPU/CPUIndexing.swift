@@ -13,6 +13,17 @@ extension CPUBackend {
     private func gatherLoop<T>(_ x: Tensor, _ dim: Int, _ index: Tensor, _ out: Tensor, _: T.Type) {
         let xp = x.storage.pointer(T.self), op = out.storage.pointer(T.self), ip = index.storage.pointer(Int64.self)
         let size = x.shape[dim], xs = x.strides[dim]
+        if dim == 0 && x.rank >= 2 && x.isContiguous && out.isContiguous && index.shape.dropFirst() == x.shape.dropFirst()
+            && index.strides.dropFirst().allSatisfy({ $0 == 0 }) {
+            // Whole rows of a contiguous tensor (indexSelect on dim 0, a minibatch gathered from a dataset): one copy per row.
+            let row = xs, rows = index.shape[0], ist = index.strides[0]
+            for r in 0..<rows {
+                let j = Int(ip[index.offset + r * ist])
+                check(j >= -size && j < size, "gather: index \(j) is out of bounds for dimension 0 with size \(size)")
+                (op + out.offset + r * row).update(from: xp + x.offset + (j < 0 ? j + size : j) * row, count: row)
+            }
+            return
+        }
         var xStrides = x.strides
         xStrides[dim] = 0
         let loop = StridedLoop(shape: index.shape, strides: [out.strides, index.strides, xStrides],

@@ -11,10 +11,17 @@ extension CPUBackend {
     }
 
     /// Batched product of 3-D tensors: `out[i] = a[i] @ b[i]` (out contiguous; batch strides may be 0).
-    public func matmul(_ a: Tensor, _ b: Tensor, out: Tensor) {
+    public func matmul(_ a: Tensor, _ b: Tensor, out: Tensor) { gemm(a, b, out: out, beta: 0) }
+
+    /// `out[i] += a[i] @ b[i]`: the GEMM reads `out` as its C operand (beta = 1), so a bias written into `out`
+    /// beforehand costs no extra pass.
+    public func matmulAccumulate(_ a: Tensor, _ b: Tensor, out: Tensor) { gemm(a, b, out: out, beta: 1) }
+
+    /// `out[i] = a[i] @ b[i] + beta * out[i]` on BLAS for floats (beta 0 or 1).
+    private func gemm(_ a: Tensor, _ b: Tensor, out: Tensor, beta: Double) {
         let batch = out.shape[0], m = out.shape[1], n = out.shape[2], k = a.shape[2]
         if m == 0 || n == 0 || batch == 0 { return }
-        if k == 0 { fill(out, value: 0); return }
+        if k == 0 { if beta == 0 { fill(out, value: 0) }; return }
         switch a.dtype {
         case .float32, .float64:
             var a = a, b = b
@@ -34,34 +41,35 @@ extension CPUBackend {
                 for i in 0..<bb {
                     BLAS.sgemm(transA: la.trans, transB: lb.trans, m: mm, n: n, k: k, alpha: 1,
                                a: ap + a.offset + i * a.strides[0], lda: la.ld, b: bp + b.offset + i * b.strides[0], ldb: lb.ld,
-                               beta: 0, c: op + out.offset + i * os, ldc: n)
+                               beta: Float(beta), c: op + out.offset + i * os, ldc: n)
                 }
             } else {
                 let ap = a.storage.pointer(Double.self), bp = b.storage.pointer(Double.self), op = out.storage.pointer(Double.self)
                 for i in 0..<bb {
                     BLAS.dgemm(transA: la.trans, transB: lb.trans, m: mm, n: n, k: k, alpha: 1,
                                a: ap + a.offset + i * a.strides[0], lda: la.ld, b: bp + b.offset + i * b.strides[0], ldb: lb.ld,
-                               beta: 0, c: op + out.offset + i * os, ldc: n)
+                               beta: beta, c: op + out.offset + i * os, ldc: n)
                 }
             }
-        case .int32: intMatmul(a, b, out, Int32.self)
-        case .int64: intMatmul(a, b, out, Int64.self)
+        case .int32: intMatmul(a, b, out, beta: beta, Int32.self)
+        case .int64: intMatmul(a, b, out, beta: beta, Int64.self)
         case .bool: nablaFail("matmul: bool tensors are not supported; convert with .to(.int64) or .to(.float32)")
         }
     }
 
-    private func intMatmul<T: IntElement>(_ a: Tensor, _ b: Tensor, _ out: Tensor, _: T.Type) {
+    private func intMatmul<T: IntElement>(_ a: Tensor, _ b: Tensor, _ out: Tensor, beta: Double, _: T.Type) {
         let ap = a.storage.pointer(T.self), bp = b.storage.pointer(T.self), op = out.storage.pointer(T.self)
         let batch = out.shape[0], m = out.shape[1], n = out.shape[2], k = a.shape[2]
         for bi in 0..<batch {
             for i in 0..<m {
                 for j in 0..<n {
-                    var s: T = 0
+                    let o = out.offset + bi * out.strides[0] + i * out.strides[1] + j * out.strides[2]
+                    var s: T = beta == 0 ? 0 : op[o]
                     for p in 0..<k {
                         s &+= ap[a.offset + bi * a.strides[0] + i * a.strides[1] + p * a.strides[2]]
                             &* bp[b.offset + bi * b.strides[0] + p * b.strides[1] + j * b.strides[2]]
                     }
-                    op[out.offset + bi * out.strides[0] + i * out.strides[1] + j * out.strides[2]] = s
+                    op[o] = s
                 }
             }
         }

@@ -104,6 +104,19 @@ public enum Parallel {
         return min(threadCount, items, work / (grain / 2))
     }
 
+    /// Splits `0..<count` into contiguous ranges of at least `minChunk` elements and runs `body` on them
+    /// concurrently, one range per thread; small counts run on the calling thread. For elementwise kernels
+    /// outside the core (optimizer steps), whose elements are independent of each other.
+    public static func forRanges(_ count: Int, minChunk: Int = grain, _ body: (Range<Int>) -> Void) {
+        let n = count < 2 * minChunk || threadCount < 2 ? 1 : min(threadCount, count / minChunk)
+        if n == 1 { if count > 0 { body(0..<count) }; return }
+        let step = ((count + n - 1) / n + 15) & ~15  // whole vectors per chunk
+        forEach(n) { i in
+            let lo = i * step, hi = min(count, lo + step)
+            if lo < hi { body(lo..<hi) }
+        }
+    }
+
     /// Runs `body(0..<n)` concurrently; returns when all are done.
     static func forEach(_ n: Int, _ body: (Int) -> Void) {
         if n == 1 { body(0); return }
