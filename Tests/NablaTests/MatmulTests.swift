@@ -52,6 +52,19 @@ import NablaTestSupport
         #expect(c.toIntArray() == [19, 22, 43, 50])
     }
 
+    /// `torch.addmm` values and gradients (the fused path for beta = alpha = 1, the composite one otherwise).
+    @Test(arguments: ["bias", "matrix", "column", "scaled"]) func addmmMatchesTorch(_ kind: String) {
+        let c = Self.fixture["addmm_\(kind)_f64"]
+        let ins = c.inputs.map { $0.tensor.requiresGrad_() }
+        let (beta, alpha) = kind == "scaled" ? (0.5, 2.0) : (1.0, 1.0)
+        let out = addmm(ins[0], ins[1], ins[2], beta: beta, alpha: alpha)
+        #expect(allClose(out, c.outputs[0].tensor, rtol: 1e-10, atol: 1e-12).ok)
+        let gs = gradients(of: [(out * c.upstream!.tensor).sum()], wrt: ins)
+        for (g, e) in zip(gs, c.grads!) { #expect(allClose(g!, e.tensor, rtol: 1e-10, atol: 1e-12).ok, "addmm_\(kind)") }
+        #expect(gradcheck({ addmm($0[0], $0[1].t(), $0[2], beta: beta, alpha: alpha) },
+                          inputs: [ins[0].detached(), ins[1].detached().t().contiguous(), ins[2].detached()]).passed)
+    }
+
     @Test func addmmValues() {
         let i = Tensor([[1.0, 1.0], [1.0, 1.0]])
         let r = addmm(i, Tensor([[1.0, 2.0], [3.0, 4.0]]), Tensor.eye(2), beta: 2, alpha: 3)

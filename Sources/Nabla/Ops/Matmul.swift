@@ -97,10 +97,37 @@ public func outer(_ a: Tensor, _ b: Tensor) -> Tensor {
 }
 
 /// `beta * input + alpha * (mat1 @ mat2)` (`torch.addmm`).
+///
+/// With `beta == alpha == 1` and one floating dtype (a dense layer's `bias + x @ kernel`), `input` is broadcast
+/// into the output first and the GEMM adds the product onto it: one pass less than a product and an add.
 public func addmm(_ input: Tensor, _ mat1: Tensor, _ mat2: Tensor, beta: Double = 1, alpha: Double = 1) -> Tensor {
     check(mat1.rank == 2 && mat2.rank == 2, "addmm: expected 2-D matrices, got shapes \(mat1.shape) and \(mat2.shape)")
-    let p = matmul(mat1, mat2)
-    let scaledP = alpha == 1 ? p : p * alpha
-    let scaledI = beta == 1 ? input : input * beta
-    return scaledI + scaledP
+    let fused = beta == 1 && alpha == 1 && mat1.dtype.isFloatingPoint && mat1.dtype == mat2.dtype && input.dtype == mat1.dtype
+        && mat1.device == mat2.device && input.device == mat1.device && input.rank <= 2
+    guard fused else {
+        let p = matmul(mat1, mat2)
+        let scaledP = alpha == 1 ? p : p * alpha
+        let scaledI = beta == 1 ? input : input * beta
+        return scaledI + scaledP
+    }
+    let m = mat1.shape[0], k = mat1.shape[1], n = mat2.shape[1]
+    check(k == mat2.shape[0], "addmm: shapes \(mat1.shape) and \(mat2.shape) cannot be multiplied (\(m)x\(k) and \(mat2.shape[0])x\(n))")
+    let out = Tensor(empty: [m, n], dtype: mat1.dtype, device: mat1.device)
+    check(Shape.broadcast(input.shape, [m, n], op: "addmm") == [m, n],
+          "addmm: input of shape \(input.shape) cannot be broadcast to the product's shape [\(m), \(n)]")
+    let inStrides = Shape.broadcastStrides(input.shape, input.strides, to: [m, n])
+    out.backend.copy(input.aliased(ViewGeometry(shape: [m, n], strides: inStrides, offset: input.offset)), into: out)
+    if m > 0 && n > 0 {
+        func as3D(_ t: Tensor) -> Tensor {
+            t.aliased(ViewGeometry(shape: [1] + t.shape, strides: [0] + t.strides, offset: t.offset))
+        }
+        out.backend.matmulAccumulate(as3D(mat1), as3D(mat2), out: as3D(out))
+    }
+    guard isRecording([input, mat1, mat2]) else { return out }
+    let si = input.shape
+    return record(out, op: "AddmmBackward", inputs: [input, mat1, mat2], saving: [mat1, mat2]) { g, _ in
+        [input.requiresGradFlag || input.tangent != nil ? g[0].sumTo(si) : nil,
+         mat1.requiresGradFlag || mat1.tangent != nil ? matmul(g[0], mat2.mT) : nil,
+         mat2.requiresGradFlag || mat2.tangent != nil ? matmul(mat1.mT, g[0]) : nil]
+    }
 }
