@@ -76,6 +76,18 @@ NABLA_DISPATCH double nabla_f64_sum(const double *a, int64_t n) {
     for (int k = 0; k < 8; k++) s += acc[k];
     return s;
 }
+NABLA_DISPATCH void nabla_f32_colsum_acc(const float *x, int64_t rows, int64_t cols, double *acc) {
+    for (int64_t r = 0; r < rows; r++) {
+        const float *row = x + r * cols;
+        for (int64_t c = 0; c < cols; c++) acc[c] += (double)row[c];
+    }
+}
+NABLA_DISPATCH void nabla_f64_colsum_acc(const double *x, int64_t rows, int64_t cols, double *acc) {
+    for (int64_t r = 0; r < rows; r++) {
+        const double *row = x + r * cols;
+        for (int64_t c = 0; c < cols; c++) acc[c] += row[c];
+    }
+}
 NABLA_DISPATCH float nabla_f32_max(const float *a, int64_t n) {
     float m = -INFINITY;
     for (int64_t i = 0; i < n; i++) { float x = a[i]; if (x > m || x != x) m = x; }

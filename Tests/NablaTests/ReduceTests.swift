@@ -268,4 +268,18 @@ func baseCaseName(_ name: String) -> String {
         // Deterministic: the split depends on sizes and thread count, not timing.
         #expect(x.sum(dim: 0).equal(x.sum(dim: 0)))
     }
+
+    @Test func columnSumsOfContiguousTensorsMatchTheGenericPath() {
+        // Summing the leading dims of a contiguous float tensor takes the column-sum kernel; the transposed
+        // copy below takes the generic strided loop. Both accumulate in double, so they agree closely.
+        for dtype in [DType.float32, .float64] {
+            let x = Tensor.randn([70, 3, 251], dtype: dtype, generator: Generator(seed: 5))
+            let generic = x.permute([2, 0, 1]).contiguous().permute([1, 2, 0])
+            #expect(!generic.isContiguous)
+            #expect(allClose(x.sum(dims: [0, 1]), generic.sum(dims: [0, 1]), rtol: 1e-6, atol: 1e-6).ok)
+            #expect(allClose(x.sum(dim: 0, keepDim: true), generic.sum(dim: 0, keepDim: true), rtol: 1e-6, atol: 1e-6).ok)
+            #expect(x.sum(dims: [0, 1]).shape == [251] && x.sum(dim: 0, keepDim: true).shape == [1, 3, 251])
+            #expect(x.sum(dims: [0, 1], dtype: .float64).dtype == .float64)
+        }
+    }
 }

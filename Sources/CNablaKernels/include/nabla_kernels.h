@@ -28,6 +28,9 @@ void nabla_f32_relu(const float *a, float *out, int64_t n);
 /* out[i] = g[i] * (x[i] > 0) */
 void nabla_f32_relu_backward(const float *g, const float *x, float *out, int64_t n);
 double nabla_f32_sum(const float *a, int64_t n);
+/* acc[c] += sum over r of x[r * cols + c] (x contiguous [rows, cols]); the column sums of a matrix, in double. */
+void nabla_f32_colsum_acc(const float *x, int64_t rows, int64_t cols, double *acc);
+void nabla_f64_colsum_acc(const double *x, int64_t rows, int64_t cols, double *acc);
 float nabla_f32_max(const float *a, int64_t n);
 
 /* Contiguous float64 kernels. */

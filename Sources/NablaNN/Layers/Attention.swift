@@ -35,8 +35,25 @@ public func scaledDotProductAttention(_ query: Tensor, _ key: Tensor, _ value: T
     var mask: Tensor? = nil
     if isCausal { mask = additiveMask(causalMask(l, s, device: query.device), dtype: query.dtype) }
     if let attnMask { mask = attnMask.dtype == .bool ? additiveMask(attnMask.logicalNot(), dtype: query.dtype) : attnMask }
-    return attentionCore(query, key, value, mask: mask, dropoutP: dropoutP,
-                         scale: scale ?? 1 / Double(query.shape[query.rank - 1]).squareRoot()).0
+    let sc = scale ?? 1 / Double(query.shape[query.rank - 1]).squareRoot()
+    if dropoutP == 0, let y = fusedAttention(query, key, value, mask: mask, scale: sc) { return y }
+    return attentionCore(query, key, value, mask: mask, dropoutP: dropoutP, scale: sc).0
+}
+
+/// The attention as one fused op when the inputs are 3-D or 4-D with equal batch dims and the mask broadcasts to
+/// the scores without growing them; nil otherwise.
+private func fusedAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor, mask: Tensor?, scale: Double) -> Tensor? {
+    let r = q.rank
+    guard (r == 3 || r == 4) && k.rank == r && v.rank == r && q.shape.dropLast(2) == k.shape.dropLast(2)
+            && k.shape.dropLast(2) == v.shape.dropLast(2) else { return nil }
+    let scores = Array(q.shape.dropLast()) + [k.shape[r - 2]]
+    if let mask {
+        guard mask.rank <= r else { return nil }
+        for (i, size) in mask.shape.reversed().enumerated() where size != 1 && size != scores[r - 1 - i] { return nil }
+    }
+    if r == 4 { return attentionHeads(q, k, v, mask: mask, scale: scale) }
+    let m4 = mask.map { $0.rank == 3 ? $0.unsqueeze(1) : $0 }
+    return attentionHeads(q.unsqueeze(1), k.unsqueeze(1), v.unsqueeze(1), mask: m4, scale: scale).squeeze(1)
 }
 
 /// The attention product with an additive (broadcastable) float mask; returns the output and the weights.
@@ -138,14 +155,25 @@ public final class MultiheadAttention: Module {
         check(q0.shape[2] == e && k0.shape[2] == kdim && v0.shape[2] == vdim && k0.shape[0] == n && v0.shape[0] == n && v0.shape[1] == s,
               "MultiheadAttention: expected query [..., \(e)], key [..., \(kdim)], value [..., \(vdim)] with matching batch and key/value lengths, got \(query.shape), \(key.shape), \(value.shape)")
         let dt = query.dtype
-        // Projections as 2-D matmuls in the inputs' own layout, then split into heads: [N, H, len, hd].
+        let mask = combinedMask(attnMask: attnMask, keyPaddingMask: keyPaddingMask, isCausal: isCausal,
+                                n: n, l: l, s: s, unbatched: unbatched, dtype: dt, device: query.device)
+        let p = training ? dropout : 0
+        let scale = 1 / Double(hd).squareRoot()
+        let outShape = unbatched ? [l, e] : (batchFirst ? [n, l, e] : [l, n, e])
+        let nativeLayout = unbatched || batchFirst
+        if !needWeights && p == 0, let inProjWeight, query === key, key === value {
+            // Self-attention: one in-projection GEMM; the fused op reads the heads in place and writes them merged.
+            let src = unbatched ? query.unsqueeze(0) : query
+            let qkv = Nabla.linear(src, weight: inProjWeight, bias: inProjBias)
+            let attn = packedSelfAttention(nativeLayout ? qkv : qkv.transpose(0, 1), heads: h, mask: mask, scale: scale)
+            let merged = nativeLayout ? attn : attn.transpose(0, 1)   // stored in the query's own layout: no copy
+            return (outProj(merged.reshape([n * l, e])).reshape(outShape), nil)
+        }
+        // Projections as 2-D products in the inputs' own layout, then split into heads: [N, H, len, hd] views.
         func project(_ original: Tensor, _ w: Tensor, _ b: Tensor?) -> Tensor {
             let src = unbatched ? original.unsqueeze(0) : original
-            let rows = src.shape[0] * src.shape[1]
-            var y = matmul(src.contiguous().reshape([rows, src.shape[2]]), w.t())
-            if let b { y = y + b }
-            let y4 = y.reshape([src.shape[0], src.shape[1], h, hd])
-            return (unbatched || batchFirst) ? y4.permute(0, 2, 1, 3) : y4.permute(1, 2, 0, 3)
+            let y4 = Nabla.linear(src, weight: w, bias: b).reshape([src.shape[0], src.shape[1], h, hd])
+            return nativeLayout ? y4.permute(0, 2, 1, 3) : y4.permute(1, 2, 0, 3)
         }
         let ws: [Tensor]
         if let inProjWeight { ws = inProjWeight.chunk(3, dim: 0) } else { ws = [qProjWeight!, kProjWeight!, vProjWeight!] }
@@ -153,7 +181,26 @@ public final class MultiheadAttention: Module {
         let q = project(query, ws[0], bs[0])
         let k = project(key, ws[1], bs[1])
         let v = project(value, ws[2], bs[2])
-        // One additive mask broadcastable to [N, H, L, S].
+        let attn: Tensor, weights: Tensor?
+        if !needWeights && p == 0 {
+            (attn, weights) = (attentionHeads(q, k, v, mask: mask, scale: scale), nil)
+        } else {
+            (attn, weights) = attentionCore(q, k, v, mask: mask, dropoutP: p, scale: scale)
+        }
+        // [N, H, L, hd] → the query's layout, then the output projection.
+        let merged = nativeLayout ? attn.permute(0, 2, 1, 3) : attn.permute(2, 0, 1, 3)
+        let out = outProj(merged.reshape([n * l, e])).reshape(outShape)
+        guard needWeights, let weights else { return (out, nil) }
+        var w = averageAttnWeights ? weights.mean(dim: 1) : weights
+        if unbatched { w = w.squeeze(0) }
+        return (out, w)
+    }
+
+    /// The attention and key-padding masks (and the causal mask) as one additive float mask broadcastable to
+    /// `[N, H, L, S]`, or nil when there is none; checks their shapes.
+    private func combinedMask(attnMask: Tensor?, keyPaddingMask: Tensor?, isCausal: Bool, n: Int, l: Int, s: Int,
+                              unbatched: Bool, dtype dt: DType, device: Device) -> Tensor? {
+        let h = numHeads
         var mask: Tensor? = nil
         if let attnMask {
             if attnMask.rank == 2 {
@@ -164,7 +211,7 @@ public final class MultiheadAttention: Module {
                 mask = additiveMask(attnMask, dtype: dt).reshape([n, h, l, s])
             }
         } else if isCausal {
-            mask = additiveMask(causalMask(l, s, device: query.device), dtype: dt)
+            mask = additiveMask(causalMask(l, s, device: device), dtype: dt)
         }
         if let keyPaddingMask {
             let expected = unbatched ? [s] : [n, s]
@@ -172,15 +219,6 @@ public final class MultiheadAttention: Module {
             let kp = additiveMask(keyPaddingMask, dtype: dt).reshape([n, 1, 1, s])
             mask = mask.map { $0 + kp } ?? kp
         }
-        let p = training ? dropout : 0
-        let (attn, weights) = attentionCore(q, k, v, mask: mask, dropoutP: p, scale: 1 / Double(hd).squareRoot())
-        // [N, H, L, hd] → the query's layout, then the output projection.
-        let merged = (unbatched || batchFirst) ? attn.permute(0, 2, 1, 3) : attn.permute(2, 0, 1, 3)
-        let outShape = unbatched ? [l, e] : (batchFirst ? [n, l, e] : [l, n, e])
-        let out = outProj(merged.contiguous().reshape([n * l, e])).reshape(outShape)
-        guard needWeights else { return (out, nil) }
-        var w = averageAttnWeights ? weights.mean(dim: 1) : weights
-        if unbatched { w = w.squeeze(0) }
-        return (out, w)
+        return mask
     }
 }

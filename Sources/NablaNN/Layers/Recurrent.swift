@@ -1,6 +1,7 @@
 // Multi-layer recurrent layers over whole sequences: RNN, LSTM, GRU (torch.nn.RNN, LSTM, GRU).
 //
-// Speed: the input projection of every time step is ONE matmul before the loop; each step is one
+// Speed: an LSTM without projections on CPU runs each direction as one fused op (RecurrentFused.swift).
+// Otherwise the input projection of every time step is ONE matmul before the loop; each step is one
 // matmul with the recurrent weights, one add, and one fused element-wise op (LSTM) or a few (GRU, RNN).
 
 /// The shared machinery of `RNN`, `LSTM` and `GRU` (PyTorch's `RNNBase`): arguments, weights named as
@@ -119,7 +120,8 @@ public class RNNBase: Module {
             var outs: [Tensor] = []
             for dir in 0..<numDirections {
                 let idx = layer * numDirections + dir
-                let (o, h, c) = runDirection(x, allWeights[idx], h: hs[idx], c: mode == .lstm ? cs[idx] : nil, reverse: dir == 1)
+                let (o, h, c) = runDirection(x, allWeights[idx], h: hs[idx], c: mode == .lstm ? cs[idx] : nil, reverse: dir == 1,
+                                             zeroState: h0 == nil && c0 == nil)
                 outs.append(o); hN.append(h)
                 if let c { cN.append(c) }
             }
@@ -144,11 +146,17 @@ public class RNNBase: Module {
     }
 
     /// One direction of one layer: returns the outputs `[T, B, outputSize]` and the final `h` (and `c`).
-    private func runDirection(_ x: Tensor, _ w: [Tensor], h hInit: Tensor, c cInit: Tensor?, reverse: Bool) -> (Tensor, Tensor, Tensor?) {
+    private func runDirection(_ x: Tensor, _ w: [Tensor], h hInit: Tensor, c cInit: Tensor?, reverse: Bool,
+                              zeroState: Bool) -> (Tensor, Tensor, Tensor?) {
         let wih = w[0], whh = w[1]
         let bih: Tensor? = bias ? w[2] : nil, bhh: Tensor? = bias ? w[3] : nil
         let whr: Tensor? = projSize > 0 ? w[w.count - 1] : nil
         let steps = x.shape[0]
+        if mode == .lstm && whr == nil, let cInit, lstmSequenceFusable([x, wih, whh, hInit, cInit] + w[2...].map { $0 }) {
+            let r = lstmSequence(x, wih: wih, whh: whh, bih: bih, bhh: bhh, h0: hInit, c0: cInit, reverse: reverse,
+                                 zeroState: zeroState)
+            return (r.out, r.h, r.c)
+        }
         // GRU keeps b_hh inside the step (b_hn sits inside r ⊙ (...)); the others fold both biases into the projection.
         let inBias: Tensor? = mode == .gru ? bih : (bih.map { b in bhh.map { b + $0 } ?? b })
         let xs = timeSteps(projectSequence(x, wih, inBias))

@@ -47,6 +47,15 @@ public final class CPUBackend: Backend, @unchecked Sendable {
                 .copyMemory(from: src.storage.data + src.offset * src.dtype.itemSize, byteCount: bytes)
             return
         }
+        if src.dtype == dst.dtype && dst.isContiguous && src.rank >= 2 && src.strides[0] == 0 && src.shape == dst.shape
+            && src.aliased(ViewGeometry(shape: Array(src.shape.dropFirst()), strides: Array(src.strides.dropFirst()),
+                                        offset: src.offset)).isContiguous {
+            // One row broadcast down the leading dim (a bias written into every row of an output): one memcpy per row.
+            let rowBytes = (src.count / max(src.shape[0], 1)) * src.dtype.itemSize
+            let from = src.storage.data + src.offset * src.dtype.itemSize, to = dst.storage.data + dst.offset * dst.dtype.itemSize
+            for r in 0..<src.shape[0] { (to + r * rowBytes).copyMemory(from: from, byteCount: rowBytes) }
+            return
+        }
         switch (src.dtype, dst.dtype) {
         case (.float32, .float32): copyLoop(src, dst, Float.self, Float.self) { $0 }
         case (.float64, .float64): copyLoop(src, dst, Double.self, Double.self) { $0 }

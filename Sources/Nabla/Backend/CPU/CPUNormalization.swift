@@ -1,5 +1,7 @@
 // Fused host kernels of the normalisation ops (LayerNorm, GroupNorm, BatchNorm): statistics and
-// the normalised, affine output in one pass per row or channel. Statistics accumulate in Double.
+// the normalised, affine output in one pass per row or channel. Statistics accumulate in Double, except
+// LayerNorm's, which the vectorised C row kernels (nabla_norm.h) take in the element type.
+import CNablaKernels
 
 /// Fused normalisation kernels over contiguous host tensors (float32 and float64).
 enum CPUNorm {
@@ -10,6 +12,14 @@ enum CPUNorm {
     /// Writes `out` (like `x`), `mean` and `rstd` (`[rows]`, contiguous, same dtype).
     static func rows(_ x: Tensor, rows: Int, rowLen: Int, groups: Int, inner: Int,
                      weight: Tensor?, bias: Tensor?, eps: Double, out: Tensor, mean: Tensor, rstd: Tensor) {
+        if groups == 1 && inner == 1 {   // LayerNorm: the vectorised C row kernel
+            let chunks = Parallel.chunks(work: rows * rowLen, items: rows)
+            Parallel.forEach(chunks) { c in
+                let lo = rows * c / chunks, hi = rows * (c + 1) / chunks
+                if lo < hi { layerNormRows(x, lo..<hi, rowLen, weight, bias, eps, out, mean, rstd) }
+            }
+            return
+        }
         if x.dtype == .float64 {
             rowsTyped(Double.self, x, rows, rowLen, groups, inner, weight, bias, eps, out, mean, rstd)
         } else {
@@ -35,15 +45,6 @@ enum CPUNorm {
             let rs = 1 / (v / Double(Swift.max(rowLen, 1)) + eps).squareRoot()
             mp[r] = T(m); rp[r] = T(rs)
             let tm = T(m), trs = T(rs)
-            if inner == 1 && groups == 1 {
-                switch (wp, bp) {
-                case let (w?, b?): for j in 0..<rowLen { o[j] = (row[j] - tm) * trs * w[j] + b[j] }
-                case let (w?, nil): for j in 0..<rowLen { o[j] = (row[j] - tm) * trs * w[j] }
-                case let (nil, b?): for j in 0..<rowLen { o[j] = (row[j] - tm) * trs + b[j] }
-                case (nil, nil): for j in 0..<rowLen { o[j] = (row[j] - tm) * trs }
-                }
-                return
-            }
             let base = (r % groups) * perRow
             for c in 0..<perRow {
                 let a = trs * (wp.map { $0[base + c] } ?? 1)
@@ -55,6 +56,20 @@ enum CPUNorm {
         let chunks = Parallel.chunks(work: rows * rowLen, items: rows)
         Parallel.forEach(chunks) { c in
             for r in (rows * c / chunks)..<(rows * (c + 1) / chunks) { body(r) }
+        }
+    }
+
+    /// LayerNorm forward of rows `range` of contiguous `x` with the C kernel.
+    private static func layerNormRows(_ x: Tensor, _ range: Range<Int>, _ n: Int, _ weight: Tensor?, _ bias: Tensor?, _ eps: Double,
+                                      _ out: Tensor, _ mean: Tensor, _ rstd: Tensor) {
+        let lo = range.lowerBound, count = Int64(range.count)
+        func ptr<T>(_ t: Tensor, _: T.Type, _ off: Int) -> UnsafeMutablePointer<T> { t.storage.pointer(T.self) + t.offset + off }
+        if x.dtype == .float64 {
+            nabla_f64_layernorm_fwd(ptr(x, Double.self, lo * n), weight.map { ptr($0, Double.self, 0) }, bias.map { ptr($0, Double.self, 0) },
+                                    ptr(out, Double.self, lo * n), ptr(mean, Double.self, lo), ptr(rstd, Double.self, lo), count, Int64(n), eps)
+        } else {
+            nabla_f32_layernorm_fwd(ptr(x, Float.self, lo * n), weight.map { ptr($0, Float.self, 0) }, bias.map { ptr($0, Float.self, 0) },
+                                    ptr(out, Float.self, lo * n), ptr(mean, Float.self, lo), ptr(rstd, Float.self, lo), count, Int64(n), eps)
         }
     }
 
@@ -142,33 +157,23 @@ enum CPUNorm {
     private static func rowsBackwardTyped<T: BinaryFloatingPoint>(_: T.Type, _ x: Tensor, _ g: Tensor, _ weight: Tensor?,
                                                                   _ mean: Tensor, _ rstd: Tensor, _ rows: Int, _ rowLen: Int,
                                                                   _ dx: Tensor, _ dw: Tensor?, _ db: Tensor?) {
-        let xp = x.storage.pointer(T.self) + x.offset, gp = g.storage.pointer(T.self) + g.offset
-        let mp = mean.storage.pointer(T.self) + mean.offset, rp = rstd.storage.pointer(T.self) + rstd.offset
-        let dxp = dx.storage.pointer(T.self) + dx.offset
-        let wp = weight.map { $0.storage.pointer(T.self) + $0.offset }
+        func ptr<U>(_ t: Tensor, _: U.Type, _ off: Int) -> UnsafeMutablePointer<U> { t.storage.pointer(U.self) + t.offset + off }
         let chunks = Parallel.chunks(work: rows * rowLen, items: rows)
         let partial = UnsafeMutablePointer<Double>.allocate(capacity: max(1, chunks * 2 * rowLen))
         partial.initialize(repeating: 0, count: max(1, chunks * 2 * rowLen))
         defer { partial.deallocate() }
-        let n = Double(max(rowLen, 1))
+        // Each chunk of rows: dx, and its own partial sums of g·xhat and g (double) for the weight and bias gradients.
         Parallel.forEach(chunks) { c in
             let pw = partial + c * 2 * rowLen, pb = pw + rowLen
-            for r in (rows * c / chunks)..<(rows * (c + 1) / chunks) {
-                let xr = xp + r * rowLen, gr = gp + r * rowLen, dr = dxp + r * rowLen
-                let m = Double(mp[r]), rs = Double(rp[r])
-                var a = 0.0, b = 0.0
-                for j in 0..<rowLen {
-                    let xh = (Double(xr[j]) - m) * rs, gj = Double(gr[j])
-                    let gx = gj * (wp.map { Double($0[j]) } ?? 1)
-                    a += gx; b += gx * xh
-                    pw[j] += gj * xh; pb[j] += gj
-                }
-                a /= n; b /= n
-                for j in 0..<rowLen {
-                    let xh = (Double(xr[j]) - m) * rs
-                    let gx = Double(gr[j]) * (wp.map { Double($0[j]) } ?? 1)
-                    dr[j] = T(rs * (gx - a - xh * b))
-                }
+            let lo = rows * c / chunks, count = Int64(rows * (c + 1) / chunks - lo), o = lo * rowLen
+            if T.self == Double.self {
+                nabla_f64_layernorm_bwd(ptr(x, Double.self, o), ptr(g, Double.self, o), weight.map { ptr($0, Double.self, 0) },
+                                        ptr(mean, Double.self, lo), ptr(rstd, Double.self, lo), ptr(dx, Double.self, o),
+                                        pw, pb, count, Int64(rowLen))
+            } else {
+                nabla_f32_layernorm_bwd(ptr(x, Float.self, o), ptr(g, Float.self, o), weight.map { ptr($0, Float.self, 0) },
+                                        ptr(mean, Float.self, lo), ptr(rstd, Float.self, lo), ptr(dx, Float.self, o),
+                                        pw, pb, count, Int64(rowLen))
             }
         }
         for (k, t) in [dw, db].enumerated() {

@@ -33,6 +33,10 @@ extension CPUBackend {
             default: break
             }
         }
+        if op == .sum && x.dtype.isFloatingPoint && out.dtype.isFloatingPoint && x.isContiguous && out.isContiguous
+            && !dims.isEmpty && dims.count < x.rank && dims.sorted() == Array(0..<dims.count) {
+            columnSums(x, leading: dims.count, out: out); return
+        }
         switch x.dtype {
         case .float32:
             switch op {
@@ -71,6 +75,34 @@ extension CPUBackend {
         case .min: reduceLoop(x, out, T.self, T.self, T.max, { Swift.min($0, $1) }, { Swift.min($0, $1) }, { $0 })
         case .all: reduceLoop(x, out, T.self, Bool.self, true, { $0 && $1 != 0 }, { $0 && $1 }, { $0 })
         case .any: reduceLoop(x, out, T.self, Bool.self, false, { $0 || $1 != 0 }, { $0 || $1 }, { $0 })
+        }
+    }
+
+    /// Sum over the leading `leading` dims of a contiguous float tensor (the bias gradient of a linear layer):
+    /// the tensor read as rows added into one row of double accumulators, row ranges on separate threads
+    /// merged in order (reproducible, as `reduceLoop`).
+    private func columnSums(_ x: Tensor, leading: Int, out: Tensor) {
+        let rows = x.shape[..<leading].reduce(1, *), cols = x.count / max(rows, 1)
+        let chunks = Parallel.chunks(work: x.count, items: rows)
+        let acc = UnsafeMutablePointer<Double>.allocate(capacity: max(cols, 1) * chunks)
+        acc.initialize(repeating: 0, count: max(cols, 1) * chunks)
+        defer { acc.deallocate() }
+        let box = UncheckedBox(acc)
+        Parallel.forEach(chunks) { c in
+            let lo = rows * c / chunks, hi = rows * (c + 1) / chunks
+            if x.dtype == .float32 {
+                nabla_f32_colsum_acc(x.storage.pointer(Float.self) + x.offset + lo * cols, Int64(hi - lo), Int64(cols), box.value + c * cols)
+            } else {
+                nabla_f64_colsum_acc(x.storage.pointer(Double.self) + x.offset + lo * cols, Int64(hi - lo), Int64(cols), box.value + c * cols)
+            }
+        }
+        for c in 1..<max(chunks, 1) { for k in 0..<cols { acc[k] += acc[c * cols + k] } }
+        if out.dtype == .float32 {
+            let op = out.storage.pointer(Float.self) + out.offset
+            for k in 0..<cols { op[k] = Float(acc[k]) }
+        } else {
+            let op = out.storage.pointer(Double.self) + out.offset
+            for k in 0..<cols { op[k] = acc[k] }
         }
     }
 

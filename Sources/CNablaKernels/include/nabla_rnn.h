@@ -1,0 +1,25 @@
+#ifndef NABLA_RNN_H
+#define NABLA_RNN_H
+#include <stdint.h>
+
+/* Fused LSTM cell kernels over `rows` batch rows of one time step (see rnn.c). Gates are laid out as PyTorch's
+   (i, f, g, o) blocks of `hid` columns, so a row of gates is 4·hid wide. Every pointer must be valid (no NULLs).
+
+   Forward: `gates` holds the pre-activations without bias; `bias` [4·hid] is added, and `gates` is overwritten
+   with the activations σ(i), σ(f), tanh(g), σ(o). Writes c = σ(f)·cprev + σ(i)·tanh(g), tc = tanh(c) and
+   h = σ(o)·tc (each [rows, hid], contiguous). */
+void nabla_f32_lstm_fwd(float *gates, const float *bias, const float *cprev, float *c, float *tc, float *h,
+                        int64_t rows, int64_t hid);
+void nabla_f64_lstm_fwd(double *gates, const double *bias, const double *cprev, double *c, double *tc, double *h,
+                        int64_t rows, int64_t hid);
+
+/* Backward of the same step from the saved activations `act` [rows, 4·hid], `tc` and `cprev` [rows, hid]:
+   dh = dhrec + gout (the gradient through the next step plus the gradient of this step's output); `dc` holds the
+   gradient of c on entry and that of cprev (dc·σ(f)) on return. Writes the pre-activation gradients `dgates`
+   [rows, 4·hid] and adds their column sums to `dbias` [4·hid]. */
+void nabla_f32_lstm_bwd(const float *act, const float *tc, const float *cprev, const float *dhrec, const float *gout,
+                        float *dc, float *dgates, float *dbias, int64_t rows, int64_t hid);
+void nabla_f64_lstm_bwd(const double *act, const double *tc, const double *cprev, const double *dhrec,
+                        const double *gout, double *dc, double *dgates, double *dbias, int64_t rows, int64_t hid);
+
+#endif
