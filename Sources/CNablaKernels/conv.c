@@ -21,6 +21,9 @@ static inline void valid_range(int64_t off, int64_t s, int64_t size, int64_t out
 #define DEFINE_IM2COL(NAME, T)                                                                        \
 NABLA_DISPATCH void NAME(const T *x, T *cols, const nabla_conv_geom *g, int64_t n0, int64_t n1) {     \
     const int64_t H = g->h, W = g->w, OH = g->oh, OW = g->ow, L = OH * OW, NL = g->n * L;             \
+    /* Stride 1 with OW == W ("same" padding): the valid taps of consecutive rows are one contiguous run in both \
+       the plane and the column row, so each tap is one copy plus zeroed borders. */                  \
+    const int same = g->sh == 1 && g->sw == 1 && OW == W;                                             \
     for (int64_t n = n0; n < n1; n++)                                                                 \
     for (int64_t c = 0; c < g->c; c++) {                                                              \
         const T *src = x + (n * g->c + c) * H * W;                                                    \
@@ -30,6 +33,22 @@ NABLA_DISPATCH void NAME(const T *x, T *cols, const nabla_conv_geom *g, int64_t 
             const int64_t offw = kj * g->dw - g->pw;                                                  \
             int64_t lo, hi;                                                                           \
             valid_range(offw, g->sw, W, OW, &lo, &hi);                                                \
+            if (same) {                                                                               \
+                int64_t r0, r1;                                                                       \
+                valid_range(ki * g->dh - g->ph, 1, H, OH, &r0, &r1);                                  \
+                if (r0 >= r1 || lo >= hi) { memset(dst, 0, (size_t)L * sizeof(T)); continue; }        \
+                const int64_t offh = ki * g->dh - g->ph, a = r0 * OW + lo, b = (r1 - 1) * OW + hi;     \
+                memset(dst, 0, (size_t)a * sizeof(T));                                                \
+                memcpy(dst + a, src + (r0 + offh) * W + lo + offw, (size_t)(b - a) * sizeof(T));       \
+                memset(dst + b, 0, (size_t)(L - b) * sizeof(T));                                      \
+                if (lo > 0 || hi < OW)                                                                \
+                    for (int64_t oh = r0; oh < r1; oh++) {                                            \
+                        T *d = dst + oh * OW;                                                         \
+                        for (int64_t o = 0; o < lo; o++) d[o] = 0;                                    \
+                        for (int64_t o = hi; o < OW; o++) d[o] = 0;                                   \
+                    }                                                                                 \
+                continue;                                                                             \
+            }                                                                                         \
             for (int64_t oh = 0; oh < OH; oh++) {                                                     \
                 const int64_t ih = oh * g->sh - g->ph + ki * g->dh;                                   \
                 T *d = dst + oh * OW;                                                                 \

@@ -40,4 +40,19 @@ void nabla_f64_maxpool_backward(const double *g, const int64_t *idx, double *gx,
 void nabla_f32_swap01(const float *src, const float *bias, float *dst, int64_t A, int64_t B, int64_t L, int64_t b0, int64_t b1);
 void nabla_f64_swap01(const double *src, const double *bias, double *dst, int64_t A, int64_t B, int64_t L, int64_t b0, int64_t b1);
 
+/* Direct convolution for a small K = C*kh*kw (conv_small.c): y [N, OC, OH*OW] = bias + w [OC, K] @ cols_n for images
+   n0..<n1, writing the NCHW output directly. bias may be NULL. cols is scratch of K*OH*OW elements (one per thread). */
+void nabla_f32_conv_smallk(const float *x, const float *w, const float *bias, float *y, const nabla_conv_geom *g,
+                           int64_t oc, int64_t n0, int64_t n1, float *cols);
+void nabla_f64_conv_smallk(const double *x, const double *w, const double *bias, double *y, const nabla_conv_geom *g,
+                           int64_t oc, int64_t n0, int64_t n1, double *cols);
+/* Its weight and bias gradients for images n0..<n1, added into gw [OC, K] and gb [OC] (gy is [N, OC, OH*OW]). */
+void nabla_f32_conv_smallk_wgrad(const float *x, const float *gy, float *gw, float *gb, const nabla_conv_geom *g,
+                                 int64_t oc, int64_t n0, int64_t n1, float *cols);
+void nabla_f64_conv_smallk_wgrad(const double *x, const double *gy, double *gw, double *gb, const nabla_conv_geom *g,
+                                 int64_t oc, int64_t n0, int64_t n1, double *cols);
+/* 2x2 max pool, stride 2, no padding (OH = H/2, OW = W/2): the results and indices of nabla_f32_maxpool2d_k with k = 2. */
+void nabla_f32_maxpool2x2(const float *x, float *out, int64_t *idx, int64_t p0, int64_t p1, int64_t H, int64_t W,
+                          int64_t OH, int64_t OW);
+
 #endif

@@ -4,6 +4,9 @@
 // (backend kernels), plus BLAS matrix products: the columns of the whole batch form one matrix
 // [C·kh·kw, N·oh·ow], so each convolution is one large GEMM per group. Autograd differentiates the
 // composition, so gradients of any order come from the same definition.
+// On the CPU, groups-1 convolutions run as one recorded op instead (`conv2dDirect`): a direct kernel for a small
+// C·kh·kw, else im2col + GEMM over chunks of the batch that stay in cache, both writing NCHW with the bias; their
+// first-order backward is fused, and under createGraph it is that same differentiable composition.
 
 /// Sizes per spatial dimension for conv and pool arguments: `3` means 3 on every dimension, `[3, 5]` one per dimension.
 ///
@@ -81,6 +84,58 @@ func swapLeadingDimsOp(_ x: Tensor, bias: Tensor?) -> Tensor {
     }
 }
 
+/// The largest reduction size C·kh·kw for which a convolution runs the direct kernel instead of im2col + GEMM.
+let smallConvMaxK = 32
+
+/// A CPU convolution with groups 1 as one recorded op. The forward is the direct small-K kernel (`small`, K = C·kh·kw
+/// at most `smallConvMaxK`) or the chunked im2col + GEMM driver, both writing the NCHW output with its bias. Without
+/// `createGraph` the backward runs the matching fused kernels; under `createGraph` it is the differentiable
+/// im2col / GEMM / col2im composition, so higher-order gradients work.
+private func conv2dDirect(_ x: Tensor, _ w: Tensor, _ b: Tensor?, _ g: ConvGeometry, cpu: CPUBackend, small: Bool) -> Tensor {
+    let n = g.batch, oc = w.shape[0], l = g.outH * g.outW, k = g.columnsShape[0]
+    let out = Tensor(empty: [n, oc, g.outH, g.outW], dtype: x.dtype, device: x.device)
+    if out.count > 0 {
+        let xc = x.contiguousNoGrad(), wc = w.contiguousNoGrad(), bc = b?.contiguousNoGrad()
+        if small { cpu.convSmallK(xc, weight: wc, bias: bc, geometry: g, out: out) }
+        else { cpu.convChunked(xc, weight: wc, bias: bc, geometry: g, out: out) }
+    }
+    let inputs = b.map { [x, w, $0] } ?? [x, w]
+    guard isRecording(inputs) else { return out }
+    let hasBias = b != nil
+    return record(out, op: "ConvolutionBackward", inputs: inputs, saving: [x, w]) { grads, _ in
+        let gy = grads[0].reshape([n, oc, l])
+        let needX = x.requiresGradFlag || x.tangent != nil, needW = w.requiresGradFlag || w.tangent != nil
+        let needB = hasBias && (b!.requiresGradFlag || b!.tangent != nil)
+        guard gy.count > 0 && x.count > 0 else {
+            let zw = Tensor.zeros(w.shape, dtype: w.dtype, device: w.device)
+            let zx = Tensor.zeros(x.shape, dtype: x.dtype, device: x.device)
+            let zb = hasBias ? gy.sum(dim: 2).sum(dim: 0) : nil
+            return hasBias ? [zx, zw, zb] : [zx, zw]
+        }
+        var gx: Tensor? = nil, gw: Tensor? = nil, gb: Tensor? = nil
+        if !isGradEnabled && !small {
+            let r = cpu.convChunkedBackward(x.contiguousNoGrad(), weight: w.contiguousNoGrad(), grad: gy.contiguousNoGrad(),
+                                            geometry: g, input: needX, weight: needW, bias: needB)
+            return hasBias ? [r.0, r.1?.view(w.shape), r.2] : [r.0, r.1?.view(w.shape)]
+        }
+        var swapped: Tensor? = nil                              // gy as [OC, N·L], made once when needed
+        func gyT() -> Tensor {
+            if let t = swapped { return t }
+            let t = swapLeadingDimsOp(gy, bias: nil).view([oc, n * l]); swapped = t; return t
+        }
+        if needX { gx = col2imColumns(matmul(w.reshape([oc, k]).mT, gyT()), g) }
+        if isGradEnabled {                                      // createGraph: differentiable composition
+            if needW { gw = matmul(gyT(), im2colColumns(x, g).mT).view(w.shape) }
+            if needB { gb = gyT().sum(dim: 1) }
+        } else if needW || needB {
+            let (wg, bg) = cpu.convSmallKWeightGrad(x.contiguousNoGrad(), grad: gy.contiguousNoGrad(), geometry: g, outChannels: oc)
+            if needW { gw = wg.view(w.shape) }
+            if needB { gb = bg }
+        }
+        return hasBias ? [gx, gw, gb] : [gx, gw]
+    }
+}
+
 /// Resolved 2-D convolution arguments.
 private struct Conv2dArgs {
     var stride: [Int], padding: [Int], dilation: [Int]
@@ -118,8 +173,11 @@ private func conv2dCore(_ x: Tensor, _ w: Tensor, _ b: Tensor?, _ a: Conv2dArgs,
     let g = ConvGeometry(batch: n, channels: c, height: h, width: wd, kernelH: kh, kernelW: kw,
                          strideH: a.stride[0], strideW: a.stride[1], padH: a.padding[0], padW: a.padding[1],
                          dilationH: a.dilation[0], dilationW: a.dilation[1], outH: oh, outW: ow)
-    let cols = im2colColumns(x, g)                              // [C·kh·kw, N·L]
     let k = (c / groups) * kh * kw, nl = n * oh * ow
+    if groups == 1, let cpu = x.backend as? CPUBackend {
+        return conv2dDirect(x, w, b, g, cpu: cpu, small: k <= smallConvMaxK)
+    }
+    let cols = im2colColumns(x, g)                              // [C·kh·kw, N·L]
     let y = groups == 1
         ? matmul(w.reshape([oc, k]), cols)                      // [OC, N·L]
         : matmul(w.reshape([groups, oc / groups, k]), cols.view([groups, k, nl]))

@@ -63,3 +63,72 @@ extension CPUBackend {
         }
     }
 }
+
+// Direct small-K convolution (conv_small.c): the NCHW output and the weight/bias gradients computed image by image
+// from columns unfolded into a per-thread scratch buffer, with no [K, N·L] column matrix and no layout swap.
+extension CPUBackend {
+    /// `out` [N, OC, oh, ow] = conv(`x` [N, C, H, W], `weight` [OC, K]) + `bias` [OC] (all contiguous, groups 1).
+    public func convSmallK(_ x: Tensor, weight: Tensor, bias: Tensor?, geometry: ConvGeometry, out: Tensor) {
+        let oc = weight.shape[0], scratch = geometry.columnsShape[0] * geometry.outH * geometry.outW
+        let g = geometry.c
+        switch x.dtype {
+        case .float32:
+            let xp = x.storage.pointer(Float.self) + x.offset, wp = weight.storage.pointer(Float.self) + weight.offset
+            let bp = bias.map { UnsafePointer($0.storage.pointer(Float.self) + $0.offset) }
+            let op = out.storage.pointer(Float.self) + out.offset
+            forBatchChunks(batch: geometry.batch, work: out.count) { n0, n1 in
+                let cols = UnsafeMutablePointer<Float>.allocate(capacity: max(scratch, 1))
+                defer { cols.deallocate() }
+                withUnsafePointer(to: g) { nabla_f32_conv_smallk(xp, wp, bp, op, $0, Int64(oc), Int64(n0), Int64(n1), cols) }
+            }
+        case .float64:
+            let xp = x.storage.pointer(Double.self) + x.offset, wp = weight.storage.pointer(Double.self) + weight.offset
+            let bp = bias.map { UnsafePointer($0.storage.pointer(Double.self) + $0.offset) }
+            let op = out.storage.pointer(Double.self) + out.offset
+            forBatchChunks(batch: geometry.batch, work: out.count) { n0, n1 in
+                let cols = UnsafeMutablePointer<Double>.allocate(capacity: max(scratch, 1))
+                defer { cols.deallocate() }
+                withUnsafePointer(to: g) { nabla_f64_conv_smallk(xp, wp, bp, op, $0, Int64(oc), Int64(n0), Int64(n1), cols) }
+            }
+        default: nablaFail("convSmallK: expected a floating point tensor, got \(x.dtype)")
+        }
+    }
+
+    /// The weight gradient [OC, K] and bias gradient [OC] of `convSmallK` from `x` and the output gradient `grad`
+    /// [N, OC, oh, ow] (both contiguous): per-thread partial sums over the batch, added up at the end.
+    public func convSmallKWeightGrad(_ x: Tensor, grad: Tensor, geometry: ConvGeometry, outChannels oc: Int) -> (Tensor, Tensor) {
+        let k = geometry.columnsShape[0], scratch = k * geometry.outH * geometry.outW
+        let chunks = Parallel.chunks(work: grad.count, items: geometry.batch)
+        let width = oc * (k + 1), batch = geometry.batch
+        let gw = Tensor(empty: [oc, k], dtype: x.dtype), gb = Tensor(empty: [oc], dtype: x.dtype)
+        let g = geometry.c
+        func run<T: BinaryFloatingPoint>(_: T.Type, _ kernel: (UnsafePointer<T>?, UnsafePointer<T>?, UnsafeMutablePointer<T>?,
+                                                               UnsafeMutablePointer<T>?, UnsafePointer<nabla_conv_geom>?,
+                                                               Int64, Int64, Int64, UnsafeMutablePointer<T>?) -> Void) {
+            let xp = x.storage.pointer(T.self) + x.offset, gp = grad.storage.pointer(T.self) + grad.offset
+            let partial = UnsafeMutablePointer<T>.allocate(capacity: chunks * width)
+            partial.initialize(repeating: 0, count: chunks * width)
+            defer { partial.deallocate() }
+            Parallel.forEach(chunks) { c in
+                let n0 = batch * c / chunks, n1 = batch * (c + 1) / chunks
+                guard n0 < n1 else { return }
+                let cols = UnsafeMutablePointer<T>.allocate(capacity: max(scratch, 1))
+                defer { cols.deallocate() }
+                let p = partial + c * width
+                withUnsafePointer(to: g) { kernel(xp, gp, p, p + oc * k, $0, Int64(oc), Int64(n0), Int64(n1), cols) }
+            }
+            let wp = gw.storage.pointer(T.self), bp = gb.storage.pointer(T.self)
+            for i in 0..<width {
+                var s = partial[i]
+                for c in 1..<max(chunks, 1) { s += partial[c * width + i] }
+                if i < oc * k { wp[i] = s } else { bp[i - oc * k] = s }
+            }
+        }
+        switch x.dtype {
+        case .float32: run(Float.self, nabla_f32_conv_smallk_wgrad)
+        case .float64: run(Double.self, nabla_f64_conv_smallk_wgrad)
+        default: nablaFail("convSmallKWeightGrad: expected a floating point tensor, got \(x.dtype)")
+        }
+        return (gw, gb)
+    }
+}

@@ -17,7 +17,9 @@ extension CPUBackend {
             let xp = x.storage.pointer(Float.self) + x.offset, op = out.storage.pointer(Float.self) + out.offset
             Parallel.forEach(chunks) { c in
                 let p0 = Int64(planes * c / chunks), p1 = Int64(planes * (c + 1) / chunks)
-                if let k = tiled {
+                if tiled == 2 {
+                    nabla_f32_maxpool2x2(xp, op, ip, p0, p1, H, W, OH, OW)
+                } else if let k = tiled {
                     nabla_f32_maxpool2d_k(xp, op, ip, p0, p1, H, W, OH, OW, Int64(k))
                 } else {
                     nabla_f32_maxpool2d(xp, op, ip, p0, p1, H, W, OH, OW, h0, hn, dh, w0, wn, dw)

@@ -1,0 +1,145 @@
+/* Direct convolution kernels for a small reduction size K = C*kh*kw (a first layer on 1- or 3-channel images), where
+   a BLAS GEMM with K this small is bound by memory traffic and a [C*kh*kw, N*L] column matrix plus an NCHW reshuffle
+   cost more than the arithmetic. Each image's columns are unfolded into a per-thread scratch buffer [K, L] (in cache)
+   and multiplied there, writing the NCHW output (or the weight gradient) directly. Also the 2x2 / stride-2 max pool. */
+#include "nabla_conv.h"
+#include <math.h>
+#include <string.h>
+
+#if defined(__x86_64__) && defined(__linux__)
+#define NABLA_DISPATCH __attribute__((target_clones("avx2,fma", "default")))
+#else
+#define NABLA_DISPATCH
+#endif
+
+/* Forward: y[n] [OC, L] = bias + w [OC, K] @ cols_n [K, L]. Blocks of 4 output channels x 16 columns are accumulated in
+   registers; leftover channels and columns take plain loops. The bias pointer is tested once per channel, never
+   dereferenced inside a vector loop. */
+#define DEFINE_CONV_SMALLK(NAME, IM2COL, T)                                                            \
+NABLA_DISPATCH void NAME(const T *x, const T *w, const T *bias, T *y, const nabla_conv_geom *g, int64_t OC,  \
+                         int64_t n0, int64_t n1, T *cols) {                                            \
+    nabla_conv_geom g1 = *g; g1.n = 1;                                                                 \
+    const int64_t K = g->c * g->kh * g->kw, L = g->oh * g->ow, img = g->c * g->h * g->w;               \
+    for (int64_t n = n0; n < n1; n++) {                                                                \
+        IM2COL(x + n * img, cols, &g1, 0, 1);                                                          \
+        T *yn = y + n * OC * L;                                                                        \
+        int64_t o = 0;                                                                                 \
+        for (; o + 4 <= OC; o += 4) {                                                                  \
+            const T *w0 = w + o * K, *w1 = w0 + K, *w2 = w1 + K, *w3 = w2 + K;                         \
+            const T b0 = bias ? bias[o] : 0, b1 = bias ? bias[o + 1] : 0;                              \
+            const T b2 = bias ? bias[o + 2] : 0, b3 = bias ? bias[o + 3] : 0;                          \
+            T *y0 = yn + o * L, *y1 = y0 + L, *y2 = y1 + L, *y3 = y2 + L;                              \
+            int64_t l = 0;                                                                             \
+            for (; l + 16 <= L; l += 16) {                                                             \
+                T a0[16], a1[16], a2[16], a3[16];                                                      \
+                for (int j = 0; j < 16; j++) { a0[j] = b0; a1[j] = b1; a2[j] = b2; a3[j] = b3; }       \
+                for (int64_t k = 0; k < K; k++) {                                                      \
+                    const T *c = cols + k * L + l;                                                     \
+                    const T v0 = w0[k], v1 = w1[k], v2 = w2[k], v3 = w3[k];                            \
+                    for (int j = 0; j < 16; j++) {                                                     \
+                        const T cj = c[j];                                                             \
+                        a0[j] += v0 * cj; a1[j] += v1 * cj; a2[j] += v2 * cj; a3[j] += v3 * cj;        \
+                    }                                                                                  \
+                }                                                                                      \
+                for (int j = 0; j < 16; j++) { y0[l + j] = a0[j]; y1[l + j] = a1[j]; y2[l + j] = a2[j]; y3[l + j] = a3[j]; } \
+            }                                                                                          \
+            for (; l < L; l++) {                                                                       \
+                T s0 = b0, s1 = b1, s2 = b2, s3 = b3;                                                  \
+                for (int64_t k = 0; k < K; k++) {                                                      \
+                    const T cj = cols[k * L + l];                                                      \
+                    s0 += w0[k] * cj; s1 += w1[k] * cj; s2 += w2[k] * cj; s3 += w3[k] * cj;            \
+                }                                                                                      \
+                y0[l] = s0; y1[l] = s1; y2[l] = s2; y3[l] = s3;                                        \
+            }                                                                                          \
+        }                                                                                              \
+        for (; o < OC; o++) {                                                                          \
+            const T *wr = w + o * K; T *yr = yn + o * L;                                               \
+            const T b = bias ? bias[o] : 0;                                                            \
+            for (int64_t l = 0; l < L; l++) yr[l] = b;                                                 \
+            for (int64_t k = 0; k < K; k++) {                                                          \
+                const T v = wr[k]; const T *c = cols + k * L;                                          \
+                for (int64_t l = 0; l < L; l++) yr[l] += v * c[l];                                     \
+            }                                                                                          \
+        }                                                                                              \
+    }                                                                                                  \
+}
+
+DEFINE_CONV_SMALLK(nabla_f32_conv_smallk, nabla_f32_im2col, float)
+DEFINE_CONV_SMALLK(nabla_f64_conv_smallk, nabla_f64_im2col, double)
+
+/* Weight and bias gradients: gw [OC, K] += gy_n [OC, L] @ cols_n^T, gb [OC] += row sums of gy_n, for images n0..<n1.
+   Dot products run in 8 independent lanes (so they vectorise without reassociation), 4 taps at a time. */
+#define DEFINE_CONV_SMALLK_WGRAD(NAME, IM2COL, T)                                                      \
+NABLA_DISPATCH void NAME(const T *x, const T *gy, T *gw, T *gb, const nabla_conv_geom *g, int64_t OC,      \
+                         int64_t n0, int64_t n1, T *cols) {                                            \
+    nabla_conv_geom g1 = *g; g1.n = 1;                                                                 \
+    const int64_t K = g->c * g->kh * g->kw, L = g->oh * g->ow, img = g->c * g->h * g->w;               \
+    const int64_t L8 = L & ~(int64_t)7;                                                                \
+    for (int64_t n = n0; n < n1; n++) {                                                                \
+        IM2COL(x + n * img, cols, &g1, 0, 1);                                                          \
+        for (int64_t o = 0; o < OC; o++) {                                                             \
+            const T *gr = gy + (n * OC + o) * L;                                                       \
+            T *gwr = gw + o * K;                                                                       \
+            T sb[8] = {0};                                                                             \
+            for (int64_t l = 0; l < L8; l += 8) for (int j = 0; j < 8; j++) sb[j] += gr[l + j];        \
+            T tb = 0;                                                                                  \
+            for (int64_t l = L8; l < L; l++) tb += gr[l];                                              \
+            for (int j = 0; j < 8; j++) tb += sb[j];                                                   \
+            gb[o] += tb;                                                                               \
+            int64_t k = 0;                                                                             \
+            for (; k + 4 <= K; k += 4) {                                                               \
+                const T *c0 = cols + k * L, *c1 = c0 + L, *c2 = c1 + L, *c3 = c2 + L;                  \
+                T a0[8] = {0}, a1[8] = {0}, a2[8] = {0}, a3[8] = {0};                                  \
+                for (int64_t l = 0; l < L8; l += 8)                                                    \
+                    for (int j = 0; j < 8; j++) {                                                      \
+                        const T v = gr[l + j];                                                         \
+                        a0[j] += v * c0[l + j]; a1[j] += v * c1[l + j]; a2[j] += v * c2[l + j]; a3[j] += v * c3[l + j]; \
+                    }                                                                                  \
+                T s0 = 0, s1 = 0, s2 = 0, s3 = 0;                                                      \
+                for (int64_t l = L8; l < L; l++) { const T v = gr[l]; s0 += v * c0[l]; s1 += v * c1[l]; s2 += v * c2[l]; s3 += v * c3[l]; } \
+                for (int j = 0; j < 8; j++) { s0 += a0[j]; s1 += a1[j]; s2 += a2[j]; s3 += a3[j]; }    \
+                gwr[k] += s0; gwr[k + 1] += s1; gwr[k + 2] += s2; gwr[k + 3] += s3;                    \
+            }                                                                                          \
+            for (; k < K; k++) {                                                                       \
+                const T *c0 = cols + k * L;                                                            \
+                T a0[8] = {0};                                                                         \
+                for (int64_t l = 0; l < L8; l += 8) for (int j = 0; j < 8; j++) a0[j] += gr[l + j] * c0[l + j]; \
+                T s0 = 0;                                                                              \
+                for (int64_t l = L8; l < L; l++) s0 += gr[l] * c0[l];                                  \
+                for (int j = 0; j < 8; j++) s0 += a0[j];                                               \
+                gwr[k] += s0;                                                                          \
+            }                                                                                          \
+        }                                                                                              \
+    }                                                                                                  \
+}
+
+DEFINE_CONV_SMALLK_WGRAD(nabla_f32_conv_smallk_wgrad, nabla_f32_im2col, float)
+DEFINE_CONV_SMALLK_WGRAD(nabla_f64_conv_smallk_wgrad, nabla_f64_im2col, double)
+
+/* 2x2 max pool with stride 2 and no padding over planes p0..<p1 of x [P, H, W] (out [P, OH, OW], OH = H/2, OW = W/2):
+   the same result and indices as nabla_f32_maxpool2d_k with k = 2 (first NaN wins, else the first maximum in row-major
+   window order), written branch-free so the row loop vectorises. */
+NABLA_DISPATCH void nabla_f32_maxpool2x2(const float *x, float *out, int64_t *idx, int64_t p0, int64_t p1,
+                                         int64_t H, int64_t W, int64_t OH, int64_t OW) {
+    for (int64_t p = p0; p < p1; p++) {
+        const float *plane = x + p * H * W;
+        for (int64_t i = 0; i < OH; i++) {
+            const float *r0 = plane + 2 * i * W, *r1 = r0 + W;
+            float *o = out + (p * OH + i) * OW;
+            int64_t *ix = idx + (p * OH + i) * OW;
+            const int64_t base = 2 * i * W;
+            for (int64_t j = 0; j < OW; j++) {
+                const float v0 = r0[2 * j], v1 = r0[2 * j + 1], v2 = r1[2 * j], v3 = r1[2 * j + 1];
+                float best = v0; int64_t bi = 0;
+                /* Replace when the candidate is larger, or is the first NaN (once best is NaN nothing replaces it). */
+                int t = (v1 > best) | ((v1 != v1) & (best == best));
+                best = t ? v1 : best; bi = t ? 1 : bi;
+                t = (v2 > best) | ((v2 != v2) & (best == best));
+                best = t ? v2 : best; bi = t ? W : bi;
+                t = (v3 > best) | ((v3 != v3) & (best == best));
+                best = t ? v3 : best; bi = t ? W + 1 : bi;
+                o[j] = best; ix[j] = base + 2 * j + bi;
+            }
+        }
+    }
+}
