@@ -9,8 +9,9 @@
 /// }
 /// ```
 /// When a `DataLoader` runs with `numWorkers > 0`, samples are read from several threads at once:
-/// the subscript must be safe to call concurrently (reading tensors is).
-public protocol Dataset<Sample> {
+/// the subscript must be safe to call concurrently (reading tensors is), and the type is used from those threads
+/// (hence `SendableMetatype`, which every non-isolated type satisfies).
+public protocol Dataset<Sample>: SendableMetatype {
     /// The type of one sample (e.g. `(Tensor, Tensor)`).
     associatedtype Sample
     /// Number of samples.
