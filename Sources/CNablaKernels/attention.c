@@ -2,6 +2,7 @@
    exp(x - max) and sums it, one scaling pass, all on a row that stays in L1. float32 uses a branch-free
    Cephes-style exp (about 2 ulp) so the loops vectorise; float64 uses libm's exp. */
 #include "nabla_attention.h"
+#include "fast_expf.h"
 #include <math.h>
 #include <stddef.h>
 
@@ -13,29 +14,6 @@
 #else
 #define NABLA_DISPATCH
 #endif
-
-/* exp(x) for float without branches (x = n·ln2 + r, degree-6 polynomial, 2ⁿ in the exponent bits); 0 below -87
-   (so a -inf mask gives exactly 0), NaN stays NaN. */
-static inline float nb_att_expf(float x) {
-    float xc = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);
-    const float magic = 12582912.0f;
-    float tm = xc * 1.44269504088896341f + magic;
-    union { float f; int32_t i; } u = { tm };
-    int32_t n = u.i - 0x4B400000;
-    float nf = tm - magic;
-    float r = xc - nf * 0.693359375f + nf * 2.12194440e-4f;
-    float p = 1.9875691500e-4f;
-    p = p * r + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
-    float y = p * r * r + r + 1.0f;
-    union { int32_t i; float f; } s = { (n + 127) << 23 };
-    y = y * s.f;
-    y = x < -87.0f ? 0.0f : y;
-    return x != x ? x : y;
-}
 
 static inline double nb_att_exp(double x) { return exp(x); }
 
@@ -91,5 +69,5 @@ NABLA_DISPATCH void nabla_##SUF##_softmax_bwd(const T *g, const T *y, T *out, in
     }                                                                                                         \
 }
 
-SOFTMAX_KERNELS(float, f32, nb_att_expf, -INFINITY)
+SOFTMAX_KERNELS(float, f32, nabla_fast_expf, -INFINITY)
 SOFTMAX_KERNELS(double, f64, nb_att_exp, -INFINITY)

@@ -2,6 +2,7 @@
    float32 uses a branch-free Cephes-style exp (about 2 ulp) so the loops vectorise; float64 uses libm's exp and
    tanh, the same formulas as the composite Tensor-op path. The x86-64-v3 clone (AVX2 + FMA) runs where the CPU has it. */
 #include "nabla_rnn.h"
+#include "fast_expf.h"
 #include <math.h>
 
 #if defined(__x86_64__) && defined(__linux__)
@@ -10,29 +11,8 @@
 #define NABLA_DISPATCH
 #endif
 
-/* exp(x) for float without branches: clamp, split x = n·ln2 + r (rounding by the 1.5·2²³ trick), a degree-6
-   polynomial for exp(r), and 2ⁿ built in the exponent bits. */
-static inline __attribute__((always_inline)) float nb_expf(float x) {
-    x = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);
-    const float magic = 12582912.0f;
-    float tm = x * 1.44269504088896341f + magic;
-    union { float f; int32_t i; } u = { tm };
-    int32_t n = u.i - 0x4B400000;
-    float nf = tm - magic;
-    float r = x - nf * 0.693359375f + nf * 2.12194440e-4f;
-    float p = 1.9875691500e-4f;
-    p = p * r + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
-    float y = p * r * r + r + 1.0f;
-    union { int32_t i; float f; } s = { (n + 127) << 23 };
-    return y * s.f;
-}
-
-static inline __attribute__((always_inline)) float nb_sigf(float x) { return 1.0f / (1.0f + nb_expf(-x)); }
-static inline __attribute__((always_inline)) float nb_tanhf(float x) { return 1.0f - 2.0f / (nb_expf(2.0f * x) + 1.0f); }
+static inline __attribute__((always_inline)) float nb_sigf(float x) { return 1.0f / (1.0f + nabla_fast_expf(-x)); }
+static inline __attribute__((always_inline)) float nb_tanhf(float x) { return 1.0f - 2.0f / (nabla_fast_expf(2.0f * x) + 1.0f); }
 static inline double nb_sig(double x) { return 1.0 / (1.0 + exp(-x)); }
 
 /* One row of each kernel. The four gate blocks of a row are `hid` apart, which the compiler cannot prove disjoint

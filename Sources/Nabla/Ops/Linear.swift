@@ -33,7 +33,10 @@ public func linear(_ input: Tensor, weight: Tensor, bias: Tensor? = nil) -> Tens
         let rows = input.reshape([lead.reduce(1, *), inF])
         return linear(rows, weight: weight, bias: bias).reshape(lead + [outF])
     }
-    let out = affineForward(input, weight, bias)
+    // Wᵀ as a plain view (no autograd node: the op records its own backward below).
+    let weightT = weight.aliased(ViewGeometry(shape: [inF, outF], strides: [weight.strides[1], weight.strides[0]],
+                                              offset: weight.offset))
+    let out = addProductNoGrad(bias, input, weightT)
     let inputs = bias.map { [input, weight, $0] } ?? [input, weight]
     guard isRecording(inputs) else { return out }
     return record(out, op: "LinearBackward", inputs: inputs, saving: [input, weight]) { g, _ in
@@ -43,22 +46,4 @@ public func linear(_ input: Tensor, weight: Tensor, bias: Tensor? = nil) -> Tens
         if let bias { grads.append(bias.requiresGradFlag || bias.tangent != nil ? grad.sum(dim: 0) : nil) }
         return grads
     }
-}
-
-/// `x [n, in] @ wᵀ + b` into a new `[n, out]` tensor with no autograd: bias rows first, then one GEMM adding onto them.
-private func affineForward(_ x: Tensor, _ w: Tensor, _ b: Tensor?) -> Tensor {
-    let n = x.shape[0], outF = w.shape[0], inF = w.shape[1]
-    let out = Tensor(empty: [n, outF], dtype: x.dtype, device: x.device)
-    if n == 0 || outF == 0 { return out }
-    let backend = x.backend
-    let a3 = x.aliased(ViewGeometry(shape: [1, n, inF], strides: [0, x.strides[0], x.strides[1]], offset: x.offset))
-    let wT3 = w.aliased(ViewGeometry(shape: [1, inF, outF], strides: [0, w.strides[1], w.strides[0]], offset: w.offset))
-    let out3 = out.aliased(ViewGeometry(shape: [1, n, outF], strides: [n * outF, outF, 1], offset: 0))
-    if let b {
-        backend.copy(b.aliased(ViewGeometry(shape: [n, outF], strides: [0, b.strides[0]], offset: b.offset)), into: out)
-        backend.matmulAccumulate(a3, wT3, out: out3)
-    } else {
-        backend.matmul(a3, wT3, out: out3)
-    }
-    return out
 }

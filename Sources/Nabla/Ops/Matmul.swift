@@ -112,17 +112,9 @@ public func addmm(_ input: Tensor, _ mat1: Tensor, _ mat2: Tensor, beta: Double 
     }
     let m = mat1.shape[0], k = mat1.shape[1], n = mat2.shape[1]
     check(k == mat2.shape[0], "addmm: shapes \(mat1.shape) and \(mat2.shape) cannot be multiplied (\(m)x\(k) and \(mat2.shape[0])x\(n))")
-    let out = Tensor(empty: [m, n], dtype: mat1.dtype, device: mat1.device)
     check(Shape.broadcast(input.shape, [m, n], op: "addmm") == [m, n],
           "addmm: input of shape \(input.shape) cannot be broadcast to the product's shape [\(m), \(n)]")
-    let inStrides = Shape.broadcastStrides(input.shape, input.strides, to: [m, n])
-    out.backend.copy(input.aliased(ViewGeometry(shape: [m, n], strides: inStrides, offset: input.offset)), into: out)
-    if m > 0 && n > 0 {
-        func as3D(_ t: Tensor) -> Tensor {
-            t.aliased(ViewGeometry(shape: [1] + t.shape, strides: [0] + t.strides, offset: t.offset))
-        }
-        out.backend.matmulAccumulate(as3D(mat1), as3D(mat2), out: as3D(out))
-    }
+    let out = addProductNoGrad(input, mat1, mat2)
     guard isRecording([input, mat1, mat2]) else { return out }
     let si = input.shape
     return record(out, op: "AddmmBackward", inputs: [input, mat1, mat2], saving: [mat1, mat2]) { g, _ in
@@ -130,4 +122,24 @@ public func addmm(_ input: Tensor, _ mat1: Tensor, _ mat2: Tensor, beta: Double 
          mat1.requiresGradFlag || mat1.tangent != nil ? matmul(g[0], mat2.mT) : nil,
          mat2.requiresGradFlag || mat2.tangent != nil ? matmul(mat1.mT, g[0]) : nil]
     }
+}
+
+/// `base + a @ b` for 2-D `a [m, k]`, `b [k, n]` (any strides) and `base` broadcastable to `[m, n]` (or nil for
+/// zeros), one floating dtype, no autograd: `base` is written into a new `[m, n]` tensor and the GEMM adds the
+/// product onto it (beta = 1), so the sum costs no pass of its own. The forward of `addmm` and `linear`.
+func addProductNoGrad(_ base: Tensor?, _ a: Tensor, _ b: Tensor) -> Tensor {
+    let m = a.shape[0], n = b.shape[1]
+    let out = Tensor(empty: [m, n], dtype: a.dtype, device: a.device)
+    if m == 0 || n == 0 { return out }
+    func as3D(_ t: Tensor) -> Tensor {
+        t.aliased(ViewGeometry(shape: [1] + t.shape, strides: [0] + t.strides, offset: t.offset))
+    }
+    if let base {
+        let strides = Shape.broadcastStrides(base.shape, base.strides, to: [m, n])
+        out.backend.copy(base.aliased(ViewGeometry(shape: [m, n], strides: strides, offset: base.offset)), into: out)
+        out.backend.matmulAccumulate(as3D(a), as3D(b), out: as3D(out))
+    } else {
+        out.backend.matmul(as3D(a), as3D(b), out: as3D(out))
+    }
+    return out
 }
