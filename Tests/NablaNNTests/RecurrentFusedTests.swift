@@ -76,11 +76,16 @@ import NablaTestSupport
                 }
             }
         }
+        // Large enough that each direction splits its batch rows (15 and 16) across threads, with and without states.
+        for states in [true, false] {
+            compare(LSTM(9, 40, bidirectional: true, dtype: .float64), seq: 5, batch: 31, states: states,
+                    rtol: 1e-9, atol: 1e-11)
+        }
     }
 
     @Test func float32MatchesReferenceAcrossCoreSplit() {
         manualSeed(12)
-        // 67 rows · 4·128 gates is above the parallel grain, so the step kernels run split across threads.
+        // 67 rows of a 128-wide LSTM over 5 steps is worth a fork, so the batch rows run split across threads.
         compare(LSTM(9, 128, batchFirst: true), seq: 5, batch: 67, states: true, rtol: 2e-4, atol: 2e-5)
         compare(LSTM(3, 5, numLayers: 2, bidirectional: true), seq: 6, batch: 1, states: false, rtol: 2e-4, atol: 2e-5)
         compare(LSTM(4, 6, bias: false, bidirectional: true), seq: 1, batch: 2, states: true, rtol: 2e-4, atol: 2e-5)

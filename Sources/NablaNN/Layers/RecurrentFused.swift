@@ -1,8 +1,10 @@
-// One direction of one LSTM layer over a whole sequence as a single autograd op, the way cuDNN and PyTorch's
-// CPU LSTM run it: the input projection of every step is one GEMM; each step is one GEMM accumulated into that
-// step's slice (beta = 1) and one fused gate kernel that keeps what backward needs. Backward is a hand-written
-// BPTT: one fused kernel and one GEMM per step, then dW_hh, dW_ih and dx as one GEMM each over all steps, and
-// the bias gradient summed by the step kernels. With `createGraph` the backward is the same BPTT in Tensor ops.
+// One direction of one LSTM layer over a whole sequence as a single autograd op. Batch rows never meet in the
+// recurrence, so the batch is split into one block of rows per core and each block runs every step on its own,
+// with no sync between steps: per step one product with W_ih and one with W_hh, both packed once per call
+// (`gemmPacked`; BLAS would repack them and wake its threads at every step), then one fused gate kernel that keeps
+// what backward needs. Backward is a hand-written BPTT over the same row blocks: the gate kernel, then per step the
+// products for dh, dx and each block's own weight gradients, summed at the end. With `createGraph` the backward
+// is the same BPTT in Tensor ops.
 
 /// Whether `lstmSequence` can run the fused kernels: CPU float32/float64 and no forward-mode tangents.
 func lstmSequenceFusable(_ inputs: [Tensor]) -> Bool {
@@ -23,9 +25,21 @@ func lstmSequence(_ x: Tensor, wih: Tensor, whh: Tensor, bih: Tensor?, bhh: Tens
         : lstmSequenceTyped(Double.self, x, wih: wih, whh: whh, bih: bih, bhh: bhh, h0: h0, c0: c0, reverse: reverse, zeroState: zero)
 }
 
-/// How many parts to split `rows` rows of `width` elements into (both cores only when the step is large).
-private func lstmParts(rows: Int, width: Int) -> Int {
-    rows * width < Parallel.grain || rows < 2 ? 1 : min(Parallel.threads, rows)
+/// How many parts to split the `batch` rows of a whole sequence into. Batch rows never meet in the recurrence, so
+/// each part runs every step of its rows with no sync; both cores are used once a sequence is worth a fork
+/// (`macs` multiply-adds in its recurrent products).
+private func lstmParts(batch: Int, macs: Int) -> Int {
+    batch < 2 || macs < 1 << 20 ? 1 : min(Parallel.threads, batch)
+}
+
+/// A weight packed once for `gemmPacked` (freed by the caller with `deallocate()`): `w` is `rows`×`cols`, and the
+/// packed matrix is `w` itself (`k = rows`, `n = cols`), or `wᵀ` when `transpose`.
+private func lstmPack<T: RecurrentKernelScalar>(_ w: UnsafePointer<T>, rows: Int, cols: Int, transpose: Bool)
+    -> UnsafeMutablePointer<T> {
+    let k = transpose ? cols : rows, n = transpose ? rows : cols
+    let packed = UnsafeMutablePointer<T>.allocate(capacity: T.packedSize(k: k, n: n))
+    T.packB(w, ldb: cols, transB: transpose, k: k, n: n, into: packed)
+    return packed
 }
 
 /// `body(part, firstRow, rowCount)` over `parts` contiguous row ranges of `rows`, concurrently.
@@ -62,24 +76,27 @@ private func lstmSequenceTyped<T: RecurrentKernelScalar>(_: T.Type, _ x: Tensor,
     let bh = batch * hid, bg = batch * g4
     let ap = act.unsafeMutablePointer(T.self), cp = cs.unsafeMutablePointer(T.self), tp = tcs.unsafeMutablePointer(T.self)
     let hp = hs.unsafeMutablePointer(T.self), c0p = c0c.unsafeMutablePointer(T.self)
-    let whhp = whhc.unsafeMutablePointer(T.self), bp = bias.unsafeMutablePointer(T.self)
+    let bp = bias.unsafeMutablePointer(T.self), xp = xc.unsafeMutablePointer(T.self)
     (hp + (reverse ? steps * bh : 0)).update(from: h0c.unsafeMutablePointer(T.self), count: bh)
-    // All input projections at once: act = x Wᵢₕᵀ (the biases are added by the step kernel).
-    T.gemm(transA: false, transB: true, m: steps * batch, n: g4, k: features, alpha: 1, a: xc.unsafeMutablePointer(T.self),
-           lda: features, b: wihc.unsafeMutablePointer(T.self), ldb: features, beta: 0, c: ap, ldc: g4)
-    let parts = lstmParts(rows: batch, width: g4)
-    for s in 0..<steps {
-        let t = reverse ? steps - 1 - s : s
-        let hPrev = hp + (reverse ? t + 1 : t) * bh, hOut = hp + (reverse ? t : t + 1) * bh
-        let cPrev = s == 0 ? c0p : cp + (reverse ? t + 1 : t - 1) * bh
-        let g = ap + t * bg
-        if s > 0 || !zeroState {
-            T.gemm(transA: false, transB: true, m: batch, n: g4, k: hid, alpha: 1, a: hPrev, lda: hid, b: whhp, ldb: hid,
-                   beta: 1, c: g, ldc: g4)
-        }
-        lstmSplit(batch, parts) { _, r0, rows in
-            T.lstmForward(gates: g + r0 * g4, bias: bp, cPrev: cPrev + r0 * hid, c: cp + t * bh + r0 * hid,
-                          tanhC: tp + t * bh + r0 * hid, h: hOut + r0 * hid, rows: rows, hidden: hid)
+    // Each part runs all steps over its batch rows: gates = x_t W_ihᵀ + h_prev W_hhᵀ against both weights packed
+    // once, then the fused gate kernel (which adds the biases).
+    let wihT = lstmPack(wihc.unsafeMutablePointer(T.self), rows: g4, cols: features, transpose: true)
+    let whhT = lstmPack(whhc.unsafeMutablePointer(T.self), rows: g4, cols: hid, transpose: true)
+    defer { wihT.deallocate(); whhT.deallocate() }
+    lstmSplit(batch, lstmParts(batch: batch, macs: steps * batch * g4 * (hid + features))) { _, r0, rows in
+        for s in 0..<steps {
+            let t = reverse ? steps - 1 - s : s
+            let hPrev = hp + (reverse ? t + 1 : t) * bh + r0 * hid, hOut = hp + (reverse ? t : t + 1) * bh + r0 * hid
+            let cPrev = (s == 0 ? c0p : cp + (reverse ? t + 1 : t - 1) * bh) + r0 * hid
+            let g = ap + t * bg + r0 * g4
+            T.gemmPacked(m: rows, n: g4, k: features, a: xp + (t * batch + r0) * features, lda: features, transA: false,
+                         packedB: wihT, accumulate: false, c: g, ldc: g4)
+            if s > 0 || !zeroState {
+                T.gemmPacked(m: rows, n: g4, k: hid, a: hPrev, lda: hid, transA: false, packedB: whhT, accumulate: true,
+                             c: g, ldc: g4)
+            }
+            T.lstmForward(gates: g, bias: bp, cPrev: cPrev, c: cp + t * bh + r0 * hid, tanhC: tp + t * bh + r0 * hid,
+                          h: hOut, rows: rows, hidden: hid)
         }
     }
     let last = reverse ? 0 : steps - 1
@@ -114,8 +131,9 @@ private func lstmSequenceTyped<T: RecurrentKernelScalar>(_: T.Type, _ x: Tensor,
     return (out, hN, cN)
 }
 
-/// The fused BPTT: per step (latest first) one gate kernel and one `dG·W_hh` GEMM, then the weight gradients and
-/// `dx` as one GEMM each over all steps.
+/// The fused BPTT. Each part runs all steps (latest first) over its batch rows: the gate kernel, then the step's
+/// products — `dh = dG·W_hh` for the step before, `dG·W_ih` for `dx`, and `dG_tᵀ h_prev`, `dG_tᵀ x_t` added to the
+/// part's own weight gradients, which are summed over the parts at the end.
 private func lstmSequenceBackwardFused<T: RecurrentKernelScalar>(_: T.Type, _ s: LSTMSaved, gOut: Tensor, gH: Tensor,
                                                                   gC: Tensor, needX: Bool, needH0: Bool)
     -> (dx: Tensor?, dwih: Tensor, dwhh: Tensor, db: Tensor, dh0: Tensor, dc0: Tensor) {
@@ -123,51 +141,55 @@ private func lstmSequenceBackwardFused<T: RecurrentKernelScalar>(_: T.Type, _ s:
     let bh = batch * hid, bg = batch * g4
     let go = gOut.contiguous().to(dt)
     let dh = gH.to(dt).contiguous().clone(), dc = gC.to(dt).contiguous().clone()
-    let dG = Tensor(empty: [steps, batch, g4], dtype: dt)
-    let parts = lstmParts(rows: batch, width: g4)
+    let parts = lstmParts(batch: batch, macs: steps * batch * g4 * (hid + f))
     let dbParts = Tensor.zeros([parts, g4], dtype: dt)
+    let dwhhParts = Tensor.zeros([parts, g4, hid], dtype: dt), dwihParts = Tensor.zeros([parts, g4, f], dtype: dt)
+    let dx = needX ? Tensor(empty: [steps, batch, f], dtype: dt) : nil
     let ap = s.act.unsafeMutablePointer(T.self), cp = s.cs.unsafeMutablePointer(T.self), tp = s.tcs.unsafeMutablePointer(T.self)
     let gop = go.unsafeMutablePointer(T.self), dhp = dh.unsafeMutablePointer(T.self), dcp = dc.unsafeMutablePointer(T.self)
-    let dgp = dG.unsafeMutablePointer(T.self), dbp = dbParts.unsafeMutablePointer(T.self)
-    let c0p = s.c0.unsafeMutablePointer(T.self), whhp = s.whh.unsafeMutablePointer(T.self)
-    for k in (0..<steps).reversed() {
-        let t = s.reverse ? steps - 1 - k : k
-        let cPrev = k == 0 ? c0p : cp + (s.reverse ? t + 1 : t - 1) * bh
-        let dg = dgp + t * bg
-        lstmSplit(batch, parts) { p, r0, rows in
-            T.lstmBackward(act: ap + t * bg + r0 * g4, tanhC: tp + t * bh + r0 * hid, cPrev: cPrev + r0 * hid,
-                           dhRec: dhp + r0 * hid, gOut: gop + t * bh + r0 * hid, dc: dcp + r0 * hid,
-                           dGates: dg + r0 * g4, dBias: dbp + p * g4, rows: rows, hidden: hid)
+    let dbp = dbParts.unsafeMutablePointer(T.self), c0p = s.c0.unsafeMutablePointer(T.self)
+    let dwhhp = dwhhParts.unsafeMutablePointer(T.self), dwihp = dwihParts.unsafeMutablePointer(T.self)
+    let hp = s.hs.unsafeMutablePointer(T.self), xp = s.x.unsafeMutablePointer(T.self)
+    let dxp = dx?.unsafeMutablePointer(T.self)
+    let whh = lstmPack(s.whh.unsafeMutablePointer(T.self), rows: g4, cols: hid, transpose: false)
+    let wih = lstmPack(s.wih.unsafeMutablePointer(T.self), rows: g4, cols: f, transpose: false)
+    defer { whh.deallocate(); wih.deallocate() }
+    lstmSplit(batch, parts) { p, r0, rows in
+        let dhRows = dhp + r0 * hid, dcRows = dcp + r0 * hid
+        let dwhhPart = dwhhp + p * g4 * hid, dwihPart = dwihp + p * g4 * f
+        // The step's gate gradients, and the step's h_prev or x rows packed as the B of a weight-gradient product.
+        let dg = UnsafeMutablePointer<T>.allocate(capacity: rows * g4)
+        let rowsPacked = UnsafeMutablePointer<T>.allocate(capacity: T.packedSize(k: rows, n: max(hid, f)))
+        defer { dg.deallocate(); rowsPacked.deallocate() }
+        for k in (0..<steps).reversed() {
+            let t = s.reverse ? steps - 1 - k : k
+            let cPrev = (k == 0 ? c0p : cp + (s.reverse ? t + 1 : t - 1) * bh) + r0 * hid
+            T.lstmBackward(act: ap + t * bg + r0 * g4, tanhC: tp + t * bh + r0 * hid, cPrev: cPrev, dhRec: dhRows,
+                           gOut: gop + t * bh + r0 * hid, dc: dcRows, dGates: dg, dBias: dbp + p * g4, rows: rows,
+                           hidden: hid)
+            // dW_hh += dG_tᵀ h_prev (a zero initial state adds nothing); dW_ih += dG_tᵀ x_t.
+            if k > 0 || !s.zeroState {
+                T.packB(hp + (s.reverse ? t + 1 : t) * bh + r0 * hid, ldb: hid, transB: false, k: rows, n: hid,
+                        into: rowsPacked)
+                T.gemmPacked(m: g4, n: hid, k: rows, a: dg, lda: g4, transA: true, packedB: rowsPacked, accumulate: true,
+                             c: dwhhPart, ldc: hid)
+            }
+            T.packB(xp + (t * batch + r0) * f, ldb: f, transB: false, k: rows, n: f, into: rowsPacked)
+            T.gemmPacked(m: g4, n: f, k: rows, a: dg, lda: g4, transA: true, packedB: rowsPacked, accumulate: true,
+                         c: dwihPart, ldc: f)
+            if let dxp {
+                T.gemmPacked(m: rows, n: f, k: g4, a: dg, lda: g4, transA: false, packedB: wih, accumulate: false,
+                             c: dxp + (t * batch + r0) * f, ldc: f)
+            }
+            // dh of the previous state = dG_t · W_hh (for k == 0 that is dh0).
+            if k > 0 || needH0 {
+                T.gemmPacked(m: rows, n: hid, k: g4, a: dg, lda: g4, transA: false, packedB: whh, accumulate: false,
+                             c: dhRows, ldc: hid)
+            }
         }
-        // dh of the previous state = dG_t · W_hh (for k == 0 that is dh0).
-        if k > 0 || needH0 {
-            T.gemm(transA: false, transB: false, m: batch, n: hid, k: g4, alpha: 1, a: dg, lda: g4, b: whhp, ldb: hid,
-                   beta: 0, c: dhp, ldc: hid)
-        }
     }
-    // dW_hh = Σ_t dG_tᵀ h_prev(t): the state before step t sits in slot t going forward, t + 1 going backwards;
-    // a zero initial state contributes nothing, so its step is left out.
-    let hp = s.hs.unsafeMutablePointer(T.self)
-    let dwhh = Tensor.zeros([g4, hid], dtype: dt), dwih = Tensor(empty: [g4, f], dtype: dt)
-    let skip = s.zeroState ? 1 : 0
-    if steps > skip {
-        let dgStart = s.zeroState && !s.reverse ? dgp + bg : dgp
-        let hStart = hp + (s.reverse || s.zeroState ? bh : 0)
-        T.gemm(transA: true, transB: false, m: g4, n: hid, k: (steps - skip) * batch, alpha: 1, a: dgStart, lda: g4,
-               b: hStart, ldb: hid, beta: 0, c: dwhh.unsafeMutablePointer(T.self), ldc: hid)
-    }
-    let xp = s.x.unsafeMutablePointer(T.self)
-    T.gemm(transA: true, transB: false, m: g4, n: f, k: steps * batch, alpha: 1, a: dgp, lda: g4, b: xp, ldb: f,
-           beta: 0, c: dwih.unsafeMutablePointer(T.self), ldc: f)
-    var dx: Tensor? = nil
-    if needX {
-        let d = Tensor(empty: [steps, batch, f], dtype: dt)
-        T.gemm(transA: false, transB: false, m: steps * batch, n: f, k: g4, alpha: 1, a: dgp, lda: g4,
-               b: s.wih.unsafeMutablePointer(T.self), ldb: f, beta: 0, c: d.unsafeMutablePointer(T.self), ldc: f)
-        dx = d
-    }
-    let db = parts == 1 ? dbParts.reshape([g4]) : dbParts.sum(dim: 0)
-    return (dx, dwih, dwhh, db, dh, dc)
+    func total(_ t: Tensor, _ shape: [Int]) -> Tensor { parts == 1 ? t.reshape(shape) : t.sum(dim: 0) }
+    return (dx, total(dwihParts, [g4, f]), total(dwhhParts, [g4, hid]), total(dbParts, [g4]), dh, dc)
 }
 
 /// The same BPTT in Tensor ops (differentiable, for `createGraph`): recomputes the forward step by step, then

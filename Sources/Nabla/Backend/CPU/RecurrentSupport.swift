@@ -1,13 +1,10 @@
-// Raw-pointer building blocks for the fused recurrent layers of NablaNN: BLAS GEMM, the fused LSTM cell kernels
-// of CNablaKernels (rnn.c), and the kernel thread pool. Host memory only; the caller owns every bound check.
+// Raw-pointer building blocks for the fused recurrent layers of NablaNN: the fused LSTM cell kernels of
+// CNablaKernels (rnn.c), GEMM against a pre-packed weight (gemm_packed.c) and the kernel thread pool. Host
+// memory only; the caller owns every bound check.
 import CNablaKernels
 
 /// Element types the fused recurrent kernels run on (float32 and float64).
 public protocol RecurrentKernelScalar: TensorScalar, BinaryFloatingPoint {
-    /// `C = alpha · op(A) @ op(B) + beta · C`, row-major, as `cblas_?gemm` (`op` transposes when the flag is set).
-    static func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Self,
-                     a: UnsafePointer<Self>, lda: Int, b: UnsafePointer<Self>, ldb: Int,
-                     beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int)
     /// One LSTM step forward over `rows` rows (`nabla_?_lstm_fwd` in nabla_rnn.h): `gates` [rows, 4·hid] holds the
     /// pre-activations without bias and is overwritten with the activations; writes `c`, `tanh(c)` and `h`.
     static func lstmForward(gates: UnsafeMutablePointer<Self>, bias: UnsafePointer<Self>, cPrev: UnsafePointer<Self>,
@@ -18,16 +15,18 @@ public protocol RecurrentKernelScalar: TensorScalar, BinaryFloatingPoint {
     static func lstmBackward(act: UnsafePointer<Self>, tanhC: UnsafePointer<Self>, cPrev: UnsafePointer<Self>,
                              dhRec: UnsafePointer<Self>, gOut: UnsafePointer<Self>, dc: UnsafeMutablePointer<Self>,
                              dGates: UnsafeMutablePointer<Self>, dBias: UnsafeMutablePointer<Self>, rows: Int, hidden: Int)
+    /// Elements the packed form of a `k`×`n` matrix takes (`nabla_?_packed_size` in nabla_gemm_packed.h).
+    static func packedSize(k: Int, n: Int) -> Int
+    /// Packs B (`k`×`n`, element (i, j) at `b[i·ldb + j]`, or at `b[j·ldb + i]` when `transB`) for `gemmPacked`.
+    static func packB(_ b: UnsafePointer<Self>, ldb: Int, transB: Bool, k: Int, n: Int, into out: UnsafeMutablePointer<Self>)
+    /// `C (+)= A · B` with B packed by `packB`, on the calling thread: for a weight reused at every time step, where
+    /// BLAS would repack it and wake its threads on every call. Adds to C when `accumulate`, overwrites it otherwise.
+    /// Element (i, q) of A is `a[i·lda + q]`, or `a[q·lda + i]` when `transA`.
+    static func gemmPacked(m: Int, n: Int, k: Int, a: UnsafePointer<Self>, lda: Int, transA: Bool,
+                           packedB: UnsafePointer<Self>, accumulate: Bool, c: UnsafeMutablePointer<Self>, ldc: Int)
 }
 
 extension Float: RecurrentKernelScalar {
-    /// `cblas_sgemm` (row-major).
-    public static func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
-                            a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-                            beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
-        BLAS.sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
-                   beta: beta, c: c, ldc: ldc)
-    }
     /// `nabla_f32_lstm_fwd`.
     public static func lstmForward(gates: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>, cPrev: UnsafePointer<Float>,
                                    c: UnsafeMutablePointer<Float>, tanhC: UnsafeMutablePointer<Float>, h: UnsafeMutablePointer<Float>,
@@ -40,16 +39,20 @@ extension Float: RecurrentKernelScalar {
                                     dGates: UnsafeMutablePointer<Float>, dBias: UnsafeMutablePointer<Float>, rows: Int, hidden: Int) {
         nabla_f32_lstm_bwd(act, tanhC, cPrev, dhRec, gOut, dc, dGates, dBias, Int64(rows), Int64(hidden))
     }
+    /// `nabla_f32_packed_size`.
+    public static func packedSize(k: Int, n: Int) -> Int { Int(nabla_f32_packed_size(Int64(k), Int64(n))) }
+    /// `nabla_f32_pack_b`.
+    public static func packB(_ b: UnsafePointer<Float>, ldb: Int, transB: Bool, k: Int, n: Int, into out: UnsafeMutablePointer<Float>) {
+        nabla_f32_pack_b(b, Int64(ldb), transB ? 1 : 0, Int64(k), Int64(n), out)
+    }
+    /// `nabla_f32_gemm_packed`.
+    public static func gemmPacked(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, transA: Bool,
+                                  packedB: UnsafePointer<Float>, accumulate: Bool, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        nabla_f32_gemm_packed(Int64(m), Int64(n), Int64(k), a, Int64(lda), transA ? 1 : 0, packedB, accumulate ? 1 : 0, c, Int64(ldc))
+    }
 }
 
 extension Double: RecurrentKernelScalar {
-    /// `cblas_dgemm` (row-major).
-    public static func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Double,
-                            a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
-                            beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int) {
-        BLAS.dgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
-                   beta: beta, c: c, ldc: ldc)
-    }
     /// `nabla_f64_lstm_fwd`.
     public static func lstmForward(gates: UnsafeMutablePointer<Double>, bias: UnsafePointer<Double>, cPrev: UnsafePointer<Double>,
                                    c: UnsafeMutablePointer<Double>, tanhC: UnsafeMutablePointer<Double>, h: UnsafeMutablePointer<Double>,
@@ -61,6 +64,17 @@ extension Double: RecurrentKernelScalar {
                                     dhRec: UnsafePointer<Double>, gOut: UnsafePointer<Double>, dc: UnsafeMutablePointer<Double>,
                                     dGates: UnsafeMutablePointer<Double>, dBias: UnsafeMutablePointer<Double>, rows: Int, hidden: Int) {
         nabla_f64_lstm_bwd(act, tanhC, cPrev, dhRec, gOut, dc, dGates, dBias, Int64(rows), Int64(hidden))
+    }
+    /// `nabla_f64_packed_size`.
+    public static func packedSize(k: Int, n: Int) -> Int { Int(nabla_f64_packed_size(Int64(k), Int64(n))) }
+    /// `nabla_f64_pack_b`.
+    public static func packB(_ b: UnsafePointer<Double>, ldb: Int, transB: Bool, k: Int, n: Int, into out: UnsafeMutablePointer<Double>) {
+        nabla_f64_pack_b(b, Int64(ldb), transB ? 1 : 0, Int64(k), Int64(n), out)
+    }
+    /// `nabla_f64_gemm_packed`.
+    public static func gemmPacked(m: Int, n: Int, k: Int, a: UnsafePointer<Double>, lda: Int, transA: Bool,
+                                  packedB: UnsafePointer<Double>, accumulate: Bool, c: UnsafeMutablePointer<Double>, ldc: Int) {
+        nabla_f64_gemm_packed(Int64(m), Int64(n), Int64(k), a, Int64(lda), transA ? 1 : 0, packedB, accumulate ? 1 : 0, c, Int64(ldc))
     }
 }
 

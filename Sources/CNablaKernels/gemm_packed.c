@@ -1,0 +1,114 @@
+/* GEMM against a pre-packed B (see include/nabla_gemm_packed.h). A register-tiled micro-kernel: a tile of 6 rows
+   of C by one panel of B (16 floats or 8 doubles, two vectors) is held in 12 vector accumulators while k runs;
+   every step broadcasts one element of each of the 6 rows of A and does 12 fused multiply-adds. B panels are
+   walked in blocks of NB_KC rows so a block stays in L1 while all row tiles of A pass over it. Written with
+   clang's portable vector types: AVX2 + FMA in the x86-64-v3 clone, plain SSE2 (or NEON) elsewhere. */
+#include "nabla_gemm_packed.h"
+#include <string.h>
+
+#if defined(__x86_64__) && defined(__linux__)
+#define NABLA_DISPATCH __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define NABLA_DISPATCH
+#endif
+
+#define NB_MR 6
+#define NB_KC 256
+
+typedef float nb_v8f __attribute__((ext_vector_type(8)));
+typedef double nb_v4d __attribute__((ext_vector_type(4)));
+
+#define DEFINE_PACKED(P, T, V, W)                                                                                   \
+int64_t nabla_##P##_packed_size(int64_t k, int64_t n) { return (n + 2 * W - 1) / (2 * W) * (2 * W) * k; }          \
+                                                                                                                    \
+void nabla_##P##_pack_b(const T *b, int64_t ldb, int trans_b, int64_t k, int64_t n, T *out) {                       \
+    const int64_t nr = 2 * W;                                                                                       \
+    for (int64_t p = 0; p < n; p += nr) {                                                                           \
+        T *dst = out + p * k;                                                                                       \
+        int64_t w = n - p < nr ? n - p : nr;                                                                        \
+        for (int64_t i = 0; i < k; i++) {                                                                           \
+            for (int64_t j = 0; j < w; j++) dst[i * nr + j] = trans_b ? b[(p + j) * ldb + i] : b[i * ldb + p + j];  \
+            for (int64_t j = w; j < nr; j++) dst[i * nr + j] = 0;                                                   \
+        }                                                                                                           \
+    }                                                                                                               \
+}                                                                                                                   \
+                                                                                                                    \
+/* One tile: C[0..mr, 0..nc) (+)= A[0..mr, 0..kc) · the panel block b (kc rows of 2·W); A(r, q) is a[r·lda + q],  \
+   or a[q·lda + r] when `ta`. */                                                                                    \
+static inline __attribute__((always_inline)) void P##_tile(const int ta, const int mr, int64_t kc, const T *a,      \
+                                                          int64_t lda, const T *b, T *c, int64_t ldc, int64_t nc,   \
+                                                          int acc) {                                                \
+    V c0[NB_MR], c1[NB_MR];                                                                                         \
+    for (int r = 0; r < NB_MR; r++) { c0[r] = (V)0; c1[r] = (V)0; }                                                 \
+    for (int64_t q = 0; q < kc; q++) {                                                                              \
+        V b0, b1;                                                                                                   \
+        memcpy(&b0, b + q * 2 * W, sizeof b0);                                                                      \
+        memcpy(&b1, b + q * 2 * W + W, sizeof b1);                                                                  \
+        for (int r = 0; r < mr; r++) {                                                                              \
+            T ar = ta ? a[q * lda + r] : a[r * lda + q];                                                            \
+            c0[r] += ar * b0;                                                                                       \
+            c1[r] += ar * b1;                                                                                       \
+        }                                                                                                           \
+    }                                                                                                               \
+    if (nc == 2 * W) {                                                                                              \
+        for (int r = 0; r < mr; r++) {                                                                              \
+            T *cr = c + r * ldc;                                                                                    \
+            V x0 = c0[r], x1 = c1[r];                                                                               \
+            if (acc) {                                                                                              \
+                V y0, y1;                                                                                           \
+                memcpy(&y0, cr, sizeof y0);                                                                         \
+                memcpy(&y1, cr + W, sizeof y1);                                                                     \
+                x0 += y0; x1 += y1;                                                                                 \
+            }                                                                                                       \
+            memcpy(cr, &x0, sizeof x0);                                                                             \
+            memcpy(cr + W, &x1, sizeof x1);                                                                         \
+        }                                                                                                           \
+    } else {                                                                                                        \
+        for (int r = 0; r < mr; r++) {                                                                              \
+            T tmp[2 * W], *cr = c + r * ldc;                                                                        \
+            memcpy(tmp, &c0[r], sizeof c0[r]);                                                                      \
+            memcpy(tmp + W, &c1[r], sizeof c1[r]);                                                                  \
+            for (int64_t j = 0; j < nc; j++) cr[j] = acc ? cr[j] + tmp[j] : tmp[j];                                 \
+        }                                                                                                           \
+    }                                                                                                               \
+}                                                                                                                   \
+                                                                                                                    \
+static inline __attribute__((always_inline)) void P##_drive(const int ta, int64_t m, int64_t n, int64_t k,        \
+                                                           const T *a, int64_t lda, const T *bp, int accumulate,    \
+                                                           T *c, int64_t ldc) {                                     \
+    const int64_t nr = 2 * W;                                                                                       \
+    for (int64_t k0 = 0; k0 < k; k0 += NB_KC) {                                                                     \
+        int64_t kc = k - k0 < NB_KC ? k - k0 : NB_KC;                                                               \
+        int acc = accumulate || k0 > 0;                                                                             \
+        for (int64_t p = 0; p < n; p += nr) {                                                                       \
+            const T *panel = bp + p * k + k0 * nr;                                                                  \
+            int64_t nc = n - p < nr ? n - p : nr;                                                                   \
+            T *cp = c + p;                                                                                          \
+            int64_t i = 0;                                                                                          \
+            for (; i + NB_MR <= m; i += NB_MR)                                                                      \
+                P##_tile(ta, NB_MR, kc, ta ? a + k0 * lda + i : a + i * lda + k0, lda, panel, cp + i * ldc, ldc, nc, acc); \
+            const T *ai = ta ? a + k0 * lda + i : a + i * lda + k0;                                                 \
+            switch (m - i) {                                                                                        \
+            case 5: P##_tile(ta, 5, kc, ai, lda, panel, cp + i * ldc, ldc, nc, acc); break;                         \
+            case 4: P##_tile(ta, 4, kc, ai, lda, panel, cp + i * ldc, ldc, nc, acc); break;                         \
+            case 3: P##_tile(ta, 3, kc, ai, lda, panel, cp + i * ldc, ldc, nc, acc); break;                         \
+            case 2: P##_tile(ta, 2, kc, ai, lda, panel, cp + i * ldc, ldc, nc, acc); break;                         \
+            case 1: P##_tile(ta, 1, kc, ai, lda, panel, cp + i * ldc, ldc, nc, acc); break;                         \
+            default: break;                                                                                         \
+            }                                                                                                       \
+        }                                                                                                           \
+    }                                                                                                               \
+}                                                                                                                   \
+                                                                                                                    \
+NABLA_DISPATCH void nabla_##P##_gemm_packed(int64_t m, int64_t n, int64_t k, const T *a, int64_t lda, int trans_a,  \
+                                            const T *bp, int accumulate, T *c, int64_t ldc) {                       \
+    if (k == 0) {                                                                                                   \
+        if (!accumulate) for (int64_t i = 0; i < m; i++) memset(c + i * ldc, 0, (size_t)n * sizeof(T));             \
+        return;                                                                                                     \
+    }                                                                                                               \
+    if (trans_a) P##_drive(1, m, n, k, a, lda, bp, accumulate, c, ldc);                                             \
+    else P##_drive(0, m, n, k, a, lda, bp, accumulate, c, ldc);                                                     \
+}
+
+DEFINE_PACKED(f32, float, nb_v8f, 8)
+DEFINE_PACKED(f64, double, nb_v4d, 4)
