@@ -1,4 +1,4 @@
-/* Fused LSTM cell kernels (see include/nabla_rnn.h): one pass over a time step's gates forward, one backward.
+/* Fused LSTM and GRU cell kernels (see include/nabla_rnn.h): one pass over a time step's gates forward, one backward.
    float32 uses a branch-free Cephes-style exp (about 2 ulp) so the loops vectorise; float64 uses libm's exp and
    tanh, the same formulas as the composite Tensor-op path. The x86-64-v3 clone (AVX2 + FMA) runs where the CPU has it. */
 #include "nabla_rnn.h"
@@ -66,3 +66,52 @@ NABLA_DISPATCH void name(const T *act, const T *tc, const T *cprev, const T *dhr
 
 LSTM_BWD(nabla_f32_lstm_bwd, float, NB_VECTORIZE)
 LSTM_BWD(nabla_f64_lstm_bwd, double, NB_VECTORIZE)
+
+/* GRU: one row of the forward step. gx and gh hold the input and hidden products (r, z, n blocks, no biases). */
+#define GRU_FWD(name, T, SIG, TANH, LOOP) \
+static inline __attribute__((always_inline)) void name##_row(const T *restrict gx, const T *restrict gh, const T *restrict bi, \
+                              const T *restrict bh, const T *restrict hp, T *restrict a, T *restrict hr, int64_t hid) { \
+    LOOP for (int64_t j = 0; j < hid; j++) { \
+        T r = SIG(gx[j] + bi[j] + gh[j] + bh[j]); \
+        T z = SIG(gx[hid + j] + bi[hid + j] + gh[hid + j] + bh[hid + j]); \
+        T hn = gh[2 * hid + j] + bh[2 * hid + j]; \
+        T n = TANH(gx[2 * hid + j] + bi[2 * hid + j] + r * hn); \
+        a[j] = r; a[hid + j] = z; a[2 * hid + j] = n; a[3 * hid + j] = hn; \
+        hr[j] = n + z * (hp[j] - n); \
+    } \
+} \
+NABLA_DISPATCH void name(const T *gx, const T *gh, const T *bih, const T *bhh, const T *hprev, T *act, T *h, \
+                         int64_t rows, int64_t hid) { \
+    for (int64_t r = 0; r < rows; r++) \
+        name##_row(gx + r * 3 * hid, gh + r * 3 * hid, bih, bhh, hprev + r * hid, act + r * 4 * hid, h + r * hid, hid); \
+}
+
+GRU_FWD(nabla_f32_gru_fwd, float, nb_sigf, nb_tanhf, NB_VECTORIZE)
+GRU_FWD(nabla_f64_gru_fwd, double, nb_sig, tanh, )
+
+#define GRU_BWD(name, T, LOOP) \
+static inline __attribute__((always_inline)) void name##_row(const T *restrict a, const T *restrict hp, T *restrict dhr, \
+                              const T *restrict go, T *restrict dgx, T *restrict dgh, T *restrict dbi, T *restrict dbh, \
+                              int64_t hid) { \
+    LOOP for (int64_t j = 0; j < hid; j++) { \
+        T r = a[j], z = a[hid + j], n = a[2 * hid + j], hn = a[3 * hid + j]; \
+        T d = dhr[j] + go[j]; \
+        T dnp = d * (1 - z) * (1 - n * n); \
+        T dzp = d * (hp[j] - n) * z * (1 - z); \
+        T drp = dnp * hn * r * (1 - r); \
+        dgx[j] = drp; dgx[hid + j] = dzp; dgx[2 * hid + j] = dnp; \
+        dgh[j] = drp; dgh[hid + j] = dzp; dgh[2 * hid + j] = dnp * r; \
+        dbi[j] += drp; dbi[hid + j] += dzp; dbi[2 * hid + j] += dnp; \
+        dbh[j] += drp; dbh[hid + j] += dzp; dbh[2 * hid + j] += dnp * r; \
+        dhr[j] = d * z; \
+    } \
+} \
+NABLA_DISPATCH void name(const T *act, const T *hprev, T *dh, const T *gout, T *dgx, T *dgh, T *dbih, T *dbhh, \
+                         int64_t rows, int64_t hid) { \
+    for (int64_t r = 0; r < rows; r++) \
+        name##_row(act + r * 4 * hid, hprev + r * hid, dh + r * hid, gout + r * hid, dgx + r * 3 * hid, \
+                   dgh + r * 3 * hid, dbih, dbhh, hid); \
+}
+
+GRU_BWD(nabla_f32_gru_bwd, float, NB_VECTORIZE)
+GRU_BWD(nabla_f64_gru_bwd, double, NB_VECTORIZE)

@@ -2,7 +2,8 @@ import Testing
 import NablaNN
 import NablaTestSupport
 
-/// The fused LSTM sequence op (forward kernels + hand-written BPTT) against an LSTM written step by step in Tensor ops.
+/// The fused LSTM and GRU sequence ops (forward kernels + hand-written BPTT) against the layers written step by step
+/// in Tensor ops.
 @Suite struct RecurrentFusedTests {
     /// The reference: `lstm`'s own parameters, one Tensor-op step at a time (what PyTorch's formulas say).
     private func reference(_ lstm: LSTM, _ input: Tensor, _ h0: Tensor?, _ c0: Tensor?) -> (Tensor, Tensor, Tensor) {
@@ -34,47 +35,100 @@ import NablaTestSupport
         return (lstm.batchFirst ? x.transpose(0, 1) : x, stack(hN, dim: 0), stack(cN, dim: 0))
     }
 
-    /// Runs `lstm` and the reference on a non-contiguous input (and initial states when `states`), and compares the
-    /// outputs and the gradients of a random weighting of `(out, hN, cN)` for the input, states and every parameter.
-    private func compare(_ lstm: LSTM, seq: Int, batch: Int, states: Bool, rtol: Double, atol: Double,
+    /// The GRU reference: `gru`'s own parameters, one Tensor-op step at a time (PyTorch's formulas).
+    private func gruReference(_ gru: GRU, _ input: Tensor, _ h0: Tensor?) -> (Tensor, Tensor) {
+        let p = Dictionary(uniqueKeysWithValues: gru.namedParameters())
+        var x = gru.batchFirst ? input.transpose(0, 1) : input
+        let steps = x.shape[0], batch = x.shape[1], dirs = gru.numDirections
+        var hN: [Tensor] = []
+        for layer in 0..<gru.numLayers {
+            var outs: [Tensor] = []
+            for d in 0..<dirs {
+                let sfx = "_l\(layer)" + (d == 1 ? "_reverse" : ""), k = layer * dirs + d
+                var h = h0?[k] ?? Tensor.zeros([batch, gru.hiddenSize], dtype: input.dtype)
+                var ys = [Tensor](repeating: h, count: steps)
+                for s in 0..<steps {
+                    let t = d == 1 ? steps - 1 - s : s
+                    var gi = matmul(x[t], p["weight_ih" + sfx]!.t()), gh = matmul(h, p["weight_hh" + sfx]!.t())
+                    if gru.bias { gi = gi + p["bias_ih" + sfx]!; gh = gh + p["bias_hh" + sfx]! }
+                    let i = gi.chunk(3, dim: -1), hh = gh.chunk(3, dim: -1)
+                    let r = (i[0] + hh[0]).sigmoid(), z = (i[1] + hh[1]).sigmoid(), n = (i[2] + r * hh[2]).tanh()
+                    h = (1 - z) * n + z * h
+                    ys[t] = h
+                }
+                outs.append(stack(ys, dim: 0)); hN.append(h)
+            }
+            x = outs.count == 1 ? outs[0] : cat(outs, dim: -1)
+        }
+        return (gru.batchFirst ? x.transpose(0, 1) : x, stack(hN, dim: 0))
+    }
+
+    /// Runs a layer (`run`) and its reference on a non-contiguous input (and initial states when `states`; `cell`
+    /// adds an LSTM's c0), and compares the outputs and the gradients of a random weighting of all outputs for the
+    /// input, states and every parameter; then checks that the no-grad forward gives the same outputs.
+    private func compare(_ layer: RNNBase, seq: Int, batch: Int, states: Bool, cell: Bool, rtol: Double, atol: Double,
+                         run: (Tensor, Tensor?, Tensor?) -> [Tensor], reference: (Tensor, Tensor?, Tensor?) -> [Tensor],
                          sourceLocation: SourceLocation = #_sourceLocation) {
-        let dt = lstm.parameters()[0].dtype, ld = lstm.numLayers * lstm.numDirections
+        let dt = layer.parameters()[0].dtype, ld = layer.numLayers * layer.numDirections
         // A leaf whose transpose is the input, so the input is a strided view.
-        let leaf = Tensor.randn(lstm.batchFirst ? [seq, batch, lstm.inputSize] : [batch, seq, lstm.inputSize], dtype: dt)
+        let leaf = Tensor.randn(layer.batchFirst ? [seq, batch, layer.inputSize] : [batch, seq, layer.inputSize], dtype: dt)
             .requiresGrad_()
         let input = leaf.transpose(0, 1)
-        let h0 = states ? Tensor.randn([ld, batch, lstm.hiddenSize], dtype: dt).requiresGrad_() : nil
-        let c0 = states ? Tensor.randn([ld, batch, lstm.hiddenSize], dtype: dt).requiresGrad_() : nil
-        let (out, (hN, cN)) = lstm(input, h0.map { ($0, c0!) })
-        let (rOut, rH, rC) = reference(lstm, input, h0, c0)
-        for (a, e) in [(out, rOut), (hN, rH), (cN, rC)] {
+        let h0 = states ? Tensor.randn([ld, batch, layer.hiddenSize], dtype: dt).requiresGrad_() : nil
+        let c0 = states && cell ? Tensor.randn([ld, batch, layer.hiddenSize], dtype: dt).requiresGrad_() : nil
+        let outs = run(input, h0, c0), refs = reference(input, h0, c0)
+        for (a, e) in zip(outs, refs) {
             let r = allClose(a, e, rtol: rtol, atol: atol)
             #expect(r.ok, "forward: \(r.failure)", sourceLocation: sourceLocation)
         }
-        let wo = Tensor.randn(out.shape, dtype: dt), wh = Tensor.randn(hN.shape, dtype: dt), wc = Tensor.randn(cN.shape, dtype: dt)
-        let leaves = lstm.parameters() + [leaf] + (states ? [h0!, c0!] : [])
-        let g = gradients(of: [(out * wo).sum() + (hN * wh).sum() + (cN * wc).sum()], wrt: leaves, retainGraph: true)
-        let rg = gradients(of: [(rOut * wo).sum() + (rH * wh).sum() + (rC * wc).sum()], wrt: leaves)
+        let weights = outs.map { Tensor.randn($0.shape, dtype: dt) }
+        func weighted(_ ys: [Tensor]) -> Tensor { zip(ys, weights).map { ($0 * $1).sum() }.reduce(Tensor.zeros([], dtype: dt), +) }
+        let leaves = layer.parameters() + [leaf] + [h0, c0].compactMap { $0 }
+        let g = gradients(of: [weighted(outs)], wrt: leaves, retainGraph: true)
+        let rg = gradients(of: [weighted(refs)], wrt: leaves)
         for (k, (a, e)) in zip(g, rg).enumerated() {
             let r = allClose(a!, e!, rtol: rtol, atol: atol)
             #expect(r.ok, "gradient \(k) of \(leaves.count): \(r.failure)", sourceLocation: sourceLocation)
         }
-        let plain = noGrad { lstm(input, h0.map { ($0, c0!) }) }
-        #expect(allClose(plain.0, out, rtol: 0, atol: 0).ok, "no-grad forward differs", sourceLocation: sourceLocation)
+        let plain = noGrad { run(input, h0, c0) }
+        #expect(allClose(plain[0], outs[0], rtol: 0, atol: 0).ok, "no-grad forward differs", sourceLocation: sourceLocation)
     }
 
-    @Test func float64MatchesStepByStepReference() {
-        manualSeed(11)
+    private func compare(_ lstm: LSTM, seq: Int, batch: Int, states: Bool, rtol: Double, atol: Double,
+                         sourceLocation: SourceLocation = #_sourceLocation) {
+        compare(lstm, seq: seq, batch: batch, states: states, cell: true, rtol: rtol, atol: atol,
+                run: { x, h, c in let (o, (hN, cN)) = lstm(x, h.map { ($0, c!) }); return [o, hN, cN] },
+                reference: { x, h, c in let r = reference(lstm, x, h, c); return [r.0, r.1, r.2] },
+                sourceLocation: sourceLocation)
+    }
+
+    private func compare(_ gru: GRU, seq: Int, batch: Int, states: Bool, rtol: Double, atol: Double,
+                         sourceLocation: SourceLocation = #_sourceLocation) {
+        compare(gru, seq: seq, batch: batch, states: states, cell: false, rtol: rtol, atol: atol,
+                run: { x, h, _ in let (o, hN) = gru(x, h); return [o, hN] },
+                reference: { x, h, _ in let r = gruReference(gru, x, h); return [r.0, r.1] },
+                sourceLocation: sourceLocation)
+    }
+
+    /// `body(layers, bias, batchFirst, bidirectional, states)` over every small layout the float64 tests cover.
+    private func forEachSmallLayout(_ body: (Int, Bool, Bool, Bool, Bool) -> Void) {
         for layers in [1, 2] {
             for bidirectional in [false, true] {
                 for batchFirst in [false, true] {
                     for (bias, states) in [(true, true), (false, false), (true, false)] {
-                        let lstm = LSTM(5, 7, numLayers: layers, bias: bias, batchFirst: batchFirst,
-                                        bidirectional: bidirectional, dtype: .float64)
-                        compare(lstm, seq: 4, batch: 3, states: states, rtol: 1e-9, atol: 1e-11)
+                        body(layers, bias, batchFirst, bidirectional, states)
                     }
                 }
             }
+        }
+    }
+
+    @Test func float64MatchesStepByStepReference() {
+        manualSeed(11)
+        forEachSmallLayout { layers, bias, batchFirst, bidirectional, states in
+            let lstm = LSTM(5, 7, numLayers: layers, bias: bias, batchFirst: batchFirst, bidirectional: bidirectional,
+                            dtype: .float64)
+            compare(lstm, seq: 4, batch: 3, states: states, rtol: 1e-9, atol: 1e-11)
         }
         // Large enough that each direction splits its batch rows (15 and 16) across threads, with and without states.
         for states in [true, false] {
@@ -104,5 +158,33 @@ import NablaTestSupport
         let gw = gradients(of: [loss], wrt: [w], createGraph: true)[0]!
         let gx = gradients(of: [gw.pow(2).sum()], wrt: [w])[0]!
         #expect(gx.shape == w.shape && gx.abs().sum().item() > 0)
+    }
+
+    @Test func gruFloat64MatchesStepByStepReference() {
+        manualSeed(14)
+        forEachSmallLayout { layers, bias, batchFirst, bidirectional, states in
+            let gru = GRU(5, 7, numLayers: layers, bias: bias, batchFirst: batchFirst, bidirectional: bidirectional,
+                          dtype: .float64)
+            compare(gru, seq: 4, batch: 3, states: states, rtol: 1e-9, atol: 1e-11)
+        }
+        // Large enough that each direction splits its batch rows across threads.
+        for states in [true, false] {
+            compare(GRU(9, 40, bidirectional: true, dtype: .float64), seq: 5, batch: 31, states: states,
+                    rtol: 1e-9, atol: 1e-11)
+        }
+    }
+
+    @Test func gruFloat32MatchesReferenceAcrossCoreSplit() {
+        manualSeed(15)
+        compare(GRU(9, 128, batchFirst: true), seq: 5, batch: 67, states: true, rtol: 2e-4, atol: 2e-5)
+        compare(GRU(3, 5, numLayers: 2, bidirectional: true), seq: 6, batch: 1, states: false, rtol: 2e-4, atol: 2e-5)
+        compare(GRU(4, 6, bias: false, bidirectional: true), seq: 1, batch: 2, states: true, rtol: 2e-4, atol: 2e-5)
+    }
+
+    @Test func gruSequenceGradientIsDifferentiable() {
+        manualSeed(16)
+        let gru = GRU(2, 3, bidirectional: true, dtype: .float64)
+        let x = Tensor.randn([3, 2, 2], dtype: .float64), h0 = Tensor.randn([2, 2, 3], dtype: .float64)
+        #expect(gradgradcheck({ a in let (o, h) = gru(a[0], a[1]); return o.sum() + (h * h).sum() }, inputs: [x, h0]).passed)
     }
 }

@@ -22,4 +22,23 @@ void nabla_f32_lstm_bwd(const float *act, const float *tc, const float *cprev, c
 void nabla_f64_lstm_bwd(const double *act, const double *tc, const double *cprev, const double *dhrec,
                         const double *gout, double *dc, double *dgates, double *dbias, int64_t rows, int64_t hid);
 
+/* Fused GRU step kernels over `rows` batch rows, with PyTorch's (r, z, n) gate blocks of `hid` columns.
+
+   Forward: `gx` and `gh` [rows, 3·hid] hold x·W_ihᵀ and hprev·W_hhᵀ without biases; `bih`, `bhh` [3·hid].
+   r = σ(gx_r + b_ir + gh_r + b_hr), z likewise, hn = gh_n + b_hn, n = tanh(gx_n + b_in + r·hn) and
+   h = n + z·(hprev − n). Saves (r, z, n, hn) in `act` [rows, 4·hid]. */
+void nabla_f32_gru_fwd(const float *gx, const float *gh, const float *bih, const float *bhh, const float *hprev,
+                       float *act, float *h, int64_t rows, int64_t hid);
+void nabla_f64_gru_fwd(const double *gx, const double *gh, const double *bih, const double *bhh, const double *hprev,
+                       double *act, double *h, int64_t rows, int64_t hid);
+
+/* Backward of the same step: dh = `dh` + `gout` on entry (the gradient through the next step plus this step's
+   output's); `dh` holds dh·z on return (the direct part of hprev's gradient; the caller adds dgh·W_hh). Writes the
+   pre-activation gradients of the input side `dgx` and of the hidden side `dgh` ([rows, 3·hid]; they differ in
+   the n block, which is scaled by r on the hidden side) and adds their column sums to `dbih` and `dbhh`. */
+void nabla_f32_gru_bwd(const float *act, const float *hprev, float *dh, const float *gout, float *dgx, float *dgh,
+                       float *dbih, float *dbhh, int64_t rows, int64_t hid);
+void nabla_f64_gru_bwd(const double *act, const double *hprev, double *dh, const double *gout, double *dgx,
+                       double *dgh, double *dbih, double *dbhh, int64_t rows, int64_t hid);
+
 #endif

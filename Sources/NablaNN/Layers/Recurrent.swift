@@ -152,10 +152,14 @@ public class RNNBase: Module {
         let bih: Tensor? = bias ? w[2] : nil, bhh: Tensor? = bias ? w[3] : nil
         let whr: Tensor? = projSize > 0 ? w[w.count - 1] : nil
         let steps = x.shape[0]
-        if mode == .lstm && whr == nil, let cInit, lstmSequenceFusable([x, wih, whh, hInit, cInit] + w[2...].map { $0 }) {
+        if mode == .lstm && whr == nil, let cInit, recurrentSequenceFusable([x, wih, whh, hInit, cInit] + w[2...].map { $0 }) {
             let r = lstmSequence(x, wih: wih, whh: whh, bih: bih, bhh: bhh, h0: hInit, c0: cInit, reverse: reverse,
                                  zeroState: zeroState)
             return (r.out, r.h, r.c)
+        }
+        if mode == .gru, recurrentSequenceFusable([x, wih, whh, hInit] + w[2...].map { $0 }) {
+            let r = gruSequence(x, wih: wih, whh: whh, bih: bih, bhh: bhh, h0: hInit, reverse: reverse, zeroState: zeroState)
+            return (r.out, r.h, nil)
         }
         // GRU keeps b_hh inside the step (b_hn sits inside r ⊙ (...)); the others fold both biases into the projection.
         let inBias: Tensor? = mode == .gru ? bih : (bih.map { b in bhh.map { b + $0 } ?? b })

@@ -6,8 +6,8 @@
 // products for dh, dx and each block's own weight gradients, summed at the end. With `createGraph` the backward
 // is the same BPTT in Tensor ops.
 
-/// Whether `lstmSequence` can run the fused kernels: CPU float32/float64 and no forward-mode tangents.
-func lstmSequenceFusable(_ inputs: [Tensor]) -> Bool {
+/// Whether `lstmSequence` and `gruSequence` can run the fused kernels: CPU float32/float64, no forward-mode tangents.
+func recurrentSequenceFusable(_ inputs: [Tensor]) -> Bool {
     let dt = inputs[0].dtype
     guard dt == .float32 || dt == .float64 else { return false }
     for t in inputs where t.device != .cpu || t.dtype != dt || t.forwardGrad != nil { return false }
@@ -16,7 +16,7 @@ func lstmSequenceFusable(_ inputs: [Tensor]) -> Bool {
 
 /// One LSTM direction over `x [T, B, F]` from `h0`, `c0` (`[B, H]`), processing time backwards when `reverse`:
 /// returns the outputs `[T, B, H]` and the final `h`, `c`. `zeroState` says that `h0` and `c0` are zeros that need
-/// no gradient (the first step's recurrent GEMMs are skipped). Requires `lstmSequenceFusable`.
+/// no gradient (the first step's recurrent GEMMs are skipped). Requires `recurrentSequenceFusable`.
 func lstmSequence(_ x: Tensor, wih: Tensor, whh: Tensor, bih: Tensor?, bhh: Tensor?, h0: Tensor, c0: Tensor,
                   reverse: Bool, zeroState: Bool) -> (out: Tensor, h: Tensor, c: Tensor) {
     let zero = zeroState && !h0.requiresGrad && !c0.requiresGrad
@@ -28,13 +28,13 @@ func lstmSequence(_ x: Tensor, wih: Tensor, whh: Tensor, bih: Tensor?, bhh: Tens
 /// How many parts to split the `batch` rows of a whole sequence into. Batch rows never meet in the recurrence, so
 /// each part runs every step of its rows with no sync; both cores are used once a sequence is worth a fork
 /// (`macs` multiply-adds in its recurrent products).
-private func lstmParts(batch: Int, macs: Int) -> Int {
+func recurrentParts(batch: Int, macs: Int) -> Int {
     batch < 2 || macs < 1 << 20 ? 1 : min(Parallel.threads, batch)
 }
 
 /// A weight packed once for `gemmPacked` (freed by the caller with `deallocate()`): `w` is `rows`×`cols`, and the
 /// packed matrix is `w` itself (`k = rows`, `n = cols`), or `wᵀ` when `transpose`.
-private func lstmPack<T: RecurrentKernelScalar>(_ w: UnsafePointer<T>, rows: Int, cols: Int, transpose: Bool)
+func recurrentPack<T: RecurrentKernelScalar>(_ w: UnsafePointer<T>, rows: Int, cols: Int, transpose: Bool)
     -> UnsafeMutablePointer<T> {
     let k = transpose ? cols : rows, n = transpose ? rows : cols
     let packed = UnsafeMutablePointer<T>.allocate(capacity: T.packedSize(k: k, n: n))
@@ -42,8 +42,31 @@ private func lstmPack<T: RecurrentKernelScalar>(_ w: UnsafePointer<T>, rows: Int
     return packed
 }
 
+/// One step's products for the weight and input gradients over a block of `rows` batch rows, from the step's
+/// pre-activation gradients on the input side `dgx` and the hidden side `dgh` ([rows, width]; the same buffer for
+/// an LSTM): `dW_hh += dghᵀ h_prev` (left out when `hPrev` is nil, a zero initial state), `dW_ih += dgxᵀ x_t`, and
+/// `dx_t = dgx · W_ih` when `dx` is given. `scratch` holds `packedSize(k: rows, n: max(hidden, features))`.
+func recurrentStepGradients<T: RecurrentKernelScalar>(dgx: UnsafePointer<T>, dgh: UnsafePointer<T>, width: Int, rows: Int,
+                                                      hidden: Int, features: Int, hPrev: UnsafePointer<T>?,
+                                                      x: UnsafePointer<T>, packedWih: UnsafePointer<T>,
+                                                      scratch: UnsafeMutablePointer<T>, dwhh: UnsafeMutablePointer<T>,
+                                                      dwih: UnsafeMutablePointer<T>, dx: UnsafeMutablePointer<T>?) {
+    if let hPrev {
+        T.packB(hPrev, ldb: hidden, transB: false, k: rows, n: hidden, into: scratch)
+        T.gemmPacked(m: width, n: hidden, k: rows, a: dgh, lda: width, transA: true, packedB: scratch, accumulate: true,
+                     c: dwhh, ldc: hidden)
+    }
+    T.packB(x, ldb: features, transB: false, k: rows, n: features, into: scratch)
+    T.gemmPacked(m: width, n: features, k: rows, a: dgx, lda: width, transA: true, packedB: scratch, accumulate: true,
+                 c: dwih, ldc: features)
+    if let dx {
+        T.gemmPacked(m: rows, n: features, k: width, a: dgx, lda: width, transA: false, packedB: packedWih,
+                     accumulate: false, c: dx, ldc: features)
+    }
+}
+
 /// `body(part, firstRow, rowCount)` over `parts` contiguous row ranges of `rows`, concurrently.
-@inline(__always) private func lstmSplit(_ rows: Int, _ parts: Int, _ body: (Int, Int, Int) -> Void) {
+@inline(__always) func recurrentSplit(_ rows: Int, _ parts: Int, _ body: (Int, Int, Int) -> Void) {
     if parts == 1 { body(0, 0, rows); return }
     Parallel.run(parts) { p in
         let lo = rows * p / parts, hi = rows * (p + 1) / parts
@@ -80,10 +103,10 @@ private func lstmSequenceTyped<T: RecurrentKernelScalar>(_: T.Type, _ x: Tensor,
     (hp + (reverse ? steps * bh : 0)).update(from: h0c.unsafeMutablePointer(T.self), count: bh)
     // Each part runs all steps over its batch rows: gates = x_t W_ihᵀ + h_prev W_hhᵀ against both weights packed
     // once, then the fused gate kernel (which adds the biases).
-    let wihT = lstmPack(wihc.unsafeMutablePointer(T.self), rows: g4, cols: features, transpose: true)
-    let whhT = lstmPack(whhc.unsafeMutablePointer(T.self), rows: g4, cols: hid, transpose: true)
+    let wihT = recurrentPack(wihc.unsafeMutablePointer(T.self), rows: g4, cols: features, transpose: true)
+    let whhT = recurrentPack(whhc.unsafeMutablePointer(T.self), rows: g4, cols: hid, transpose: true)
     defer { wihT.deallocate(); whhT.deallocate() }
-    lstmSplit(batch, lstmParts(batch: batch, macs: steps * batch * g4 * (hid + features))) { _, r0, rows in
+    recurrentSplit(batch, recurrentParts(batch: batch, macs: steps * batch * g4 * (hid + features))) { _, r0, rows in
         for s in 0..<steps {
             let t = reverse ? steps - 1 - s : s
             let hPrev = hp + (reverse ? t + 1 : t) * bh + r0 * hid, hOut = hp + (reverse ? t : t + 1) * bh + r0 * hid
@@ -141,7 +164,7 @@ private func lstmSequenceBackwardFused<T: RecurrentKernelScalar>(_: T.Type, _ s:
     let bh = batch * hid, bg = batch * g4
     let go = gOut.contiguous().to(dt)
     let dh = gH.to(dt).contiguous().clone(), dc = gC.to(dt).contiguous().clone()
-    let parts = lstmParts(batch: batch, macs: steps * batch * g4 * (hid + f))
+    let parts = recurrentParts(batch: batch, macs: steps * batch * g4 * (hid + f))
     let dbParts = Tensor.zeros([parts, g4], dtype: dt)
     let dwhhParts = Tensor.zeros([parts, g4, hid], dtype: dt), dwihParts = Tensor.zeros([parts, g4, f], dtype: dt)
     let dx = needX ? Tensor(empty: [steps, batch, f], dtype: dt) : nil
@@ -151,10 +174,10 @@ private func lstmSequenceBackwardFused<T: RecurrentKernelScalar>(_: T.Type, _ s:
     let dwhhp = dwhhParts.unsafeMutablePointer(T.self), dwihp = dwihParts.unsafeMutablePointer(T.self)
     let hp = s.hs.unsafeMutablePointer(T.self), xp = s.x.unsafeMutablePointer(T.self)
     let dxp = dx?.unsafeMutablePointer(T.self)
-    let whh = lstmPack(s.whh.unsafeMutablePointer(T.self), rows: g4, cols: hid, transpose: false)
-    let wih = lstmPack(s.wih.unsafeMutablePointer(T.self), rows: g4, cols: f, transpose: false)
+    let whh = recurrentPack(s.whh.unsafeMutablePointer(T.self), rows: g4, cols: hid, transpose: false)
+    let wih = recurrentPack(s.wih.unsafeMutablePointer(T.self), rows: g4, cols: f, transpose: false)
     defer { whh.deallocate(); wih.deallocate() }
-    lstmSplit(batch, parts) { p, r0, rows in
+    recurrentSplit(batch, parts) { p, r0, rows in
         let dhRows = dhp + r0 * hid, dcRows = dcp + r0 * hid
         let dwhhPart = dwhhp + p * g4 * hid, dwihPart = dwihp + p * g4 * f
         // The step's gate gradients, and the step's h_prev or x rows packed as the B of a weight-gradient product.
@@ -167,20 +190,10 @@ private func lstmSequenceBackwardFused<T: RecurrentKernelScalar>(_: T.Type, _ s:
             T.lstmBackward(act: ap + t * bg + r0 * g4, tanhC: tp + t * bh + r0 * hid, cPrev: cPrev, dhRec: dhRows,
                            gOut: gop + t * bh + r0 * hid, dc: dcRows, dGates: dg, dBias: dbp + p * g4, rows: rows,
                            hidden: hid)
-            // dW_hh += dG_tᵀ h_prev (a zero initial state adds nothing); dW_ih += dG_tᵀ x_t.
-            if k > 0 || !s.zeroState {
-                T.packB(hp + (s.reverse ? t + 1 : t) * bh + r0 * hid, ldb: hid, transB: false, k: rows, n: hid,
-                        into: rowsPacked)
-                T.gemmPacked(m: g4, n: hid, k: rows, a: dg, lda: g4, transA: true, packedB: rowsPacked, accumulate: true,
-                             c: dwhhPart, ldc: hid)
-            }
-            T.packB(xp + (t * batch + r0) * f, ldb: f, transB: false, k: rows, n: f, into: rowsPacked)
-            T.gemmPacked(m: g4, n: f, k: rows, a: dg, lda: g4, transA: true, packedB: rowsPacked, accumulate: true,
-                         c: dwihPart, ldc: f)
-            if let dxp {
-                T.gemmPacked(m: rows, n: f, k: g4, a: dg, lda: g4, transA: false, packedB: wih, accumulate: false,
-                             c: dxp + (t * batch + r0) * f, ldc: f)
-            }
+            recurrentStepGradients(dgx: dg, dgh: dg, width: g4, rows: rows, hidden: hid, features: f,
+                                   hPrev: k > 0 || !s.zeroState ? hp + (s.reverse ? t + 1 : t) * bh + r0 * hid : nil,
+                                   x: xp + (t * batch + r0) * f, packedWih: wih, scratch: rowsPacked, dwhh: dwhhPart,
+                                   dwih: dwihPart, dx: dxp.map { $0 + (t * batch + r0) * f })
             // dh of the previous state = dG_t · W_hh (for k == 0 that is dh0).
             if k > 0 || needH0 {
                 T.gemmPacked(m: rows, n: hid, k: g4, a: dg, lda: g4, transA: false, packedB: whh, accumulate: false,

@@ -1,5 +1,5 @@
-// Raw-pointer building blocks for the fused recurrent layers of NablaNN: the fused LSTM cell kernels of
-// CNablaKernels (rnn.c), GEMM against a pre-packed weight (gemm_packed.c) and the kernel thread pool. Host
+// Raw-pointer building blocks for the fused recurrent layers of NablaNN: the fused LSTM and GRU cell kernels
+// of CNablaKernels (rnn.c), GEMM against a pre-packed weight (gemm_packed.c) and the kernel thread pool. Host
 // memory only; the caller owns every bound check.
 import CNablaKernels
 
@@ -15,6 +15,17 @@ public protocol RecurrentKernelScalar: TensorScalar, BinaryFloatingPoint {
     static func lstmBackward(act: UnsafePointer<Self>, tanhC: UnsafePointer<Self>, cPrev: UnsafePointer<Self>,
                              dhRec: UnsafePointer<Self>, gOut: UnsafePointer<Self>, dc: UnsafeMutablePointer<Self>,
                              dGates: UnsafeMutablePointer<Self>, dBias: UnsafeMutablePointer<Self>, rows: Int, hidden: Int)
+    /// One GRU step forward over `rows` rows (`nabla_?_gru_fwd` in nabla_rnn.h): from the products `gx`, `gh`
+    /// [rows, 3·hid] and the biases, writes `h` and saves (r, z, n, h_n) in `act` [rows, 4·hid].
+    static func gruForward(gx: UnsafePointer<Self>, gh: UnsafePointer<Self>, bih: UnsafePointer<Self>, bhh: UnsafePointer<Self>,
+                           hPrev: UnsafePointer<Self>, act: UnsafeMutablePointer<Self>, h: UnsafeMutablePointer<Self>,
+                           rows: Int, hidden: Int)
+    /// One GRU step backward over `rows` rows (`nabla_?_gru_bwd`): from `dh + gOut` (`dh` is replaced by the direct
+    /// part of the previous state's gradient) to the pre-activation gradients `dgx`, `dgh`, whose column sums are
+    /// added to `dbih`, `dbhh`.
+    static func gruBackward(act: UnsafePointer<Self>, hPrev: UnsafePointer<Self>, dh: UnsafeMutablePointer<Self>,
+                            gOut: UnsafePointer<Self>, dgx: UnsafeMutablePointer<Self>, dgh: UnsafeMutablePointer<Self>,
+                            dbih: UnsafeMutablePointer<Self>, dbhh: UnsafeMutablePointer<Self>, rows: Int, hidden: Int)
     /// Elements the packed form of a `k`×`n` matrix takes (`nabla_?_packed_size` in nabla_gemm_packed.h).
     static func packedSize(k: Int, n: Int) -> Int
     /// Packs B (`k`×`n`, element (i, j) at `b[i·ldb + j]`, or at `b[j·ldb + i]` when `transB`) for `gemmPacked`.
@@ -38,6 +49,18 @@ extension Float: RecurrentKernelScalar {
                                     dhRec: UnsafePointer<Float>, gOut: UnsafePointer<Float>, dc: UnsafeMutablePointer<Float>,
                                     dGates: UnsafeMutablePointer<Float>, dBias: UnsafeMutablePointer<Float>, rows: Int, hidden: Int) {
         nabla_f32_lstm_bwd(act, tanhC, cPrev, dhRec, gOut, dc, dGates, dBias, Int64(rows), Int64(hidden))
+    }
+    /// `nabla_f32_gru_fwd`.
+    public static func gruForward(gx: UnsafePointer<Float>, gh: UnsafePointer<Float>, bih: UnsafePointer<Float>,
+                                  bhh: UnsafePointer<Float>, hPrev: UnsafePointer<Float>, act: UnsafeMutablePointer<Float>,
+                                  h: UnsafeMutablePointer<Float>, rows: Int, hidden: Int) {
+        nabla_f32_gru_fwd(gx, gh, bih, bhh, hPrev, act, h, Int64(rows), Int64(hidden))
+    }
+    /// `nabla_f32_gru_bwd`.
+    public static func gruBackward(act: UnsafePointer<Float>, hPrev: UnsafePointer<Float>, dh: UnsafeMutablePointer<Float>,
+                                   gOut: UnsafePointer<Float>, dgx: UnsafeMutablePointer<Float>, dgh: UnsafeMutablePointer<Float>,
+                                   dbih: UnsafeMutablePointer<Float>, dbhh: UnsafeMutablePointer<Float>, rows: Int, hidden: Int) {
+        nabla_f32_gru_bwd(act, hPrev, dh, gOut, dgx, dgh, dbih, dbhh, Int64(rows), Int64(hidden))
     }
     /// `nabla_f32_packed_size`.
     public static func packedSize(k: Int, n: Int) -> Int { Int(nabla_f32_packed_size(Int64(k), Int64(n))) }
@@ -64,6 +87,18 @@ extension Double: RecurrentKernelScalar {
                                     dhRec: UnsafePointer<Double>, gOut: UnsafePointer<Double>, dc: UnsafeMutablePointer<Double>,
                                     dGates: UnsafeMutablePointer<Double>, dBias: UnsafeMutablePointer<Double>, rows: Int, hidden: Int) {
         nabla_f64_lstm_bwd(act, tanhC, cPrev, dhRec, gOut, dc, dGates, dBias, Int64(rows), Int64(hidden))
+    }
+    /// `nabla_f64_gru_fwd`.
+    public static func gruForward(gx: UnsafePointer<Double>, gh: UnsafePointer<Double>, bih: UnsafePointer<Double>,
+                                  bhh: UnsafePointer<Double>, hPrev: UnsafePointer<Double>, act: UnsafeMutablePointer<Double>,
+                                  h: UnsafeMutablePointer<Double>, rows: Int, hidden: Int) {
+        nabla_f64_gru_fwd(gx, gh, bih, bhh, hPrev, act, h, Int64(rows), Int64(hidden))
+    }
+    /// `nabla_f64_gru_bwd`.
+    public static func gruBackward(act: UnsafePointer<Double>, hPrev: UnsafePointer<Double>, dh: UnsafeMutablePointer<Double>,
+                                   gOut: UnsafePointer<Double>, dgx: UnsafeMutablePointer<Double>, dgh: UnsafeMutablePointer<Double>,
+                                   dbih: UnsafeMutablePointer<Double>, dbhh: UnsafeMutablePointer<Double>, rows: Int, hidden: Int) {
+        nabla_f64_gru_bwd(act, hPrev, dh, gOut, dgx, dgh, dbih, dbhh, Int64(rows), Int64(hidden))
     }
     /// `nabla_f64_packed_size`.
     public static func packedSize(k: Int, n: Int) -> Int { Int(nabla_f64_packed_size(Int64(k), Int64(n))) }

@@ -1,0 +1,171 @@
+// One direction of one GRU layer over a whole sequence as a single autograd op, run like the LSTM's
+// (RecurrentFused.swift): the batch is split into one block of rows per core, and each block runs every step on its
+// own, with x_t W_ihᵀ and h_prev W_hhᵀ against weights packed once, then one fused gate kernel that keeps
+// (r, z, n, h_n) for backward. Backward is a hand-written BPTT over the same blocks. With `createGraph` the
+// backward is the same BPTT in Tensor ops.
+
+/// One GRU direction over `x [T, B, F]` from `h0 [B, H]`, processing time backwards when `reverse`: returns the
+/// outputs `[T, B, H]` and the final `h`. `zeroState` says that `h0` is zeros that need no gradient.
+/// Requires `recurrentSequenceFusable`.
+func gruSequence(_ x: Tensor, wih: Tensor, whh: Tensor, bih: Tensor?, bhh: Tensor?, h0: Tensor, reverse: Bool,
+                 zeroState: Bool) -> (out: Tensor, h: Tensor) {
+    let zero = zeroState && !h0.requiresGrad
+    return x.dtype == .float32
+        ? gruSequenceTyped(Float.self, x, wih: wih, whh: whh, bih: bih, bhh: bhh, h0: h0, reverse: reverse, zeroState: zero)
+        : gruSequenceTyped(Double.self, x, wih: wih, whh: whh, bih: bih, bhh: bhh, h0: h0, reverse: reverse, zeroState: zero)
+}
+
+/// The buffers one forward keeps for backward (contiguous, time-major; `hs` as in the LSTM: the state before step
+/// `t` sits in slot `t` going forward, `t + 1` going backwards).
+private struct GRUSaved {
+    let x: Tensor, wih: Tensor, whh: Tensor, act: Tensor, hs: Tensor
+    let steps: Int, batch: Int, features: Int, hidden: Int, reverse: Bool, zeroState: Bool
+}
+
+private func gruSequenceTyped<T: RecurrentKernelScalar>(_: T.Type, _ x: Tensor, wih: Tensor, whh: Tensor, bih: Tensor?,
+                                                         bhh: Tensor?, h0: Tensor, reverse: Bool,
+                                                         zeroState: Bool) -> (out: Tensor, h: Tensor) {
+    let steps = x.shape[0], batch = x.shape[1], features = x.shape[2], hid = whh.shape[1], g3 = 3 * hid, dt = x.dtype
+    let (xc, wihc, whhc, h0c, bi, bh) = noGrad { () -> (Tensor, Tensor, Tensor, Tensor, Tensor, Tensor) in
+        (x.contiguous(), wih.contiguous(), whh.contiguous(), h0.contiguous(),
+         bih?.contiguous() ?? Tensor.zeros([g3], dtype: dt), bhh?.contiguous() ?? Tensor.zeros([g3], dtype: dt))
+    }
+    let act = Tensor(empty: [steps, batch, 4 * hid], dtype: dt), hs = Tensor(empty: [steps + 1, batch, hid], dtype: dt)
+    let hN = Tensor(empty: [batch, hid], dtype: dt)
+    let bh3 = batch * hid, b4 = batch * 4 * hid
+    let ap = act.unsafeMutablePointer(T.self), hp = hs.unsafeMutablePointer(T.self), xp = xc.unsafeMutablePointer(T.self)
+    let bip = bi.unsafeMutablePointer(T.self), bhp = bh.unsafeMutablePointer(T.self)
+    (hp + (reverse ? steps * bh3 : 0)).update(from: h0c.unsafeMutablePointer(T.self), count: bh3)
+    let wihT = recurrentPack(wihc.unsafeMutablePointer(T.self), rows: g3, cols: features, transpose: true)
+    let whhT = recurrentPack(whhc.unsafeMutablePointer(T.self), rows: g3, cols: hid, transpose: true)
+    defer { wihT.deallocate(); whhT.deallocate() }
+    recurrentSplit(batch, recurrentParts(batch: batch, macs: steps * batch * g3 * (hid + features))) { _, r0, rows in
+        let gx = UnsafeMutablePointer<T>.allocate(capacity: rows * g3), gh = UnsafeMutablePointer<T>.allocate(capacity: rows * g3)
+        defer { gx.deallocate(); gh.deallocate() }
+        for s in 0..<steps {
+            let t = reverse ? steps - 1 - s : s
+            let hPrev = hp + (reverse ? t + 1 : t) * bh3 + r0 * hid, hOut = hp + (reverse ? t : t + 1) * bh3 + r0 * hid
+            T.gemmPacked(m: rows, n: g3, k: features, a: xp + (t * batch + r0) * features, lda: features, transA: false,
+                         packedB: wihT, accumulate: false, c: gx, ldc: g3)
+            if s > 0 || !zeroState {
+                T.gemmPacked(m: rows, n: g3, k: hid, a: hPrev, lda: hid, transA: false, packedB: whhT, accumulate: false,
+                             c: gh, ldc: g3)
+            } else {
+                gh.update(repeating: 0, count: rows * g3)
+            }
+            T.gruForward(gx: gx, gh: gh, bih: bip, bhh: bhp, hPrev: hPrev, act: ap + t * b4 + r0 * 4 * hid, h: hOut,
+                         rows: rows, hidden: hid)
+        }
+    }
+    hN.unsafeMutablePointer(T.self).update(from: hp + (reverse ? 0 : steps) * bh3, count: bh3)
+    let out = noGrad { hs.narrow(0, start: reverse ? 0 : 1, length: steps) }
+    var inputs = [x, wih, whh]
+    if let bih { inputs.append(bih) }
+    if let bhh { inputs.append(bhh) }
+    inputs.append(h0)
+    guard recurrentNeedsRecord(inputs) else { return (out, hN) }
+    let saved = GRUSaved(x: xc, wih: wihc, whh: whhc, act: act, hs: hs, steps: steps, batch: batch,
+                         features: features, hidden: hid, reverse: reverse, zeroState: zeroState)
+    let needs = inputs.map(\.requiresGrad)
+    let hasBih = bih != nil, hasBhh = bhh != nil
+    recordOutputs([out, hN], op: "GruSequenceBackward", inputs: inputs, saving: [x, hs]) { g, _ in
+        let grads = isGradEnabled
+            ? gruSequenceBackwardComposite(x, wih: wih, whh: whh, bih: bih, bhh: bhh, h0: h0, reverse: reverse,
+                                           gOut: g[0], gH: g[1])
+            : gruSequenceBackwardFused(T.self, saved, gOut: g[0], gH: g[1], needX: needs[0], needH0: needs[needs.count - 1])
+        var r: [Tensor?] = [needs[0] ? grads.dx : nil, grads.dwih, grads.dwhh]
+        if hasBih { r.append(grads.dbih) }
+        if hasBhh { r.append(grads.dbhh) }
+        r.append(grads.dh0)
+        return r
+    }
+    return (out, hN)
+}
+
+/// The gradients of one GRU direction: input, weights, biases and initial state.
+typealias GRUGrads = (dx: Tensor?, dwih: Tensor, dwhh: Tensor, dbih: Tensor, dbhh: Tensor, dh0: Tensor)
+
+/// The fused BPTT. Each part runs all steps (latest first) over its batch rows: the gate kernel, then the step's
+/// products — `dgh·W_hh` added to the direct part of the previous state's gradient, `dgx·W_ih` for `dx`, and
+/// `dghᵀ h_prev`, `dgxᵀ x_t` added to the part's own weight gradients, which are summed over the parts at the end.
+private func gruSequenceBackwardFused<T: RecurrentKernelScalar>(_: T.Type, _ s: GRUSaved, gOut: Tensor, gH: Tensor,
+                                                                 needX: Bool, needH0: Bool) -> GRUGrads {
+    let steps = s.steps, batch = s.batch, hid = s.hidden, g3 = 3 * hid, f = s.features, dt = s.x.dtype
+    let bh3 = batch * hid, b4 = batch * 4 * hid
+    let go = gOut.contiguous().to(dt), dh = gH.to(dt).contiguous().clone()
+    let parts = recurrentParts(batch: batch, macs: steps * batch * g3 * (hid + f))
+    let dbihParts = Tensor.zeros([parts, g3], dtype: dt), dbhhParts = Tensor.zeros([parts, g3], dtype: dt)
+    let dwhhParts = Tensor.zeros([parts, g3, hid], dtype: dt), dwihParts = Tensor.zeros([parts, g3, f], dtype: dt)
+    let dx = needX ? Tensor(empty: [steps, batch, f], dtype: dt) : nil
+    let ap = s.act.unsafeMutablePointer(T.self), hp = s.hs.unsafeMutablePointer(T.self), xp = s.x.unsafeMutablePointer(T.self)
+    let gop = go.unsafeMutablePointer(T.self), dhp = dh.unsafeMutablePointer(T.self), dxp = dx?.unsafeMutablePointer(T.self)
+    let dbip = dbihParts.unsafeMutablePointer(T.self), dbhp = dbhhParts.unsafeMutablePointer(T.self)
+    let dwhhp = dwhhParts.unsafeMutablePointer(T.self), dwihp = dwihParts.unsafeMutablePointer(T.self)
+    let whh = recurrentPack(s.whh.unsafeMutablePointer(T.self), rows: g3, cols: hid, transpose: false)
+    let wih = recurrentPack(s.wih.unsafeMutablePointer(T.self), rows: g3, cols: f, transpose: false)
+    defer { whh.deallocate(); wih.deallocate() }
+    recurrentSplit(batch, parts) { p, r0, rows in
+        let dhRows = dhp + r0 * hid, dwhhPart = dwhhp + p * g3 * hid, dwihPart = dwihp + p * g3 * f
+        let dgx = UnsafeMutablePointer<T>.allocate(capacity: rows * g3), dgh = UnsafeMutablePointer<T>.allocate(capacity: rows * g3)
+        let rowsPacked = UnsafeMutablePointer<T>.allocate(capacity: T.packedSize(k: rows, n: max(hid, f)))
+        defer { dgx.deallocate(); dgh.deallocate(); rowsPacked.deallocate() }
+        for k in (0..<steps).reversed() {
+            let t = s.reverse ? steps - 1 - k : k
+            let hPrev = hp + (s.reverse ? t + 1 : t) * bh3 + r0 * hid
+            T.gruBackward(act: ap + t * b4 + r0 * 4 * hid, hPrev: hPrev, dh: dhRows, gOut: gop + t * bh3 + r0 * hid,
+                          dgx: dgx, dgh: dgh, dbih: dbip + p * g3, dbhh: dbhp + p * g3, rows: rows, hidden: hid)
+            recurrentStepGradients(dgx: dgx, dgh: dgh, width: g3, rows: rows, hidden: hid, features: f,
+                                   hPrev: k > 0 || !s.zeroState ? hPrev : nil, x: xp + (t * batch + r0) * f,
+                                   packedWih: wih, scratch: rowsPacked, dwhh: dwhhPart, dwih: dwihPart,
+                                   dx: dxp.map { $0 + (t * batch + r0) * f })
+            // The previous state's gradient: dh·z (left in dhRows by the kernel) + dgh·W_hh.
+            if k > 0 || needH0 {
+                T.gemmPacked(m: rows, n: hid, k: g3, a: dgh, lda: g3, transA: false, packedB: whh, accumulate: true,
+                             c: dhRows, ldc: hid)
+            }
+        }
+    }
+    func total(_ t: Tensor, _ shape: [Int]) -> Tensor { parts == 1 ? t.reshape(shape) : t.sum(dim: 0) }
+    return (dx, total(dwihParts, [g3, f]), total(dwhhParts, [g3, hid]), total(dbihParts, [g3]), total(dbhhParts, [g3]), dh)
+}
+
+/// The same BPTT in Tensor ops (differentiable, for `createGraph`): recomputes the forward step by step, then runs
+/// the gradient back through time.
+func gruSequenceBackwardComposite(_ x: Tensor, wih: Tensor, whh: Tensor, bih: Tensor?, bhh: Tensor?, h0: Tensor,
+                                  reverse: Bool, gOut: Tensor, gH: Tensor) -> GRUGrads {
+    let steps = x.shape[0], batch = x.shape[1], features = x.shape[2], hid = whh.shape[1]
+    let x2 = x.reshape([steps * batch, features])
+    var proj = matmul(x2, wih.t())
+    if let bih { proj = proj + bih }
+    let xs = proj.reshape([steps, batch, 3 * hid]).unbind(dim: 0)
+    let whhT = whh.t()
+    var h = h0
+    var hPrev = [Tensor](repeating: h0, count: steps)
+    var saved = [[Tensor]](repeating: [], count: steps)
+    for k in 0..<steps {
+        let t = reverse ? steps - 1 - k : k
+        hPrev[t] = h
+        var gh = matmul(h, whhT)
+        if let bhh { gh = gh + bhh }
+        let xc = xs[t].chunk(3, dim: -1), hc = gh.chunk(3, dim: -1)
+        let r = (xc[0] + hc[0]).sigmoid(), z = (xc[1] + hc[1]).sigmoid(), n = (xc[2] + r * hc[2]).tanh()
+        h = n + z * (h - n)
+        saved[t] = [r, z, n, hc[2]]
+    }
+    let gOuts = gOut.unbind(dim: 0)
+    var dh = gH
+    var dGx = [Tensor](repeating: gH, count: steps), dGh = dGx
+    for k in (0..<steps).reversed() {
+        let t = reverse ? steps - 1 - k : k
+        let r = saved[t][0], z = saved[t][1], n = saved[t][2], hn = saved[t][3]
+        dh = dh + gOuts[t]
+        let dnp = dh * (1 - z) * (1 - n * n), dzp = dh * (hPrev[t] - n) * z * (1 - z), drp = dnp * hn * r * (1 - r)
+        dGx[t] = cat([drp, dzp, dnp], dim: -1)
+        dGh[t] = cat([drp, dzp, dnp * r], dim: -1)
+        dh = dh * z + matmul(dGh[t], whh)
+    }
+    let gx = stack(dGx, dim: 0).reshape([steps * batch, 3 * hid]), gh = stack(dGh, dim: 0).reshape([steps * batch, 3 * hid])
+    let hp = stack(hPrev, dim: 0).reshape([steps * batch, hid])
+    let dx = matmul(gx, wih).reshape([steps, batch, features])
+    return (dx, matmul(gx.t(), x2), matmul(gh.t(), hp), gx.sum(dim: 0), gh.sum(dim: 0), dh)
+}
