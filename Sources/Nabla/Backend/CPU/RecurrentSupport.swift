@@ -4,7 +4,7 @@
 import CNablaKernels
 
 /// Element types the fused recurrent kernels run on (float32 and float64).
-public protocol RecurrentKernelScalar: TensorScalar, BinaryFloatingPoint {
+package protocol RecurrentKernelScalar: TensorScalar, BinaryFloatingPoint {
     /// One LSTM step forward over `rows` rows (`nabla_?_lstm_fwd` in nabla_rnn.h): `gates` [rows, 4·hid] holds the
     /// pre-activations without bias and is overwritten with the activations; writes `c`, `tanh(c)` and `h`.
     static func lstmForward(gates: UnsafeMutablePointer<Self>, bias: UnsafePointer<Self>, cPrev: UnsafePointer<Self>,
@@ -39,37 +39,37 @@ public protocol RecurrentKernelScalar: TensorScalar, BinaryFloatingPoint {
 
 extension Float: RecurrentKernelScalar {
     /// `nabla_f32_lstm_fwd`.
-    public static func lstmForward(gates: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>, cPrev: UnsafePointer<Float>,
+    package static func lstmForward(gates: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>, cPrev: UnsafePointer<Float>,
                                    c: UnsafeMutablePointer<Float>, tanhC: UnsafeMutablePointer<Float>, h: UnsafeMutablePointer<Float>,
                                    rows: Int, hidden: Int) {
         nabla_f32_lstm_fwd(gates, bias, cPrev, c, tanhC, h, Int64(rows), Int64(hidden))
     }
     /// `nabla_f32_lstm_bwd`.
-    public static func lstmBackward(act: UnsafePointer<Float>, tanhC: UnsafePointer<Float>, cPrev: UnsafePointer<Float>,
+    package static func lstmBackward(act: UnsafePointer<Float>, tanhC: UnsafePointer<Float>, cPrev: UnsafePointer<Float>,
                                     dhRec: UnsafePointer<Float>, gOut: UnsafePointer<Float>, dc: UnsafeMutablePointer<Float>,
                                     dGates: UnsafeMutablePointer<Float>, dBias: UnsafeMutablePointer<Float>, rows: Int, hidden: Int) {
         nabla_f32_lstm_bwd(act, tanhC, cPrev, dhRec, gOut, dc, dGates, dBias, Int64(rows), Int64(hidden))
     }
     /// `nabla_f32_gru_fwd`.
-    public static func gruForward(gx: UnsafePointer<Float>, gh: UnsafePointer<Float>, bih: UnsafePointer<Float>,
+    package static func gruForward(gx: UnsafePointer<Float>, gh: UnsafePointer<Float>, bih: UnsafePointer<Float>,
                                   bhh: UnsafePointer<Float>, hPrev: UnsafePointer<Float>, act: UnsafeMutablePointer<Float>,
                                   h: UnsafeMutablePointer<Float>, rows: Int, hidden: Int) {
         nabla_f32_gru_fwd(gx, gh, bih, bhh, hPrev, act, h, Int64(rows), Int64(hidden))
     }
     /// `nabla_f32_gru_bwd`.
-    public static func gruBackward(act: UnsafePointer<Float>, hPrev: UnsafePointer<Float>, dh: UnsafeMutablePointer<Float>,
+    package static func gruBackward(act: UnsafePointer<Float>, hPrev: UnsafePointer<Float>, dh: UnsafeMutablePointer<Float>,
                                    gOut: UnsafePointer<Float>, dgx: UnsafeMutablePointer<Float>, dgh: UnsafeMutablePointer<Float>,
                                    dbih: UnsafeMutablePointer<Float>, dbhh: UnsafeMutablePointer<Float>, rows: Int, hidden: Int) {
         nabla_f32_gru_bwd(act, hPrev, dh, gOut, dgx, dgh, dbih, dbhh, Int64(rows), Int64(hidden))
     }
     /// `nabla_f32_packed_size`.
-    public static func packedSize(k: Int, n: Int) -> Int { Int(nabla_f32_packed_size(Int64(k), Int64(n))) }
+    package static func packedSize(k: Int, n: Int) -> Int { Int(nabla_f32_packed_size(Int64(k), Int64(n))) }
     /// `nabla_f32_pack_b`.
-    public static func packB(_ b: UnsafePointer<Float>, ldb: Int, transB: Bool, k: Int, n: Int, into out: UnsafeMutablePointer<Float>) {
+    package static func packB(_ b: UnsafePointer<Float>, ldb: Int, transB: Bool, k: Int, n: Int, into out: UnsafeMutablePointer<Float>) {
         nabla_f32_pack_b(b, Int64(ldb), transB ? 1 : 0, Int64(k), Int64(n), out)
     }
     /// `nabla_f32_gemm_packed`.
-    public static func gemmPacked(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, transA: Bool,
+    package static func gemmPacked(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, transA: Bool,
                                   packedB: UnsafePointer<Float>, accumulate: Bool, c: UnsafeMutablePointer<Float>, ldc: Int) {
         nabla_f32_gemm_packed(Int64(m), Int64(n), Int64(k), a, Int64(lda), transA ? 1 : 0, packedB, accumulate ? 1 : 0, c, Int64(ldc))
     }
@@ -77,37 +77,37 @@ extension Float: RecurrentKernelScalar {
 
 extension Double: RecurrentKernelScalar {
     /// `nabla_f64_lstm_fwd`.
-    public static func lstmForward(gates: UnsafeMutablePointer<Double>, bias: UnsafePointer<Double>, cPrev: UnsafePointer<Double>,
+    package static func lstmForward(gates: UnsafeMutablePointer<Double>, bias: UnsafePointer<Double>, cPrev: UnsafePointer<Double>,
                                    c: UnsafeMutablePointer<Double>, tanhC: UnsafeMutablePointer<Double>, h: UnsafeMutablePointer<Double>,
                                    rows: Int, hidden: Int) {
         nabla_f64_lstm_fwd(gates, bias, cPrev, c, tanhC, h, Int64(rows), Int64(hidden))
     }
     /// `nabla_f64_lstm_bwd`.
-    public static func lstmBackward(act: UnsafePointer<Double>, tanhC: UnsafePointer<Double>, cPrev: UnsafePointer<Double>,
+    package static func lstmBackward(act: UnsafePointer<Double>, tanhC: UnsafePointer<Double>, cPrev: UnsafePointer<Double>,
                                     dhRec: UnsafePointer<Double>, gOut: UnsafePointer<Double>, dc: UnsafeMutablePointer<Double>,
                                     dGates: UnsafeMutablePointer<Double>, dBias: UnsafeMutablePointer<Double>, rows: Int, hidden: Int) {
         nabla_f64_lstm_bwd(act, tanhC, cPrev, dhRec, gOut, dc, dGates, dBias, Int64(rows), Int64(hidden))
     }
     /// `nabla_f64_gru_fwd`.
-    public static func gruForward(gx: UnsafePointer<Double>, gh: UnsafePointer<Double>, bih: UnsafePointer<Double>,
+    package static func gruForward(gx: UnsafePointer<Double>, gh: UnsafePointer<Double>, bih: UnsafePointer<Double>,
                                   bhh: UnsafePointer<Double>, hPrev: UnsafePointer<Double>, act: UnsafeMutablePointer<Double>,
                                   h: UnsafeMutablePointer<Double>, rows: Int, hidden: Int) {
         nabla_f64_gru_fwd(gx, gh, bih, bhh, hPrev, act, h, Int64(rows), Int64(hidden))
     }
     /// `nabla_f64_gru_bwd`.
-    public static func gruBackward(act: UnsafePointer<Double>, hPrev: UnsafePointer<Double>, dh: UnsafeMutablePointer<Double>,
+    package static func gruBackward(act: UnsafePointer<Double>, hPrev: UnsafePointer<Double>, dh: UnsafeMutablePointer<Double>,
                                    gOut: UnsafePointer<Double>, dgx: UnsafeMutablePointer<Double>, dgh: UnsafeMutablePointer<Double>,
                                    dbih: UnsafeMutablePointer<Double>, dbhh: UnsafeMutablePointer<Double>, rows: Int, hidden: Int) {
         nabla_f64_gru_bwd(act, hPrev, dh, gOut, dgx, dgh, dbih, dbhh, Int64(rows), Int64(hidden))
     }
     /// `nabla_f64_packed_size`.
-    public static func packedSize(k: Int, n: Int) -> Int { Int(nabla_f64_packed_size(Int64(k), Int64(n))) }
+    package static func packedSize(k: Int, n: Int) -> Int { Int(nabla_f64_packed_size(Int64(k), Int64(n))) }
     /// `nabla_f64_pack_b`.
-    public static func packB(_ b: UnsafePointer<Double>, ldb: Int, transB: Bool, k: Int, n: Int, into out: UnsafeMutablePointer<Double>) {
+    package static func packB(_ b: UnsafePointer<Double>, ldb: Int, transB: Bool, k: Int, n: Int, into out: UnsafeMutablePointer<Double>) {
         nabla_f64_pack_b(b, Int64(ldb), transB ? 1 : 0, Int64(k), Int64(n), out)
     }
     /// `nabla_f64_gemm_packed`.
-    public static func gemmPacked(m: Int, n: Int, k: Int, a: UnsafePointer<Double>, lda: Int, transA: Bool,
+    package static func gemmPacked(m: Int, n: Int, k: Int, a: UnsafePointer<Double>, lda: Int, transA: Bool,
                                   packedB: UnsafePointer<Double>, accumulate: Bool, c: UnsafeMutablePointer<Double>, ldc: Int) {
         nabla_f64_gemm_packed(Int64(m), Int64(n), Int64(k), a, Int64(lda), transA ? 1 : 0, packedB, accumulate ? 1 : 0, c, Int64(ldc))
     }
@@ -116,7 +116,7 @@ extension Double: RecurrentKernelScalar {
 extension Parallel {
     /// Runs `body(0..<n)` concurrently on the kernel threads and returns when all are done (`n == 1` runs inline).
     /// For kernels outside the core that split their own work into `n` independent parts.
-    public static func run(_ n: Int, _ body: (Int) -> Void) {
+    package static func run(_ n: Int, _ body: (Int) -> Void) {
         check(n >= 1, "Parallel.run: expected at least 1 part, got \(n)")
         forEach(n, body)
     }

@@ -107,7 +107,7 @@ public enum Parallel {
     /// Splits `0..<count` into contiguous ranges of at least `minChunk` elements and runs `body` on them
     /// concurrently, one range per thread; small counts run on the calling thread. For elementwise kernels
     /// outside the core (optimizer steps), whose elements are independent of each other.
-    public static func forRanges(_ count: Int, minChunk: Int = grain, _ body: (Range<Int>) -> Void) {
+    package static func forRanges(_ count: Int, minChunk: Int = grain, _ body: (Range<Int>) -> Void) {
         let n = count < 2 * minChunk || threadCount < 2 ? 1 : min(threadCount, count / minChunk)
         if n == 1 { if count > 0 { body(0..<count) }; return }
         let step = ((count + n - 1) / n + 15) & ~15  // whole vectors per chunk
