@@ -1,4 +1,4 @@
-/* Fused LSTM and GRU cell kernels (see include/nabla_rnn.h): one pass over a time step's gates forward, one backward.
+/* Fused LSTM, GRU and Elman RNN cell kernels (see include/nabla_rnn.h): one pass over a time step's gates forward, one backward.
    float32 uses a branch-free Cephes-style exp (about 2 ulp) so the loops vectorise; float64 uses libm's exp and
    tanh, the same formulas as the composite Tensor-op path. The x86-64-v3 clone (AVX2 + FMA) runs where the CPU has it. */
 #include "nabla_rnn.h"
@@ -115,3 +115,29 @@ NABLA_DISPATCH void name(const T *act, const T *hprev, T *dh, const T *gout, T *
 
 GRU_BWD(nabla_f32_gru_bwd, float, NB_VECTORIZE)
 GRU_BWD(nabla_f64_gru_bwd, double, NB_VECTORIZE)
+
+/* Elman RNN: h = tanh(g + bias) or relu(g + bias), and its backward from h. */
+#define RNN_FWD(name, T, TANH, LOOP) \
+NABLA_DISPATCH void name(const T *g, const T *bias, T *h, int64_t rows, int64_t hid, int relu) { \
+    for (int64_t r = 0; r < rows; r++) { \
+        const T *gr = g + r * hid; T *hr = h + r * hid; \
+        if (relu) { LOOP for (int64_t j = 0; j < hid; j++) { T v = gr[j] + bias[j]; hr[j] = v > 0 ? v : 0; } } \
+        else { LOOP for (int64_t j = 0; j < hid; j++) hr[j] = TANH(gr[j] + bias[j]); } \
+    } \
+}
+
+RNN_FWD(nabla_f32_rnn_fwd, float, nb_tanhf, NB_VECTORIZE)
+RNN_FWD(nabla_f64_rnn_fwd, double, tanh, )
+
+#define RNN_BWD(name, T, LOOP) \
+NABLA_DISPATCH void name(const T *h, const T *dhrec, const T *gout, T *dg, T *dbias, int64_t rows, int64_t hid, \
+                         int relu) { \
+    for (int64_t r = 0; r < rows; r++) { \
+        const T *hr = h + r * hid, *dr = dhrec + r * hid, *gr = gout + r * hid; T *d = dg + r * hid; \
+        if (relu) { LOOP for (int64_t j = 0; j < hid; j++) { T v = hr[j] > 0 ? dr[j] + gr[j] : 0; d[j] = v; dbias[j] += v; } } \
+        else { LOOP for (int64_t j = 0; j < hid; j++) { T v = (dr[j] + gr[j]) * (1 - hr[j] * hr[j]); d[j] = v; dbias[j] += v; } } \
+    } \
+}
+
+RNN_BWD(nabla_f32_rnn_bwd, float, NB_VECTORIZE)
+RNN_BWD(nabla_f64_rnn_bwd, double, NB_VECTORIZE)

@@ -2,7 +2,7 @@ import Testing
 import NablaNN
 import NablaTestSupport
 
-/// The fused LSTM and GRU sequence ops (forward kernels + hand-written BPTT) against the layers written step by step
+/// The fused LSTM, GRU and RNN sequence ops (forward kernels + hand-written BPTT) against the layers written step by step
 /// in Tensor ops.
 @Suite struct RecurrentFusedTests {
     /// The reference: `lstm`'s own parameters, one Tensor-op step at a time (what PyTorch's formulas say).
@@ -35,32 +35,39 @@ import NablaTestSupport
         return (lstm.batchFirst ? x.transpose(0, 1) : x, stack(hN, dim: 0), stack(cN, dim: 0))
     }
 
-    /// The GRU reference: `gru`'s own parameters, one Tensor-op step at a time (PyTorch's formulas).
-    private func gruReference(_ gru: GRU, _ input: Tensor, _ h0: Tensor?) -> (Tensor, Tensor) {
-        let p = Dictionary(uniqueKeysWithValues: gru.namedParameters())
-        var x = gru.batchFirst ? input.transpose(0, 1) : input
-        let steps = x.shape[0], batch = x.shape[1], dirs = gru.numDirections
+    /// The reference for the layers with a hidden state only (GRU, RNN): `layer`'s own parameters, one step at a
+    /// time, where `step(gi, gh, h)` is the cell given `x_t W_ihᵀ + b_ih` and `h W_hhᵀ + b_hh` (PyTorch's formulas).
+    private func hiddenOnlyReference(_ layer: RNNBase, _ input: Tensor, _ h0: Tensor?,
+                                     step: (Tensor, Tensor, Tensor) -> Tensor) -> (Tensor, Tensor) {
+        let p = Dictionary(uniqueKeysWithValues: layer.namedParameters())
+        var x = layer.batchFirst ? input.transpose(0, 1) : input
+        let steps = x.shape[0], batch = x.shape[1], dirs = layer.numDirections
         var hN: [Tensor] = []
-        for layer in 0..<gru.numLayers {
+        for l in 0..<layer.numLayers {
             var outs: [Tensor] = []
             for d in 0..<dirs {
-                let sfx = "_l\(layer)" + (d == 1 ? "_reverse" : ""), k = layer * dirs + d
-                var h = h0?[k] ?? Tensor.zeros([batch, gru.hiddenSize], dtype: input.dtype)
+                let sfx = "_l\(l)" + (d == 1 ? "_reverse" : ""), k = l * dirs + d
+                var h = h0?[k] ?? Tensor.zeros([batch, layer.hiddenSize], dtype: input.dtype)
                 var ys = [Tensor](repeating: h, count: steps)
                 for s in 0..<steps {
                     let t = d == 1 ? steps - 1 - s : s
                     var gi = matmul(x[t], p["weight_ih" + sfx]!.t()), gh = matmul(h, p["weight_hh" + sfx]!.t())
-                    if gru.bias { gi = gi + p["bias_ih" + sfx]!; gh = gh + p["bias_hh" + sfx]! }
-                    let i = gi.chunk(3, dim: -1), hh = gh.chunk(3, dim: -1)
-                    let r = (i[0] + hh[0]).sigmoid(), z = (i[1] + hh[1]).sigmoid(), n = (i[2] + r * hh[2]).tanh()
-                    h = (1 - z) * n + z * h
+                    if layer.bias { gi = gi + p["bias_ih" + sfx]!; gh = gh + p["bias_hh" + sfx]! }
+                    h = step(gi, gh, h)
                     ys[t] = h
                 }
                 outs.append(stack(ys, dim: 0)); hN.append(h)
             }
             x = outs.count == 1 ? outs[0] : cat(outs, dim: -1)
         }
-        return (gru.batchFirst ? x.transpose(0, 1) : x, stack(hN, dim: 0))
+        return (layer.batchFirst ? x.transpose(0, 1) : x, stack(hN, dim: 0))
+    }
+
+    /// PyTorch's GRU cell from the two products.
+    private func gruStep(_ gi: Tensor, _ gh: Tensor, _ h: Tensor) -> Tensor {
+        let i = gi.chunk(3, dim: -1), hh = gh.chunk(3, dim: -1)
+        let r = (i[0] + hh[0]).sigmoid(), z = (i[1] + hh[1]).sigmoid(), n = (i[2] + r * hh[2]).tanh()
+        return (1 - z) * n + z * h
     }
 
     /// Runs a layer (`run`) and its reference on a non-contiguous input (and initial states when `states`; `cell`
@@ -106,7 +113,19 @@ import NablaTestSupport
                          sourceLocation: SourceLocation = #_sourceLocation) {
         compare(gru, seq: seq, batch: batch, states: states, cell: false, rtol: rtol, atol: atol,
                 run: { x, h, _ in let (o, hN) = gru(x, h); return [o, hN] },
-                reference: { x, h, _ in let r = gruReference(gru, x, h); return [r.0, r.1] },
+                reference: { x, h, _ in let r = hiddenOnlyReference(gru, x, h, step: gruStep); return [r.0, r.1] },
+                sourceLocation: sourceLocation)
+    }
+
+    private func compare(_ rnn: RNN, seq: Int, batch: Int, states: Bool, rtol: Double, atol: Double,
+                         sourceLocation: SourceLocation = #_sourceLocation) {
+        let relu = rnn.mode == .rnnRelu
+        compare(rnn, seq: seq, batch: batch, states: states, cell: false, rtol: rtol, atol: atol,
+                run: { x, h, _ in let (o, hN) = rnn(x, h); return [o, hN] },
+                reference: { x, h, _ in
+                    let r = hiddenOnlyReference(rnn, x, h) { gi, gh, _ in relu ? (gi + gh).relu() : (gi + gh).tanh() }
+                    return [r.0, r.1]
+                },
                 sourceLocation: sourceLocation)
     }
 
@@ -186,5 +205,24 @@ import NablaTestSupport
         let gru = GRU(2, 3, bidirectional: true, dtype: .float64)
         let x = Tensor.randn([3, 2, 2], dtype: .float64), h0 = Tensor.randn([2, 2, 3], dtype: .float64)
         #expect(gradgradcheck({ a in let (o, h) = gru(a[0], a[1]); return o.sum() + (h * h).sum() }, inputs: [x, h0]).passed)
+    }
+
+    @Test func rnnMatchesReferenceInBothPrecisions() {
+        manualSeed(17)
+        for nonlinearity in [RNNNonlinearity.tanh, .relu] {
+            forEachSmallLayout { layers, bias, batchFirst, bidirectional, states in
+                let rnn = RNN(5, 7, numLayers: layers, nonlinearity: nonlinearity, bias: bias, batchFirst: batchFirst,
+                              bidirectional: bidirectional, dtype: .float64)
+                compare(rnn, seq: 4, batch: 3, states: states, rtol: 1e-9, atol: 1e-11)
+            }
+            // Large enough to split the batch rows across threads, in both precisions.
+            compare(RNN(9, 96, nonlinearity: nonlinearity, bidirectional: true, dtype: .float64), seq: 5, batch: 31,
+                    states: true, rtol: 1e-9, atol: 1e-11)
+            compare(RNN(9, 128, nonlinearity: nonlinearity, batchFirst: true), seq: 5, batch: 67, states: false,
+                    rtol: 2e-4, atol: 2e-5)
+        }
+        let rnn = RNN(2, 3, bidirectional: true, dtype: .float64)
+        let x = Tensor.randn([3, 2, 2], dtype: .float64), h0 = Tensor.randn([2, 2, 3], dtype: .float64)
+        #expect(gradgradcheck({ a in let (o, h) = rnn(a[0], a[1]); return o.sum() + (h * h).sum() }, inputs: [x, h0]).passed)
     }
 }

@@ -41,4 +41,14 @@ void nabla_f32_gru_bwd(const float *act, const float *hprev, float *dh, const fl
 void nabla_f64_gru_bwd(const double *act, const double *hprev, double *dh, const double *gout, double *dgx,
                        double *dgh, double *dbih, double *dbhh, int64_t rows, int64_t hid);
 
+/* Elman RNN step over `rows` rows of `hid`: h = tanh(g + bias), or max(g + bias, 0) when `relu`; `g` holds
+   x·W_ihᵀ + hprev·W_hhᵀ and `bias` the sum of both biases. Backward from the step's output h: dg = (dhrec + gout)
+   times the activation's derivative; its column sums are added to `dbias`. */
+void nabla_f32_rnn_fwd(const float *g, const float *bias, float *h, int64_t rows, int64_t hid, int relu);
+void nabla_f64_rnn_fwd(const double *g, const double *bias, double *h, int64_t rows, int64_t hid, int relu);
+void nabla_f32_rnn_bwd(const float *h, const float *dhrec, const float *gout, float *dg, float *dbias, int64_t rows,
+                       int64_t hid, int relu);
+void nabla_f64_rnn_bwd(const double *h, const double *dhrec, const double *gout, double *dg, double *dbias,
+                       int64_t rows, int64_t hid, int relu);
+
 #endif

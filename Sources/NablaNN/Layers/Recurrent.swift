@@ -161,6 +161,11 @@ public class RNNBase: Module {
             let r = gruSequence(x, wih: wih, whh: whh, bih: bih, bhh: bhh, h0: hInit, reverse: reverse, zeroState: zeroState)
             return (r.out, r.h, nil)
         }
+        if mode == .rnnTanh || mode == .rnnRelu, recurrentSequenceFusable([x, wih, whh, hInit] + w[2...].map { $0 }) {
+            let r = rnnSequence(x, wih: wih, whh: whh, bih: bih, bhh: bhh, h0: hInit, relu: mode == .rnnRelu,
+                                reverse: reverse, zeroState: zeroState)
+            return (r.out, r.h, nil)
+        }
         // GRU keeps b_hh inside the step (b_hn sits inside r ⊙ (...)); the others fold both biases into the projection.
         let inBias: Tensor? = mode == .gru ? bih : (bih.map { b in bhh.map { b + $0 } ?? b })
         let xs = timeSteps(projectSequence(x, wih, inBias))

@@ -6,7 +6,7 @@
 // products for dh, dx and each block's own weight gradients, summed at the end. With `createGraph` the backward
 // is the same BPTT in Tensor ops.
 
-/// Whether `lstmSequence` and `gruSequence` can run the fused kernels: CPU float32/float64, no forward-mode tangents.
+/// Whether `lstmSequence`, `gruSequence` and `rnnSequence` can run the fused kernels: CPU float32/float64, no forward-mode tangents.
 func recurrentSequenceFusable(_ inputs: [Tensor]) -> Bool {
     let dt = inputs[0].dtype
     guard dt == .float32 || dt == .float64 else { return false }
@@ -63,6 +63,32 @@ func recurrentStepGradients<T: RecurrentKernelScalar>(dgx: UnsafePointer<T>, dgh
         T.gemmPacked(m: rows, n: features, k: width, a: dgx, lda: width, transA: false, packedB: packedWih,
                      accumulate: false, c: dx, ldc: features)
     }
+}
+
+/// Records a fused GRU or RNN direction (`out`, `hN` from `x`, the weights, the optional biases and `h0`) as one op
+/// named `op`, whose backward is `backward(gOut, gH, needX, needH0)` returning the gradients of the input (when
+/// asked), W_ih, W_hh, b_ih, b_hh and h0. Returns `(out, hN)` unchanged.
+func recordHiddenOnlySequence(out: Tensor, hN: Tensor, x: Tensor, wih: Tensor, whh: Tensor, bih: Tensor?, bhh: Tensor?,
+                              h0: Tensor, op: String, saving: Tensor,
+                              backward: @escaping (Tensor, Tensor, Bool, Bool)
+                                  -> (dx: Tensor?, dwih: Tensor, dwhh: Tensor, dbih: Tensor, dbhh: Tensor, dh0: Tensor))
+    -> (out: Tensor, h: Tensor) {
+    var inputs = [x, wih, whh]
+    if let bih { inputs.append(bih) }
+    if let bhh { inputs.append(bhh) }
+    inputs.append(h0)
+    guard recurrentNeedsRecord(inputs) else { return (out, hN) }
+    let needs = inputs.map(\.requiresGrad)
+    let hasBih = bih != nil, hasBhh = bhh != nil
+    recordOutputs([out, hN], op: op, inputs: inputs, saving: [x, saving]) { g, _ in
+        let grads = backward(g[0], g[1], needs[0], needs[needs.count - 1])
+        var r: [Tensor?] = [needs[0] ? grads.dx : nil, grads.dwih, grads.dwhh]
+        if hasBih { r.append(grads.dbih) }
+        if hasBhh { r.append(grads.dbhh) }
+        r.append(grads.dh0)
+        return r
+    }
+    return (out, hN)
 }
 
 /// `body(part, firstRow, rowCount)` over `parts` contiguous row ranges of `rows`, concurrently.

@@ -59,27 +59,15 @@ private func gruSequenceTyped<T: RecurrentKernelScalar>(_: T.Type, _ x: Tensor, 
     }
     hN.unsafeMutablePointer(T.self).update(from: hp + (reverse ? 0 : steps) * bh3, count: bh3)
     let out = noGrad { hs.narrow(0, start: reverse ? 0 : 1, length: steps) }
-    var inputs = [x, wih, whh]
-    if let bih { inputs.append(bih) }
-    if let bhh { inputs.append(bhh) }
-    inputs.append(h0)
-    guard recurrentNeedsRecord(inputs) else { return (out, hN) }
     let saved = GRUSaved(x: xc, wih: wihc, whh: whhc, act: act, hs: hs, steps: steps, batch: batch,
                          features: features, hidden: hid, reverse: reverse, zeroState: zeroState)
-    let needs = inputs.map(\.requiresGrad)
-    let hasBih = bih != nil, hasBhh = bhh != nil
-    recordOutputs([out, hN], op: "GruSequenceBackward", inputs: inputs, saving: [x, hs]) { g, _ in
-        let grads = isGradEnabled
+    return recordHiddenOnlySequence(out: out, hN: hN, x: x, wih: wih, whh: whh, bih: bih, bhh: bhh, h0: h0,
+                                    op: "GruSequenceBackward", saving: hs) { gOut, gH, needX, needH0 in
+        isGradEnabled
             ? gruSequenceBackwardComposite(x, wih: wih, whh: whh, bih: bih, bhh: bhh, h0: h0, reverse: reverse,
-                                           gOut: g[0], gH: g[1])
-            : gruSequenceBackwardFused(T.self, saved, gOut: g[0], gH: g[1], needX: needs[0], needH0: needs[needs.count - 1])
-        var r: [Tensor?] = [needs[0] ? grads.dx : nil, grads.dwih, grads.dwhh]
-        if hasBih { r.append(grads.dbih) }
-        if hasBhh { r.append(grads.dbhh) }
-        r.append(grads.dh0)
-        return r
+                                           gOut: gOut, gH: gH)
+            : gruSequenceBackwardFused(T.self, saved, gOut: gOut, gH: gH, needX: needX, needH0: needH0)
     }
-    return (out, hN)
 }
 
 /// The gradients of one GRU direction: input, weights, biases and initial state.

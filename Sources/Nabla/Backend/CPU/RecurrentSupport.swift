@@ -1,6 +1,6 @@
-// Raw-pointer building blocks for the fused recurrent layers of NablaNN: the fused LSTM and GRU cell kernels
-// of CNablaKernels (rnn.c), GEMM against a pre-packed weight (gemm_packed.c) and the kernel thread pool. Host
-// memory only; the caller owns every bound check.
+// Raw-pointer building blocks for the fused recurrent layers of NablaNN: the fused LSTM, GRU and RNN cell
+// kernels of CNablaKernels (rnn.c), GEMM against a pre-packed weight (gemm_packed.c) and the kernel thread
+// pool. Host memory only; the caller owns every bound check.
 import CNablaKernels
 
 /// Element types the fused recurrent kernels run on (float32 and float64).
@@ -26,6 +26,14 @@ package protocol RecurrentKernelScalar: TensorScalar, BinaryFloatingPoint {
     static func gruBackward(act: UnsafePointer<Self>, hPrev: UnsafePointer<Self>, dh: UnsafeMutablePointer<Self>,
                             gOut: UnsafePointer<Self>, dgx: UnsafeMutablePointer<Self>, dgh: UnsafeMutablePointer<Self>,
                             dbih: UnsafeMutablePointer<Self>, dbhh: UnsafeMutablePointer<Self>, rows: Int, hidden: Int)
+    /// One Elman RNN step forward over `rows` rows (`nabla_?_rnn_fwd`): `h = tanh(g + bias)`, or ReLU when `relu`.
+    static func rnnForward(g: UnsafePointer<Self>, bias: UnsafePointer<Self>, h: UnsafeMutablePointer<Self>, rows: Int,
+                           hidden: Int, relu: Bool)
+    /// One Elman RNN step backward (`nabla_?_rnn_bwd`): `dg = (dhRec + gOut) · act'` from the step's output `h`,
+    /// with its column sums added to `dBias`.
+    static func rnnBackward(h: UnsafePointer<Self>, dhRec: UnsafePointer<Self>, gOut: UnsafePointer<Self>,
+                            dg: UnsafeMutablePointer<Self>, dBias: UnsafeMutablePointer<Self>, rows: Int, hidden: Int,
+                            relu: Bool)
     /// Elements the packed form of a `k`×`n` matrix takes (`nabla_?_packed_size` in nabla_gemm_packed.h).
     static func packedSize(k: Int, n: Int) -> Int
     /// Packs B (`k`×`n`, element (i, j) at `b[i·ldb + j]`, or at `b[j·ldb + i]` when `transB`) for `gemmPacked`.
@@ -61,6 +69,17 @@ extension Float: RecurrentKernelScalar {
                                    gOut: UnsafePointer<Float>, dgx: UnsafeMutablePointer<Float>, dgh: UnsafeMutablePointer<Float>,
                                    dbih: UnsafeMutablePointer<Float>, dbhh: UnsafeMutablePointer<Float>, rows: Int, hidden: Int) {
         nabla_f32_gru_bwd(act, hPrev, dh, gOut, dgx, dgh, dbih, dbhh, Int64(rows), Int64(hidden))
+    }
+    /// `nabla_f32_rnn_fwd`.
+    package static func rnnForward(g: UnsafePointer<Float>, bias: UnsafePointer<Float>, h: UnsafeMutablePointer<Float>, rows: Int,
+                                   hidden: Int, relu: Bool) {
+        nabla_f32_rnn_fwd(g, bias, h, Int64(rows), Int64(hidden), relu ? 1 : 0)
+    }
+    /// `nabla_f32_rnn_bwd`.
+    package static func rnnBackward(h: UnsafePointer<Float>, dhRec: UnsafePointer<Float>, gOut: UnsafePointer<Float>,
+                                    dg: UnsafeMutablePointer<Float>, dBias: UnsafeMutablePointer<Float>, rows: Int, hidden: Int,
+                                    relu: Bool) {
+        nabla_f32_rnn_bwd(h, dhRec, gOut, dg, dBias, Int64(rows), Int64(hidden), relu ? 1 : 0)
     }
     /// `nabla_f32_packed_size`.
     package static func packedSize(k: Int, n: Int) -> Int { Int(nabla_f32_packed_size(Int64(k), Int64(n))) }
@@ -99,6 +118,17 @@ extension Double: RecurrentKernelScalar {
                                    gOut: UnsafePointer<Double>, dgx: UnsafeMutablePointer<Double>, dgh: UnsafeMutablePointer<Double>,
                                    dbih: UnsafeMutablePointer<Double>, dbhh: UnsafeMutablePointer<Double>, rows: Int, hidden: Int) {
         nabla_f64_gru_bwd(act, hPrev, dh, gOut, dgx, dgh, dbih, dbhh, Int64(rows), Int64(hidden))
+    }
+    /// `nabla_f64_rnn_fwd`.
+    package static func rnnForward(g: UnsafePointer<Double>, bias: UnsafePointer<Double>, h: UnsafeMutablePointer<Double>, rows: Int,
+                                   hidden: Int, relu: Bool) {
+        nabla_f64_rnn_fwd(g, bias, h, Int64(rows), Int64(hidden), relu ? 1 : 0)
+    }
+    /// `nabla_f64_rnn_bwd`.
+    package static func rnnBackward(h: UnsafePointer<Double>, dhRec: UnsafePointer<Double>, gOut: UnsafePointer<Double>,
+                                    dg: UnsafeMutablePointer<Double>, dBias: UnsafeMutablePointer<Double>, rows: Int, hidden: Int,
+                                    relu: Bool) {
+        nabla_f64_rnn_bwd(h, dhRec, gOut, dg, dBias, Int64(rows), Int64(hidden), relu ? 1 : 0)
     }
     /// `nabla_f64_packed_size`.
     package static func packedSize(k: Int, n: Int) -> Int { Int(nabla_f64_packed_size(Int64(k), Int64(n))) }

@@ -1,0 +1,149 @@
+// One direction of one Elman RNN layer (tanh or ReLU) over a whole sequence as a single autograd op, run like the
+// LSTM's (RecurrentFused.swift): one block of batch rows per core runs every step, with g = x_t W_ihᵀ + h_prev W_hhᵀ
+// against weights packed once and one fused activation kernel; the outputs are all backward needs. Backward is a
+// hand-written BPTT over the same blocks, and with `createGraph` the same BPTT in Tensor ops.
+
+/// One RNN direction over `x [T, B, F]` from `h0 [B, H]` with `tanh` (or ReLU when `relu`), processing time
+/// backwards when `reverse`: returns the outputs `[T, B, H]` and the final `h`. `zeroState` says that `h0` is zeros
+/// that need no gradient. Requires `recurrentSequenceFusable`.
+func rnnSequence(_ x: Tensor, wih: Tensor, whh: Tensor, bih: Tensor?, bhh: Tensor?, h0: Tensor, relu: Bool,
+                 reverse: Bool, zeroState: Bool) -> (out: Tensor, h: Tensor) {
+    let zero = zeroState && !h0.requiresGrad
+    return x.dtype == .float32
+        ? rnnSequenceTyped(Float.self, x, wih: wih, whh: whh, bih: bih, bhh: bhh, h0: h0, relu: relu, reverse: reverse,
+                           zeroState: zero)
+        : rnnSequenceTyped(Double.self, x, wih: wih, whh: whh, bih: bih, bhh: bhh, h0: h0, relu: relu, reverse: reverse,
+                           zeroState: zero)
+}
+
+/// What one forward keeps for backward (contiguous, time-major; `hs` as in the LSTM).
+private struct RNNSaved {
+    let x: Tensor, wih: Tensor, whh: Tensor, hs: Tensor
+    let steps: Int, batch: Int, features: Int, hidden: Int, relu: Bool, reverse: Bool, zeroState: Bool
+}
+
+private func rnnSequenceTyped<T: RecurrentKernelScalar>(_: T.Type, _ x: Tensor, wih: Tensor, whh: Tensor, bih: Tensor?,
+                                                         bhh: Tensor?, h0: Tensor, relu: Bool, reverse: Bool,
+                                                         zeroState: Bool) -> (out: Tensor, h: Tensor) {
+    let steps = x.shape[0], batch = x.shape[1], features = x.shape[2], hid = whh.shape[1], dt = x.dtype
+    let (xc, wihc, whhc, h0c, bias) = noGrad { () -> (Tensor, Tensor, Tensor, Tensor, Tensor) in
+        var b = Tensor.zeros([hid], dtype: dt)
+        if let bih { b = bih.contiguous() }
+        if let bhh { b = b + bhh }
+        return (x.contiguous(), wih.contiguous(), whh.contiguous(), h0.contiguous(), b.contiguous())
+    }
+    let hs = Tensor(empty: [steps + 1, batch, hid], dtype: dt), hN = Tensor(empty: [batch, hid], dtype: dt)
+    let bh = batch * hid
+    let hp = hs.unsafeMutablePointer(T.self), xp = xc.unsafeMutablePointer(T.self), bp = bias.unsafeMutablePointer(T.self)
+    (hp + (reverse ? steps * bh : 0)).update(from: h0c.unsafeMutablePointer(T.self), count: bh)
+    let wihT = recurrentPack(wihc.unsafeMutablePointer(T.self), rows: hid, cols: features, transpose: true)
+    let whhT = recurrentPack(whhc.unsafeMutablePointer(T.self), rows: hid, cols: hid, transpose: true)
+    defer { wihT.deallocate(); whhT.deallocate() }
+    recurrentSplit(batch, recurrentParts(batch: batch, macs: steps * batch * hid * (hid + features))) { _, r0, rows in
+        let g = UnsafeMutablePointer<T>.allocate(capacity: rows * hid)
+        defer { g.deallocate() }
+        for s in 0..<steps {
+            let t = reverse ? steps - 1 - s : s
+            let hPrev = hp + (reverse ? t + 1 : t) * bh + r0 * hid, hOut = hp + (reverse ? t : t + 1) * bh + r0 * hid
+            T.gemmPacked(m: rows, n: hid, k: features, a: xp + (t * batch + r0) * features, lda: features, transA: false,
+                         packedB: wihT, accumulate: false, c: g, ldc: hid)
+            if s > 0 || !zeroState {
+                T.gemmPacked(m: rows, n: hid, k: hid, a: hPrev, lda: hid, transA: false, packedB: whhT, accumulate: true,
+                             c: g, ldc: hid)
+            }
+            T.rnnForward(g: g, bias: bp, h: hOut, rows: rows, hidden: hid, relu: relu)
+        }
+    }
+    hN.unsafeMutablePointer(T.self).update(from: hp + (reverse ? 0 : steps) * bh, count: bh)
+    let out = noGrad { hs.narrow(0, start: reverse ? 0 : 1, length: steps) }
+    let saved = RNNSaved(x: xc, wih: wihc, whh: whhc, hs: hs, steps: steps, batch: batch, features: features,
+                         hidden: hid, relu: relu, reverse: reverse, zeroState: zeroState)
+    let hasBih = bih != nil
+    return recordHiddenOnlySequence(out: out, hN: hN, x: x, wih: wih, whh: whh, bih: bih, bhh: bhh, h0: h0,
+                                    op: "RnnSequenceBackward", saving: hs) { gOut, gH, needX, needH0 in
+        let g = isGradEnabled
+            ? rnnSequenceBackwardComposite(x, wih: wih, whh: whh, bih: bih, bhh: bhh, h0: h0, relu: relu,
+                                           reverse: reverse, gOut: gOut, gH: gH)
+            : rnnSequenceBackwardFused(T.self, saved, gOut: gOut, gH: gH, needX: needX, needH0: needH0)
+        // Both biases enter as one sum, so they share one gradient.
+        return (g.dx, g.dwih, g.dwhh, g.db, hasBih ? g.db.clone() : g.db, g.dh0)
+    }
+}
+
+/// The gradients of one RNN direction: input, weights, bias (the same for both biases) and initial state.
+typealias RNNGrads = (dx: Tensor?, dwih: Tensor, dwhh: Tensor, db: Tensor, dh0: Tensor)
+
+/// The fused BPTT. Each part runs all steps (latest first) over its batch rows: the activation's backward, the
+/// step's weight-gradient products, then `dh = dg·W_hh` for the step before.
+private func rnnSequenceBackwardFused<T: RecurrentKernelScalar>(_: T.Type, _ s: RNNSaved, gOut: Tensor, gH: Tensor,
+                                                                 needX: Bool, needH0: Bool) -> RNNGrads {
+    let steps = s.steps, batch = s.batch, hid = s.hidden, f = s.features, dt = s.x.dtype, bh = batch * hid
+    let go = gOut.contiguous().to(dt), dh = gH.to(dt).contiguous().clone()
+    let parts = recurrentParts(batch: batch, macs: steps * batch * hid * (hid + f))
+    let dbParts = Tensor.zeros([parts, hid], dtype: dt)
+    let dwhhParts = Tensor.zeros([parts, hid, hid], dtype: dt), dwihParts = Tensor.zeros([parts, hid, f], dtype: dt)
+    let dx = needX ? Tensor(empty: [steps, batch, f], dtype: dt) : nil
+    let hp = s.hs.unsafeMutablePointer(T.self), xp = s.x.unsafeMutablePointer(T.self)
+    let gop = go.unsafeMutablePointer(T.self), dhp = dh.unsafeMutablePointer(T.self), dxp = dx?.unsafeMutablePointer(T.self)
+    let dbp = dbParts.unsafeMutablePointer(T.self)
+    let dwhhp = dwhhParts.unsafeMutablePointer(T.self), dwihp = dwihParts.unsafeMutablePointer(T.self)
+    let whh = recurrentPack(s.whh.unsafeMutablePointer(T.self), rows: hid, cols: hid, transpose: false)
+    let wih = recurrentPack(s.wih.unsafeMutablePointer(T.self), rows: hid, cols: f, transpose: false)
+    defer { whh.deallocate(); wih.deallocate() }
+    recurrentSplit(batch, parts) { p, r0, rows in
+        let dhRows = dhp + r0 * hid
+        let dg = UnsafeMutablePointer<T>.allocate(capacity: rows * hid)
+        let rowsPacked = UnsafeMutablePointer<T>.allocate(capacity: T.packedSize(k: rows, n: max(hid, f)))
+        defer { dg.deallocate(); rowsPacked.deallocate() }
+        for k in (0..<steps).reversed() {
+            let t = s.reverse ? steps - 1 - k : k
+            T.rnnBackward(h: hp + (s.reverse ? t : t + 1) * bh + r0 * hid, dhRec: dhRows, gOut: gop + t * bh + r0 * hid,
+                          dg: dg, dBias: dbp + p * hid, rows: rows, hidden: hid, relu: s.relu)
+            recurrentStepGradients(dgx: dg, dgh: dg, width: hid, rows: rows, hidden: hid, features: f,
+                                   hPrev: k > 0 || !s.zeroState ? hp + (s.reverse ? t + 1 : t) * bh + r0 * hid : nil,
+                                   x: xp + (t * batch + r0) * f, packedWih: wih, scratch: rowsPacked,
+                                   dwhh: dwhhp + p * hid * hid, dwih: dwihp + p * hid * f,
+                                   dx: dxp.map { $0 + (t * batch + r0) * f })
+            if k > 0 || needH0 {
+                T.gemmPacked(m: rows, n: hid, k: hid, a: dg, lda: hid, transA: false, packedB: whh, accumulate: false,
+                             c: dhRows, ldc: hid)
+            }
+        }
+    }
+    func total(_ t: Tensor, _ shape: [Int]) -> Tensor { parts == 1 ? t.reshape(shape) : t.sum(dim: 0) }
+    return (dx, total(dwihParts, [hid, f]), total(dwhhParts, [hid, hid]), total(dbParts, [hid]), dh)
+}
+
+/// The same BPTT in Tensor ops (differentiable, for `createGraph`): recomputes the forward, then runs the
+/// gradient back through time.
+func rnnSequenceBackwardComposite(_ x: Tensor, wih: Tensor, whh: Tensor, bih: Tensor?, bhh: Tensor?, h0: Tensor,
+                                  relu: Bool, reverse: Bool, gOut: Tensor, gH: Tensor) -> RNNGrads {
+    let steps = x.shape[0], batch = x.shape[1], features = x.shape[2], hid = whh.shape[1]
+    let x2 = x.reshape([steps * batch, features])
+    var proj = matmul(x2, wih.t())
+    if let bih { proj = proj + bih }
+    if let bhh { proj = proj + bhh }
+    let xs = proj.reshape([steps, batch, hid]).unbind(dim: 0)
+    let whhT = whh.t()
+    var h = h0
+    var hPrev = [Tensor](repeating: h0, count: steps), hOut = hPrev
+    for k in 0..<steps {
+        let t = reverse ? steps - 1 - k : k
+        hPrev[t] = h
+        let pre = xs[t] + matmul(h, whhT)
+        h = relu ? pre.relu() : pre.tanh()
+        hOut[t] = h
+    }
+    let gOuts = gOut.unbind(dim: 0)
+    var dh = gH
+    var dGs = [Tensor](repeating: gH, count: steps)
+    for k in (0..<steps).reversed() {
+        let t = reverse ? steps - 1 - k : k
+        let d = dh + gOuts[t]
+        dGs[t] = relu ? d * hOut[t].gt(0).to(d.dtype) : d * (1 - hOut[t] * hOut[t])
+        dh = matmul(dGs[t], whh)
+    }
+    let dG = stack(dGs, dim: 0).reshape([steps * batch, hid]), hp = stack(hPrev, dim: 0).reshape([steps * batch, hid])
+    let dx = matmul(dG, wih).reshape([steps, batch, features])
+    return (dx, matmul(dG.t(), x2), matmul(dG.t(), hp), dG.sum(dim: 0), dh)
+}
