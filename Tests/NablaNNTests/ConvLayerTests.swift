@@ -84,3 +84,29 @@ import NablaTestSupport
         #expect(text.contains("Conv2d") && text.contains("3 channels") && text.contains("[2, 4, 8, 8]"), "stderr: \(text)")
     }
 }
+
+/// The conv layers' `paddingMode` against PyTorch's modules with the same weights (Scripts/fixtures/conv.py).
+@Suite struct ConvPaddingModeTests {
+    let fixture = loadFixture("conv")
+
+    @Test func layersMatchPyTorch() {
+        expectMatchesFixture(fixture, "conv2d_padding_mode_reflect") { a in
+            let conv = Conv2d(2, 3, kernelSize: 3, padding: 1, paddingMode: .reflect, dtype: a[0].dtype)
+            conv.weight = a[1]; conv.bias = a[2]
+            return [conv(a[0])]
+        }
+        expectMatchesFixture(fixture, "conv2d_padding_mode_circular_same") { a in
+            let conv = Conv2d(2, 3, kernelSize: [3, 2], padding: .same, paddingMode: .circular, dtype: a[0].dtype)
+            conv.weight = a[1]; conv.bias = a[2]
+            return [conv(a[0])]
+        }
+        expectMatchesFixture(fixture, "conv1d_padding_mode_replicate") { a in
+            let conv = Conv1d(3, 4, kernelSize: 3, stride: 2, padding: 2, paddingMode: .replicate, dtype: a[0].dtype)
+            conv.weight = a[1]; conv.bias = a[2]
+            return [conv(a[0])]
+        }
+        #expect(Conv2d(2, 3, kernelSize: 3, padding: 1, paddingMode: .reflect).description
+                == "Conv2d(2, 3, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1), padding_mode=reflect)")
+        #expect(Conv1d(2, 3, kernelSize: 3).description == "Conv1d(2, 3, kernel_size=(3,), stride=(1,))")
+    }
+}

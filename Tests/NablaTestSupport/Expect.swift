@@ -1,5 +1,6 @@
 import Foundation
 import Nabla
+import Testing
 
 /// Whether `actual` and `expected` have the same shape and agree elementwise within `atol + rtol * |expected|`.
 /// On failure, `failure` describes the shapes and the worst element.
@@ -99,4 +100,32 @@ public func loadFixture(_ name: String, file: String = #filePath) -> FixtureFile
     } catch {
         fatalError("cannot load fixture \(url.path): \(error)")
     }
+}
+
+/// Runs case `name` of `fixture` through `f`: every output against PyTorch's (float64, 1e-9), then the gradients
+/// of `sum(outputs[0] * upstream)` for every input when the fixture has them, then the float32 forward (1e-4).
+public func expectMatchesFixture(_ fixture: FixtureFile, _ name: String, sourceLocation: SourceLocation = #_sourceLocation,
+                                 _ f: ([Tensor]) -> [Tensor]) {
+    let c = fixture[name]
+    let inputs = c.inputs.map { $0.tensor.requiresGrad_() }
+    let outs = f(inputs)
+    #expect(outs.count == c.outputs.count, "\(name): \(outs.count) outputs, expected \(c.outputs.count)",
+            sourceLocation: sourceLocation)
+    for (i, (o, e)) in zip(outs, c.outputs).enumerated() {
+        let expected = e.tensor
+        #expect(o.dtype == expected.dtype, "\(name) output \(i): dtype \(o.dtype), expected \(expected.dtype)",
+                sourceLocation: sourceLocation)
+        let r = allClose(o, expected, rtol: 1e-9, atol: 1e-11)
+        #expect(r.ok, "\(name) output \(i): \(r.failure)", sourceLocation: sourceLocation)
+    }
+    guard let grads = c.grads, let up = c.upstream else { return }
+    let gs = gradients(of: [(outs[0] * up.tensor).sum()], wrt: inputs, allowUnused: true)
+    for (i, (g, e)) in zip(gs, grads).enumerated() {
+        let r = allClose(g ?? Tensor.zeros(e.shape, dtype: .float64), e.tensor, rtol: 1e-8, atol: 1e-10)
+        #expect(r.ok, "\(name) grad \(i): \(r.failure)", sourceLocation: sourceLocation)
+    }
+    let out32 = f(inputs.map { $0.detached().to(.float32) })[0]
+    #expect(out32.dtype == .float32, sourceLocation: sourceLocation)
+    let r32 = allClose(out32.to(.float64), c.outputs[0].tensor, rtol: 1e-4, atol: 1e-4)
+    #expect(r32.ok, "\(name) float32: \(r32.failure)", sourceLocation: sourceLocation)
 }

@@ -4,29 +4,10 @@ import NablaTestSupport
 
 let convFixture = loadFixture("conv")
 
-/// Runs fixture case `name` of conv.json through `f`: outputs, then gradients of `sum(outputs[0] * upstream)`.
-func expectMatchesConvFixture(_ name: String, _ f: ([Tensor]) -> [Tensor]) {
-    let c = convFixture[name]
-    let inputs = c.inputs.map { $0.tensor.requiresGrad_() }
-    let outs = f(inputs)
-    #expect(outs.count == c.outputs.count, "\(name): \(outs.count) outputs, expected \(c.outputs.count)")
-    for (i, (o, e)) in zip(outs, c.outputs).enumerated() {
-        let expected = e.tensor
-        #expect(o.dtype == expected.dtype, "\(name) output \(i): dtype \(o.dtype), expected \(expected.dtype)")
-        let r = allClose(o, expected, rtol: 1e-9, atol: 1e-11)
-        #expect(r.ok, "\(name) output \(i): \(r.failure)")
-    }
-    guard let grads = c.grads, let up = c.upstream else { return }
-    let gs = gradients(of: [(outs[0] * up.tensor).sum()], wrt: inputs, allowUnused: true)
-    for (i, (g, e)) in zip(gs, grads).enumerated() {
-        let r = allClose(g ?? Tensor.zeros(e.shape, dtype: .float64), e.tensor, rtol: 1e-8, atol: 1e-10)
-        #expect(r.ok, "\(name) grad \(i): \(r.failure)")
-    }
-    // float32 forward agrees too.
-    let out32 = f(inputs.map { $0.detached().to(.float32) })[0]
-    #expect(out32.dtype == .float32)
-    let r32 = allClose(out32.to(.float64), c.outputs[0].tensor, rtol: 1e-4, atol: 1e-4)
-    #expect(r32.ok, "\(name) float32: \(r32.failure)")
+/// Runs fixture case `name` of conv.json through `f` (see `expectMatchesFixture`).
+func expectMatchesConvFixture(_ name: String, sourceLocation: SourceLocation = #_sourceLocation,
+                              _ f: ([Tensor]) -> [Tensor]) {
+    expectMatchesFixture(convFixture, name, sourceLocation: sourceLocation, f)
 }
 
 @Suite struct ConvTests {
@@ -53,6 +34,21 @@ func expectMatchesConvFixture(_ name: String, _ f: ([Tensor]) -> [Tensor]) {
 
     @Test func padMatchesPyTorch() {
         expectMatchesConvFixture("pad") { [pad($0[0], [1, 2, -1, 1], value: 0.5)] }
+        expectMatchesConvFixture("pad_reflect") { [pad($0[0], [2, 1, 1, 3], mode: .reflect)] }
+        expectMatchesConvFixture("pad_replicate") { [$0[0].pad([2, 1, 1, 3], mode: .replicate)] }
+        expectMatchesConvFixture("pad_circular") { [pad($0[0], [2, 1, 1, 3], mode: .circular)] }
+        expectMatchesConvFixture("pad_reflect_1d") { [pad($0[0], [3, 2], mode: .reflect)] }
+    }
+
+    @Test func padModesMatchTheirDefinitionsAndPassGradcheck() {
+        let x = Tensor.randn([2, 3, 4], dtype: .float64)
+        for mode in PadMode.allCases {
+            #expect(gradcheck({ pad($0[0], [2, 3, 1, 0], mode: mode) }, inputs: [x]).passed, "\(mode)")
+        }
+        let v = Tensor([1.0, 2, 3]).reshape([1, 3])
+        #expect(pad(v, [2, 2], mode: .reflect).toDoubleArray() == [3, 2, 1, 2, 3, 2, 1])
+        #expect(pad(v, [2, 2], mode: .replicate).toDoubleArray() == [1, 1, 1, 2, 3, 3, 3])
+        #expect(pad(v, [2, 2], mode: .circular).toDoubleArray() == [2, 3, 1, 2, 3, 1, 2])
     }
 
     @Test func gradcheckConv2d() {

@@ -26,6 +26,14 @@ import Nabla
         #expect(Self.mentions(text, ["add", "[2, 3]", "[4]", "broadcast"]), "stderr: \(text)")
     }
 
+    @Test func reflectPaddingAsLargeAsTheDim() async {
+        let r = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = pad(Tensor.zeros([1, 3]), [3, 0], mode: .reflect)
+        }
+        let text = Self.stderrText(r)
+        #expect(Self.mentions(text, ["pad", "reflect", "(3, 0)", "smaller than its size 3"]), "stderr: \(text)")
+    }
+
     @Test func matmulWithMismatchedInnerDims() async {
         let r = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
             _ = matmul(Tensor.zeros([2, 3]), Tensor.zeros([4, 5]))

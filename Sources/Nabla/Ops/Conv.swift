@@ -184,27 +184,34 @@ private func conv2dCore(_ x: Tensor, _ w: Tensor, _ b: Tensor?, _ a: Conv2dArgs,
     return swapLeadingDimsOp(y.view([oc, n, oh * ow]), bias: b).view([n, oc, oh, ow])   // [N, OC, L] + bias
 }
 
-/// Resolves `padding` for a convolution; `.same` with an odd total pads `x` asymmetrically first (as PyTorch).
+/// The padding that `padding` asks of a convolution, as `pad`'s list: (before, after) per spatial dim, last dim
+/// first. `.same` puts the odd unit of an odd total after (right/bottom), as PyTorch; it needs stride 1.
+public func convPadSizes(_ padding: ConvPadding, kernel: [Int], stride: [Int], dilation: [Int], op: String) -> [Int] {
+    let rank = kernel.count
+    var perDim: [(Int, Int)]
+    switch padding {
+    case .explicit(let p): perDim = p.expanded(rank, op: op, name: "padding").map { ($0, $0) }
+    case .valid: perDim = Array(repeating: (0, 0), count: rank)
+    case .same:
+        check(stride.allSatisfy { $0 == 1 }, "\(op): padding='same' is not supported for strided convolutions, got stride \(stride)")
+        perDim = (0..<rank).map { i in let total = dilation[i] * (kernel[i] - 1); return (total / 2, total - total / 2) }
+    }
+    return perDim.reversed().flatMap { [$0.0, $0.1] }
+}
+
+/// Resolves `padding` for a convolution into symmetric sizes per dim; `.same` with an odd total pads `x`
+/// asymmetrically first (as PyTorch).
 private func resolvePadding(_ padding: ConvPadding, _ x: Tensor, kernel: [Int], stride: [Int], dilation: [Int],
                             op: String) -> (Tensor, [Int]) {
     let rank = kernel.count
-    switch padding {
-    case .explicit(let p): return (x, p.expanded(rank, op: op, name: "padding"))
-    case .valid: return (x, Array(repeating: 0, count: rank))
-    case .same:
-        check(stride.allSatisfy { $0 == 1 }, "\(op): padding='same' is not supported for strided convolutions, got stride \(stride)")
-        var pads: [Int] = [], extra: [Int] = []
-        for i in 0..<rank {
-            let total = dilation[i] * (kernel[i] - 1)
-            pads.append(total / 2)
-            extra.append(total - 2 * (total / 2))
-        }
-        guard extra.contains(where: { $0 > 0 }) else { return (x, pads) }
-        // F.pad lists the last dim first: [left, right, top, bottom].
-        var padArgs: [Int] = []
-        for i in (0..<rank).reversed() { padArgs += [0, extra[i]] }
-        return (Nabla.pad(x, padArgs), pads)
-    }
+    let sizes = convPadSizes(padding, kernel: kernel, stride: stride, dilation: dilation, op: op)
+    // sizes lists the last dim first; dim i's (before, after) sits at 2·(rank − 1 − i).
+    let pads = (0..<rank).map { sizes[2 * (rank - 1 - $0)] }
+    let extra = (0..<rank).map { sizes[2 * (rank - 1 - $0) + 1] - sizes[2 * (rank - 1 - $0)] }
+    guard extra.contains(where: { $0 > 0 }) else { return (x, pads) }
+    var padArgs: [Int] = []
+    for i in (0..<rank).reversed() { padArgs += [0, extra[i]] }
+    return (Nabla.pad(x, padArgs), pads)
 }
 
 /// Adds a batch dim to unbatched input (`rank - 1` dims); returns whether it did.

@@ -27,14 +27,24 @@ func convParameters(_ lead: Int, _ channels: Int, groups: Int, kernel: [Int], ou
 
 /// The shared `extraDescription` of the conv layers, as PyTorch's `_ConvNd.extra_repr`.
 func convDescription(_ inC: Int, _ outC: Int, kernel: [Int], stride: [Int], padding: String?, dilation: [Int],
-                     outputPadding: [Int]? = nil, groups: Int, bias: Bool) -> String {
+                     outputPadding: [Int]? = nil, groups: Int, bias: Bool, paddingMode: PadMode = .zeros) -> String {
     var s = "\(inC), \(outC), kernel_size=\(tupleDescription(kernel)), stride=\(tupleDescription(stride))"
     if let padding { s += ", padding=\(padding)" }
     if dilation.contains(where: { $0 != 1 }) { s += ", dilation=\(tupleDescription(dilation))" }
     if let outputPadding, outputPadding.contains(where: { $0 != 0 }) { s += ", output_padding=\(tupleDescription(outputPadding))" }
     if groups != 1 { s += ", groups=\(groups)" }
     if !bias { s += ", bias=False" }
+    if paddingMode != .zeros { s += ", padding_mode=\(paddingMode.rawValue)" }
     return s
+}
+
+/// `input` padded as a conv layer with `paddingMode` asks (the conv then runs unpadded), or unchanged for zeros
+/// (the conv pads by itself).
+func convModePadded(_ input: Tensor, _ padding: ConvPadding, mode: PadMode, kernel: [Int], stride: [Int],
+                    dilation: [Int], op: String) -> (Tensor, ConvPadding) {
+    guard mode != .zeros else { return (input, padding) }
+    let sizes = convPadSizes(padding, kernel: kernel, stride: stride, dilation: dilation, op: op)
+    return (pad(input, sizes, mode: mode), .valid)
 }
 
 /// The padding entry of the description (nil when zero).
@@ -75,6 +85,8 @@ public final class Conv2d: Module {
     public let dilation: [Int]
     /// Number of channel groups.
     public let groups: Int
+    /// How the border is filled: zeros (the default), reflect, replicate or circular (`padding_mode`).
+    public let paddingMode: PadMode
     /// `[outChannels, inChannels / groups, kH, kW]`.
     public var weight: Tensor
     /// `[outChannels]`, or nil without bias.
@@ -82,7 +94,8 @@ public final class Conv2d: Module {
 
     /// Creates the layer with PyTorch's default initialisation (uniform on ±1/√(inChannels/groups·kH·kW)).
     public init(_ inChannels: Int, _ outChannels: Int, kernelSize: SpatialSize, stride: SpatialSize = 1,
-                padding: ConvPadding = 0, dilation: SpatialSize = 1, groups: Int = 1, bias: Bool = true, dtype: DType = .float32) {
+                padding: ConvPadding = 0, dilation: SpatialSize = 1, groups: Int = 1, bias: Bool = true,
+                paddingMode: PadMode = .zeros, dtype: DType = .float32) {
         checkConvGroups("Conv2d", inChannels, outChannels, groups: groups)
         self.inChannels = inChannels
         self.outChannels = outChannels
@@ -91,6 +104,7 @@ public final class Conv2d: Module {
         self.padding = padding
         self.dilation = dilation.expanded(2, op: "Conv2d", name: "dilation")
         self.groups = groups
+        self.paddingMode = paddingMode
         (weight, self.bias) = convParameters(outChannels, inChannels, groups: groups, kernel: self.kernelSize,
                                              outChannels: outChannels, bias: bias, dtype: dtype)
         super.init()
@@ -99,14 +113,17 @@ public final class Conv2d: Module {
     /// `conv2d(input, weight, bias: bias, ...)`.
     public override func forward(_ input: Tensor) -> Tensor {
         checkConvInput(input, layer: "Conv2d", channels: inChannels, rank: 4, layout: "[N, C, H, W]")
-        return conv2d(input, weight, bias: bias, stride: SpatialSize(stride), padding: padding,
-                      dilation: SpatialSize(dilation), groups: groups)
+        let (x, p) = convModePadded(input, padding, mode: paddingMode, kernel: kernelSize, stride: stride,
+                                    dilation: dilation, op: "Conv2d")
+        return conv2d(x, weight, bias: bias, stride: SpatialSize(stride), padding: p, dilation: SpatialSize(dilation),
+                      groups: groups)
     }
 
     /// `1, 32, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1)`.
     public override var extraDescription: String {
         convDescription(inChannels, outChannels, kernel: kernelSize, stride: stride,
-                        padding: paddingDescription(padding, rank: 2, op: "Conv2d"), dilation: dilation, groups: groups, bias: bias != nil)
+                        padding: paddingDescription(padding, rank: 2, op: "Conv2d"), dilation: dilation, groups: groups,
+                        bias: bias != nil, paddingMode: paddingMode)
     }
 }
 
@@ -126,6 +143,8 @@ public final class Conv1d: Module {
     public let dilation: Int
     /// Number of channel groups.
     public let groups: Int
+    /// How the border is filled: zeros (the default), reflect, replicate or circular (`padding_mode`).
+    public let paddingMode: PadMode
     /// `[outChannels, inChannels / groups, kernelSize]`.
     public var weight: Tensor
     /// `[outChannels]`, or nil without bias.
@@ -133,7 +152,8 @@ public final class Conv1d: Module {
 
     /// Creates the layer with PyTorch's default initialisation (uniform on ±1/√(inChannels/groups·kernelSize)).
     public init(_ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1, padding: ConvPadding = 0,
-                dilation: Int = 1, groups: Int = 1, bias: Bool = true, dtype: DType = .float32) {
+                dilation: Int = 1, groups: Int = 1, bias: Bool = true, paddingMode: PadMode = .zeros,
+                dtype: DType = .float32) {
         checkConvGroups("Conv1d", inChannels, outChannels, groups: groups)
         self.inChannels = inChannels
         self.outChannels = outChannels
@@ -142,6 +162,7 @@ public final class Conv1d: Module {
         self.padding = padding
         self.dilation = dilation
         self.groups = groups
+        self.paddingMode = paddingMode
         (weight, self.bias) = convParameters(outChannels, inChannels, groups: groups, kernel: [kernelSize],
                                              outChannels: outChannels, bias: bias, dtype: dtype)
         super.init()
@@ -150,14 +171,17 @@ public final class Conv1d: Module {
     /// `conv1d(input, weight, bias: bias, ...)`.
     public override func forward(_ input: Tensor) -> Tensor {
         checkConvInput(input, layer: "Conv1d", channels: inChannels, rank: 3, layout: "[N, C, L]")
-        return conv1d(input, weight, bias: bias, stride: SpatialSize(stride), padding: padding,
-                      dilation: SpatialSize(dilation), groups: groups)
+        let (x, p) = convModePadded(input, padding, mode: paddingMode, kernel: [kernelSize], stride: [stride],
+                                    dilation: [dilation], op: "Conv1d")
+        return conv1d(x, weight, bias: bias, stride: SpatialSize(stride), padding: p, dilation: SpatialSize(dilation),
+                      groups: groups)
     }
 
     /// `16, 33, kernel_size=(3,), stride=(2,)`.
     public override var extraDescription: String {
         convDescription(inChannels, outChannels, kernel: [kernelSize], stride: [stride],
-                        padding: paddingDescription(padding, rank: 1, op: "Conv1d"), dilation: [dilation], groups: groups, bias: bias != nil)
+                        padding: paddingDescription(padding, rank: 1, op: "Conv1d"), dilation: [dilation], groups: groups,
+                        bias: bias != nil, paddingMode: paddingMode)
     }
 }
 
