@@ -64,4 +64,29 @@ let configsDir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().del
         #expect(model.layers.map(\.outputShape) == [[8, 8, 8], [8, 8, 8], [8, 8, 8], [8, 7, 7], [8, 7, 7], [8, 2, 2], [32], [32], [32], [32], [4]])
         #expect(model.module(Tensor.randn([2, 3, 16, 16])).shape == [2, 4])
     }
+
+    @Test func convPaddingMode() throws {
+        func config(_ conv: String) -> String {
+            """
+            data: {dataset: fashion-mnist}
+            model:
+              input: [1, 4, 4]
+              layers:
+                - \(conv)
+                - flatten
+                - linear: 2
+            solver: {epochs: 1}
+            """
+        }
+        let model = try BuiltModel(try TrainConfig(text: config("conv2d: {out_channels: 2, kernel_size: 3, padding: 1, padding_mode: reflect}"),
+                                                   path: "t.yaml").model)
+        #expect(model.layers[0].outputShape == [2, 4, 4])
+        #expect(model.module.description.contains("padding_mode=reflect"))
+        #expect(model.module(Tensor.randn([3, 1, 4, 4])).shape == [3, 2])
+        // Reflect padding must be smaller than the input (F.pad's rule), reported at the config's line.
+        let tooWide = config("conv2d: {out_channels: 2, kernel_size: 9, padding: 4, padding_mode: reflect}")
+        #expect(throws: ConfigError.self) { try BuiltModel(try TrainConfig(text: tooWide, path: "t.yaml").model) }
+        let unknown = config("conv2d: {out_channels: 2, kernel_size: 3, padding_mode: mirror}")
+        #expect(throws: ConfigError.self) { try BuiltModel(try TrainConfig(text: unknown, path: "t.yaml").model) }
+    }
 }

@@ -95,7 +95,7 @@ public struct LayerSpec {
             guard let inF = input.last, inF > 0 else { throw node.error("layer linear needs an input with at least one dimension") }
             return (Linear(inF, out, bias: bias), Array(input.dropLast()) + [out])
         case "conv1d", "conv2d":
-            try allow(["out_channels", "kernel_size", "stride", "padding", "dilation", "groups", "bias"])
+            try allow(["out_channels", "kernel_size", "stride", "padding", "dilation", "groups", "bias", "padding_mode"])
             let dims = kind == "conv2d" ? 2 : 1
             try needRank(dims + 1, dims == 2 ? "a [C, H, W]" : "a [C, L]")
             let outC = try requiredArg("out_channels").positiveInt()
@@ -126,6 +126,19 @@ public struct LayerSpec {
                 padding = .explicit(SpatialSize(p))
             }
             let spatial = Array(input.dropFirst())
+            let modeNode = try arg("padding_mode")
+            let mode = try modeNode.map { PadMode(rawValue: try $0.choice(["zeros", "reflect", "replicate", "circular"])) ?? .zeros } ?? .zeros
+            if let modeNode, mode == .reflect || mode == .circular {
+                // F.pad's limits, checked here so that a bad config is a located error rather than a failed run.
+                let sizes = convPadSizes(padding, kernel: k, stride: s, dilation: d, op: kind)
+                for i in spatial.indices {
+                    let dim = dims - 1 - i, before = sizes[2 * dim], after = sizes[2 * dim + 1], n = spatial[i]
+                    guard mode == .reflect ? max(before, after) < n : max(before, after) <= n else {
+                        throw modeNode.error("layer \(kind): \(mode.rawValue) padding \(max(before, after)) must be "
+                            + "\(mode == .reflect ? "smaller than" : "at most") the input size \(n) (input shape \(shapeText(input)))")
+                    }
+                }
+            }
             var outSpatial: [Int] = []
             for i in spatial.indices {
                 if padding == .same { outSpatial.append(spatial[i]); continue }
@@ -138,8 +151,9 @@ public struct LayerSpec {
             }
             let m: Module = dims == 2
                 ? Conv2d(input[0], outC, kernelSize: SpatialSize(k), stride: SpatialSize(s), padding: padding,
-                         dilation: SpatialSize(d), groups: groups, bias: bias)
-                : Conv1d(input[0], outC, kernelSize: k[0], stride: s[0], padding: padding, dilation: d[0], groups: groups, bias: bias)
+                         dilation: SpatialSize(d), groups: groups, bias: bias, paddingMode: mode)
+                : Conv1d(input[0], outC, kernelSize: k[0], stride: s[0], padding: padding, dilation: d[0], groups: groups,
+                         bias: bias, paddingMode: mode)
             return (m, [outC] + outSpatial)
         case "max_pool2d", "avg_pool2d":
             try allow(["kernel_size", "stride", "padding"])
