@@ -91,6 +91,35 @@ func recordHiddenOnlySequence(out: Tensor, hN: Tensor, x: Tensor, wih: Tensor, w
     return (out, hN)
 }
 
+/// The hidden states `hs [T + 1, B, H]` of one direction: the state before step `t` sits in slot `t` going forward
+/// and `t + 1` going backwards, so `h0` fills slot 0 (or `T`) and the step outputs fill the others.
+struct RecurrentStates<T: RecurrentKernelScalar> {
+    let base: UnsafeMutablePointer<T>, steps: Int, batch: Int, hidden: Int, reverse: Bool
+
+    init(_ hs: Tensor, reverse: Bool) {
+        base = hs.unsafeMutablePointer(T.self)
+        steps = hs.shape[0] - 1; batch = hs.shape[1]; hidden = hs.shape[2]
+        self.reverse = reverse
+    }
+
+    /// Row `row` of the state step `t` starts from.
+    func before(_ t: Int, row: Int = 0) -> UnsafeMutablePointer<T> { base + ((reverse ? t + 1 : t) * batch + row) * hidden }
+    /// Row `row` of the state step `t` produces.
+    func after(_ t: Int, row: Int = 0) -> UnsafeMutablePointer<T> { base + ((reverse ? t : t + 1) * batch + row) * hidden }
+    /// The initial state's slot.
+    var initial: UnsafeMutablePointer<T> { base + (reverse ? steps : 0) * batch * hidden }
+    /// The final state's slot.
+    var final: UnsafeMutablePointer<T> { base + (reverse ? 0 : steps) * batch * hidden }
+}
+
+/// The step outputs `[T, B, H]` of `hs` (laid out as `RecurrentStates`): every slot but the initial state's.
+func recurrentOutputs(_ hs: Tensor, reverse: Bool) -> Tensor {
+    noGrad { hs.narrow(0, start: reverse ? 0 : 1, length: hs.shape[0] - 1) }
+}
+
+/// The sum over its leading dim of a per-part gradient buffer `[parts, ...]`, as `shape` (a reshape for one part).
+func sumOfParts(_ t: Tensor, _ shape: [Int]) -> Tensor { t.shape[0] == 1 ? t.reshape(shape) : t.sum(dim: 0) }
+
 /// `body(part, firstRow, rowCount)` over `parts` contiguous row ranges of `rows`, concurrently.
 @inline(__always) func recurrentSplit(_ rows: Int, _ parts: Int, _ body: (Int, Int, Int) -> Void) {
     if parts == 1 { body(0, 0, rows); return }
@@ -100,8 +129,7 @@ func recordHiddenOnlySequence(out: Tensor, hN: Tensor, x: Tensor, wih: Tensor, w
     }
 }
 
-/// The buffers one forward keeps for backward (all contiguous, time-major; `hs` has one extra slot for `h0`:
-/// the state before step `t` sits in slot `t` going forward, `t + 1` going backwards).
+/// The buffers one forward keeps for backward (all contiguous, time-major; `hs` laid out as `RecurrentStates`).
 private struct LSTMSaved {
     let x: Tensor, wih: Tensor, whh: Tensor, c0: Tensor
     let act: Tensor, cs: Tensor, tcs: Tensor, hs: Tensor
@@ -124,9 +152,9 @@ private func lstmSequenceTyped<T: RecurrentKernelScalar>(_: T.Type, _ x: Tensor,
     let hN = Tensor(empty: [batch, hid], dtype: dt), cN = Tensor(empty: [batch, hid], dtype: dt)
     let bh = batch * hid, bg = batch * g4
     let ap = act.unsafeMutablePointer(T.self), cp = cs.unsafeMutablePointer(T.self), tp = tcs.unsafeMutablePointer(T.self)
-    let hp = hs.unsafeMutablePointer(T.self), c0p = c0c.unsafeMutablePointer(T.self)
+    let states = RecurrentStates<T>(hs, reverse: reverse), c0p = c0c.unsafeMutablePointer(T.self)
     let bp = bias.unsafeMutablePointer(T.self), xp = xc.unsafeMutablePointer(T.self)
-    (hp + (reverse ? steps * bh : 0)).update(from: h0c.unsafeMutablePointer(T.self), count: bh)
+    states.initial.update(from: h0c.unsafeMutablePointer(T.self), count: bh)
     // Each part runs all steps over its batch rows: gates = x_t W_ihᵀ + h_prev W_hhᵀ against both weights packed
     // once, then the fused gate kernel (which adds the biases).
     let wihT = recurrentPack(wihc.unsafeMutablePointer(T.self), rows: g4, cols: features, transpose: true)
@@ -135,7 +163,7 @@ private func lstmSequenceTyped<T: RecurrentKernelScalar>(_: T.Type, _ x: Tensor,
     recurrentSplit(batch, recurrentParts(batch: batch, macs: steps * batch * g4 * (hid + features))) { _, r0, rows in
         for s in 0..<steps {
             let t = reverse ? steps - 1 - s : s
-            let hPrev = hp + (reverse ? t + 1 : t) * bh + r0 * hid, hOut = hp + (reverse ? t : t + 1) * bh + r0 * hid
+            let hPrev = states.before(t, row: r0), hOut = states.after(t, row: r0)
             let cPrev = (s == 0 ? c0p : cp + (reverse ? t + 1 : t - 1) * bh) + r0 * hid
             let g = ap + t * bg + r0 * g4
             T.gemmPacked(m: rows, n: g4, k: features, a: xp + (t * batch + r0) * features, lda: features, transA: false,
@@ -149,9 +177,9 @@ private func lstmSequenceTyped<T: RecurrentKernelScalar>(_: T.Type, _ x: Tensor,
         }
     }
     let last = reverse ? 0 : steps - 1
-    hN.unsafeMutablePointer(T.self).update(from: hp + (reverse ? 0 : steps) * bh, count: bh)
+    hN.unsafeMutablePointer(T.self).update(from: states.final, count: bh)
     cN.unsafeMutablePointer(T.self).update(from: cp + last * bh, count: bh)
-    let out = noGrad { hs.narrow(0, start: reverse ? 0 : 1, length: steps) }
+    let out = recurrentOutputs(hs, reverse: reverse)
     var inputs = [x, wih, whh]
     if let bih { inputs.append(bih) }
     if let bhh { inputs.append(bhh) }
@@ -198,7 +226,7 @@ private func lstmSequenceBackwardFused<T: RecurrentKernelScalar>(_: T.Type, _ s:
     let gop = go.unsafeMutablePointer(T.self), dhp = dh.unsafeMutablePointer(T.self), dcp = dc.unsafeMutablePointer(T.self)
     let dbp = dbParts.unsafeMutablePointer(T.self), c0p = s.c0.unsafeMutablePointer(T.self)
     let dwhhp = dwhhParts.unsafeMutablePointer(T.self), dwihp = dwihParts.unsafeMutablePointer(T.self)
-    let hp = s.hs.unsafeMutablePointer(T.self), xp = s.x.unsafeMutablePointer(T.self)
+    let states = RecurrentStates<T>(s.hs, reverse: s.reverse), xp = s.x.unsafeMutablePointer(T.self)
     let dxp = dx?.unsafeMutablePointer(T.self)
     let whh = recurrentPack(s.whh.unsafeMutablePointer(T.self), rows: g4, cols: hid, transpose: false)
     let wih = recurrentPack(s.wih.unsafeMutablePointer(T.self), rows: g4, cols: f, transpose: false)
@@ -217,7 +245,7 @@ private func lstmSequenceBackwardFused<T: RecurrentKernelScalar>(_: T.Type, _ s:
                            gOut: gop + t * bh + r0 * hid, dc: dcRows, dGates: dg, dBias: dbp + p * g4, rows: rows,
                            hidden: hid)
             recurrentStepGradients(dgx: dg, dgh: dg, width: g4, rows: rows, hidden: hid, features: f,
-                                   hPrev: k > 0 || !s.zeroState ? hp + (s.reverse ? t + 1 : t) * bh + r0 * hid : nil,
+                                   hPrev: k > 0 || !s.zeroState ? states.before(t, row: r0) : nil,
                                    x: xp + (t * batch + r0) * f, packedWih: wih, scratch: rowsPacked, dwhh: dwhhPart,
                                    dwih: dwihPart, dx: dxp.map { $0 + (t * batch + r0) * f })
             // dh of the previous state = dG_t · W_hh (for k == 0 that is dh0).
@@ -227,8 +255,7 @@ private func lstmSequenceBackwardFused<T: RecurrentKernelScalar>(_: T.Type, _ s:
             }
         }
     }
-    func total(_ t: Tensor, _ shape: [Int]) -> Tensor { parts == 1 ? t.reshape(shape) : t.sum(dim: 0) }
-    return (dx, total(dwihParts, [g4, f]), total(dwhhParts, [g4, hid]), total(dbParts, [g4]), dh, dc)
+    return (dx, sumOfParts(dwihParts, [g4, f]), sumOfParts(dwhhParts, [g4, hid]), sumOfParts(dbParts, [g4]), dh, dc)
 }
 
 /// The same BPTT in Tensor ops (differentiable, for `createGraph`): recomputes the forward step by step, then

@@ -15,8 +15,7 @@ func gruSequence(_ x: Tensor, wih: Tensor, whh: Tensor, bih: Tensor?, bhh: Tenso
         : gruSequenceTyped(Double.self, x, wih: wih, whh: whh, bih: bih, bhh: bhh, h0: h0, reverse: reverse, zeroState: zero)
 }
 
-/// The buffers one forward keeps for backward (contiguous, time-major; `hs` as in the LSTM: the state before step
-/// `t` sits in slot `t` going forward, `t + 1` going backwards).
+/// The buffers one forward keeps for backward (contiguous, time-major; `hs` laid out as `RecurrentStates`).
 private struct GRUSaved {
     let x: Tensor, wih: Tensor, whh: Tensor, act: Tensor, hs: Tensor
     let steps: Int, batch: Int, features: Int, hidden: Int, reverse: Bool, zeroState: Bool
@@ -33,9 +32,10 @@ private func gruSequenceTyped<T: RecurrentKernelScalar>(_: T.Type, _ x: Tensor, 
     let act = Tensor(empty: [steps, batch, 4 * hid], dtype: dt), hs = Tensor(empty: [steps + 1, batch, hid], dtype: dt)
     let hN = Tensor(empty: [batch, hid], dtype: dt)
     let bh3 = batch * hid, b4 = batch * 4 * hid
-    let ap = act.unsafeMutablePointer(T.self), hp = hs.unsafeMutablePointer(T.self), xp = xc.unsafeMutablePointer(T.self)
+    let ap = act.unsafeMutablePointer(T.self), xp = xc.unsafeMutablePointer(T.self)
+    let states = RecurrentStates<T>(hs, reverse: reverse)
     let bip = bi.unsafeMutablePointer(T.self), bhp = bh.unsafeMutablePointer(T.self)
-    (hp + (reverse ? steps * bh3 : 0)).update(from: h0c.unsafeMutablePointer(T.self), count: bh3)
+    states.initial.update(from: h0c.unsafeMutablePointer(T.self), count: bh3)
     let wihT = recurrentPack(wihc.unsafeMutablePointer(T.self), rows: g3, cols: features, transpose: true)
     let whhT = recurrentPack(whhc.unsafeMutablePointer(T.self), rows: g3, cols: hid, transpose: true)
     defer { wihT.deallocate(); whhT.deallocate() }
@@ -44,7 +44,7 @@ private func gruSequenceTyped<T: RecurrentKernelScalar>(_: T.Type, _ x: Tensor, 
         defer { gx.deallocate(); gh.deallocate() }
         for s in 0..<steps {
             let t = reverse ? steps - 1 - s : s
-            let hPrev = hp + (reverse ? t + 1 : t) * bh3 + r0 * hid, hOut = hp + (reverse ? t : t + 1) * bh3 + r0 * hid
+            let hPrev = states.before(t, row: r0), hOut = states.after(t, row: r0)
             T.gemmPacked(m: rows, n: g3, k: features, a: xp + (t * batch + r0) * features, lda: features, transA: false,
                          packedB: wihT, accumulate: false, c: gx, ldc: g3)
             if s > 0 || !zeroState {
@@ -57,8 +57,8 @@ private func gruSequenceTyped<T: RecurrentKernelScalar>(_: T.Type, _ x: Tensor, 
                          rows: rows, hidden: hid)
         }
     }
-    hN.unsafeMutablePointer(T.self).update(from: hp + (reverse ? 0 : steps) * bh3, count: bh3)
-    let out = noGrad { hs.narrow(0, start: reverse ? 0 : 1, length: steps) }
+    hN.unsafeMutablePointer(T.self).update(from: states.final, count: bh3)
+    let out = recurrentOutputs(hs, reverse: reverse)
     let saved = GRUSaved(x: xc, wih: wihc, whh: whhc, act: act, hs: hs, steps: steps, batch: batch,
                          features: features, hidden: hid, reverse: reverse, zeroState: zeroState)
     return recordHiddenOnlySequence(out: out, hN: hN, x: x, wih: wih, whh: whh, bih: bih, bhh: bhh, h0: h0,
@@ -85,7 +85,8 @@ private func gruSequenceBackwardFused<T: RecurrentKernelScalar>(_: T.Type, _ s: 
     let dbihParts = Tensor.zeros([parts, g3], dtype: dt), dbhhParts = Tensor.zeros([parts, g3], dtype: dt)
     let dwhhParts = Tensor.zeros([parts, g3, hid], dtype: dt), dwihParts = Tensor.zeros([parts, g3, f], dtype: dt)
     let dx = needX ? Tensor(empty: [steps, batch, f], dtype: dt) : nil
-    let ap = s.act.unsafeMutablePointer(T.self), hp = s.hs.unsafeMutablePointer(T.self), xp = s.x.unsafeMutablePointer(T.self)
+    let ap = s.act.unsafeMutablePointer(T.self), xp = s.x.unsafeMutablePointer(T.self)
+    let states = RecurrentStates<T>(s.hs, reverse: s.reverse)
     let gop = go.unsafeMutablePointer(T.self), dhp = dh.unsafeMutablePointer(T.self), dxp = dx?.unsafeMutablePointer(T.self)
     let dbip = dbihParts.unsafeMutablePointer(T.self), dbhp = dbhhParts.unsafeMutablePointer(T.self)
     let dwhhp = dwhhParts.unsafeMutablePointer(T.self), dwihp = dwihParts.unsafeMutablePointer(T.self)
@@ -99,7 +100,7 @@ private func gruSequenceBackwardFused<T: RecurrentKernelScalar>(_: T.Type, _ s: 
         defer { dgx.deallocate(); dgh.deallocate(); rowsPacked.deallocate() }
         for k in (0..<steps).reversed() {
             let t = s.reverse ? steps - 1 - k : k
-            let hPrev = hp + (s.reverse ? t + 1 : t) * bh3 + r0 * hid
+            let hPrev = states.before(t, row: r0)
             T.gruBackward(act: ap + t * b4 + r0 * 4 * hid, hPrev: hPrev, dh: dhRows, gOut: gop + t * bh3 + r0 * hid,
                           dgx: dgx, dgh: dgh, dbih: dbip + p * g3, dbhh: dbhp + p * g3, rows: rows, hidden: hid)
             recurrentStepGradients(dgx: dgx, dgh: dgh, width: g3, rows: rows, hidden: hid, features: f,
@@ -113,8 +114,8 @@ private func gruSequenceBackwardFused<T: RecurrentKernelScalar>(_: T.Type, _ s: 
             }
         }
     }
-    func total(_ t: Tensor, _ shape: [Int]) -> Tensor { parts == 1 ? t.reshape(shape) : t.sum(dim: 0) }
-    return (dx, total(dwihParts, [g3, f]), total(dwhhParts, [g3, hid]), total(dbihParts, [g3]), total(dbhhParts, [g3]), dh)
+    return (dx, sumOfParts(dwihParts, [g3, f]), sumOfParts(dwhhParts, [g3, hid]), sumOfParts(dbihParts, [g3]),
+            sumOfParts(dbhhParts, [g3]), dh)
 }
 
 /// The same BPTT in Tensor ops (differentiable, for `createGraph`): recomputes the forward step by step, then runs

@@ -16,7 +16,7 @@ func rnnSequence(_ x: Tensor, wih: Tensor, whh: Tensor, bih: Tensor?, bhh: Tenso
                            zeroState: zero)
 }
 
-/// What one forward keeps for backward (contiguous, time-major; `hs` as in the LSTM).
+/// What one forward keeps for backward (contiguous, time-major; `hs` laid out as `RecurrentStates`).
 private struct RNNSaved {
     let x: Tensor, wih: Tensor, whh: Tensor, hs: Tensor
     let steps: Int, batch: Int, features: Int, hidden: Int, relu: Bool, reverse: Bool, zeroState: Bool
@@ -34,8 +34,9 @@ private func rnnSequenceTyped<T: RecurrentKernelScalar>(_: T.Type, _ x: Tensor, 
     }
     let hs = Tensor(empty: [steps + 1, batch, hid], dtype: dt), hN = Tensor(empty: [batch, hid], dtype: dt)
     let bh = batch * hid
-    let hp = hs.unsafeMutablePointer(T.self), xp = xc.unsafeMutablePointer(T.self), bp = bias.unsafeMutablePointer(T.self)
-    (hp + (reverse ? steps * bh : 0)).update(from: h0c.unsafeMutablePointer(T.self), count: bh)
+    let states = RecurrentStates<T>(hs, reverse: reverse)
+    let xp = xc.unsafeMutablePointer(T.self), bp = bias.unsafeMutablePointer(T.self)
+    states.initial.update(from: h0c.unsafeMutablePointer(T.self), count: bh)
     let wihT = recurrentPack(wihc.unsafeMutablePointer(T.self), rows: hid, cols: features, transpose: true)
     let whhT = recurrentPack(whhc.unsafeMutablePointer(T.self), rows: hid, cols: hid, transpose: true)
     defer { wihT.deallocate(); whhT.deallocate() }
@@ -44,7 +45,7 @@ private func rnnSequenceTyped<T: RecurrentKernelScalar>(_: T.Type, _ x: Tensor, 
         defer { g.deallocate() }
         for s in 0..<steps {
             let t = reverse ? steps - 1 - s : s
-            let hPrev = hp + (reverse ? t + 1 : t) * bh + r0 * hid, hOut = hp + (reverse ? t : t + 1) * bh + r0 * hid
+            let hPrev = states.before(t, row: r0), hOut = states.after(t, row: r0)
             T.gemmPacked(m: rows, n: hid, k: features, a: xp + (t * batch + r0) * features, lda: features, transA: false,
                          packedB: wihT, accumulate: false, c: g, ldc: hid)
             if s > 0 || !zeroState {
@@ -54,8 +55,8 @@ private func rnnSequenceTyped<T: RecurrentKernelScalar>(_: T.Type, _ x: Tensor, 
             T.rnnForward(g: g, bias: bp, h: hOut, rows: rows, hidden: hid, relu: relu)
         }
     }
-    hN.unsafeMutablePointer(T.self).update(from: hp + (reverse ? 0 : steps) * bh, count: bh)
-    let out = noGrad { hs.narrow(0, start: reverse ? 0 : 1, length: steps) }
+    hN.unsafeMutablePointer(T.self).update(from: states.final, count: bh)
+    let out = recurrentOutputs(hs, reverse: reverse)
     let saved = RNNSaved(x: xc, wih: wihc, whh: whhc, hs: hs, steps: steps, batch: batch, features: features,
                          hidden: hid, relu: relu, reverse: reverse, zeroState: zeroState)
     let hasBih = bih != nil
@@ -83,7 +84,7 @@ private func rnnSequenceBackwardFused<T: RecurrentKernelScalar>(_: T.Type, _ s: 
     let dbParts = Tensor.zeros([parts, hid], dtype: dt)
     let dwhhParts = Tensor.zeros([parts, hid, hid], dtype: dt), dwihParts = Tensor.zeros([parts, hid, f], dtype: dt)
     let dx = needX ? Tensor(empty: [steps, batch, f], dtype: dt) : nil
-    let hp = s.hs.unsafeMutablePointer(T.self), xp = s.x.unsafeMutablePointer(T.self)
+    let states = RecurrentStates<T>(s.hs, reverse: s.reverse), xp = s.x.unsafeMutablePointer(T.self)
     let gop = go.unsafeMutablePointer(T.self), dhp = dh.unsafeMutablePointer(T.self), dxp = dx?.unsafeMutablePointer(T.self)
     let dbp = dbParts.unsafeMutablePointer(T.self)
     let dwhhp = dwhhParts.unsafeMutablePointer(T.self), dwihp = dwihParts.unsafeMutablePointer(T.self)
@@ -97,10 +98,10 @@ private func rnnSequenceBackwardFused<T: RecurrentKernelScalar>(_: T.Type, _ s: 
         defer { dg.deallocate(); rowsPacked.deallocate() }
         for k in (0..<steps).reversed() {
             let t = s.reverse ? steps - 1 - k : k
-            T.rnnBackward(h: hp + (s.reverse ? t : t + 1) * bh + r0 * hid, dhRec: dhRows, gOut: gop + t * bh + r0 * hid,
+            T.rnnBackward(h: states.after(t, row: r0), dhRec: dhRows, gOut: gop + t * bh + r0 * hid,
                           dg: dg, dBias: dbp + p * hid, rows: rows, hidden: hid, relu: s.relu)
             recurrentStepGradients(dgx: dg, dgh: dg, width: hid, rows: rows, hidden: hid, features: f,
-                                   hPrev: k > 0 || !s.zeroState ? hp + (s.reverse ? t + 1 : t) * bh + r0 * hid : nil,
+                                   hPrev: k > 0 || !s.zeroState ? states.before(t, row: r0) : nil,
                                    x: xp + (t * batch + r0) * f, packedWih: wih, scratch: rowsPacked,
                                    dwhh: dwhhp + p * hid * hid, dwih: dwihp + p * hid * f,
                                    dx: dxp.map { $0 + (t * batch + r0) * f })
@@ -110,8 +111,7 @@ private func rnnSequenceBackwardFused<T: RecurrentKernelScalar>(_: T.Type, _ s: 
             }
         }
     }
-    func total(_ t: Tensor, _ shape: [Int]) -> Tensor { parts == 1 ? t.reshape(shape) : t.sum(dim: 0) }
-    return (dx, total(dwihParts, [hid, f]), total(dwhhParts, [hid, hid]), total(dbParts, [hid]), dh)
+    return (dx, sumOfParts(dwihParts, [hid, f]), sumOfParts(dwhhParts, [hid, hid]), sumOfParts(dbParts, [hid]), dh)
 }
 
 /// The same BPTT in Tensor ops (differentiable, for `createGraph`): recomputes the forward, then runs the
