@@ -2,6 +2,7 @@
    exp(x - max) and sums it, one scaling pass, all on a row that stays in L1. float32 uses a branch-free
    Cephes-style exp (about 2 ulp) so the loops vectorise; float64 uses libm's exp. */
 #include "nabla_attention.h"
+#include "dispatch.h"
 #include "fast_expf.h"
 #include <math.h>
 #include <stddef.h>
@@ -9,11 +10,7 @@
 /* Row sums and maxima may be reassociated so they vectorise (the order of a float sum is not part of the contract). */
 #pragma clang fp reassociate(on)
 
-#if defined(__x86_64__) && defined(__linux__)
-#define NABLA_DISPATCH __attribute__((target_clones("avx2", "default")))
-#else
-#define NABLA_DISPATCH
-#endif
+#define NABLA_DISPATCH NABLA_CLONES("avx2")
 
 static inline double nb_att_exp(double x) { return exp(x); }
 

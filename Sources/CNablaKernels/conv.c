@@ -1,13 +1,10 @@
 /* Convolution and pooling kernels: im2col / col2im and max pooling (float32 with AVX2 clones, float64 plain). */
 #include "nabla_conv.h"
+#include "dispatch.h"
 #include <math.h>
 #include <string.h>
 
-#if defined(__x86_64__) && defined(__linux__)
-#define NABLA_DISPATCH __attribute__((target_clones("avx2,fma", "default")))
-#else
-#define NABLA_DISPATCH
-#endif
+#define NABLA_DISPATCH NABLA_CLONES("avx2,fma")
 
 /* Valid output columns [*lo, *hi) for which 0 <= o * s + off < size. */
 static inline void valid_range(int64_t off, int64_t s, int64_t size, int64_t out, int64_t *lo, int64_t *hi) {

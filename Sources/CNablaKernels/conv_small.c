@@ -3,14 +3,11 @@
    cost more than the arithmetic. Each image's columns are unfolded into a per-thread scratch buffer [K, L] (in cache)
    and multiplied there, writing the NCHW output (or the weight gradient) directly. Also the 2x2 / stride-2 max pool. */
 #include "nabla_conv.h"
+#include "dispatch.h"
 #include <math.h>
 #include <string.h>
 
-#if defined(__x86_64__) && defined(__linux__)
-#define NABLA_DISPATCH __attribute__((target_clones("avx2,fma", "default")))
-#else
-#define NABLA_DISPATCH
-#endif
+#define NABLA_DISPATCH NABLA_CLONES("avx2,fma")
 
 /* Forward: y[n] [OC, L] = bias + w [OC, K] @ cols_n [K, L]. Blocks of 4 output channels x 16 columns are accumulated in
    registers; leftover channels and columns take plain loops. The bias pointer is tested once per channel, never

@@ -4,13 +4,10 @@
    walked in blocks of NB_KC rows so a block stays in L1 while all row tiles of A pass over it. Written with
    clang's portable vector types: AVX2 + FMA in the x86-64-v3 clone, plain SSE2 (or NEON) elsewhere. */
 #include "nabla_gemm_packed.h"
+#include "dispatch.h"
 #include <string.h>
 
-#if defined(__x86_64__) && defined(__linux__)
-#define NABLA_DISPATCH __attribute__((target_clones("arch=x86-64-v3", "default")))
-#else
-#define NABLA_DISPATCH
-#endif
+#define NABLA_DISPATCH NABLA_CLONES("arch=x86-64-v3")
 
 #define NB_MR 6
 #define NB_KC 256

@@ -1,4 +1,5 @@
 #include "nabla_kernels.h"
+#include "dispatch.h"
 #include <math.h>
 
 static _Thread_local int grad_disabled = 0;   /* zero-initialised: grad mode on by default */
@@ -21,11 +22,7 @@ int nabla_cpu_capability(void) {
 #endif
 }
 
-#if defined(__x86_64__) && defined(__linux__)
-#define NABLA_DISPATCH __attribute__((target_clones("avx2,fma", "default")))
-#else
-#define NABLA_DISPATCH
-#endif
+#define NABLA_DISPATCH NABLA_CLONES("avx2,fma")
 
 #define BINARY(name, T, expr) \
 NABLA_DISPATCH void name(const T *a, const T *b, T *out, int64_t n) { \

@@ -3,17 +3,14 @@
    twice per row and accumulates the weight and bias gradients in double. Loops are unswitched on the optional
    weight and bias pointers, so no vectorised loop reads through NULL. */
 #include "nabla_norm.h"
+#include "dispatch.h"
 #include <math.h>
 #include <stddef.h>
 
 /* Row sums may be reassociated so they vectorise. */
 #pragma clang fp reassociate(on)
 
-#if defined(__x86_64__) && defined(__linux__)
-#define NABLA_DISPATCH __attribute__((target_clones("avx2", "default")))
-#else
-#define NABLA_DISPATCH
-#endif
+#define NABLA_DISPATCH NABLA_CLONES("avx2")
 
 #define LAYERNORM_KERNELS(T, SUF)                                                                             \
 NABLA_DISPATCH void nabla_##SUF##_layernorm_fwd(const T *x, const T *w, const T *b, T *out, T *mean, T *rstd, \

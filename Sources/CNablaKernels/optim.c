@@ -6,6 +6,7 @@
      lerp(x, y, w)           -> |w| < 0.5 ? x + w * (y - x) : y - (y - x) * (1 - w)
    Contraction into FMA is disabled so float64 rounding follows that order. */
 #include "nabla_optim.h"
+#include "dispatch.h"
 #include <math.h>
 #include <stddef.h>
 
@@ -20,11 +21,7 @@
 #define SQRT_F64(x) sqrt(x)
 #endif
 
-#if defined(__x86_64__) && defined(__linux__)
-#define OPT_DISPATCH __attribute__((target_clones("avx2", "default")))
-#else
-#define OPT_DISPATCH
-#endif
+#define OPT_DISPATCH NABLA_CLONES("avx2")
 
 #define LERP(T, x, y, w) ((fabs((double)(w)) < 0.5) ? (T)((x) + (w) * ((y) - (x))) : (T)((y) - ((y) - (x)) * ((T)1 - (w))))
 

@@ -2,14 +2,11 @@
    float32 uses a branch-free Cephes-style exp (about 2 ulp) so the loops vectorise; float64 uses libm's exp and
    tanh, the same formulas as the composite Tensor-op path. The x86-64-v3 clone (AVX2 + FMA) runs where the CPU has it. */
 #include "nabla_rnn.h"
+#include "dispatch.h"
 #include "fast_expf.h"
 #include <math.h>
 
-#if defined(__x86_64__) && defined(__linux__)
-#define NABLA_DISPATCH __attribute__((target_clones("arch=x86-64-v3", "default")))
-#else
-#define NABLA_DISPATCH
-#endif
+#define NABLA_DISPATCH NABLA_CLONES("arch=x86-64-v3")
 
 static inline __attribute__((always_inline)) float nb_sigf(float x) { return 1.0f / (1.0f + nabla_fast_expf(-x)); }
 static inline __attribute__((always_inline)) float nb_tanhf(float x) { return 1.0f - 2.0f / (nabla_fast_expf(2.0f * x) + 1.0f); }
