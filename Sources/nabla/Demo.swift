@@ -2,13 +2,15 @@ import ArgumentParser
 import Foundation
 import NablaCLI
 
-/// `nabla demo`: one epoch of the Fashion-MNIST CNN of Examples/configs/fashion_cnn.yaml.
+/// `nabla demo`: two epochs of the Fashion-MNIST CNN of Examples/configs/fashion_cnn.yaml. One epoch lands at about
+/// 88.0% test accuracy, on the line that the demo must clear, so any change of float rounding order could tip it
+/// either way; the second epoch brings it to about 88.8%.
 struct Demo: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Train the Fashion-MNIST CNN (Examples/configs/fashion_cnn.yaml) for one epoch and report its test accuracy.")
+        abstract: "Train the Fashion-MNIST CNN (Examples/configs/fashion_cnn.yaml) for two epochs and report its test accuracy.")
 
     @Option(help: "The config to train.") var config = "Examples/configs/fashion_cnn.yaml"
-    @Option(help: "Epochs to train.") var epochs = 1
+    @Option(help: "Epochs to train.") var epochs = 2
     @Option(help: "Output folder.") var output = "runs/demo"
 
     func run() throws {

@@ -23,21 +23,24 @@ import NablaTestSupport
         Case(n: 20, c: 32, h: 14, w: 14, oc: 6, kh: 3, kw: 3, padding: [1, 1]),                     // two chunks
         Case(n: 2, c: 4, h: 6, w: 9, oc: 3, kh: 3, kw: 3, padding: [2, 2], dilation: [2, 2]),      // "same", dilated
         Case(n: 2, c: 4, h: 5, w: 1, oc: 2, kh: 3, kw: 3, padding: [1, 1], bias: false),           // taps entirely outside
-        // Winograd F(2x2, 3x3) in float32 (3x3, stride 1, padding <= 2); float64 runs the chunked driver.
+        // Winograd F(2x2, 3x3) in float32 (3x3, stride 1, padding <= 2, at least 256 output tiles over the batch);
+        // float64 runs the chunked driver.
         Case(n: 8, c: 32, h: 14, w: 14, oc: 64, kh: 3, kw: 3, padding: [1, 1]),                    // W4's conv2, many blocks
-        Case(n: 2, c: 9, h: 7, w: 8, oc: 10, kh: 3, kw: 3),                                      // channel tails, odd OH
-        Case(n: 3, c: 17, h: 6, w: 5, oc: 5, kh: 3, kw: 3, padding: [2, 0], transposedInput: true), // panel tail, pad 2
-        Case(n: 1, c: 8, h: 1, w: 1, oc: 8, kh: 3, kw: 3, padding: [1, 1], bias: false),           // one pixel
-        Case(n: 5, c: 4, h: 9, w: 11, oc: 3, kh: 3, kw: 3, padding: [1, 2]),                      // odd sizes, wider output
+        Case(n: 30, c: 9, h: 7, w: 8, oc: 10, kh: 3, kw: 3),                                     // channel tails, odd OH
+        Case(n: 40, c: 17, h: 6, w: 5, oc: 5, kh: 3, kw: 3, padding: [2, 0], transposedInput: true), // panel tail, pad 2
+        Case(n: 256, c: 8, h: 1, w: 1, oc: 8, kh: 3, kw: 3, padding: [1, 1], bias: false),         // one pixel per image
+        Case(n: 10, c: 4, h: 9, w: 11, oc: 3, kh: 3, kw: 3, padding: [1, 2]),                     // odd sizes, wider output
+        Case(n: 1, c: 32, h: 14, w: 14, oc: 16, kh: 3, kw: 3, padding: [1, 1]),                   // too few tiles: chunked
     ]
 
     /// The cases above reach each algorithm: the direct kernel for K <= 32, Winograd for float32 3x3 stride-1
-    /// convolutions with padding <= 2, and the chunked driver for the rest (and for float64).
+    /// convolutions with padding <= 2 and at least 256 output tiles, and the chunked driver for the rest (and for
+    /// float64).
     @Test func algorithmSelection() {
         func algorithm(_ c: Int, kernel: Int = 3, stride: Int = 1, padding: Int = 1, dilation: Int = 1,
-                       dtype: DType = .float32) -> ConvAlgorithm {
+                       dtype: DType = .float32, batch: Int = 8) -> ConvAlgorithm {
             let eff = dilation * (kernel - 1) + 1, o = (14 + 2 * padding - eff) / stride + 1
-            let g = ConvGeometry(batch: 2, channels: c, height: 14, width: 14, kernelH: kernel, kernelW: kernel,
+            let g = ConvGeometry(batch: batch, channels: c, height: 14, width: 14, kernelH: kernel, kernelW: kernel,
                                  strideH: stride, strideW: stride, padH: padding, padW: padding,
                                  dilationH: dilation, dilationW: dilation, outH: o, outW: o)
             return ConvAlgorithm(g, dtype: dtype)
@@ -50,6 +53,8 @@ import NablaTestSupport
         #expect(algorithm(32, stride: 2) == .chunked)
         #expect(algorithm(32, dilation: 2) == .chunked)
         #expect(algorithm(32, kernel: 5) == .chunked)
+        #expect(algorithm(32, batch: 6) == .winograd)       // 6 · 7 · 7 = 294 output tiles
+        #expect(algorithm(32, batch: 5) == .chunked)        // 245: too few
     }
 
     /// `conv2d` (groups 1: the direct kernel, Winograd or the chunked driver) against the same convolution computed by the

@@ -6,12 +6,19 @@ import CNablaKernels
 // transposed filter, and the weight gradient is summed in the transformed domain. The output tiles are split across
 // the kernel threads by rows of output tiles, each transforming blocks of rows that stay in its L2.
 
+/// The fewest 2x2 output tiles (over the whole batch) for which a convolution runs Winograd.
+let winogradMinTiles = 256
+
 extension ConvGeometry {
     /// Whether the Winograd kernels compute this convolution (with `float32` data): 3x3 kernel, stride 1, no
-    /// dilation, padding at most 2 on each side (the input gradient runs with padding 2 - p).
+    /// dilation, padding at most 2 on each side (the input gradient runs with padding 2 - p), and at least
+    /// `winogradMinTiles` 2x2 output tiles over the batch. Below that (a single small image, as in batch-1
+    /// inference) the per-call setup (filter transform, scratch, thread split) costs more than the flops it saves,
+    /// and im2col + GEMM is faster.
     var winogradApplies: Bool {
         kernelH == 3 && kernelW == 3 && strideH == 1 && strideW == 1 && dilationH == 1 && dilationW == 1
             && padH <= 2 && padW <= 2 && outH > 0 && outW > 0
+            && batch * ((outH + 1) / 2) * ((outW + 1) / 2) >= winogradMinTiles
     }
 
     /// The Winograd kernels' view of this geometry with `outChannels` output channels.
