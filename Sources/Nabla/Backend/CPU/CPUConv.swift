@@ -106,23 +106,12 @@ extension CPUBackend {
                                                                UnsafeMutablePointer<T>?, UnsafePointer<nabla_conv_geom>?,
                                                                Int64, Int64, Int64, UnsafeMutablePointer<T>?) -> Void) {
             let xp = x.storage.pointer(T.self) + x.offset, gp = grad.storage.pointer(T.self) + grad.offset
-            let partial = UnsafeMutablePointer<T>.allocate(capacity: chunks * width)
-            partial.initialize(repeating: 0, count: chunks * width)
-            defer { partial.deallocate() }
-            Parallel.forEach(chunks) { c in
-                let n0 = batch * c / chunks, n1 = batch * (c + 1) / chunks
-                guard n0 < n1 else { return }
-                let cols = UnsafeMutablePointer<T>.allocate(capacity: max(scratch, 1))
-                defer { cols.deallocate() }
-                let p = partial + c * width
-                withUnsafePointer(to: g) { kernel(xp, gp, p, p + oc * k, $0, Int64(oc), Int64(n0), Int64(n1), cols) }
+            let sums: [T] = Parallel.sumOfPartials(items: batch, chunks: chunks, width: width, scratch: scratch) { r, p, cols in
+                withUnsafePointer(to: g) { kernel(xp, gp, p, p + oc * k, $0, Int64(oc), Int64(r.lowerBound), Int64(r.upperBound), cols) }
             }
             let wp = gw.storage.pointer(T.self), bp = gb.storage.pointer(T.self)
-            for i in 0..<width {
-                var s = partial[i]
-                for c in 1..<max(chunks, 1) { s += partial[c * width + i] }
-                if i < oc * k { wp[i] = s } else { bp[i - oc * k] = s }
-            }
+            for i in 0..<oc * k { wp[i] = sums[i] }
+            for i in 0..<oc { bp[i] = sums[oc * k + i] }
         }
         switch x.dtype {
         case .float32: run(Float.self, nabla_f32_conv_smallk_wgrad)

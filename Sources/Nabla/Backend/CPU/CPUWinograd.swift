@@ -94,29 +94,17 @@ extension CPUBackend {
         let oc = Int(geom.oc), c = Int(geom.c), width = 16 * oc * c + oc
         let rows = Int(nabla_wino_tile_rows(&geom)), scratch = Int(nabla_f32_wino_scratch(&geom))
         let chunks = Parallel.chunks(work: rows * Int(geom.ow) * c * oc, items: rows)
-        let partial = UnsafeMutablePointer<Float>.allocate(capacity: chunks * width)
-        partial.initialize(repeating: 0, count: chunks * width)
-        defer { partial.deallocate() }
-        Parallel.forEach(chunks) { i in
-            let t0 = rows * i / chunks, t1 = rows * (i + 1) / chunks
-            guard t0 < t1 else { return }
-            let buffer = UnsafeMutablePointer<Float>.allocate(capacity: scratch)
-            defer { buffer.deallocate() }
-            let acc = partial + i * width
+        let sums: [Float] = Parallel.sumOfPartials(items: rows, chunks: chunks, width: width, scratch: scratch) { r, acc, buffer in
             withUnsafePointer(to: geom) {
-                nabla_f32_wino_wgrad(x, gy, $0, Int64(t0), Int64(t1), acc, bias ? acc + 16 * oc * c : nil, buffer)
+                nabla_f32_wino_wgrad(x, gy, $0, Int64(r.lowerBound), Int64(r.upperBound), acc, bias ? acc + 16 * oc * c : nil, buffer)
             }
         }
-        for i in 1..<max(chunks, 1) {
-            let src = partial + i * width
-            for j in 0..<width { partial[j] += src[j] }
-        }
         let gw = Tensor(empty: [oc, c, 3, 3], dtype: .float32)
-        nabla_f32_wino_wgrad_output(partial, Int64(oc), Int64(c), gw.storage.pointer(Float.self))
+        sums.withUnsafeBufferPointer { nabla_f32_wino_wgrad_output($0.baseAddress, Int64(oc), Int64(c), gw.storage.pointer(Float.self)) }
         var gb: Tensor? = nil
         if bias {
             let t = Tensor(empty: [oc], dtype: .float32)
-            t.storage.pointer(Float.self).update(from: partial + 16 * oc * c, count: oc)
+            for i in 0..<oc { t.storage.pointer(Float.self)[i] = sums[16 * oc * c + i] }
             gb = t
         }
         return (gw, gb)

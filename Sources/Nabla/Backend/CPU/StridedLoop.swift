@@ -117,6 +117,31 @@ public enum Parallel {
         }
     }
 
+    /// Splits `0..<items` into `chunks` contiguous ranges and runs `body(range, partial, scratch)` for each on the
+    /// kernel threads, where `partial` is the range's own zeroed buffer of `width` elements and `scratch` its own
+    /// uninitialised buffer of `scratch` elements; returns the elementwise sum of the partial buffers (reductions
+    /// such as weight gradients, summed over the batch without sharing an accumulator between threads).
+    static func sumOfPartials<T: BinaryFloatingPoint>(
+        items: Int, chunks: Int, width: Int, scratch: Int,
+        _ body: (Range<Int>, UnsafeMutablePointer<T>, UnsafeMutablePointer<T>) -> Void
+    ) -> [T] {
+        let partial = UnsafeMutablePointer<T>.allocate(capacity: chunks * width)
+        partial.initialize(repeating: 0, count: chunks * width)
+        defer { partial.deallocate() }
+        forEach(chunks) { c in
+            let lo = items * c / chunks, hi = items * (c + 1) / chunks
+            guard lo < hi else { return }
+            let buffer = UnsafeMutablePointer<T>.allocate(capacity: max(scratch, 1))
+            defer { buffer.deallocate() }
+            body(lo..<hi, partial + c * width, buffer)
+        }
+        return (0..<width).map { i in
+            var s = partial[i]
+            for c in 1..<max(chunks, 1) { s += partial[c * width + i] }
+            return s
+        }
+    }
+
     /// Runs `body(0..<n)` concurrently; returns when all are done.
     static func forEach(_ n: Int, _ body: (Int) -> Void) {
         if n == 1 { body(0); return }
