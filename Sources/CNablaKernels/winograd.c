@@ -17,7 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NABLA_DISPATCH NABLA_CLONES("arch=x86-64-v3")
+/* The drivers may not turn the short row copies and clears of the transforms into memcpy / memset calls, which cost
+   more than the copies at these sizes (fixed-size copies such as load8 stay inline loads and stores). */
+#define NABLA_DISPATCH NABLA_CLONES("arch=x86-64-v3") __attribute__((no_builtin("memcpy", "memset")))
 
 /* The vector helpers below are always inlined, so the vector ABI of their arguments never matters. */
 #pragma clang diagnostic ignored "-Wpsabi"
@@ -88,15 +90,27 @@ static inline __attribute__((always_inline)) wv8 odds(wv8 lo, wv8 hi) {
     return __builtin_shufflevector(lo, hi, 1, 3, 5, 7, 9, 11, 13, 15);
 }
 
+/* Copies (src) or zeroes (src NULL) n < 8 floats in pieces of 4, 2 and 1. */
+static inline __attribute__((always_inline)) void small_copy(float *dst, const float *src, int64_t n) {
+    static const float zeros[4] = {0, 0, 0, 0};
+    if (n & 4) { memcpy(dst, src ? src : zeros, 4 * sizeof(float)); dst += 4; src = src ? src + 4 : NULL; }
+    if (n & 2) { memcpy(dst, src ? src : zeros, 2 * sizeof(float)); dst += 2; src = src ? src + 2 : NULL; }
+    if (n & 1) *dst = src ? *src : 0.0f;
+}
+
+/* Copies (src) or zeroes (src NULL) n floats: whole vectors, then small_copy. */
+static inline __attribute__((always_inline)) void copy_floats(float *dst, const float *src, int64_t n) {
+    int64_t j = 0;
+    for (; j + WL <= n; j += WL) store8(dst + j, src ? load8(src + j) : (wv8)0);
+    small_copy(dst + j, src ? src + j : NULL, n - j);
+}
+
 /* buf[j] = row[j - pad] where 0 <= j - pad < len, else 0, for j < n (row NULL: all zero); pad + len <= n. */
 static inline __attribute__((always_inline)) void pad_row(float *buf, const float *row, int64_t pad, int64_t len, int64_t n) {
-    int64_t j = 0;
-    if (row) {
-        for (; j < pad; j++) buf[j] = 0.0f;
-        for (; j + WL <= pad + len; j += WL) store8(buf + j, load8(row + j - pad));
-        for (; j < pad + len; j++) buf[j] = row[j - pad];
-    }
-    for (; j < n; j++) buf[j] = 0.0f;
+    if (!row) { copy_floats(buf, NULL, n); return; }
+    copy_floats(buf, NULL, pad);
+    copy_floats(buf + pad, row, len);
+    copy_floats(buf + pad + len, NULL, n - pad - len);
 }
 
 /* buf [C, rows, bw] = rows y0..<y0+rows of every channel of one image xn [C, H, W], shifted right by `pad` columns,
@@ -158,7 +172,7 @@ static inline __attribute__((always_inline)) void store_pairs(float *dst, wv8 a,
     float tail[2 * WL];
     store8(tail, lo);
     store8(tail + WL, hi);
-    for (int64_t j = 0; j < n; j++) dst[j] = tail[j];
+    copy_floats(dst, tail, n);
 }
 
 /* Aᵀ M A for tile row `tr` into y [N, OC, OH, OW], plus bias; m holds position p, channel k, slot s at
