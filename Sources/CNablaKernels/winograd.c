@@ -242,6 +242,39 @@ static inline __attribute__((always_inline)) void grad_block(const float *gy, co
     }
 }
 
+/* Transposes the 8x8 block r (row i = r[i]) in place: afterwards r[j] holds column j. */
+static inline __attribute__((always_inline)) void transpose8(wv8 r[8]) {
+    wv8 t[8], u[8];
+    for (int i = 0; i < 8; i += 2) {
+        t[i] = __builtin_shufflevector(r[i], r[i + 1], 0, 8, 1, 9, 4, 12, 5, 13);
+        t[i + 1] = __builtin_shufflevector(r[i], r[i + 1], 2, 10, 3, 11, 6, 14, 7, 15);
+    }
+    for (int i = 0; i < 8; i += 4)
+        for (int h = 0; h < 2; h++) {
+            u[i + 2 * h] = __builtin_shufflevector(t[i + h], t[i + h + 2], 0, 1, 8, 9, 4, 5, 12, 13);
+            u[i + 2 * h + 1] = __builtin_shufflevector(t[i + h], t[i + h + 2], 2, 3, 10, 11, 6, 7, 14, 15);
+        }
+    for (int j = 0; j < 4; j++) {
+        r[j] = __builtin_shufflevector(u[j], u[j + 4], 0, 1, 2, 3, 8, 9, 10, 11);
+        r[j + 4] = __builtin_shufflevector(u[j], u[j + 4], 4, 5, 6, 7, 12, 13, 14, 15);
+    }
+}
+
+/* Packs z [oc, nbs] (row-major) as gemm_packed's B over its transpose (nbs x oc): what nabla_f32_pack_b does with
+   trans_b, but in 8x8 blocks transposed in registers (oc and nbs multiples of 8). Panel columns past oc are left
+   as they are: gemm_packed never stores what they produce. */
+static inline __attribute__((always_inline)) void pack_transposed(const float *z, int64_t oc, int64_t nbs, float *out) {
+    for (int64_t k0 = 0; k0 < oc; k0 += WL) {
+        float *dst = out + (k0 / NABLA_F32_PANEL) * nbs * NABLA_F32_PANEL + k0 % NABLA_F32_PANEL;
+        for (int64_t s0 = 0; s0 < nbs; s0 += WL) {
+            wv8 r[8];
+            for (int i = 0; i < 8; i++) r[i] = load8(z + (k0 + i) * nbs + s0);
+            transpose8(r);
+            for (int l = 0; l < 8; l++) store8(dst + (s0 + l) * NABLA_F32_PANEL, r[l]);
+        }
+    }
+}
+
 /* Runs body(n, ty0, nr) over the blocks of tile rows r0..<r1: runs of at most block_rows(g) rows of one image. */
 #define FOR_BLOCKS(g, r0, r1, body)                                                                                 \
     do {                                                                                                            \
@@ -282,7 +315,8 @@ void nabla_f32_wino_wgrad(const float *x, const float *gy, const nabla_wino_geom
         input_block(x, g, n, ty0, nr, buf, v, C * nbs, 0);
         grad_block(gy, g, n, ty0, nr, buf, z, OC * nbs, gb);
         for (int p = 0; p < 16; p++) {
-            nabla_f32_pack_b(z + p * OC * nbs, nbs, 1, nbs, OC, zp);
+            if (OC % WL == 0) pack_transposed(z + p * OC * nbs, OC, nbs, zp);
+            else nabla_f32_pack_b(z + p * OC * nbs, nbs, 1, nbs, OC, zp);
             nabla_f32_gemm_packed(C, OC, nbs, v + p * C * nbs, nbs, 0, zp, 1, acc + p * C * OC, OC);
         }
     });
