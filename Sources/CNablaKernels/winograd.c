@@ -14,7 +14,6 @@
 #include "nabla_winograd.h"
 #include "nabla_gemm_packed.h"
 #include "dispatch.h"
-#include <stdlib.h>
 #include <string.h>
 
 /* The drivers may not turn the short row copies and clears of the transforms into memcpy / memset calls, which cost
