@@ -12,6 +12,12 @@ nonisolated(unsafe) var w3Epochs = 5
 /// Seed of W3's and W4's initialisation and shuffling: `--seed N` on the command line, else 0 (as bench_torch.py).
 nonisolated(unsafe) var benchSeed: UInt64 = 0
 
+/// Engine of the generators of W3, W4 and W5: `--engine philox|mt19937`, else MT19937, PyTorch's streams, so
+/// that seed N starts from the weights bench_torch.py's models get after `torch.manual_seed(N)` and shuffles
+/// the batches in the same order: both sides then train the same recipe from the same draws. `--engine philox`
+/// uses Nabla's default generator instead.
+nonisolated(unsafe) var benchEngine: RandomEngine = .mt19937
+
 /// Fashion-MNIST flattened to `[N, 784]` float32 images and `[N]` int64 labels: train, then test.
 func loadW3Data() -> (xTrain: Tensor, yTrain: Tensor, xTest: Tensor, yTest: Tensor) {
     let train: FashionMNIST, test: FashionMNIST
@@ -34,12 +40,12 @@ func w3Result(impl: String, desc: String, epochs: [[String: Any]], n: Int) -> [S
 /// Trains W3 with a hand-written loop and returns its result line.
 func runW3() -> [String: Any] {
     let (x, y, xTest, yTest) = loadW3Data()
-    manualSeed(benchSeed)
+    manualSeed(benchSeed, engine: benchEngine)
     let model = Sequential(Linear(784, 512), ReLU(), Linear(512, 256), ReLU(), Linear(256, 10))
     let opt = Adam(model.parameters(), lr: 1e-3)
     let n = x.shape[0], batch = 128
     var epochs: [[String: Any]] = []
-    let shuffle = Generator(seed: benchSeed)  // its own generator for the order, as bench_torch.py's train_epochs
+    let shuffle = Generator(seed: benchSeed, engine: benchEngine)  // its own generator for the order, as bench_torch.py's train_epochs
     for ep in 1...max(1, w3Epochs) {
         model.train()
         let t0 = now()
@@ -61,6 +67,6 @@ func runW3() -> [String: Any] {
         epochs.append(["epoch": ep, "seconds": dt, "samples_per_s": Double(n) / dt, "test_acc": acc,
                        "last_logged_loss": lastLoss, "steps": steps])
     }
-    return w3Result(impl: "nabla", desc: "MLP 784-512-256-10 ReLU, CE, Adam 1e-3, batch 128, \(epochs.count) epochs, hand-written loop, seed \(benchSeed)",
+    return w3Result(impl: "nabla", desc: "MLP 784-512-256-10 ReLU, CE, Adam 1e-3, batch 128, \(epochs.count) epochs, hand-written loop, seed \(benchSeed) (\(benchEngine))",
                     epochs: epochs, n: n)
 }

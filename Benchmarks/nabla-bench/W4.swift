@@ -37,10 +37,10 @@ func runW4() -> (result: [String: Any], model: Sequential, testImages: Tensor) {
     do { train = try FashionMNIST(train: true); test = try FashionMNIST(train: false) } catch {
         FileHandle.standardError.write(Data("nabla-bench W4: \(error)\n".utf8)); exit(1)
     }
-    manualSeed(benchSeed)
+    manualSeed(benchSeed, engine: benchEngine)
     let model = makeW4CNN()
     let opt = Adam(model.parameters(), lr: 1e-3)
-    let gen = Generator(seed: benchSeed)
+    let gen = Generator(seed: benchSeed, engine: benchEngine)
     let n = train.count, batch = 128
     var epochs: [[String: Any]] = []
     for ep in 1...max(1, w4Epochs) {
@@ -67,7 +67,7 @@ func runW4() -> (result: [String: Any], model: Sequential, testImages: Tensor) {
     let secs = epochs.compactMap { $0["seconds"] as? Double }
     let result: [String: Any] = [
         "workload": "W4", "impl": "nabla",
-        "desc": "CNN conv32-pool-conv64-pool-fc128-fc10, CE, Adam 1e-3, batch 128, \(epochs.count) epochs, seed \(benchSeed)",
+        "desc": "CNN conv32-pool-conv64-pool-fc128-fc10, CE, Adam 1e-3, batch 128, \(epochs.count) epochs, seed \(benchSeed) (\(benchEngine))",
         "seconds_per_epoch_median": median(secs), "seconds_per_epoch_min": secs.min() ?? 0, "seconds_per_epoch_max": secs.max() ?? 0,
         "samples_per_s_median": Double(n) / median(secs), "final_test_acc": epochs.last?["test_acc"] ?? 0, "epochs": epochs,
     ]

@@ -89,30 +89,33 @@ public final class DataLoader<D: Dataset, Batch>: Sequence, Stateful {
         }
     }
 
-    /// The epoch counter and the generator's state (`epoch`, `generator.seed`, `generator.counter`).
+    /// The epoch counter and the shuffling generator's state: `epoch`, and the generator's `stateDict()` under
+    /// `generator.` (`generator.seed` with `generator.counter` on Philox, or `generator.mt19937` on MT19937).
     public func stateDict() -> StateDict {
         var s = StateDict()
-        let g = generator.stateValue
         s.set("epoch", epoch)
-        s.set("generator.seed", Int(truncatingIfNeeded: g[0]))
-        s.set("generator.counter", Int(truncatingIfNeeded: g[1]))
+        let g = generator.stateDict()
+        for key in g.keys { s["generator." + key] = g[key] }
         return s
     }
 
     /// Restores the epoch counter and the generator's state saved by `stateDict()`.
     public func loadStateDict(_ state: StateDict, strict: Bool) throws {
-        let expected = ["epoch", "generator.seed", "generator.counter"]
-        let missing = expected.filter { state[$0] == nil }
-        let unexpected = state.keys.filter { !expected.contains($0) }
-        if !missing.isEmpty || (strict && !unexpected.isEmpty) {
-            throw StateDictError("DataLoader.loadStateDict: missing keys \(missing), unexpected keys \(strict ? unexpected : [])")
+        let unexpected = state.keys.filter { $0 != "epoch" && !$0.hasPrefix("generator.") }
+        if state["epoch"] == nil || (strict && !unexpected.isEmpty) {
+            throw StateDictError("DataLoader.loadStateDict: missing keys \(state["epoch"] == nil ? ["epoch"] : []), unexpected keys \(strict ? unexpected : [])")
         }
-        guard let e = state.int("epoch"), let seed = state.int("generator.seed"), let counter = state.int("generator.counter") else {
-            throw StateDictError("DataLoader.loadStateDict: missing keys \(expected)")
+        guard let e = state.int("epoch"), e >= 0 else {
+            throw StateDictError("DataLoader.loadStateDict: epoch must be a non-negative integer, got \(state["epoch"].map { "\($0)" } ?? "nil")")
         }
-        guard e >= 0 else { throw StateDictError("DataLoader.loadStateDict: epoch must be non-negative, got \(e)") }
+        var g = StateDict()
+        for key in state.keys where key.hasPrefix("generator.") { g[String(key.dropFirst("generator.".count))] = state[key] }
+        do {
+            try generator.loadStateDict(g, strict: true)
+        } catch let error as StateDictError {
+            throw StateDictError("DataLoader.loadStateDict: \(error.message)")
+        }
         epoch = e
-        generator.setState([UInt64(truncatingIfNeeded: seed), UInt64(truncatingIfNeeded: counter)])
     }
 }
 

@@ -189,20 +189,23 @@ extension Tensor {
     public static func randint(_ high: Int, _ shape: [Int], dtype: DType = .int64, generator: Generator? = nil) -> Tensor {
         randint(0, high, shape, dtype: dtype, generator: generator)
     }
-    /// A random permutation of `0..<n` as int64 (`torch.randperm`), Fisher–Yates from `generator`.
+    /// A random permutation of `0..<n` as int64 (`torch.randperm`), Fisher–Yates from `generator`
+    /// (on the `.mt19937` engine, PyTorch's own order of swaps, so the permutation equals PyTorch's).
     public static func randperm(_ n: Int, generator: Generator? = nil) -> Tensor {
+        check(n >= 0, "randperm: n must be non-negative, got \(n)")
         let g = generator ?? .default
-        var p = Array(0..<n)
-        if n > 1 {
-            let (key, start) = g.reserve(blocks: n)
+        switch g.draw(blocks: n > 1 ? n : 0, twister: { t, _ in TorchSampling.permutation(n, &t) }) {
+        case .drawn(let perm):
+            return Tensor(shape: [n], data: perm.map { Int64($0) })
+        case .counters(let key, let start):
+            var p = Array(0..<n)
             for i in Swift.stride(from: n - 1, to: 0, by: -1) {
                 let w = Philox.block(key: key, counter: start &+ UInt64(i))
                 let bits: UInt64 = (UInt64(w.0) << 32) | UInt64(w.1)
-                let j = Int(bits % UInt64(i + 1))
-                p.swapAt(i, j)
+                p.swapAt(i, Int(bits % UInt64(i + 1)))
             }
+            return Tensor(shape: [n], data: p.map { Int64($0) })
         }
-        return Tensor(shape: [n], data: p.map { Int64($0) })
     }
     /// 1 with probability `p` (elementwise), else 0, in `p`'s dtype (`torch.bernoulli`).
     public static func bernoulli(_ p: Tensor, generator: Generator? = nil) -> Tensor {

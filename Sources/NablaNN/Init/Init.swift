@@ -86,7 +86,7 @@ public func eye_(_ tensor: Tensor) -> Tensor {
 @discardableResult
 public func xavierUniform_(_ tensor: Tensor, gain: Double = 1, generator: Generator? = nil) -> Tensor {
     let (fanIn, fanOut) = calculateFanInAndFanOut(tensor)
-    let a = gain * (6.0 / Double(fanIn + fanOut)).squareRoot()
+    let a = 3.0.squareRoot() * (gain * (2.0 / Double(fanIn + fanOut)).squareRoot())  // PyTorch's rounding of the bound
     return uniform_(tensor, a: -a, b: a, generator: generator)
 }
 

@@ -110,10 +110,10 @@ public final class MultiheadAttention: Module {
         check(dropout >= 0 && dropout <= 1, "MultiheadAttention: dropout must be in [0, 1], got \(dropout)")
         self.embedDim = embedDim; self.numHeads = numHeads; self.dropout = dropout; self.batchFirst = batchFirst
         self.kdim = kdim ?? embedDim; self.vdim = vdim ?? embedDim
-        func xavier(_ rows: Int, _ cols: Int) -> Tensor {
-            let bound = (6 / Double(rows + cols)).squareRoot()
-            return Parameter(Tensor.rand([rows, cols], dtype: dtype) * (2 * bound) - bound)
-        }
+        // PyTorch's order of draws: the output projection (a Linear) first, then the input projections.
+        outProj = Linear(embedDim, embedDim, bias: bias, dtype: dtype)
+        if let b = outProj.bias { noGrad { _ = b.zero_() } }
+        func xavier(_ rows: Int, _ cols: Int) -> Tensor { Parameter(xavierUniform_(Tensor.empty([rows, cols], dtype: dtype))) }
         if self.kdim == embedDim && self.vdim == embedDim {
             inProjWeight = xavier(3 * embedDim, embedDim)
         } else {
@@ -122,8 +122,6 @@ public final class MultiheadAttention: Module {
             vProjWeight = xavier(embedDim, self.vdim)
         }
         inProjBias = bias ? Parameter(Tensor.zeros([3 * embedDim], dtype: dtype)) : nil
-        outProj = Linear(embedDim, embedDim, bias: bias, dtype: dtype)
-        if let b = outProj.bias { noGrad { _ = b.zero_() } }
         super.init()
     }
 

@@ -22,8 +22,8 @@ public final class Bilinear: Module {
         self.in2Features = in2Features
         self.outFeatures = outFeatures
         let bound = in1Features > 0 ? 1 / Double(in1Features).squareRoot() : 0
-        weight = Parameter(Tensor.rand([outFeatures, in1Features, in2Features], dtype: dtype) * (2 * bound) - bound)
-        self.bias = bias ? Parameter(Tensor.rand([outFeatures], dtype: dtype) * (2 * bound) - bound) : nil
+        weight = uniformParameter([outFeatures, in1Features, in2Features], bound: bound, dtype: dtype)
+        self.bias = bias ? uniformParameter([outFeatures], bound: bound, dtype: dtype) : nil
         super.init()
     }
 

@@ -3,12 +3,6 @@ func tupleDescription(_ values: [Int]) -> String {
     values.count == 1 ? "(\(values[0]),)" : "(" + values.map(String.init).joined(separator: ", ") + ")"
 }
 
-/// Uniform initialisation on ±1/√fanIn, PyTorch's default for conv layers (kaiming_uniform with a = √5).
-func convUniform(_ shape: [Int], fanIn: Int, dtype: DType) -> Tensor {
-    let bound = fanIn > 0 ? 1 / Double(fanIn).squareRoot() : 0
-    return Parameter(Tensor.rand(shape, dtype: dtype) * (2 * bound) - bound)
-}
-
 /// Checks that `groups` divides both channel counts of `layer`.
 func checkConvGroups(_ layer: String, _ inChannels: Int, _ outChannels: Int, groups: Int) {
     check(groups > 0 && inChannels % groups == 0 && outChannels % groups == 0,
@@ -21,8 +15,7 @@ func checkConvGroups(_ layer: String, _ inChannels: Int, _ outChannels: Int, gro
 func convParameters(_ lead: Int, _ channels: Int, groups: Int, kernel: [Int], outChannels: Int, bias: Bool,
                     dtype: DType) -> (weight: Tensor, bias: Tensor?) {
     let fanIn = channels / groups * kernel.reduce(1, *)
-    let weight = convUniform([lead, channels / groups] + kernel, fanIn: fanIn, dtype: dtype)
-    return (weight, bias ? convUniform([outChannels], fanIn: fanIn, dtype: dtype) : nil)
+    return defaultLayerParameters(weight: [lead, channels / groups] + kernel, fanIn: fanIn, bias: bias ? [outChannels] : nil, dtype: dtype)
 }
 
 /// The shared `extraDescription` of the conv layers, as PyTorch's `_ConvNd.extra_repr`.

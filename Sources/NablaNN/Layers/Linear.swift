@@ -19,9 +19,8 @@ public final class Linear: Module {
     public init(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true, dtype: DType = .float32) {
         self.inFeatures = inFeatures
         self.outFeatures = outFeatures
-        let bound = inFeatures > 0 ? 1 / Double(inFeatures).squareRoot() : 0
-        weight = Parameter(Tensor.rand([outFeatures, inFeatures], dtype: dtype) * (2 * bound) - bound)
-        self.bias = bias ? Parameter(Tensor.rand([outFeatures], dtype: dtype) * (2 * bound) - bound) : nil
+        (weight, self.bias) = defaultLayerParameters(weight: [outFeatures, inFeatures], fanIn: inFeatures,
+                                                     bias: bias ? [outFeatures] : nil, dtype: dtype)
         super.init()
     }
 

@@ -68,15 +68,15 @@ public class RNNBase: Module {
             for dir in 0..<(bidirectional ? 2 : 1) {
                 let inSize = layer == 0 ? inputSize : realHidden * (bidirectional ? 2 : 1)
                 let sfx = "_l\(layer)" + (dir == 1 ? "_reverse" : "")
-                var w = [recurrentUniform([gates * hiddenSize, inSize], bound: k, dtype: dtype),
-                         recurrentUniform([gates * hiddenSize, realHidden], bound: k, dtype: dtype)]
+                var w = [uniformParameter([gates * hiddenSize, inSize], bound: k, dtype: dtype),
+                         uniformParameter([gates * hiddenSize, realHidden], bound: k, dtype: dtype)]
                 var n = ["weight_ih" + sfx, "weight_hh" + sfx]
                 if bias {
-                    w += [recurrentUniform([gates * hiddenSize], bound: k, dtype: dtype),
-                          recurrentUniform([gates * hiddenSize], bound: k, dtype: dtype)]
+                    w += [uniformParameter([gates * hiddenSize], bound: k, dtype: dtype),
+                          uniformParameter([gates * hiddenSize], bound: k, dtype: dtype)]
                     n += ["bias_ih" + sfx, "bias_hh" + sfx]
                 }
-                if projSize > 0 { w.append(recurrentUniform([projSize, hiddenSize], bound: k, dtype: dtype)); n.append("weight_hr" + sfx) }
+                if projSize > 0 { w.append(uniformParameter([projSize, hiddenSize], bound: k, dtype: dtype)); n.append("weight_hr" + sfx) }
                 weights.append(w); names.append(n)
             }
         }

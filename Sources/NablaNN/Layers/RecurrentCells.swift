@@ -8,19 +8,14 @@ public enum RNNNonlinearity: String, Sendable {
     case relu
 }
 
-/// A parameter filled uniformly on `±bound`, as PyTorch's recurrent layers initialise every weight.
-func recurrentUniform(_ shape: [Int], bound: Double, dtype: DType) -> Tensor {
-    Parameter(Tensor.rand(shape, dtype: dtype) * (2 * bound) - bound)
-}
-
 /// A cell's `(weightIh, weightHh, biasIh, biasHh)`: `gates · hiddenSize` rows each, uniform on ±1/√hiddenSize as PyTorch
 /// initialises them (drawn in that order); the biases are nil without `bias`.
 func cellParameters(gates: Int, inputSize: Int, hiddenSize: Int, bias: Bool, dtype: DType) -> (Tensor, Tensor, Tensor?, Tensor?) {
     let k = 1 / Double(hiddenSize).squareRoot(), rows = gates * hiddenSize
-    let weightIh = recurrentUniform([rows, inputSize], bound: k, dtype: dtype)
-    let weightHh = recurrentUniform([rows, hiddenSize], bound: k, dtype: dtype)
-    let biasIh = bias ? recurrentUniform([rows], bound: k, dtype: dtype) : nil
-    let biasHh = bias ? recurrentUniform([rows], bound: k, dtype: dtype) : nil
+    let weightIh = uniformParameter([rows, inputSize], bound: k, dtype: dtype)
+    let weightHh = uniformParameter([rows, hiddenSize], bound: k, dtype: dtype)
+    let biasIh = bias ? uniformParameter([rows], bound: k, dtype: dtype) : nil
+    let biasHh = bias ? uniformParameter([rows], bound: k, dtype: dtype) : nil
     return (weightIh, weightHh, biasIh, biasHh)
 }
 

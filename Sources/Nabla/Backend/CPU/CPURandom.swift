@@ -1,21 +1,22 @@
 extension CPUBackend {
-    /// Fills `out` (contiguous) from `generator`: each element owns one Philox block, so the values
-    /// depend only on the generator's state, not on threads.
+    /// Fills `out` (contiguous) from `generator`. On Philox each element owns one block, so the values
+    /// depend only on the generator's state, not on threads; on MT19937 the fill runs in order, as PyTorch's.
     public func random(_ kind: RandomKind, out: Tensor, generator: Generator) {
         check(out.isContiguous, "random: output must be contiguous")
-        let n = out.count
-        let (key, start) = generator.reserve(blocks: n)
         switch out.dtype {
-        case .float32: fillRandom(kind, out, n, key, start, Float.self)
-        case .float64: fillRandom(kind, out, n, key, start, Double.self)
-        case .int32: fillRandom(kind, out, n, key, start, Int32.self)
-        case .int64: fillRandom(kind, out, n, key, start, Int64.self)
-        case .bool: fillRandom(kind, out, n, key, start, Bool.self)
+        case .float32: fillRandom(kind, out, generator, Float.self)
+        case .float64: fillRandom(kind, out, generator, Double.self)
+        case .int32: fillRandom(kind, out, generator, Int32.self)
+        case .int64: fillRandom(kind, out, generator, Int64.self)
+        case .bool: fillRandom(kind, out, generator, Bool.self)
         }
     }
 
-    private func fillRandom<T: TensorScalar>(_ kind: RandomKind, _ out: Tensor, _ n: Int, _ key: UInt64, _ start: UInt64, _: T.Type) {
+    private func fillRandom<T: TensorScalar>(_ kind: RandomKind, _ out: Tensor, _ generator: Generator, _: T.Type) {
+        let n = out.count
         let p = out.storage.pointer(T.self) + out.offset
+        let drawn = generator.draw(blocks: n, twister: { t, cache in TorchSampling.fill(kind, p, n, &t, &cache) })
+        guard case .counters(let key, let start) = drawn else { return }
         let sample: (UInt64) -> Double
         switch kind {
         case .uniform(let lo, let hi):
