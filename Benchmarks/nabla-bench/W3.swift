@@ -18,6 +18,15 @@ nonisolated(unsafe) var benchSeed: UInt64 = 0
 /// uses Nabla's default generator instead.
 nonisolated(unsafe) var benchEngine: RandomEngine = .mt19937
 
+/// `--trace N`: W3, W4 and W5 print the loss of their first N training steps, to set beside
+/// `Scripts/bench/trace.py`'s PyTorch losses from the same draws.
+nonisolated(unsafe) var traceSteps = 0
+
+/// Prints `# W4 step 3 loss 2.2931...` while `step` (counted from 0 over the whole run) is below `--trace`.
+func traceLoss(_ workload: String, _ step: Int, _ loss: Tensor) {
+    if step < traceSteps { FileHandle.standardError.write(Data("# \(workload) step \(step) loss \(loss.item())\n".utf8)) }
+}
+
 /// Fashion-MNIST flattened to `[N, 784]` float32 images and `[N]` int64 labels: train, then test.
 func loadW3Data() -> (xTrain: Tensor, yTrain: Tensor, xTest: Tensor, yTest: Tensor) {
     let train: FashionMNIST, test: FashionMNIST
@@ -57,6 +66,7 @@ func runW3() -> [String: Any] {
             opt.zeroGrad()
             loss.backward()
             opt.step()
+            traceLoss("W3", (ep - 1) * (n + batch - 1) / batch + steps, loss)
             steps += 1
             if steps % 50 == 0 { lastLoss = loss.item() }
         }

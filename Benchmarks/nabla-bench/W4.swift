@@ -54,6 +54,7 @@ func runW4() -> (result: [String: Any], model: Sequential, testImages: Tensor) {
             opt.zeroGrad()
             loss.backward()
             opt.step()
+            traceLoss("W4", (ep - 1) * (n + batch - 1) / batch + steps, loss)
             steps += 1
             if steps % 50 == 0 { lastLoss = loss.item() }
         }

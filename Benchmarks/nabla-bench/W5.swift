@@ -38,6 +38,7 @@ func runW5() -> [String: Any] {
         opt.zeroGrad()
         loss.backward()
         opt.step()
+        traceLoss("W5", steps, loss)
         steps += 1
         if steps == 110 { _ = loss.item(); winT1 = now() }
     }

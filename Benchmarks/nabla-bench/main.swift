@@ -7,7 +7,7 @@
 import Foundation
 import Nabla
 
-let usage = "usage: nabla-bench [W1] [W2] [W2a] [W2b] [W3] [W3-keras] [W4] [W5] [W6] [W7] [W8] [--epochs N (W3, W4)] [--seed N (W3, W4)] [--engine mt19937|philox (W3, W4, W5)] [--out FILE]   (default: W1 W2 W8, results-nabla.json)"
+let usage = "usage: nabla-bench [W1] [W2] [W2a] [W2b] [W3] [W3-keras] [W4] [W5] [W6] [W7] [W8] [--epochs N (W3, W4)] [--seed N (W3, W4)] [--engine mt19937|philox (W3, W4, W5)] [--trace N (W3, W4, W5)] [--out FILE]   (default: W1 W2 W8, results-nabla.json)"
 var selected: [String] = []
 var outPath = "results-nabla.json"
 var args = CommandLine.arguments.dropFirst()
@@ -26,6 +26,9 @@ while let a = args.popFirst() {
     case "--engine":
         guard let e = args.popFirst().flatMap({ RandomEngine(rawValue: $0) }) else { print(usage); exit(2) }
         benchEngine = e
+    case "--trace":
+        guard let e = args.popFirst().flatMap({ Int($0) }), e >= 0 else { print(usage); exit(2) }
+        traceSteps = e
     case "-h", "--help":
         print(usage); exit(0)
     default:

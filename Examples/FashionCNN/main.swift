@@ -7,7 +7,7 @@ import NablaData
 import NablaOptim
 
 let epochs = CommandLine.arguments.count > 1 ? Int(CommandLine.arguments[1]) ?? 3 : 3
-manualSeed(0)
+manualSeed(0, engine: .mt19937)  // PyTorch's streams: torch.manual_seed(0) gives the same initial weights
 do {
     let train = try FashionMNIST(train: true), test = try FashionMNIST(train: false)
     let model = Sequential(
@@ -16,7 +16,7 @@ do {
         Flatten(), Linear(3136, 128), ReLU(), Linear(128, 10))
     print(model)
     let opt = Adam(model.parameters(), lr: 1e-3)
-    let generator = Generator(seed: 0)
+    let generator = Generator(seed: 0, engine: .mt19937)  // and torch.Generator().manual_seed(0) the same batch order
     let batchSize = 128
     for epoch in 1...max(1, epochs) {
         model.train()

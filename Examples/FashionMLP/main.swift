@@ -6,12 +6,12 @@ import NablaData
 import NablaOptim
 
 let epochs = CommandLine.arguments.count > 1 ? Int(CommandLine.arguments[1]) ?? 5 : 5
-manualSeed(0)
+manualSeed(0, engine: .mt19937)  // PyTorch's streams: torch.manual_seed(0) gives the same initial weights
 do {
     let train = try FashionMNIST(train: true), test = try FashionMNIST(train: false)
     let model = Sequential(Flatten(), Linear(784, 512), ReLU(), Linear(512, 256), ReLU(), Linear(256, 10))
     let opt = Adam(model.parameters(), lr: 1e-3)
-    let loader = DataLoader(train, batchSize: 128, shuffle: true, generator: Generator(seed: 0))
+    let loader = DataLoader(train, batchSize: 128, shuffle: true, generator: Generator(seed: 0, engine: .mt19937))
     for epoch in 1...epochs {
         model.train()
         let t0 = Date()
