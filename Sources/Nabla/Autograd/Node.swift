@@ -162,6 +162,7 @@ struct WeakTensor { weak var tensor: Tensor? }
 extension Tensor {
     /// The edge through which a gradient reaches this tensor.
     @inline(__always) var gradEdge: Edge {
+        if viewBase != nil { refreshViewHistory() }
         if let fn = gradFn { return Edge(node: fn, outputNr: outputNr) }
         if requiresGradFlag {
             if let acc = accumulatorCache { return Edge(node: acc, outputNr: 0) }

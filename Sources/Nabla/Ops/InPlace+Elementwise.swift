@@ -123,7 +123,9 @@ extension Tensor {
             backend.copy(tmp, into: self)
         }
         storage.bumpVersion()
-        if requiresGradFlag && gradFn != nil && isGradEnabled {
+        if isGradEnabled, let base = viewBase, base.requiresGradFlag {
+            writeThroughView(base, detached())
+        } else if requiresGradFlag && gradFn != nil && isGradEnabled {
             let out = Tensor(storage: storage, shape: shape, strides: strides, offset: offset)
             record(out, op: "FillBackward", inputs: [self]) { g, _ in [Tensor.zerosLike(g[0])] }
             gradFn = out.gradFn; outputNr = 0

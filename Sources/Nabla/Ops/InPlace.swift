@@ -4,10 +4,18 @@
 extension Tensor {
     /// Checks that an in-place op on `self` is legal for autograd and returns whether it must be recorded.
     func prepareInPlace(_ op: StaticString, inputs: [Tensor] = []) -> Bool {
-        let recording = isGradEnabled && (requiresGradFlag || inputs.contains { $0.requiresGradFlag })
+        for (size, stride) in zip(shape, strides) where stride == 0 && size > 1 {
+            fatalError("\(op): unsupported operation: more than one element of the written-to tensor (shape \(shape), strides \(strides)) refers to a single memory location; clone() it before the in-place operation")
+        }
+        let base = viewBase
+        let recording = isGradEnabled && (requiresGradFlag || base?.requiresGradFlag == true || inputs.contains { $0.requiresGradFlag })
         if recording {
             check(!(gradFn == nil && requiresGradFlag),
                   "\(op): a leaf Variable that requires grad is being used in an in-place operation; wrap it in noGrad { } or use the out-of-place form")
+            if let base {
+                check(!(base.gradFn == nil && base.requiresGradFlag),
+                      "\(op): a view of a leaf Variable that requires grad is being used in an in-place operation; wrap it in noGrad { } or use the out-of-place form")
+            }
         }
         return recording
     }
@@ -19,7 +27,9 @@ extension Tensor {
               "in-place: result of shape \(value.shape) cannot be written into a tensor of shape \(shape)")
         backend.copy(value, into: self)
         storage.bumpVersion()
-        if recording && value.gradFn != nil {
+        if recording, let base = viewBase {
+            writeThroughView(base, value)
+        } else if recording && value.gradFn != nil {
             // The tensor now holds `value`: take over its history.
             gradFn = value.gradFn; outputNr = value.outputNr; requiresGradFlag = true
         }
@@ -64,7 +74,9 @@ extension Tensor {
         _ = prepareInPlace("fill_")
         backend.fill(self, value: value)
         storage.bumpVersion()
-        if requiresGradFlag && gradFn != nil && isGradEnabled {
+        if isGradEnabled, let base = viewBase, base.requiresGradFlag {
+            writeThroughView(base, detached())
+        } else if requiresGradFlag && gradFn != nil && isGradEnabled {
             let shp = shape
             let out = Tensor(storage: storage, shape: shape, strides: strides, offset: offset)
             record(out, op: "FillBackward", inputs: [self]) { _, _ in [Tensor.zeros(shp)] }

@@ -24,6 +24,8 @@ extension Tensor {
     func makeView(_ op: String, _ transform: (ViewGeometry) -> ViewGeometry,
                   backward: BackwardFunction? = nil) -> Tensor {
         let out = aliased(transform(ViewGeometry(shape: shape, strides: strides, offset: offset)))
+        out.viewBase = viewBase ?? self
+        out.viewVersion = storage.version
         guard isRecording(self) else { return out }
         let inShape = shape
         if let backward {
@@ -271,6 +273,8 @@ extension Tensor {
         let inShape = base.shape
         let geom = ViewGeometry(shape: shape, strides: strides, offset: offset)
         let out = base.aliased(ViewGeometry(shape: shape, strides: strides, offset: base.offset + offset))
+        out.viewBase = base.viewBase ?? base
+        out.viewVersion = storage.version
         guard isRecording(base) else { return out }
         return record(out, op: "AsStridedBackward", inputs: [base]) { g, _ in [viewScatter(g[0], into: inShape, at: geom)] }
     }

@@ -64,6 +64,11 @@ public final class Tensor: @unchecked Sendable {
     @exclusivity(unchecked) public var isParameter: Bool = false
     /// Set by NablaNN for buffers (BatchNorm running statistics).
     @exclusivity(unchecked) public var isBuffer: Bool = false
+    /// The tensor whose memory this view aliases (the root: never itself a view), or nil when `self` is not a
+    /// view (PyTorch's `_base`). Autograd carries in-place writes through it (`Tensor+ViewHistory.swift`).
+    @exclusivity(unchecked) var viewBase: Tensor?
+    /// The storage version when this view's history was last taken from `viewBase`.
+    @exclusivity(unchecked) var viewVersion: Int = 0
 
     /// Creates a view over `storage`.
     public init(storage: Storage, shape: [Int], strides: [Int], offset: Int = 0) {
