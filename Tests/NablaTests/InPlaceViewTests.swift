@@ -54,6 +54,19 @@ import NablaTestSupport
             x[..., 1].relu_()
             return x.exp()
         },
+        "base_gains_history": { a in
+            let x = Tensor.zeros([4], dtype: a[0].dtype)
+            let v = x[1..<3]
+            x.copy_(a[0] * 3)
+            return v * v
+        },
+        "stale_view_used_under_no_grad_first": { a in
+            let x = a[0] * 1
+            let w = x[0..<2]
+            x.mul_(2)
+            _ = noGrad { w + 1 }
+            return w * w
+        },
         "strided_view": { a in
             let x = a[0] * 1
             x[.range(nil, nil, step: 2)].mul_(3).add_(a[1])

@@ -2,12 +2,12 @@ import CNablaKernels
 
 /// Whether an op on `a` must record for autograd or forward mode.
 @inline(__always) func isRecording(_ a: Tensor) -> Bool {
-    (a.requiresGradFlag && nabla_grad_enabled() != 0) || (nabla_forward_level() != 0 && a.tangent != nil)
+    (a.tracksGrad && nabla_grad_enabled() != 0) || (nabla_forward_level() != 0 && a.tangent != nil)
 }
 
 /// Whether an op on `a` and `b` must record for autograd or forward mode.
 @inline(__always) func isRecording(_ a: Tensor, _ b: Tensor) -> Bool {
-    ((a.requiresGradFlag || b.requiresGradFlag) && nabla_grad_enabled() != 0)
+    ((a.tracksGrad || b.tracksGrad) && nabla_grad_enabled() != 0)
         || (nabla_forward_level() != 0 && (a.tangent != nil || b.tangent != nil))
 }
 
@@ -38,7 +38,7 @@ public func record(_ out: Tensor, op: String, inputs: [Tensor], saving: [Tensor]
         return out
     }
     // The common case, kept free of temporary arrays: one output, reverse mode only.
-    guard nabla_grad_enabled() != 0 && inputs.contains(where: { $0.requiresGradFlag }) else { return out }
+    guard nabla_grad_enabled() != 0 && inputs.contains(where: { $0.tracksGrad }) else { return out }
     var edges: [Edge] = []
     edges.reserveCapacity(inputs.count)
     for t in inputs { edges.append(t.gradEdge) }
@@ -59,7 +59,7 @@ public func record(_ out: Tensor, op: String, inputs: [Tensor], saving: [Tensor]
 /// Attaches one autograd node to several outputs (`split`, `max` with indices, `unbind`).
 public func recordOutputs(_ outs: [Tensor], op: String, inputs: [Tensor], saving: [Tensor] = [], saveOutputs: Bool = false,
                           jvp: ([Tensor?]) -> [Tensor]? = { _ in nil }, backward: @escaping BackwardFunction) {
-    let needsGraph = nabla_grad_enabled() != 0 && inputs.contains { $0.requiresGradFlag }
+    let needsGraph = nabla_grad_enabled() != 0 && inputs.contains { $0.tracksGrad }
     var node: Node? = nil
     if needsGraph {
         let n = Node(name: op, next: inputs.map { $0.gradEdge }, outputShapes: outs.map(\.shape),

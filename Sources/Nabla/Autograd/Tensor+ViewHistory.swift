@@ -26,11 +26,19 @@ extension Tensor {
         takeHistory(from: base)
     }
 
+    /// `requiresGradFlag`, after a view whose memory was written took its history from its base: a view of
+    /// a tensor that gained a history by an in-place write then requires grad too, as in PyTorch.
+    @inline(__always) var tracksGrad: Bool {
+        if viewBase != nil && viewVersion != storage.version { refreshViewHistory() }
+        return requiresGradFlag
+    }
+
     /// A view whose memory was written since its history was taken (through its base or another view
-    /// of it) takes a fresh history from its base before it is used in a graph.
+    /// of it) takes a fresh history from its base before it is used in a graph. Outside grad mode nothing
+    /// changes, so the refresh happens at the view's next use that records.
     func refreshViewHistory() {
-        guard let base = viewBase, viewVersion != storage.version else { return }
-        if base.requiresGradFlag && base.isContiguous && isGradEnabled {
+        guard let base = viewBase, viewVersion != storage.version, isGradEnabled else { return }
+        if base.requiresGradFlag && base.isContiguous {
             takeHistory(from: base)
         } else {
             viewVersion = storage.version

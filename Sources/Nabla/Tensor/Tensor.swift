@@ -111,7 +111,7 @@ public final class Tensor: @unchecked Sendable {
 
     /// Whether autograd records operations on this tensor.
     public var requiresGrad: Bool {
-        get { requiresGradFlag }
+        get { tracksGrad }
         set {
             check(gradFn == nil || newValue, "requiresGrad: you can only change requiresGrad of leaf tensors; use detach() for a non-leaf")
             check(!newValue || dtype.isFloatingPoint, "requiresGrad: only floating point tensors can require gradients, got \(dtype)")
