@@ -39,3 +39,28 @@ import NablaTestSupport
         expectParameters(seeded(5) { Embedding(10, 6) }, ["weight"], "embedding_init", rtol: 1e-5)
     }
 }
+
+/// `truncNormal_` and `orthogonal_` follow PyTorch's algorithms, so on `.mt19937` they give PyTorch's numbers.
+@Suite struct TorchInitAlgorithmTests {
+    func expectEqual(_ actual: Tensor, _ name: String, rtol: Double, sourceLocation: SourceLocation = #_sourceLocation) {
+        let r = allClose(actual, TorchInitTests.fixture[name].outputs[0].tensor, rtol: rtol, atol: rtol)
+        #expect(r.ok, "\(name): \(r.failure)", sourceLocation: sourceLocation)
+    }
+
+    @Test func truncNormalIsPyTorchsRejectionSampling() {
+        let g = Generator(seed: 6, engine: .mt19937)
+        expectEqual(truncNormal_(Tensor.empty([50]), std: 0.5, a: -0.6, b: 1.0, generator: g), "trunc_normal_f32", rtol: 1e-6)
+        let h = Generator(seed: 6, engine: .mt19937)
+        expectEqual(truncNormal_(Tensor.empty([50], dtype: .float64), mean: 0.2, std: 0.02, generator: h), "trunc_normal_f64", rtol: 1e-14)
+        // [1.5, 3] holds 6.5% of the mass: uniform proposals, accepted by density.
+        let k = Generator(seed: 8, engine: .mt19937)
+        expectEqual(truncNormal_(Tensor.empty([40], dtype: .float64), a: 1.5, b: 3, generator: k), "trunc_normal_tail_f64", rtol: 1e-14)
+    }
+
+    @Test func orthogonalIsPyTorchsSignFixedQ() {
+        // The float32 normal draws agree with PyTorch's to 1e-5, and Q inherits that.
+        expectEqual(orthogonal_(Tensor.empty([3, 5]), gain: 2, generator: Generator(seed: 7, engine: .mt19937)), "orthogonal_wide", rtol: 1e-4)
+        expectEqual(orthogonal_(Tensor.empty([6, 2, 2], dtype: .float64), generator: Generator(seed: 7, engine: .mt19937)),
+                    "orthogonal_tall_f64", rtol: 1e-12)
+    }
+}

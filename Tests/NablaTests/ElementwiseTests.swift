@@ -8,7 +8,8 @@ import NablaTestSupport
 
     /// Names of the unary fixture cases, each present as `<name>_f64` and `<name>_f32`.
     static let unaryNames = ["abs", "sign", "exp", "log", "log1p", "expm1", "log2", "log10", "sqrt", "rsqrt", "square",
-                             "reciprocal", "sin", "cos", "tan", "tanh", "sigmoid", "erf", "floor", "ceil", "round", "trunc", "frac"]
+                             "reciprocal", "sin", "cos", "tan", "tanh", "sigmoid", "erf", "floor", "ceil", "round", "trunc", "frac",
+                             "erfinv"]
 
     static let unary: [String: @Sendable (Tensor) -> Tensor] = [
         "abs": { $0.abs() }, "sign": { $0.sign() }, "exp": { $0.exp() }, "log": { $0.log() }, "log1p": { $0.log1p() },
@@ -16,6 +17,7 @@ import NablaTestSupport
         "rsqrt": { $0.rsqrt() }, "square": { $0.square() }, "reciprocal": { $0.reciprocal() }, "sin": { $0.sin() },
         "cos": { $0.cos() }, "tan": { $0.tan() }, "tanh": { $0.tanh() }, "sigmoid": { $0.sigmoid() }, "erf": { $0.erf() },
         "floor": { $0.floor() }, "ceil": { $0.ceil() }, "round": { $0.round() }, "trunc": { $0.trunc() }, "frac": { $0.frac() },
+        "erfinv": { $0.erfinv() },
     ]
 
     /// Every non-activation fixture case and the Nabla call it checks.
@@ -26,6 +28,7 @@ import NablaTestSupport
             "sigmoid_extreme": { sigmoid($0[0]) },
             "exp_special": { exp($0[0]) },
             "log_special": { log($0[0]) },
+            "erfinv_special": { erfinv($0[0]) },
             "abs_int": { abs($0[0]) },
             "sign_int": { sign($0[0]) },
             "square_int": { square($0[0]) },
@@ -122,11 +125,15 @@ import NablaTestSupport
     func unaryGradcheck(_ name: String) {
         let f = Self.unary[name]!
         let needsPositive = ["log", "log1p", "log2", "log10", "sqrt", "rsqrt", "reciprocal"].contains(name)
-        let x = needsPositive ? Self.positive([3, 4], seed: 1) : Self.randn([3, 4], seed: 1)
+        // erfinv is defined on (-1, 1).
+        func input(_ shape: [Int], _ seed: UInt64) -> Tensor {
+            needsPositive ? Self.positive(shape, seed: seed) : name == "erfinv" ? Self.randn(shape, seed: seed).tanh() * 0.9 : Self.randn(shape, seed: seed)
+        }
+        let x = input([3, 4], 1)
         let r = gradcheck({ f($0[0]) }, inputs: [x])
         #expect(r.passed, "\(name): \(r)")
         // Non-contiguous input: the op sees a transposed view.
-        let xt = needsPositive ? Self.positive([4, 3], seed: 2) : Self.randn([4, 3], seed: 2)
+        let xt = input([4, 3], 2)
         let rt = gradcheck({ f($0[0].t()) }, inputs: [xt])
         #expect(rt.passed, "\(name) (transposed): \(rt)")
     }

@@ -1,7 +1,7 @@
 /// Element-wise functions of one tensor, the unary kernel set of every backend.
 public enum UnaryOp: Sendable, Equatable {
     case neg, abs, sign, exp, log, log1p, expm1, sqrt, rsqrt, square, reciprocal
-    case sin, cos, tan, tanh, sigmoid, relu, floor, ceil, round, trunc, erf
+    case sin, cos, tan, tanh, sigmoid, relu, floor, ceil, round, trunc, erf, erfinv
     case gelu, geluTanh, silu, logicalNot, isnan, isinf
     /// `max(x, 0) + slope * min(x, 0)`.
     case leakyRelu(Double)

@@ -25,6 +25,8 @@ extension Tensor {
     @discardableResult public func log_() -> Tensor { unaryInPlace("log_", .log, savesInput: true) { Nabla.log($0) } }
     /// `sqrt` in place (`Tensor.sqrt_`).
     @discardableResult public func sqrt_() -> Tensor { unaryInPlace("sqrt_", .sqrt, savesInput: false) { Nabla.sqrt($0) } }
+    /// `erfinv` in place (`Tensor.erfinv_`).
+    @discardableResult public func erfinv_() -> Tensor { unaryInPlace("erfinv_", .erfinv, savesInput: false) { Nabla.erfinv($0) } }
     /// `sigmoid` in place (`Tensor.sigmoid_`).
     @discardableResult public func sigmoid_() -> Tensor { unaryInPlace("sigmoid_", .sigmoid, savesInput: false) { Nabla.sigmoid($0) } }
     /// `tanh` in place (`Tensor.tanh_`).

@@ -92,6 +92,16 @@ public func erf(_ x: Tensor) -> Tensor {
     unaryOp(.erf, x, "ErfBackward", fromOutput: false) { exp(-($0 * $0)) * 1.1283791670955125739 }
 }
 
+/// The inverse error function (`torch.erfinv`): `erf(erfinv(y)) = y` on (-1, 1), `±∞` at `±1`, NaN outside.
+///
+/// The gradient is `√π / 2 · exp(erfinv(y)²)`.
+/// ```swift
+/// Tensor([0.0, 0.5, -0.9]).erfinv()   // tensor([0.0000, 0.4769, -1.1631])
+/// ```
+public func erfinv(_ x: Tensor) -> Tensor {
+    unaryOp(.erfinv, x, "ErfinvBackward", fromOutput: true) { exp($0 * $0) * 0.88622692545275801365 }
+}
+
 /// Rounds down to an integer value (`torch.floor`); zero gradient.
 public func floor(_ x: Tensor) -> Tensor { zeroGradOp(.floor, x, "FloorBackward") }
 
@@ -152,6 +162,8 @@ extension Tensor {
     public func sigmoid() -> Tensor { Nabla.sigmoid(self) }
     /// Error function (`Tensor.erf`).
     public func erf() -> Tensor { Nabla.erf(self) }
+    /// Inverse error function (`Tensor.erfinv`).
+    public func erfinv() -> Tensor { Nabla.erfinv(self) }
     /// Rounds down (`Tensor.floor`).
     public func floor() -> Tensor { Nabla.floor(self) }
     /// Rounds up (`Tensor.ceil`).

@@ -127,25 +127,49 @@ public func kaimingNormal_(_ tensor: Tensor, a: Double = 0, mode: FanMode = .fan
     return normal_(tensor, std: std, generator: generator)
 }
 
-/// Fills `tensor` with N(mean, std²) samples redrawn until they fall in `[a, b]` (`nn.init.trunc_normal_`).
+/// Fills `tensor` with N(mean, std²) truncated to `[a, b]` (`nn.init.trunc_normal_`), by PyTorch's rejection
+/// sampling: when `[a, b]` holds more than 30% of the mass, normal draws with the rejected ones redrawn; else
+/// uniform proposals on `[a, b]` accepted with probability pdf/peak. On a `.mt19937` generator it draws PyTorch's
+/// numbers.
+///
+/// ```swift
+/// truncNormal_(w, std: 0.02)    // ViT-style init; a and b are absolute bounds (±2 here)
+/// ```
 @discardableResult
 public func truncNormal_(_ tensor: Tensor, mean: Double = 0, std: Double = 1, a: Double = -2, b: Double = 2,
                          generator: Generator? = nil) -> Tensor {
     check(a < b && std > 0, "truncNormal_: expected a < b and std > 0, got a=\(a), b=\(b), std=\(std)")
-    let lo = (a - mean) / std, hi = (b - mean) / std
-    check(hi > -6 && lo < 6, "truncNormal_: [a, b] = [\(a), \(b)] lies too far from the mean \(mean) in units of std \(std)")
-    let n = tensor.count
-    var values = [Double](repeating: 0, count: n)
-    var pending = Array(0..<n)
-    while !pending.isEmpty {
-        let draws = Tensor.randn([pending.count], dtype: .float64, generator: generator).toDoubleArray()
-        var next: [Int] = []
-        for (k, i) in pending.enumerated() {
-            if draws[k] >= lo && draws[k] <= hi { values[i] = mean + std * draws[k] } else { next.append(i) }
+    check(tensor.dtype.isFloatingPoint, "truncNormal_: expected a floating tensor, got \(tensor.dtype)")
+    func cdf(_ x: Double) -> Double { (1 + Tensor.scalar(x / 2.0.squareRoot(), dtype: .float64).erf().item()) / 2 }
+    let mass = cdf((b - mean) / std) - cdf((a - mean) / std)
+    return noGrad {
+        if mass > 0.3 {
+            // The bounds as the tensor's dtype represents them, so the test agrees with the stored values.
+            let lo = Tensor.scalar(a, dtype: tensor.dtype).item(), hi = Tensor.scalar(b, dtype: tensor.dtype).item()
+            var result = Tensor.empty(tensor.shape, dtype: tensor.dtype).normal_(mean: mean, std: std, generator: generator)
+            while true {
+                let rejected = result.lt(lo).logicalOr(result.gt(hi))
+                if !rejected.any().toBoolArray()[0] { break }
+                result = `where`(rejected, Tensor.empty(tensor.shape, dtype: tensor.dtype).normal_(mean: mean, std: std, generator: generator), result)
+            }
+            return tensor.copy_(result)
         }
-        pending = next
+        let mode = max(a, min(mean, b)), logPeak = -0.5 * ((mode - mean) / std) * ((mode - mean) / std)
+        func logDensity(_ x: Tensor) -> Tensor { ((x - mean) / std).pow(2) * -0.5 - logPeak }
+        func proposals() -> Tensor { Tensor.empty(tensor.shape, dtype: tensor.dtype).uniform_(from: a, to: b, generator: generator) }
+        /// Whether each candidate is rejected: log u > log(pdf / peak), from fresh uniforms u.
+        func rejects(_ candidates: Tensor) -> Tensor {
+            Tensor.empty(tensor.shape, dtype: tensor.dtype).uniform_(generator: generator).log().gt(logDensity(candidates))
+        }
+        var result = proposals()
+        var pending = rejects(result)
+        while pending.any().toBoolArray()[0] {
+            let candidates = proposals()
+            result = `where`(pending, candidates, result)
+            pending = `where`(pending, rejects(candidates), pending)
+        }
+        return tensor.copy_(result)
     }
-    return noGrad { tensor.copy_(Tensor(shape: tensor.shape, data: values, dtype: tensor.dtype)) }
 }
 
 /// Fills `tensor` (at least 2-D, viewed as `[size(0), rest]`) with a (semi-)orthogonal matrix times
@@ -155,7 +179,8 @@ public func orthogonal_(_ tensor: Tensor, gain: Double = 1, generator: Generator
     check(tensor.rank >= 2, "orthogonal_: only tensors with 2 or more dimensions are supported, got shape \(tensor.shape)")
     let rows = tensor.shape[0], cols = tensor.count / max(rows, 1)
     if tensor.count == 0 { return tensor }
-    let flat = Tensor.randn([rows, cols], dtype: .float64, generator: generator)
+    // Drawn in the tensor's dtype, as PyTorch's `tensor.new(rows, cols).normal_(0, 1)`, then orthonormalised in float64.
+    let flat = Tensor.empty([rows, cols], dtype: tensor.dtype).normal_(generator: generator).to(.float64)
     let a = rows < cols ? flat.t().contiguous() : flat
     let m = max(rows, cols), n = min(rows, cols)
     var q = a.toDoubleArray()   // m x n, row-major; orthonormalised column by column

@@ -123,6 +123,7 @@ extension CPUBackend {
         case .round: map1(x, out) { (v: T) in v.rounded(.toNearestOrEven) }
         case .trunc: map1(x, out) { (v: T) in v.rounded(.towardZero) }
         case .erf: map1(x, out) { (v: T) in T.erf(v) }
+        case .erfinv: map1(x, out) { (v: T) in T(inverseErf(Double(v))) }
         case .gelu: map1(x, out) { (v: T) in v * (1 + T.erf(v * T(0.70710678118654752440))) / 2 }
         case .geluTanh:
             map1(x, out) { (v: T) in
