@@ -4,9 +4,8 @@
 extension Tensor {
     /// Checks that an in-place op on `self` is legal for autograd and returns whether it must be recorded.
     func prepareInPlace(_ op: StaticString, inputs: [Tensor] = []) -> Bool {
-        for (size, stride) in zip(shape, strides) where stride == 0 && size > 1 {
-            fatalError("\(op): unsupported operation: more than one element of the written-to tensor (shape \(shape), strides \(strides)) refers to a single memory location; clone() it before the in-place operation")
-        }
+        check(!zip(shape, strides).contains { $0.1 == 0 && $0.0 > 1 },
+              "\(op): unsupported operation: more than one element of the written-to tensor (shape \(shape), strides \(strides)) refers to a single memory location; clone() it before the in-place operation")
         let base = viewBase
         let recording = isGradEnabled && (requiresGradFlag || base?.requiresGradFlag == true || inputs.contains { $0.requiresGradFlag })
         if recording {
