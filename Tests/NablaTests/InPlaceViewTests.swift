@@ -108,6 +108,17 @@ import NablaTestSupport
         #expect(text.contains("add_") && text.contains("more than one element") && text.contains("[2, 3]"), "stderr: \(text)")
     }
 
+    @Test func detachingAViewInPlaceIsRefused() async {
+        let r = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            let x = Tensor([1.0, 2, 3], dtype: .float64).requiresGrad_()
+            (x * 2)[1...].detach_()
+        }
+        let text = Self.stderrText(r)
+        #expect(text.contains("detach_") && text.contains("use detach() instead") && text.contains("[3]"), "stderr: \(text)")
+        let y = Tensor([1.0, 2, 3], dtype: .float64).requiresGrad_() * 2
+        #expect(!y.detach_().requiresGrad)  // a non-view still detaches in place
+    }
+
     @Test func writesWithoutGradKeepViewsUsable() {
         // An optimizer-style update under noGrad bumps the version; a view taken before it is then used in a
         // graph with its history taken afresh from the leaf, so its gradient reaches the leaf.

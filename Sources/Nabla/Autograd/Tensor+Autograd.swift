@@ -46,8 +46,12 @@ extension Tensor {
     public func detach() -> Tensor { detached() }
 
     /// Cuts this tensor from the graph in place, making it a leaf that does not require grad (`detach_()`).
+    ///
+    /// A view cannot be detached in place (its history is tied to its base's), as in PyTorch: use `detach()`.
     @discardableResult
     public func detach_() -> Tensor {
+        check(viewBase == nil,
+              "detach_: can't detach views in-place (this tensor of shape \(shape) is a view of a tensor of shape \(viewBase?.shape ?? [])); use detach() instead")
         gradFn = nil; outputNr = 0; requiresGradFlag = false; tangent = nil
         return self
     }
