@@ -12,10 +12,9 @@ SWIFT ?= swift
 CONFIG := release
 BIN := .build/$(CONFIG)
 
-# Debian packages Nabla needs: OpenBLAS (matmul), zlib (gzip), the Fashion-MNIST IDX files
-# (demo, benchmarks), python3-venv (the TensorBoard venv of the tests; optional PyTorch fixture/benchmark
-# scripts), pkg-config (finds OpenBLAS).
-DEB_PACKAGES := libopenblas-dev zlib1g-dev dataset-fashion-mnist python3-venv pkg-config
+# Debian packages Nabla needs: OpenBLAS (matmul; loaded at run time), zlib (gzip), the Fashion-MNIST IDX files
+# (demo, benchmarks), python3-venv (the TensorBoard venv of the tests; optional PyTorch fixture/benchmark scripts).
+DEB_PACKAGES := libopenblas-dev zlib1g-dev dataset-fashion-mnist python3-venv
 
 # The Python venv the NablaBoard tests run TensorBoard from (Scripts/read_tfevents.py), and its pinned TensorBoard.
 VENV := .build/venv

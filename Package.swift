@@ -21,11 +21,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
     targets: [
-        .systemLibrary(
-            name: "CNablaBLAS",
-            pkgConfig: "openblas",
-            providers: [.apt(["libopenblas-dev"])]
-        ),
+        // OpenBLAS, loaded with dlopen at the first matrix product (Sources/CNablaBLAS/blas_loader.c).
+        .target(name: "CNablaBLAS", linkerSettings: [.linkedLibrary("dl")]),
         .target(name: "CNablaKernels"),
         .target(
             name: "Nabla",

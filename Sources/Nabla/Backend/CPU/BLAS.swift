@@ -1,17 +1,27 @@
 import CNablaBLAS
 
-/// Thin wrapper over OpenBLAS's CBLAS interface (row-major).
+/// Thin wrapper over OpenBLAS's CBLAS interface (row-major). OpenBLAS is loaded at the first call (see
+/// `BLASLibrary`); a machine without it gets a clear error then, not at process start.
 enum BLAS {
+    /// Loads OpenBLAS once, or stops with the reason it could not be loaded.
+    static let loaded: Void = {
+        if nabla_blas_load() == 0 { nablaFail("matmul: \(String(cString: nabla_blas_error()))") }
+    }()
+
     /// Sets OpenBLAS's own thread count (kept equal to the kernel pool's).
-    static func setThreads(_ n: Int) { openblas_set_num_threads(Int32(n)) }
+    static func setThreads(_ n: Int) { _ = loaded; nabla_blas_set_threads(Int32(n)) }
+
+    /// OpenBLAS's own thread count.
+    static var threads: Int { _ = loaded; return Int(nabla_blas_get_threads()) }
 
     /// `C = alpha * op(A) @ op(B) + beta * C` in float32.
     @inline(__always)
     static func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                       a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                       beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
-        cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                    blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
+        _ = loaded
+        nabla_blas_sgemm(transA ? 1 : 0, transB ? 1 : 0, Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b,
+                         Int32(ldb), beta, c, Int32(ldc))
     }
 
     /// `C = alpha * op(A) @ op(B) + beta * C` in float64.
@@ -19,7 +29,46 @@ enum BLAS {
     static func dgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Double,
                       a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
                       beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int) {
-        cblas_dgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                    blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
+        _ = loaded
+        nabla_blas_dgemm(transA ? 1 : 0, transB ? 1 : 0, Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b,
+                         Int32(ldb), beta, c, Int32(ldc))
     }
+}
+
+/// The BLAS library behind CPU matrix products: OpenBLAS, loaded at run time.
+///
+/// Debian 12's OpenBLAS chooses its kernels from the CPU model and falls back to its SSE3 kernels ("Prescott",
+/// about 5× slower) on CPUs newer than itself. Unless `OPENBLAS_CORETYPE` is set, Nabla then reloads it with the
+/// AVX2 ("Haswell") or AVX-512 ("SkylakeX") kernels the CPU supports. Unless `OPENBLAS_THREAD_TIMEOUT` is set,
+/// OpenBLAS's idle threads spin 2^18 cycles instead of 2^28 before they sleep, so they do not take the cores from
+/// Nabla's own kernel threads. Neither changes the process environment; `NABLA_BLAS_TUNING=0` turns both off.
+public enum BLASLibrary {
+    /// OpenBLAS's name for the kernels it runs, such as "Haswell" or "SkylakeX".
+    public static var core: String { _ = BLAS.loaded; return String(cString: nabla_blas_core()) }
+
+    /// The kernels OpenBLAS chose by itself when Nabla reloaded it with better ones, else nil.
+    public static var detectedCore: String? {
+        _ = BLAS.loaded
+        let name = String(cString: nabla_blas_detected_core())
+        return name.isEmpty ? nil : name
+    }
+
+    /// The `OPENBLAS_THREAD_TIMEOUT` Nabla loaded OpenBLAS with (18), or nil when the environment's applies.
+    public static var threadTimeout: Int? {
+        _ = BLAS.loaded
+        let t = Int(nabla_blas_thread_timeout())
+        return t < 0 ? nil : t
+    }
+
+    /// OpenBLAS's version and build configuration, such as "OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH ...".
+    public static var configuration: String { _ = BLAS.loaded; return String(cString: nabla_blas_config()) }
+
+    /// The OpenBLAS kernels Nabla reloads with when OpenBLAS detected `detected` on a CPU with `cpuLevel`
+    /// (0: no AVX2, 1: AVX2 + FMA, 2: AVX-512), or nil to keep OpenBLAS's choice. The policy, exposed for tests.
+    public static func betterCore(detected: String, cpuLevel: Int) -> String? {
+        nabla_blas_better_core(detected, Int32(cpuLevel)).map { String(cString: $0) }
+    }
+
+    /// This CPU's level as `betterCore` takes it.
+    public static var cpuLevel: Int { Int(nabla_blas_cpu_level()) }
 }

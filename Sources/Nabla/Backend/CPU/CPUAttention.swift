@@ -3,7 +3,6 @@
 // Every operand is a strided [batch, heads, rows, cols] view with unit column stride, so heads are read
 // straight out of a packed projection ([N, L, 3E]) and written straight into merged layout, without copies.
 // The pairs are split across the kernel threads, each running single-threaded GEMMs (these are small).
-import CNablaBLAS
 import CNablaKernels
 
 /// Element types the fused attention kernels run in (float32 and float64).
@@ -84,7 +83,7 @@ enum CPUAttention {
     static func forPairs(_ pairs: Int, work: Int, _ body: (Range<Int>, Int) -> Void) {
         let chunks = Parallel.chunks(work: work, items: pairs)
         if chunks <= 1 { body(0..<pairs, 0); return }
-        let blasThreads = Int(openblas_get_num_threads())
+        let blasThreads = BLAS.threads
         BLAS.setThreads(1)
         defer { BLAS.setThreads(blasThreads) }
         Parallel.forEach(chunks) { c in body((pairs * c / chunks)..<(pairs * (c + 1) / chunks), c) }
