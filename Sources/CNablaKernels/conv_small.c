@@ -115,7 +115,49 @@ DEFINE_CONV_SMALLK_WGRAD(nabla_f64_conv_smallk_wgrad, nabla_f64_im2col, double)
 
 /* 2x2 max pool with stride 2 and no padding over planes p0..<p1 of x [P, H, W] (out [P, OH, OW], OH = H/2, OW = W/2):
    the same result and indices as nabla_f32_maxpool2d_k with k = 2 (first NaN wins, else the first maximum in row-major
-   window order), written branch-free so the row loop vectorises. */
+   window order), branch-free. A row of outputs runs in vectors of 8 (or 4 when OW < 8) outputs: 16 (8) consecutive
+   inputs of each input row load as one vector and split into even and odd columns. A row whose width is not a
+   multiple of the vector ends with one vector that overlaps the previous one (it writes the same values again). */
+typedef float mp_v4f __attribute__((ext_vector_type(4)));
+typedef float mp_v8f __attribute__((ext_vector_type(8)));
+typedef float mp_v16f __attribute__((ext_vector_type(16)));
+typedef int32_t mp_v4i __attribute__((ext_vector_type(4)));
+typedef int32_t mp_v8i __attribute__((ext_vector_type(8)));
+typedef int64_t mp_v4l __attribute__((ext_vector_type(4)));
+typedef int64_t mp_v8l __attribute__((ext_vector_type(8)));
+
+/* One window step: `best` (and its offset `bi`) takes `v` (offset `off`) when v is larger, or is the first NaN. */
+#define MP_STEP(VF, VI, v, off)                                                                                     \
+    do {                                                                                                            \
+        VI t = (v > best) | ((v != v) & (best == best));                                                            \
+        best = (VF)(((VI)v & t) | ((VI)best & ~t));                                                                 \
+        bi = (off & t) | (bi & ~t);                                                                                 \
+    } while (0)
+
+/* Outputs j..j+N-1 of one output row from input rows r0, r1 (the row's first input at `base` in the plane). */
+#define MP_VECTOR(N, VF, VI, VL, VW, EVEN, ODD)                                                                     \
+    do {                                                                                                            \
+        VW a, b;                                                                                                    \
+        memcpy(&a, r0 + 2 * j, sizeof a);                                                                           \
+        memcpy(&b, r1 + 2 * j, sizeof b);                                                                           \
+        VF v0 = __builtin_shufflevector(a, a, EVEN), v1 = __builtin_shufflevector(a, a, ODD);                       \
+        VF v2 = __builtin_shufflevector(b, b, EVEN), v3 = __builtin_shufflevector(b, b, ODD);                       \
+        VF best = v0;                                                                                               \
+        VI bi = (VI)0;                                                                                              \
+        MP_STEP(VF, VI, v1, (VI)1);                                                                                 \
+        MP_STEP(VF, VI, v2, (VI)(int32_t)W);                                                                        \
+        MP_STEP(VF, VI, v3, (VI)(int32_t)(W + 1));                                                                  \
+        VL at = __builtin_convertvector(bi, VL) + (VL)(base + 2 * j);                                               \
+        for (int l = 0; l < N; l++) at[l] += 2 * l;                                                                 \
+        memcpy(o + j, &best, sizeof best);                                                                          \
+        memcpy(ix + j, &at, sizeof at);                                                                             \
+    } while (0)
+
+#define MP_EVEN8 0, 2, 4, 6, 8, 10, 12, 14
+#define MP_ODD8 1, 3, 5, 7, 9, 11, 13, 15
+#define MP_EVEN4 0, 2, 4, 6
+#define MP_ODD4 1, 3, 5, 7
+
 NABLA_DISPATCH void nabla_f32_maxpool2x2(const float *x, float *out, int64_t *idx, int64_t p0, int64_t p1,
                                          int64_t H, int64_t W, int64_t OH, int64_t OW) {
     for (int64_t p = p0; p < p1; p++) {
@@ -125,17 +167,30 @@ NABLA_DISPATCH void nabla_f32_maxpool2x2(const float *x, float *out, int64_t *id
             float *o = out + (p * OH + i) * OW;
             int64_t *ix = idx + (p * OH + i) * OW;
             const int64_t base = 2 * i * W;
-            for (int64_t j = 0; j < OW; j++) {
-                const float v0 = r0[2 * j], v1 = r0[2 * j + 1], v2 = r1[2 * j], v3 = r1[2 * j + 1];
-                float best = v0; int64_t bi = 0;
-                /* Replace when the candidate is larger, or is the first NaN (once best is NaN nothing replaces it). */
-                int t = (v1 > best) | ((v1 != v1) & (best == best));
-                best = t ? v1 : best; bi = t ? 1 : bi;
-                t = (v2 > best) | ((v2 != v2) & (best == best));
-                best = t ? v2 : best; bi = t ? W : bi;
-                t = (v3 > best) | ((v3 != v3) & (best == best));
-                best = t ? v3 : best; bi = t ? W + 1 : bi;
-                o[j] = best; ix[j] = base + 2 * j + bi;
+            if (OW >= 8) {
+                for (int64_t j = 0;; j += 8) {
+                    if (j + 8 > OW) j = OW - 8;
+                    MP_VECTOR(8, mp_v8f, mp_v8i, mp_v8l, mp_v16f, MP_EVEN8, MP_ODD8);
+                    if (j + 8 >= OW) break;
+                }
+            } else if (OW >= 4) {
+                for (int64_t j = 0;; j += 4) {
+                    if (j + 4 > OW) j = OW - 4;
+                    MP_VECTOR(4, mp_v4f, mp_v4i, mp_v4l, mp_v8f, MP_EVEN4, MP_ODD4);
+                    if (j + 4 >= OW) break;
+                }
+            } else {
+                for (int64_t j = 0; j < OW; j++) {
+                    const float v0 = r0[2 * j], v1 = r0[2 * j + 1], v2 = r1[2 * j], v3 = r1[2 * j + 1];
+                    float best = v0; int64_t bi = 0;
+                    int t = (v1 > best) | ((v1 != v1) & (best == best));
+                    best = t ? v1 : best; bi = t ? 1 : bi;
+                    t = (v2 > best) | ((v2 != v2) & (best == best));
+                    best = t ? v2 : best; bi = t ? W : bi;
+                    t = (v3 > best) | ((v3 != v3) & (best == best));
+                    best = t ? v3 : best; bi = t ? W + 1 : bi;
+                    o[j] = best; ix[j] = base + 2 * j + bi;
+                }
             }
         }
     }

@@ -130,6 +130,16 @@ import NablaTestSupport
         #expect(v32.shape == [3, 4, 3, 4])
         #expect(allClose(v32.to(.float64), v64, rtol: 0, atol: 0).ok)
         #expect(i32.toArray(Int64.self) == i64.toArray(Int64.self))
+        // Rows of 4-7 outputs (4-wide vectors), 8 and more (8-wide), with an overlapping last vector, and 1-3 (scalar).
+        for shape in [[2, 3, 14, 28], [2, 3, 28, 14], [2, 3, 6, 22], [2, 3, 4, 16], [1, 2, 5, 6], [1, 2, 3, 17]] {
+            var vs = (0..<shape.reduce(1, *)).map { _ in Double(Int.random(in: -3...3)) }
+            for k in stride(from: 3, to: vs.count, by: 37) { vs[k] = .nan }
+            let a64 = Tensor(shape: shape, data: vs, dtype: .float64)
+            let (a, ai) = maxPool2dWithIndices(a64.to(.float32), kernelSize: 2)
+            let (r, ri) = maxPool2dWithIndices(a64, kernelSize: 2)
+            #expect(allClose(a.to(.float64), r, rtol: 0, atol: 0).ok, "\(shape)")
+            #expect(ai.toArray(Int64.self) == ri.toArray(Int64.self), "\(shape)")
+        }
         // Large enough to split across threads, with a non-contiguous input.
         let big = Tensor.randn([8, 16, 30, 22]).transpose(2, 3)
         let (bv, bi) = maxPool2dWithIndices(big, kernelSize: 2)
