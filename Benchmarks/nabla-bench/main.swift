@@ -83,7 +83,8 @@ let meta: [String: Any] = [
     "blas": BLASLibrary.configuration,
     "blas_core": BLASLibrary.core,
     "blas_detected_core": BLASLibrary.detectedCore ?? BLASLibrary.core,
-    "blas_thread_timeout": BLASLibrary.threadTimeout.map { "\($0) (Nabla)" } ?? (ProcessInfo.processInfo.environment["OPENBLAS_THREAD_TIMEOUT"] ?? "OpenBLAS default"),
+    "blas_thread_timeout": BLASLibrary.threadTimeout.map { "\($0) (Nabla)" }
+        ?? ProcessInfo.processInfo.environment["OPENBLAS_THREAD_TIMEOUT"] ?? "OpenBLAS default",
     "workloads": selected,
     "total_seconds": now() - tStart,
 ]

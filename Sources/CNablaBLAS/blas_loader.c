@@ -87,7 +87,8 @@ static void *open_library(void) {
     }
     const char *why = dlerror();
     snprintf(error, sizeof error,
-             "cannot load OpenBLAS (tried libopenblas.so.0, libopenblas.so): %s; install Debian's libopenblas0 "
+             "cannot load OpenBLAS (tried libopenblas.so.0, libopenblas.so, libopenblas.dylib, libopenblas.0.dylib): "
+             "%s; install Debian's libopenblas0 "
              "(`make deps` installs libopenblas-dev, which brings it)",
              why ? why : "not found");
     return NULL;
@@ -106,23 +107,28 @@ static int bind_symbols(void) {
     return 0;
 }
 
+/* Opens OpenBLAS and binds its symbols into `handle` and the function pointers; `handle` is NULL on failure. */
+static void open_and_bind(void) {
+    if (!(handle = open_library()) || !bind_symbols()) handle = NULL;
+}
+
 static void load_tuned(void) {
-    if (!(handle = open_library()) || !bind_symbols()) { handle = NULL; return; }
+    open_and_bind();
+    if (!handle) return;
     if (getenv("OPENBLAS_CORETYPE") || !get_corename) return;
     const char *core = nabla_blas_better_core(get_corename(), nabla_blas_cpu_level());
     if (!core) return;
     snprintf(detected_core, sizeof detected_core, "%s", get_corename());
     dlclose(handle);
     setenv("OPENBLAS_CORETYPE", core, 1);
-    handle = open_library();
+    open_and_bind();
     unsetenv("OPENBLAS_CORETYPE");
-    if (!handle || !bind_symbols()) handle = NULL;
 }
 
 static void load(void) {
     const char *tuning = getenv("NABLA_BLAS_TUNING");
     if (tuning && strcmp(tuning, "0") == 0) {
-        if (!(handle = open_library()) || !bind_symbols()) handle = NULL;
+        open_and_bind();
         return;
     }
     if (!getenv("OPENBLAS_THREAD_TIMEOUT")) {

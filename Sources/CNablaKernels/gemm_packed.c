@@ -13,6 +13,32 @@
 #define NB_MR 6
 #define NB_KC 256
 
+/* The blocking both drivers share, inside a function with the gemm_packed arguments (`ta` constant): K in blocks of
+   NB_KC rows, B in panels of NR columns, the rows of A in tiles of MR (the last one shorter). TILE is the tile
+   function; it runs with a constant row count, one switch case per count from 1 to MR. */
+#define NB_CASE(TILE, R) case R: TILE(ta, R, kc, ai, lda, panel, cp + i * ldc, ldc, nc, acc); break;
+#define NB_CASES6(TILE) NB_CASE(TILE, 6) NB_CASE(TILE, 5) NB_CASE(TILE, 4) NB_CASE(TILE, 3) NB_CASE(TILE, 2)     \
+                        NB_CASE(TILE, 1)
+#define NB_CASES16(TILE) NB_CASE(TILE, 16) NB_CASE(TILE, 15) NB_CASE(TILE, 14) NB_CASE(TILE, 13) NB_CASE(TILE, 12)  \
+                         NB_CASE(TILE, 11) NB_CASE(TILE, 10) NB_CASE(TILE, 9) NB_CASE(TILE, 8) NB_CASE(TILE, 7)      \
+                         NB_CASES6(TILE)
+#define NB_BLOCKS(T, NR, MR, CASES)                                                                                 \
+    for (int64_t k0 = 0; k0 < k; k0 += NB_KC) {                                                                     \
+        const int64_t kc = k - k0 < NB_KC ? k - k0 : NB_KC;                                                         \
+        const int acc = accumulate || k0 > 0;                                                                       \
+        for (int64_t p = 0; p < n; p += NR) {                                                                       \
+            const T *panel = bp + p * k + k0 * NR;                                                                  \
+            const int64_t nc = n - p < NR ? n - p : NR;                                                             \
+            T *cp = c + p;                                                                                          \
+            for (int64_t i = 0; i < m;) {                                                                           \
+                const T *ai = ta ? a + k0 * lda + i : a + i * lda + k0;                                             \
+                const int64_t rows = m - i < MR ? m - i : MR;                                                       \
+                switch (rows) { CASES default: break; }                                                             \
+                i += rows;                                                                                          \
+            }                                                                                                       \
+        }                                                                                                           \
+    }
+
 typedef float nb_v8f __attribute__((ext_vector_type(8)));
 typedef double nb_v4d __attribute__((ext_vector_type(4)));
 
@@ -20,8 +46,7 @@ typedef double nb_v4d __attribute__((ext_vector_type(4)));
 /* AVX-512: one 512-bit vector holds a whole panel row (2·W elements), so a tile of NB_MR512 rows keeps one
    accumulator per row in the 32 vector registers and does twice the AVX2 tile's work per fused multiply-add
    (16 rows: W5's 64-row blocks and W4's 64 output channels split evenly; W5 ran 9 600 → 11 300–11 800
-   samples/s). The
-   packed layout is the same, and each element of C is the same chain of fused multiply-adds in the same order,
+   samples/s). The packed layout is the same, and each element of C is the same chain of fused multiply-adds in the same order,
    so both paths give bit-identical results. */
 #define NB_MR512 16
 typedef float nb_v16f __attribute__((ext_vector_type(16)));
@@ -65,27 +90,7 @@ static inline __attribute__((always_inline)) void P##_drive512_body(const int ta
                                                                    const T *a, int64_t lda, const T *bp,            \
                                                                    int accumulate, T *c, int64_t ldc) {             \
     enum { NR = (int)(sizeof(V2) / sizeof(T)) };                                                                    \
-    for (int64_t k0 = 0; k0 < k; k0 += NB_KC) {                                                                     \
-        int64_t kc = k - k0 < NB_KC ? k - k0 : NB_KC;                                                               \
-        int acc = accumulate || k0 > 0;                                                                             \
-        for (int64_t p = 0; p < n; p += NR) {                                                                       \
-            const T *panel = bp + p * k + k0 * NR;                                                                  \
-            int64_t nc = n - p < NR ? n - p : NR;                                                                   \
-            T *cp = c + p;                                                                                          \
-            for (int64_t i = 0; i < m;) {                                                                           \
-                const T *ai = ta ? a + k0 * lda + i : a + i * lda + k0;                                             \
-                int64_t rest = m - i;                                                                               \
-                switch (rest >= NB_MR512 ? NB_MR512 : rest) {                                                       \
-                NB_TILE_CASE(P, 16) NB_TILE_CASE(P, 15) NB_TILE_CASE(P, 14) NB_TILE_CASE(P, 13)                    \
-                NB_TILE_CASE(P, 12) NB_TILE_CASE(P, 11) NB_TILE_CASE(P, 10) NB_TILE_CASE(P, 9)                      \
-                NB_TILE_CASE(P, 8) NB_TILE_CASE(P, 7) NB_TILE_CASE(P, 6) NB_TILE_CASE(P, 5)                         \
-                NB_TILE_CASE(P, 4) NB_TILE_CASE(P, 3) NB_TILE_CASE(P, 2) NB_TILE_CASE(P, 1)                         \
-                default: break;                                                                                     \
-                }                                                                                                   \
-                i += rest >= NB_MR512 ? NB_MR512 : rest;                                                            \
-            }                                                                                                       \
-        }                                                                                                           \
-    }                                                                                                               \
+    NB_BLOCKS(T, NR, NB_MR512, NB_CASES16(P##_tile512))                                                             \
 }                                                                                                                   \
                                                                                                                     \
 __attribute__((target("arch=x86-64-v4"), min_vector_width(512)))                                                  \
@@ -94,7 +99,6 @@ static void P##_drive512(int ta, int64_t m, int64_t n, int64_t k, const T *a, in
     if (ta) P##_drive512_body(1, m, n, k, a, lda, bp, accumulate, c, ldc);                                          \
     else P##_drive512_body(0, m, n, k, a, lda, bp, accumulate, c, ldc);                                             \
 }
-#define NB_TILE_CASE(P, R) case R: P##_tile512(ta, R, kc, ai, lda, panel, cp + i * ldc, ldc, nc, acc); break;
 DEFINE_PACKED_512(f32, float, nb_v16f)
 DEFINE_PACKED_512(f64, double, nb_v8d)
 #else
@@ -161,28 +165,7 @@ static inline __attribute__((always_inline)) void P##_tile(const int ta, const i
 static inline __attribute__((always_inline)) void P##_drive(const int ta, int64_t m, int64_t n, int64_t k,        \
                                                            const T *a, int64_t lda, const T *bp, int accumulate,    \
                                                            T *c, int64_t ldc) {                                     \
-    const int64_t nr = 2 * W;                                                                                       \
-    for (int64_t k0 = 0; k0 < k; k0 += NB_KC) {                                                                     \
-        int64_t kc = k - k0 < NB_KC ? k - k0 : NB_KC;                                                               \
-        int acc = accumulate || k0 > 0;                                                                             \
-        for (int64_t p = 0; p < n; p += nr) {                                                                       \
-            const T *panel = bp + p * k + k0 * nr;                                                                  \
-            int64_t nc = n - p < nr ? n - p : nr;                                                                   \
-            T *cp = c + p;                                                                                          \
-            int64_t i = 0;                                                                                          \
-            for (; i + NB_MR <= m; i += NB_MR)                                                                      \
-                P##_tile(ta, NB_MR, kc, ta ? a + k0 * lda + i : a + i * lda + k0, lda, panel, cp + i * ldc, ldc, nc, acc); \
-            const T *ai = ta ? a + k0 * lda + i : a + i * lda + k0;                                                 \
-            switch (m - i) {                                                                                        \
-            case 5: P##_tile(ta, 5, kc, ai, lda, panel, cp + i * ldc, ldc, nc, acc); break;                         \
-            case 4: P##_tile(ta, 4, kc, ai, lda, panel, cp + i * ldc, ldc, nc, acc); break;                         \
-            case 3: P##_tile(ta, 3, kc, ai, lda, panel, cp + i * ldc, ldc, nc, acc); break;                         \
-            case 2: P##_tile(ta, 2, kc, ai, lda, panel, cp + i * ldc, ldc, nc, acc); break;                         \
-            case 1: P##_tile(ta, 1, kc, ai, lda, panel, cp + i * ldc, ldc, nc, acc); break;                         \
-            default: break;                                                                                         \
-            }                                                                                                       \
-        }                                                                                                           \
-    }                                                                                                               \
+    NB_BLOCKS(T, 2 * W, NB_MR, NB_CASES6(P##_tile))                                                                 \
 }                                                                                                                   \
                                                                                                                     \
 NABLA_DISPATCH void nabla_##P##_gemm_packed(int64_t m, int64_t n, int64_t k, const T *a, int64_t lda, int trans_a,  \

@@ -3,8 +3,6 @@
 #ifndef NABLA_BLAS_H
 #define NABLA_BLAS_H
 
-#include <stdint.h>
-
 /* Loads OpenBLAS once (thread-safe); returns 1 when it is usable, else 0 (then `nabla_blas_error` says why). */
 int nabla_blas_load(void);
 /* Why loading failed, or NULL. */
