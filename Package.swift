@@ -33,7 +33,7 @@ let package = Package(
         ),
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "NablaNN", dependencies: ["Nabla"]),
-        .target(name: "NablaOptim", dependencies: ["NablaNN", "CNablaKernels"]),
+        .target(name: "NablaOptim", dependencies: ["NablaNN"]),
         .target(name: "NablaData", dependencies: ["Nabla", "CZlib"]),
         .target(name: "NablaKeras", dependencies: ["Nabla", "NablaNN", "NablaOptim", "NablaData", "NablaBoard"]),
         .target(

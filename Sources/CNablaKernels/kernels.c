@@ -2,17 +2,6 @@
 #include "dispatch.h"
 #include <math.h>
 
-static _Thread_local int grad_disabled = 0;   /* zero-initialised: grad mode on by default */
-static _Thread_local int inference = 0;
-static _Thread_local int forward_level = 0;
-
-int nabla_grad_enabled(void) { return !grad_disabled; }
-void nabla_set_grad_enabled(int enabled) { grad_disabled = !enabled; }
-int nabla_inference_mode(void) { return inference; }
-void nabla_set_inference_mode(int enabled) { inference = enabled; }
-int nabla_forward_level(void) { return forward_level; }
-void nabla_set_forward_level(int level) { forward_level = level; }
-
 int nabla_cpu_capability(void) {
 #if defined(__x86_64__)
     __builtin_cpu_init();

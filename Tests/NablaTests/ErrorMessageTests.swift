@@ -77,7 +77,7 @@ import Nabla
         #expect(Self.mentions(text, ["second time", "retainGraph"]), "stderr: \(text)")
     }
 
-    @Test(.enabled(if: !BackendRegistry.cudaAvailable, "a CUDA device is present: the error path does not apply"))
+    @Test(.enabled(if: !Device.cudaAvailable, "a CUDA device is present: the error path does not apply"))
     func cudaWithoutADevice() async {
         let r = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
             _ = Tensor.ones([2]).cuda()

@@ -128,9 +128,9 @@ func baseCaseName(_ name: String) -> String {
 
     // MARK: gradcheck (float64 central differences)
 
-    static let x34 = Tensor.randn([3, 4], dtype: .float64, generator: Generator(seed: 7))
-    static let x232 = Tensor.randn([2, 3, 2], dtype: .float64, generator: Generator(seed: 8))
-    static let x43 = Tensor.randn([4, 3], dtype: .float64, generator: Generator(seed: 9))
+    static var x34: Tensor { Tensor.randn([3, 4], dtype: .float64, generator: Generator(seed: 7)) }   // made per use: on the default device of the caller
+    static var x232: Tensor { Tensor.randn([2, 3, 2], dtype: .float64, generator: Generator(seed: 8)) }   // made per use: on the default device of the caller
+    static var x43: Tensor { Tensor.randn([4, 3], dtype: .float64, generator: Generator(seed: 9)) }   // made per use: on the default device of the caller
 
     @Test func gradcheckProd() {
         #expect(gradcheck({ $0[0].prod() }, inputs: [Self.x34]).passed)

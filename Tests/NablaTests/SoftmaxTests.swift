@@ -18,8 +18,8 @@ import NablaTestSupport
         expectMatchesReduceFixture(name, Self.ops[baseCaseName(name)]!)
     }
 
-    static let x = Tensor.randn([3, 4], dtype: .float64, generator: Generator(seed: 21))
-    static let x3 = Tensor.randn([2, 3, 2], dtype: .float64, generator: Generator(seed: 22))
+    static var x: Tensor { Tensor.randn([3, 4], dtype: .float64, generator: Generator(seed: 21)) }   // made per use: on the default device of the caller
+    static var x3: Tensor { Tensor.randn([2, 3, 2], dtype: .float64, generator: Generator(seed: 22)) }   // made per use: on the default device of the caller
 
     @Test func gradcheckSoftmax() {
         #expect(gradcheck({ softmax($0[0], dim: -1) }, inputs: [Self.x]).passed)

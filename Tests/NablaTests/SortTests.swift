@@ -23,8 +23,8 @@ import NablaTestSupport
         expectMatchesReduceFixture(name, Self.ops[baseCaseName(name)]!)
     }
 
-    static let x = Tensor.randn([3, 4], dtype: .float64, generator: Generator(seed: 31))
-    static let x3 = Tensor.randn([2, 3, 2], dtype: .float64, generator: Generator(seed: 32))
+    static var x: Tensor { Tensor.randn([3, 4], dtype: .float64, generator: Generator(seed: 31)) }   // made per use: on the default device of the caller
+    static var x3: Tensor { Tensor.randn([2, 3, 2], dtype: .float64, generator: Generator(seed: 32)) }   // made per use: on the default device of the caller
 
     @Test func gradcheckSelections() {
         #expect(gradcheck({ $0[0].sort().values }, inputs: [Self.x]).passed)

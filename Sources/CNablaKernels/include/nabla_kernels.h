@@ -3,15 +3,6 @@
 #include <stdint.h>
 #include <stddef.h>
 
-/* Per-thread autograd state (PyTorch keeps grad mode thread-local too). */
-int  nabla_grad_enabled(void);
-void nabla_set_grad_enabled(int enabled);
-int  nabla_inference_mode(void);
-void nabla_set_inference_mode(int enabled);
-/* Forward-mode AD nesting level for this thread (0 = no dual tensors alive). */
-int  nabla_forward_level(void);
-void nabla_set_forward_level(int level);
-
 /* Capability reported by the dispatcher: 2 = AVX2+FMA, 0 = baseline. */
 int nabla_cpu_capability(void);
 

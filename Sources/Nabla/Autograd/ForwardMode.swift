@@ -1,4 +1,3 @@
-import CNablaKernels
 
 /// Forward-mode automatic differentiation with dual tensors (primal + tangent), as
 /// `torch.func.jvp` / `torch.autograd.forward_ad`.
@@ -49,9 +48,9 @@ extension Tensor {
 /// Runs `body` with forward-mode AD active on this thread (`with fwAD.dual_level():`).
 @discardableResult
 public func dualLevel<R>(_ body: () throws -> R) rethrows -> R {
-    let previous = nabla_forward_level()
-    nabla_set_forward_level(1)
-    defer { nabla_set_forward_level(previous) }
+    let f = AutogradState.flags, previous = f.pointee.forwardLevel
+    f.pointee.forwardLevel = 1
+    defer { AutogradState.flags.pointee.forwardLevel = previous }
     return try body()
 }
 

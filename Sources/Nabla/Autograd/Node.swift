@@ -1,4 +1,3 @@
-import CNablaKernels
 
 /// The backward function of a recorded op: output gradients in, one gradient per input out
 /// (nil where an input needs none). Written with Tensor ops, so it is itself differentiable.

@@ -1,20 +1,19 @@
-import CNablaKernels
 
 /// Whether an op on `a` must record for autograd or forward mode.
 @inline(__always) func isRecording(_ a: Tensor) -> Bool {
-    (a.tracksGrad && nabla_grad_enabled() != 0) || (nabla_forward_level() != 0 && a.tangent != nil)
+    (a.tracksGrad && AutogradState.gradEnabled) || (AutogradState.forwardLevel != 0 && a.tangent != nil)
 }
 
 /// Whether an op on `a` and `b` must record for autograd or forward mode.
 @inline(__always) func isRecording(_ a: Tensor, _ b: Tensor) -> Bool {
-    ((a.tracksGrad || b.tracksGrad) && nabla_grad_enabled() != 0)
-        || (nabla_forward_level() != 0 && (a.tangent != nil || b.tangent != nil))
+    ((a.tracksGrad || b.tracksGrad) && AutogradState.gradEnabled)
+        || (AutogradState.forwardLevel != 0 && (a.tangent != nil || b.tangent != nil))
 }
 
 /// Whether an op on `inputs` must record for autograd or forward mode.
 @inline(__always) func isRecording(_ inputs: [Tensor]) -> Bool {
-    if nabla_grad_enabled() != 0 { for t in inputs where t.requiresGradFlag { return true } }
-    if nabla_forward_level() != 0 { for t in inputs where t.tangent != nil { return true } }
+    if AutogradState.gradEnabled { for t in inputs where t.requiresGradFlag { return true } }
+    if AutogradState.forwardLevel != 0 { for t in inputs where t.tangent != nil { return true } }
     return false
 }
 
@@ -32,13 +31,13 @@ import CNablaKernels
 @discardableResult
 public func record(_ out: Tensor, op: String, inputs: [Tensor], saving: [Tensor] = [], saveOutput: Bool = false,
                    jvp: ([Tensor?]) -> Tensor? = { _ in nil }, backward: @escaping BackwardFunction) -> Tensor {
-    if nabla_forward_level() != 0 {
+    if AutogradState.forwardLevel != 0 {
         recordOutputs([out], op: op, inputs: inputs, saving: saving, saveOutputs: saveOutput,
                       jvp: { t in jvp(t).map { [$0] } }, backward: backward)
         return out
     }
     // The common case, kept free of temporary arrays: one output, reverse mode only.
-    guard nabla_grad_enabled() != 0 && inputs.contains(where: { $0.tracksGrad }) else { return out }
+    guard AutogradState.gradEnabled && inputs.contains(where: { $0.tracksGrad }) else { return out }
     var edges: [Edge] = []
     edges.reserveCapacity(inputs.count)
     for t in inputs { edges.append(t.gradEdge) }
@@ -59,7 +58,7 @@ public func record(_ out: Tensor, op: String, inputs: [Tensor], saving: [Tensor]
 /// Attaches one autograd node to several outputs (`split`, `max` with indices, `unbind`).
 public func recordOutputs(_ outs: [Tensor], op: String, inputs: [Tensor], saving: [Tensor] = [], saveOutputs: Bool = false,
                           jvp: ([Tensor?]) -> [Tensor]? = { _ in nil }, backward: @escaping BackwardFunction) {
-    let needsGraph = nabla_grad_enabled() != 0 && inputs.contains { $0.tracksGrad }
+    let needsGraph = AutogradState.gradEnabled && inputs.contains { $0.tracksGrad }
     var node: Node? = nil
     if needsGraph {
         let n = Node(name: op, next: inputs.map { $0.gradEdge }, outputShapes: outs.map(\.shape),
@@ -76,7 +75,7 @@ public func recordOutputs(_ outs: [Tensor], op: String, inputs: [Tensor], saving
         }
         node = n
     }
-    if nabla_forward_level() != 0 {
+    if AutogradState.forwardLevel != 0 {
         let tangents = inputs.map { $0.tangent }
         if tangents.contains(where: { $0 != nil }) {
             let outTangents: [Tensor]
@@ -89,8 +88,8 @@ public func recordOutputs(_ outs: [Tensor], op: String, inputs: [Tensor], saving
 
 /// Runs `body` with the thread's forward-mode level set to `level`.
 @inline(__always) func withForwardLevel<R>(_ level: Int32, _ body: () -> R) -> R {
-    let previous = nabla_forward_level()
-    nabla_set_forward_level(level)
-    defer { nabla_set_forward_level(previous) }
+    let f = AutogradState.flags, previous = f.pointee.forwardLevel
+    f.pointee.forwardLevel = level
+    defer { AutogradState.flags.pointee.forwardLevel = previous }
     return body()
 }

@@ -120,6 +120,58 @@ public protocol Backend: AnyObject, Sendable {
     func maxPool2dBackward(_ grad: Tensor, indices: Tensor, out: Tensor)
     /// `out` [B, A, L] = `x` [A, B, L] with dims 0 and 1 swapped, plus `bias[a]` when given (all contiguous).
     func swapLeadingDims(_ x: Tensor, bias: Tensor?, out: Tensor)
+    /// Whether `Storage` may keep small buffers of this backend inside the storage object (host memory only).
+    var allocatesSmallBuffersInline: Bool { get }
+
+    // MARK: Fused ops. Each has a composite default (Backend/Composite/) built from the kernels above, so a new
+    // backend runs every op from the primitives alone and overrides the ones it can do faster. Inputs are
+    // contiguous unless a requirement says otherwise; outputs arrive allocated.
+
+    /// A groups-1 convolution: `out` [N, OC, oh, ow] = conv(`x` [N, C, H, W], `weight` [OC, C, kh, kw]) + `bias` [OC].
+    /// The backend picks the algorithm.
+    func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, geometry: ConvGeometry, out: Tensor)
+    /// First-order gradients of `conv2d` from `grad` [N, OC, oh, ow]: the input's, the weight's and the bias's, each
+    /// only when asked for (nil otherwise).
+    func conv2dBackward(_ x: Tensor, weight: Tensor, grad: Tensor, geometry: ConvGeometry,
+                        input: Bool, weight needWeight: Bool, bias: Bool) -> (input: Tensor?, weight: Tensor?, bias: Tensor?)
+    /// `out = softmax(x)` (or `logSoftmax` when `log`) along `dim`; `x` may be strided.
+    func softmax(_ x: Tensor, dim: Int, log: Bool, out: Tensor)
+    /// The first-order gradient of `softmax` (or `logSoftmax` when `log`) along `dim` from its `output`.
+    func softmaxBackward(_ grad: Tensor, output: Tensor, dim: Int, log: Bool, out: Tensor)
+    /// Row normalisation (layerNorm, groupNorm): `x` seen as [rows, rowLen], each row normalised, then scaled and
+    /// shifted by `weight`/`bias` of [groups, rowLen / inner] entries broadcast over `inner`; writes the per-row
+    /// `mean` and `rstd` (1/std) too.
+    func normRows(_ x: Tensor, rows: Int, rowLen: Int, groups: Int, inner: Int, weight: Tensor?, bias: Tensor?, eps: Double,
+                  out: Tensor, mean: Tensor, rstd: Tensor)
+    /// The first-order gradients of a layerNorm (`groups == 1`, `inner == 1`) from `normRows`' saved statistics.
+    func normRowsBackward(_ x: Tensor, grad: Tensor, weight: Tensor?, hasBias: Bool, mean: Tensor, rstd: Tensor,
+                          rows: Int, rowLen: Int) -> (input: Tensor, weight: Tensor?, bias: Tensor?)
+    /// Per-channel batch statistics of `x` [n, channels, inner]: `mean` and biased `variance` ([channels]).
+    func batchNormStats(_ x: Tensor, n: Int, channels: Int, inner: Int, mean: Tensor, variance: Tensor)
+    /// `out = x * scale[c] + shift[c]` over `x` [n, channels, inner].
+    func batchNormAffine(_ x: Tensor, n: Int, channels: Int, inner: Int, scale: Tensor, shift: Tensor, out: Tensor)
+    /// The first-order gradients of a training-mode batchNorm from its batch statistics (`invstd` = 1/std).
+    func batchNormBackward(_ x: Tensor, grad: Tensor, weight: Tensor?, mean: Tensor, invstd: Tensor,
+                           n: Int, channels: Int, inner: Int) -> (input: Tensor, weight: Tensor, bias: Tensor)
+    /// `out = softmax(q kᵀ · scale + mask) v` over `q [B, H, L, D]`, `k [B, H, S, D]`, `v [B, H, S, Dv]` (strided views
+    /// with a unit last stride; `mask` a [B, H, L, S] view). Returns what the backward needs.
+    func attention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor?, scale: Double, out: Tensor) -> AttentionContext
+    /// The first-order gradients of `attention` from `grad` [B, H, L, Dv] into `dq`, `dk`, `dv` (allocated views).
+    func attentionBackward(_ context: AttentionContext, grad: Tensor, scale: Double, dq: Tensor, dk: Tensor, dv: Tensor)
+    /// One direction of a recurrent layer over a whole sequence `x [T, B, F]` (see `RecurrentSequenceInputs`):
+    /// the outputs `[T, B, H]`, the final `h` (and `c` for an LSTM), and what the backward needs.
+    func recurrentSequence(_ inputs: RecurrentSequenceInputs) -> RecurrentSequenceResult
+    /// The first-order gradients of `recurrentSequence` from the gradients of its outputs.
+    func recurrentSequenceBackward(_ context: RecurrentContext, gradOutput: Tensor, gradH: Tensor, gradC: Tensor?,
+                                   needInput: Bool, needH0: Bool) -> RecurrentSequenceGradients
+    /// The LSTM cell update from pre-activation `gates` [B, 4H] (i, f, g, o) and `cx` [B, H]: `h`, `c`, and the
+    /// activations `act` [B, 4H] and `tanhC` [B, H] its backward reads.
+    func lstmCell(gates: Tensor, cx: Tensor, h: Tensor, c: Tensor, act: Tensor, tanhC: Tensor)
+    /// The first-order gradients of `lstmCell`: `dgates` [B, 4H] and `dcx` [B, H].
+    func lstmCellBackward(gradH: Tensor, gradC: Tensor, act: Tensor, tanhC: Tensor, cx: Tensor, dgates: Tensor, dcx: Tensor)
+    /// One optimizer update of `param` (in place) from `grad` and the rule's state buffers (on the parameter's device
+    /// and dtype, contiguous, updated in place).
+    func optimizerStep(_ rule: OptimizerRule, param: Tensor, grad: Tensor, state: [Tensor])
 }
 
 extension Backend {
@@ -129,18 +181,4 @@ extension Backend {
         matmul(a, b, out: product)
         binary(.add, out, product, out: out)
     }
-}
-
-/// Where optional backends (CUDA) register themselves when they load.
-public enum BackendRegistry {
-    nonisolated(unsafe) private static var cudaFactory: (@Sendable (Int) -> (any Backend)?)? = nil
-
-    /// Installs the function that returns the CUDA backend for a device ordinal.
-    public static func registerCUDA(_ factory: @escaping @Sendable (Int) -> (any Backend)?) { cudaFactory = factory }
-
-    /// The CUDA backend for device `ordinal`, if one is loaded and the device exists.
-    public static func cuda(_ ordinal: Int) -> (any Backend)? { cudaFactory?(ordinal) }
-
-    /// Whether a CUDA device is usable (`torch.cuda.is_available()`).
-    public static var cudaAvailable: Bool { cuda(0) != nil }
 }

@@ -4,10 +4,10 @@
 // (backend kernels), plus BLAS matrix products: the columns of the whole batch form one matrix
 // [C·kh·kw, N·oh·ow], so each convolution is one large GEMM per group. Autograd differentiates the
 // composition, so gradients of any order come from the same definition.
-// On the CPU, groups-1 convolutions run as one recorded op instead (`conv2dDirect`): a direct kernel for a small
-// C·kh·kw, Winograd F(2x2, 3x3) for float32 3x3 stride-1 convolutions, else im2col + GEMM over chunks of the batch
-// that stay in cache, all writing NCHW with the bias; their first-order backward is fused, and under createGraph it
-// is that same differentiable composition.
+// Groups-1 convolutions run as one recorded op instead (`conv2dFused`): the backend's `conv2d` kernel, which picks
+// its algorithm (on the CPU: a direct kernel for a small C·kh·kw, Winograd F(2x2, 3x3), or im2col + GEMM over chunks
+// of the batch); its first-order backward is the backend's too, and under createGraph it is that same
+// differentiable composition.
 
 /// Sizes per spatial dimension for conv and pool arguments: `3` means 3 on every dimension, `[3, 5]` one per dimension.
 ///
@@ -85,41 +85,14 @@ func swapLeadingDimsOp(_ x: Tensor, bias: Tensor?) -> Tensor {
     }
 }
 
-/// The largest reduction size C·kh·kw for which a convolution runs the direct kernel instead of im2col + GEMM.
-let smallConvMaxK = 32
-
-/// The CPU kernels that compute a groups-1 convolution.
-package enum ConvAlgorithm: Equatable {
-    /// The direct kernel for a small reduction C·kh·kw (at most `smallConvMaxK`).
-    case smallK
-    /// Winograd F(2x2, 3x3): float32, 3x3, stride 1, no dilation, padding at most 2.
-    case winograd
-    /// im2col + GEMM over chunks of the batch.
-    case chunked
-
-    /// The algorithm for a convolution of `dtype` with geometry `g`.
-    package init(_ g: ConvGeometry, dtype: DType) {
-        if g.columnsShape[0] <= smallConvMaxK { self = .smallK }
-        else if dtype == .float32 && g.winogradApplies { self = .winograd }
-        else { self = .chunked }
-    }
-}
-
-/// A CPU convolution with groups 1 as one recorded op. The forward is the direct small-K kernel, Winograd or the
-/// chunked im2col + GEMM driver (`ConvAlgorithm`), each writing the NCHW output with its bias. Without
-/// `createGraph` the backward runs the matching fused kernels; under `createGraph` it is the differentiable
-/// im2col / GEMM / col2im composition, so higher-order gradients work.
-private func conv2dDirect(_ x: Tensor, _ w: Tensor, _ b: Tensor?, _ g: ConvGeometry, cpu: CPUBackend) -> Tensor {
+/// A convolution with groups 1 as one recorded op: the forward is the backend's `conv2d` (which picks its algorithm)
+/// writing the NCHW output with its bias. Without `createGraph` the backward is the backend's `conv2dBackward`;
+/// under `createGraph` it is the differentiable im2col / GEMM / col2im composition, so higher-order gradients work.
+private func conv2dFused(_ x: Tensor, _ w: Tensor, _ b: Tensor?, _ g: ConvGeometry) -> Tensor {
     let n = g.batch, oc = w.shape[0], l = g.outH * g.outW, k = g.columnsShape[0]
-    let algorithm = ConvAlgorithm(g, dtype: x.dtype), small = algorithm == .smallK
     let out = Tensor(empty: [n, oc, g.outH, g.outW], dtype: x.dtype, device: x.device)
     if out.count > 0 {
-        let xc = x.contiguousNoGrad(), wc = w.contiguousNoGrad(), bc = b?.contiguousNoGrad()
-        switch algorithm {
-        case .smallK: cpu.convSmallK(xc, weight: wc, bias: bc, geometry: g, out: out)
-        case .winograd: cpu.convWinograd(xc, weight: wc, bias: bc, geometry: g, out: out)
-        case .chunked: cpu.convChunked(xc, weight: wc, bias: bc, geometry: g, out: out)
-        }
+        x.backend.conv2d(x.contiguousNoGrad(), weight: w.contiguousNoGrad(), bias: b?.contiguousNoGrad(), geometry: g, out: out)
     }
     let inputs = b.map { [x, w, $0] } ?? [x, w]
     guard isRecording(inputs) else { return out }
@@ -134,31 +107,16 @@ private func conv2dDirect(_ x: Tensor, _ w: Tensor, _ b: Tensor?, _ g: ConvGeome
             let zb = hasBias ? gy.sum(dim: 2).sum(dim: 0) : nil
             return hasBias ? [zx, zw, zb] : [zx, zw]
         }
-        var gx: Tensor? = nil, gw: Tensor? = nil, gb: Tensor? = nil
-        if !isGradEnabled && algorithm == .winograd {
-            let r = cpu.convWinogradBackward(x.contiguousNoGrad(), weight: w.contiguousNoGrad(), grad: grads[0].contiguousNoGrad(),
+        if !isGradEnabled {                                     // first order: the backend's fused backward
+            let r = x.backend.conv2dBackward(x.contiguousNoGrad(), weight: w.contiguousNoGrad(), grad: grads[0].contiguousNoGrad(),
                                              geometry: g, input: needX, weight: needW, bias: needB)
-            return hasBias ? [r.0, r.1, r.2] : [r.0, r.1]
+            return hasBias ? [r.input, r.weight, r.bias] : [r.input, r.weight]
         }
-        if !isGradEnabled && !small {
-            let r = cpu.convChunkedBackward(x.contiguousNoGrad(), weight: w.contiguousNoGrad(), grad: gy.contiguousNoGrad(),
-                                            geometry: g, input: needX, weight: needW, bias: needB)
-            return hasBias ? [r.0, r.1?.view(w.shape), r.2] : [r.0, r.1?.view(w.shape)]
-        }
-        var swapped: Tensor? = nil                              // gy as [OC, N·L], made once when needed
-        func gyT() -> Tensor {
-            if let t = swapped { return t }
-            let t = swapLeadingDimsOp(gy, bias: nil).view([oc, n * l]); swapped = t; return t
-        }
-        if needX { gx = col2imColumns(matmul(w.reshape([oc, k]).mT, gyT()), g) }
-        if isGradEnabled {                                      // createGraph: differentiable composition
-            if needW { gw = matmul(gyT(), im2colColumns(x, g).mT).view(w.shape) }
-            if needB { gb = gyT().sum(dim: 1) }
-        } else if needW || needB {
-            let (wg, bg) = cpu.convSmallKWeightGrad(x.contiguousNoGrad(), grad: gy.contiguousNoGrad(), geometry: g, outChannels: oc)
-            if needW { gw = wg.view(w.shape) }
-            if needB { gb = bg }
-        }
+        // createGraph: the differentiable composition.
+        let gyT = swapLeadingDimsOp(gy, bias: nil).view([oc, n * l])
+        let gx = needX ? col2imColumns(matmul(w.reshape([oc, k]).mT, gyT), g) : nil
+        let gw = needW ? matmul(gyT, im2colColumns(x, g).mT).view(w.shape) : nil
+        let gb = needB ? gyT.sum(dim: 1) : nil
         return hasBias ? [gx, gw, gb] : [gx, gw]
     }
 }
@@ -201,9 +159,7 @@ private func conv2dCore(_ x: Tensor, _ w: Tensor, _ b: Tensor?, _ a: Conv2dArgs,
                          strideH: a.stride[0], strideW: a.stride[1], padH: a.padding[0], padW: a.padding[1],
                          dilationH: a.dilation[0], dilationW: a.dilation[1], outH: oh, outW: ow)
     let k = (c / groups) * kh * kw, nl = n * oh * ow
-    if groups == 1, let cpu = x.backend as? CPUBackend {
-        return conv2dDirect(x, w, b, g, cpu: cpu)
-    }
+    if groups == 1 { return conv2dFused(x, w, b, g) }
     let cols = im2colColumns(x, g)                              // [C·kh·kw, N·L]
     let y = groups == 1
         ? matmul(w.reshape([oc, k]), cols)                      // [OC, N·L]

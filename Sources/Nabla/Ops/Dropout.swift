@@ -45,7 +45,7 @@ enum DropoutSupport {
     static func masked(_ input: Tensor, maskShape: [Int], p: Double, generator: Generator?) -> Tensor {
         if p == 1 { return input * Tensor.zeros(maskShape, dtype: input.dtype, device: input.device) }
         let keep = Tensor.bernoulli(maskShape, p: 1 - p, dtype: input.dtype, generator: generator)
-        let mask = OpSupport.binaryScalar(.mul, input.device == .cpu ? keep : keep.to(input.device), 1 / (1 - p),
+        let mask = OpSupport.binaryScalar(.mul, keep.to(input.device), 1 / (1 - p),
                                           reversed: false, name: "dropout")
         return input * mask
     }

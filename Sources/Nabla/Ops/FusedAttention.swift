@@ -23,10 +23,9 @@ public func attentionHeads(_ q: Tensor, _ k: Tensor, _ v: Tensor, mask: Tensor? 
     let full = [b, h, l, s]
     if let mask { _ = Shape.broadcast(mask.shape, full, op: "attentionHeads (mask)") }
     guard FusedAttention.applies([q, k, v], mask: mask) else { return FusedAttention.composite(q, k, v, mask: mask, scale: scale) }
-    let (qc, kc, vc) = (FusedAttention.ready(q), FusedAttention.ready(k), FusedAttention.ready(v))
     let m = FusedAttention.expandedMask(mask, dtype: q.dtype, to: full)
     let out = Tensor(empty: [b, l, h, dv], dtype: q.dtype, device: q.device).permute(0, 2, 1, 3)
-    let weights = CPUAttention.forward(q: qc, k: kc, v: vc, mask: m, scale: scale, out: out)
+    let context = q.backend.attention(q: q, k: k, v: v, mask: m, scale: scale, out: out)
     guard isRecording([q, k, v]) else { return out }
     return record(out, op: "ScaledDotProductAttentionBackward", inputs: [q, k, v], saving: [q, k, v]) { g, _ in
         if isGradEnabled {
@@ -34,8 +33,7 @@ public func attentionHeads(_ q: Tensor, _ k: Tensor, _ v: Tensor, mask: Tensor? 
             return [r.0, r.1, r.2]
         }
         let dq = FusedAttention.emptyLike(q), dk = FusedAttention.emptyLike(k), dvt = FusedAttention.emptyLike(v)
-        CPUAttention.backward(q: qc, k: kc, v: vc, weights: weights, g: FusedAttention.ready(g[0]), scale: scale,
-                              dq: dq, dk: dk, dv: dvt)
+        q.backend.attentionBackward(context, grad: g[0], scale: scale, dq: dq, dk: dk, dv: dvt)
         return [dq, dk, dvt]
     }
 }
@@ -64,7 +62,7 @@ public func packedSelfAttention(_ qkv: Tensor, heads: Int, mask: Tensor? = nil, 
     let (q, k, v) = FusedAttention.split(src, heads: heads)
     let m = FusedAttention.expandedMask(mask, dtype: qkv.dtype, to: [n, heads, l, l])
     let out = FusedAttention.emptyLike(src, lastDim: e)
-    let weights = CPUAttention.forward(q: q, k: k, v: v, mask: m, scale: scale, out: FusedAttention.split(out, heads: heads, parts: 1).0)
+    let context = qkv.backend.attention(q: q, k: k, v: v, mask: m, scale: scale, out: FusedAttention.split(out, heads: heads, parts: 1).0)
     guard isRecording(qkv) else { return out }
     return record(out, op: "PackedSelfAttentionBackward", inputs: [qkv], saving: [qkv]) { g, _ in
         if isGradEnabled {
@@ -76,28 +74,25 @@ public func packedSelfAttention(_ qkv: Tensor, heads: Int, mask: Tensor? = nil, 
         let gq = g[0].strides[2] == 1 ? g[0] : g[0].contiguousCopy()
         let grad = FusedAttention.emptyLike(src, lastDim: 3 * e)
         let (dq, dk, dv) = FusedAttention.split(grad, heads: heads)
-        CPUAttention.backward(q: q, k: k, v: v, weights: weights, g: FusedAttention.split(gq, heads: heads, parts: 1).0,
-                              scale: scale, dq: dq, dk: dk, dv: dv)
+        qkv.backend.attentionBackward(context, grad: FusedAttention.split(gq, heads: heads, parts: 1).0, scale: scale,
+                                      dq: dq, dk: dk, dv: dv)
         return [grad]
     }
 }
 
 /// Shared pieces of the fused attention ops.
 enum FusedAttention {
-    /// Whether the fused host kernel handles these inputs (same float dtype on the CPU, no forward-mode tangents,
-    /// a mask that needs no gradient).
+    /// Whether the fused op handles these inputs (one float dtype and one device, no forward-mode tangents, a mask
+    /// on that device that needs no gradient).
     static func applies(_ inputs: [Tensor], mask: Tensor?) -> Bool {
-        let dt = inputs[0].dtype
+        let dt = inputs[0].dtype, dev = inputs[0].device
         guard dt == .float32 || dt == .float64 else { return false }
-        for t in inputs where t.dtype != dt || t.device != .cpu || t.tangent != nil { return false }
-        if let mask, mask.device != .cpu || !mask.dtype.isFloatingPoint || (mask.requiresGrad && isGradEnabled) || mask.tangent != nil {
+        for t in inputs where t.dtype != dt || t.device != dev || t.tangent != nil { return false }
+        if let mask, mask.device != dev || !mask.dtype.isFloatingPoint || (mask.requiresGrad && isGradEnabled) || mask.tangent != nil {
             return false
         }
         return true
     }
-
-    /// `t` itself when BLAS can read its matrices in place, else a contiguous copy.
-    static func ready(_ t: Tensor) -> Tensor { CPUAttention.blasReady(t) ? t : t.contiguousCopy() }
 
     /// The mask as a `[B, H, L, S]` view (broadcast dims stride 0) in `dtype` with a unit-or-zero last stride.
     static func expandedMask(_ mask: Tensor?, dtype: DType, to full: [Int]) -> Tensor? {

@@ -32,7 +32,7 @@ extension Tensor {
             // The tensor now holds `value`: take over its history.
             gradFn = value.gradFn; outputNr = value.outputNr; requiresGradFlag = true
         }
-        if nabla_forwardTangentActive(value) { tangent = value.tangent }
+        if forwardTangentActive(value) { tangent = value.tangent }
         return self
     }
 
@@ -100,5 +100,4 @@ extension Tensor {
     }
 }
 
-import CNablaKernels
-@inline(__always) func nabla_forwardTangentActive(_ t: Tensor) -> Bool { nabla_forward_level() != 0 && t.tangent != nil }
+@inline(__always) func forwardTangentActive(_ t: Tensor) -> Bool { AutogradState.forwardLevel != 0 && t.tangent != nil }

@@ -30,10 +30,11 @@ public func layerNorm(_ input: Tensor, normalizedShape: [Int], weight: Tensor? =
     let rowMean = f.mean, rowRstd = f.rstd   // not `f`: the closure must not capture the output
     let savedMean = rowMean.reshapeNoGrad(statShape), savedRstd = rowRstd.reshapeNoGrad(statShape)
     return record(f.out, op: "NativeLayerNormBackward", inputs: inputs, saving: [input] + [weight].compactMap { $0 }) { g, _ in
-        if !isGradEnabled && input.device == .cpu {   // first order: one fused kernel
-            let r = CPUNorm.rowsBackward(input.contiguousIfNeeded(), g[0].contiguousIfNeeded(), weight: weight?.contiguousIfNeeded(),
-                                         hasBias: bias != nil, mean: rowMean, rstd: rowRstd, rows: rows, rowLen: n)
-            return [r.dx] + [r.dw, r.db].compactMap { $0?.reshapeNoGrad(normalizedShape) }
+        if !isGradEnabled {   // first order: the backend's fused kernel
+            let r = input.backend.normRowsBackward(input.contiguousIfNeeded(), grad: g[0].contiguousIfNeeded(),
+                                                   weight: weight?.contiguousIfNeeded(), hasBias: bias != nil,
+                                                   mean: rowMean, rstd: rowRstd, rows: rows, rowLen: n)
+            return [r.input] + [r.weight, r.bias].compactMap { $0?.reshapeNoGrad(normalizedShape) }
         }
         let (mu, rs) = NormSupport.stats(input, dims: dims, eps: eps, saved: (savedMean, savedRstd))
         return NormSupport.backward(g[0], input: input, mean: mu, rstd: rs, dims: dims,
@@ -103,14 +104,7 @@ public func batchNorm(_ input: Tensor, runningMean: Tensor?, runningVar: Tensor?
     if useBatch {
         check(nb * inner > 1, "batchNorm: expected more than 1 value per channel when training, got input of shape \(input.shape)")
         let m = Tensor(empty: [c], dtype: dt, device: dev), v = Tensor(empty: [c], dtype: dt, device: dev)
-        if dev == .cpu {
-            CPUNorm.channelStats(x, n: nb, channels: c, inner: inner, mean: m, variance: v)
-        } else {
-            noGrad {
-                let xv = x.reshapeNoGrad([nb, c, inner])
-                m.copy_(xv.mean(dims: [0, 2])); v.copy_(xv.var(dims: [0, 2], correction: 0))
-            }
-        }
+        x.backend.batchNormStats(x, n: nb, channels: c, inner: inner, mean: m, variance: v)
         if training, let rm = runningMean, let rv = runningVar {
             let count = Double(nb * inner)
             noGrad {
@@ -131,23 +125,18 @@ public func batchNorm(_ input: Tensor, runningMean: Tensor?, runningVar: Tensor?
     let shift = bias.map { OpSupport.binary(.sub, $0.detached(), shift0, name: "batchNorm") }
         ?? OpSupport.unary(.neg, shift0)
     let out = Tensor(empty: input.shape, dtype: dt, device: dev)
-    if dev == .cpu {
-        CPUNorm.channelAffine(x, n: nb, channels: c, inner: inner, scale: scale.contiguousIfNeeded(),
+    x.backend.batchNormAffine(x, n: nb, channels: c, inner: inner, scale: scale.contiguousIfNeeded(),
                               shift: shift.contiguousIfNeeded(), out: out)
-    } else {
-        let bshape = [1, c, 1]
-        noGrad { out.reshapeNoGrad([nb, c, inner]).copy_(x.reshapeNoGrad([nb, c, inner]) * scale.reshape(bshape) + shift.reshape(bshape)) }
-    }
     let inputs = [input] + [weight, bias].compactMap { $0 }
     guard isRecording(inputs) else { return out }
     let affineShape = [1, c] + Array(repeating: 1, count: input.rank - 2)
     let dims = [0] + Array(2..<input.rank)
     let savedMean = mean.reshapeNoGrad(affineShape), savedRstd = invstd.reshapeNoGrad(affineShape)
     return record(out, op: "NativeBatchNormBackward", inputs: inputs, saving: [input] + [weight].compactMap { $0 }) { g, _ in
-        if useBatch && !isGradEnabled && dev == .cpu {   // first order: one fused kernel
-            let r = CPUNorm.channelsBackward(x, g[0].contiguousIfNeeded(), weight: weight?.contiguousIfNeeded(), mean: mean,
-                                             invstd: invstd, n: nb, channels: c, inner: inner)
-            return [r.dx] + (weight == nil ? [] : [r.dw]) + (bias == nil ? [] : [r.db])
+        if useBatch && !isGradEnabled {   // first order: the backend's fused kernel
+            let r = x.backend.batchNormBackward(x, grad: g[0].contiguousIfNeeded(), weight: weight?.contiguousIfNeeded(),
+                                                mean: mean, invstd: invstd, n: nb, channels: c, inner: inner)
+            return [r.input] + (weight == nil ? [] : [r.weight]) + (bias == nil ? [] : [r.bias])
         }
         if useBatch {
             let (mu, rs) = NormSupport.stats(input, dims: dims, eps: eps, saved: (savedMean, savedRstd))
@@ -188,21 +177,9 @@ enum NormSupport {
         let dt = input.dtype, dev = input.device
         let out = Tensor(empty: input.shape, dtype: dt, device: dev)
         let mean = Tensor(empty: [rows], dtype: dt, device: dev), rstd = Tensor(empty: [rows], dtype: dt, device: dev)
-        if dev == .cpu {
-            CPUNorm.rows(input.contiguousIfNeeded(), rows: rows, rowLen: rowLen, groups: groups, inner: inner,
-                         weight: weight?.contiguousIfNeeded(), bias: bias?.contiguousIfNeeded(), eps: eps,
-                         out: out, mean: mean, rstd: rstd)
-            return (out, mean, rstd)
-        }
-        noGrad {
-            let x = input.reshape([rows, rowLen])
-            let m = x.mean(dims: [1], keepDim: true)
-            let r = (x.var(dims: [1], correction: 0, keepDim: true) + eps).rsqrt()
-            var y = ((x - m) * r).reshape([rows / groups, groups, rowLen / max(inner, 1), inner])
-            if let weight { y = y * weight.reshape([1, groups, rowLen / max(inner, 1), 1]) }
-            if let bias { y = y + bias.reshape([1, groups, rowLen / max(inner, 1), 1]) }
-            out.copy_(y.reshape(input.shape)); mean.copy_(m.reshape([rows])); rstd.copy_(r.reshape([rows]))
-        }
+        input.backend.normRows(input.contiguousIfNeeded(), rows: rows, rowLen: rowLen, groups: groups, inner: inner,
+                               weight: weight?.contiguousIfNeeded(), bias: bias?.contiguousIfNeeded(), eps: eps,
+                               out: out, mean: mean, rstd: rstd)
         return (out, mean, rstd)
     }
 

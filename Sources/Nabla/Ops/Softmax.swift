@@ -12,24 +12,14 @@ public func softmax(_ x: Tensor, dim: Int, dtype: DType? = nil) -> Tensor {
     check(src.dtype.isFloatingPoint, "softmax: expected a floating point input, got \(src.dtype); pass dtype: .float32 to convert")
     if src.rank == 0 { _ = Shape.normalize(dim, 0, op: "softmax"); return softmax(src.reshape([1]), dim: 0).reshape([]) }
     let d = Shape.normalize(dim, src.rank, op: "softmax")
-    let out: Tensor
-    if SoftmaxKernels.fusable(src, d) {   // one pass per row on the host
-        out = Tensor(empty: src.shape, dtype: src.dtype, device: src.device)
-        let cols = src.shape[d]
-        CPUAttention.softmaxLastDim(src, out: out, rows: src.count / cols, cols: cols)
-    } else {
-        let e = SoftmaxKernels.shiftedExp(src, d)
-        out = OpSupport.binary(.div, e, e.reduceKernel(.sum, dims: [d], keepDim: true, dtype: e.dtype), name: "softmax")
-    }
+    let out = Tensor(empty: src.shape, dtype: src.dtype, device: src.device)
+    if out.count > 0 { src.backend.softmax(src, dim: d, log: false, out: out) }
     guard isRecording(src) else { return out }
     return record(out, op: "SoftmaxBackward", inputs: [src], saveOutput: true) { g, node in
         let y = node.output()
-        if !isGradEnabled && SoftmaxKernels.fusable(y, d) && g[0].dtype == y.dtype && g[0].device == y.device {
-            // First order: y * (g - rowsum(g * y)) in one pass per row.
-            let gc = g[0].isContiguous ? g[0] : g[0].contiguousCopy()
+        if !isGradEnabled && g[0].dtype == y.dtype && g[0].device == y.device {   // first order: the backend's kernel
             let gx = Tensor(empty: y.shape, dtype: y.dtype, device: y.device)
-            let cols = y.shape[d]
-            CPUAttention.softmaxBackwardLastDim(gc, y, out: gx, rows: y.count / cols, cols: cols)
+            if gx.count > 0 { y.backend.softmaxBackward(g[0], output: y, dim: d, log: false, out: gx) }
             return [gx]
         }
         let gy = g[0] * y
@@ -47,13 +37,17 @@ public func logSoftmax(_ x: Tensor, dim: Int, dtype: DType? = nil) -> Tensor {
     check(src.dtype.isFloatingPoint, "logSoftmax: expected a floating point input, got \(src.dtype); pass dtype: .float32 to convert")
     if src.rank == 0 { _ = Shape.normalize(dim, 0, op: "logSoftmax"); return logSoftmax(src.reshape([1]), dim: 0).reshape([]) }
     let d = Shape.normalize(dim, src.rank, op: "logSoftmax")
-    let m = SoftmaxKernels.lineMax(src, d)
-    let shifted = OpSupport.binary(.sub, src, m, name: "logSoftmax")
-    let s = OpSupport.unary(.exp, shifted).reduceKernel(.sum, dims: [d], keepDim: true, dtype: src.dtype)
-    let out = OpSupport.binary(.sub, shifted, OpSupport.unary(.log, s), name: "logSoftmax")
+    let out = Tensor(empty: src.shape, dtype: src.dtype, device: src.device)
+    if out.count > 0 { src.backend.softmax(src, dim: d, log: true, out: out) }
     guard isRecording(src) else { return out }
     return record(out, op: "LogSoftmaxBackward", inputs: [src], saveOutput: true) { g, node in
-        [g[0] - Nabla.exp(node.output()) * g[0].sum(dims: [d], keepDim: true)]
+        let y = node.output()
+        if !isGradEnabled && g[0].dtype == y.dtype && g[0].device == y.device {   // first order: the backend's kernel
+            let gx = Tensor(empty: y.shape, dtype: y.dtype, device: y.device)
+            if gx.count > 0 { y.backend.softmaxBackward(g[0], output: y, dim: d, log: true, out: gx) }
+            return [gx]
+        }
+        return [g[0] - Nabla.exp(y) * g[0].sum(dims: [d], keepDim: true)]
     }
 }
 
@@ -73,19 +67,8 @@ extension Tensor {
 
 /// Kernel-level pieces of the softmax forward (no autograd).
 enum SoftmaxKernels {
-    /// Whether the fused host row kernel applies: a contiguous, non-empty float tensor on the CPU, softmax over the last dim.
-    static func fusable(_ x: Tensor, _ d: Int) -> Bool {
-        x.device == .cpu && (x.dtype == .float32 || x.dtype == .float64) && d == x.rank - 1 && x.isContiguous
-            && x.count > 0 && x.shape[d] > 0
-    }
-
     /// The maximum along `d` (keep-dim); a line of -inf gives NaN, as in PyTorch.
     static func lineMax(_ x: Tensor, _ d: Int) -> Tensor {
         x.reduceKernel(.max, dims: [d], keepDim: true, dtype: x.dtype)
-    }
-
-    /// `exp(x - max)` along `d`.
-    static func shiftedExp(_ x: Tensor, _ d: Int) -> Tensor {
-        OpSupport.unary(.exp, OpSupport.binary(.sub, x, lineMax(x, d), name: "softmax"))
     }
 }

@@ -4,14 +4,20 @@ public enum Device: Hashable, Sendable, CustomStringConvertible {
     case cpu
     /// The CUDA GPU with this ordinal.
     case cuda(Int)
+    /// Host memory computed by `ReferenceBackend`: plain loops and composite ops only, for testing the `Backend` seam.
+    case reference
 
     /// PyTorch's spelling: `cpu`, `cuda:0`.
     public var description: String {
         switch self {
         case .cpu: return "cpu"
         case .cuda(let n): return "cuda:\(n)"
+        case .reference: return "reference"
         }
     }
+
+    /// Whether a CUDA device is usable (`torch.cuda.is_available()`); this build has no CUDA backend yet.
+    public static var cudaAvailable: Bool { false }
 
     /// The backend that owns storages on this device.
     ///
@@ -19,11 +25,31 @@ public enum Device: Hashable, Sendable, CustomStringConvertible {
     public var backend: any Backend {
         switch self {
         case .cpu: return CPUBackend.shared
+        case .reference: return ReferenceBackend.shared
         case .cuda(let n):
-            guard let b = BackendRegistry.cuda(n) else {
-                nablaFail("to(.cuda(\(n))): no CUDA device is available (no CUDA backend is loaded in this build or no GPU was found); use .cpu")
-            }
-            return b
+            nablaFail("to(.cuda(\(n))): no CUDA device is available (this build has no CUDA backend); use .cpu")
         }
     }
+}
+
+extension Device {
+    /// The device that creation functions use when none is given (`torch.get_default_device()`): `.cpu` unless a
+    /// `withDefaultDevice` scope says otherwise. Task-local, so concurrent tasks (and tests) may differ.
+    @TaskLocal public static var current: Device = .cpu
+}
+
+/// Runs `body` with `device` as the default device of creation functions (`torch.set_default_device` as a scope).
+///
+/// ```swift
+/// let y = withDefaultDevice(.reference) { softmax(Tensor.randn([2, 3]), dim: -1) }   // computed on .reference
+/// ```
+@discardableResult
+public func withDefaultDevice<R>(_ device: Device, _ body: () throws -> R) rethrows -> R {
+    try Device.$current.withValue(device, operation: body)
+}
+
+/// The async form of `withDefaultDevice(_:_:)`.
+@discardableResult
+public func withDefaultDevice<R>(_ device: Device, _ body: () async throws -> R) async rethrows -> R {
+    try await Device.$current.withValue(device, operation: body)
 }

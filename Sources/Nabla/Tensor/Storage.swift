@@ -38,7 +38,7 @@ public final class Storage: ManagedBuffer<StorageHeader, Double> {
     /// Allocates `count` elements of `dtype` on `backend` (contents undefined).
     public static func allocate(count: Int, dtype: DType, backend: any Backend) -> Storage {
         let bytes = Swift.max(count, 1) * dtype.itemSize
-        if bytes <= inlineBytes && backend === CPUBackend.shared {
+        if bytes <= inlineBytes && backend.allocatesSmallBuffersInline {
             let s = unsafeDowncast(create(minimumCapacity: (bytes + 7) / 8) { _ in
                 StorageHeader(data: UnsafeMutableRawPointer(bitPattern: 16)!, byteCount: bytes, dtype: dtype, backend: backend,
                               version: 0, ownership: .inline)

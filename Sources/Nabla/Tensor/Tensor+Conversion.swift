@@ -38,7 +38,7 @@ extension Tensor {
     public func cuda(_ index: Int = 0) -> Tensor { to(.cuda(index)) }
 
     /// A host copy in row-major order, contiguous.
-    func hostContiguous() -> Tensor { (device == .cpu ? self : to(.cpu)).contiguousNoGrad() }
+    func hostContiguous() -> Tensor { to(.cpu).contiguousNoGrad() }
 
     /// `contiguous()` without recording.
     func contiguousNoGrad() -> Tensor { isContiguous ? self : contiguousCopy() }
@@ -83,7 +83,12 @@ extension Tensor {
 
     /// Writes `value` at row-major flat index `i` of a contiguous host tensor (no autograd).
     func flatIndexPut(_ i: Int, _ value: Double) {
-        check(isContiguous && device == .cpu, "flatIndexPut: needs a contiguous host tensor")
+        check(isContiguous, "flatIndexPut: needs a contiguous tensor")
+        if !storage.backend.allocatesSmallBuffersInline {   // not host memory the CPU owns: one element through the backend
+            backend.fill(aliased(ViewGeometry(shape: [], strides: [], offset: offset + i)), value: value)
+            storage.bumpVersion()
+            return
+        }
         let idx = offset + i
         switch dtype {
         case .float32: storage.pointer(Float.self)[idx] = Float(value)

@@ -50,7 +50,7 @@ extension Tensor {
     /// let a = Tensor([[1, 2], [3, 4]])                 // int64
     /// let w = Tensor([0.5, -1.0], requiresGrad: true)  // float32
     /// ```
-    public convenience init<T: TensorLiteralData>(_ data: T, dtype: DType? = nil, requiresGrad: Bool = false, device: Device = .cpu) {
+    public convenience init<T: TensorLiteralData>(_ data: T, dtype: DType? = nil, requiresGrad: Bool = false, device: Device = .current) {
         var values: [Double] = []
         var shape: [Int] = []
         data.flatten(into: &values, shape: &shape, depth: 0)
@@ -59,7 +59,7 @@ extension Tensor {
     }
 
     /// A tensor of `shape` holding `data` in row-major order (`data.count` must equal the shape's element count).
-    public convenience init<T: TensorScalar>(shape: [Int], data: [T], dtype: DType? = nil, requiresGrad: Bool = false, device: Device = .cpu) {
+    public convenience init<T: TensorScalar>(shape: [Int], data: [T], dtype: DType? = nil, requiresGrad: Bool = false, device: Device = .current) {
         let n = Shape.count(shape, op: "Tensor(shape:data:)")
         check(n == data.count, "Tensor(shape:data:): shape \(shape) needs \(n) elements, got \(data.count)")
         let dt = dtype ?? T.dtype
@@ -73,7 +73,7 @@ extension Tensor {
     }
 
     /// A tensor of `shape` from doubles converted to `dtype`.
-    convenience init(shape: [Int], doubles: [Double], dtype: DType, device: Device = .cpu) {
+    convenience init(shape: [Int], doubles: [Double], dtype: DType, device: Device = .current) {
         let n = Shape.count(shape, op: "Tensor")
         check(n == doubles.count, "Tensor: shape \(shape) needs \(n) elements, got \(doubles.count)")
         let host = Tensor(empty: shape, dtype: dtype, device: .cpu)
@@ -84,38 +84,34 @@ extension Tensor {
         case .int64: let p = host.storage.pointer(Int64.self); for i in 0..<n { p[i] = Int64(fromDouble: doubles[i]) }
         case .bool: let p = host.storage.pointer(Bool.self); for i in 0..<n { p[i] = doubles[i] != 0 }
         }
-        if device == .cpu {
-            self.init(storage: host.storage, shape: shape, strides: host.strides)
-        } else {
-            let moved = host.to(device)
-            self.init(storage: moved.storage, shape: shape, strides: moved.strides)
-        }
+        let moved = host.to(device)   // `host` itself on the CPU
+        self.init(storage: moved.storage, shape: shape, strides: moved.strides)
     }
 
     /// A 0-d tensor holding `value` (`torch.tensor(3.5)`).
-    public static func scalar(_ value: Double, dtype: DType = .float32, device: Device = .cpu) -> Tensor {
+    public static func scalar(_ value: Double, dtype: DType = .float32, device: Device = .current) -> Tensor {
         Tensor(shape: [], doubles: [value], dtype: dtype, device: device)
     }
 
     // MARK: factories
 
     /// A tensor filled with `value` (`torch.full`).
-    public static func full(_ shape: [Int], _ value: Double, dtype: DType = .float32, device: Device = .cpu, requiresGrad: Bool = false) -> Tensor {
+    public static func full(_ shape: [Int], _ value: Double, dtype: DType = .float32, device: Device = .current, requiresGrad: Bool = false) -> Tensor {
         let t = Tensor(empty: shape, dtype: dtype, device: device)
         t.backend.fill(t, value: value)
         if requiresGrad { t.requiresGrad = true }
         return t
     }
     /// Zeros (`torch.zeros`).
-    public static func zeros(_ shape: [Int], dtype: DType = .float32, device: Device = .cpu, requiresGrad: Bool = false) -> Tensor {
+    public static func zeros(_ shape: [Int], dtype: DType = .float32, device: Device = .current, requiresGrad: Bool = false) -> Tensor {
         full(shape, 0, dtype: dtype, device: device, requiresGrad: requiresGrad)
     }
     /// Ones (`torch.ones`).
-    public static func ones(_ shape: [Int], dtype: DType = .float32, device: Device = .cpu, requiresGrad: Bool = false) -> Tensor {
+    public static func ones(_ shape: [Int], dtype: DType = .float32, device: Device = .current, requiresGrad: Bool = false) -> Tensor {
         full(shape, 1, dtype: dtype, device: device, requiresGrad: requiresGrad)
     }
     /// Uninitialised memory (`torch.empty`).
-    public static func empty(_ shape: [Int], dtype: DType = .float32, device: Device = .cpu) -> Tensor {
+    public static func empty(_ shape: [Int], dtype: DType = .float32, device: Device = .current) -> Tensor {
         Tensor(empty: shape, dtype: dtype, device: device)
     }
     /// Zeros shaped like `other` (`torch.zeros_like`).

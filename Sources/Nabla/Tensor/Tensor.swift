@@ -60,10 +60,10 @@ public final class Tensor: @unchecked Sendable {
         get { meta?.tangent }
         set { if newValue != nil || meta != nil { ensuredMeta.tangent = newValue } }
     }
-    /// Set by NablaNN for parameters (`Parameter` semantics without subclassing).
-    @exclusivity(unchecked) public var isParameter: Bool = false
-    /// Set by NablaNN for buffers (BatchNorm running statistics).
-    @exclusivity(unchecked) public var isBuffer: Bool = false
+    /// Set by NablaNN for parameters (`Parameter` semantics without subclassing); not a core concept, so `package`.
+    @exclusivity(unchecked) package var isParameter: Bool = false
+    /// Set by NablaNN for buffers (BatchNorm running statistics); not a core concept, so `package`.
+    @exclusivity(unchecked) package var isBuffer: Bool = false
     /// The tensor whose memory this view aliases (the root: never itself a view), or nil when `self` is not a
     /// view (PyTorch's `_base`). Autograd carries in-place writes through it (`Tensor+ViewHistory.swift`).
     @exclusivity(unchecked) var viewBase: Tensor?
@@ -79,7 +79,7 @@ public final class Tensor: @unchecked Sendable {
     }
 
     /// Allocates an uninitialised contiguous tensor.
-    public convenience init(empty shape: [Int], dtype: DType = .float32, device: Device = .cpu) {
+    public convenience init(empty shape: [Int], dtype: DType = .float32, device: Device = .current) {
         let n = Shape.count(shape, op: "empty")
         self.init(storage: Storage.allocate(count: n, dtype: dtype, backend: device.backend),
                   shape: shape, strides: Shape.contiguousStrides(shape))

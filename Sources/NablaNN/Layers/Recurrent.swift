@@ -152,19 +152,18 @@ public class RNNBase: Module {
         let bih: Tensor? = bias ? w[2] : nil, bhh: Tensor? = bias ? w[3] : nil
         let whr: Tensor? = projSize > 0 ? w[w.count - 1] : nil
         let steps = x.shape[0]
-        if mode == .lstm && whr == nil, let cInit, recurrentSequenceFusable([x, wih, whh, hInit, cInit] + w[2...].map { $0 }) {
-            let r = lstmSequence(x, wih: wih, whh: whh, bih: bih, bhh: bhh, h0: hInit, c0: cInit, reverse: reverse,
-                                 zeroState: zeroState)
-            return (r.out, r.h, r.c)
-        }
-        if mode == .gru, recurrentSequenceFusable([x, wih, whh, hInit] + w[2...].map { $0 }) {
-            let r = gruSequence(x, wih: wih, whh: whh, bih: bih, bhh: bhh, h0: hInit, reverse: reverse, zeroState: zeroState)
-            return (r.out, r.h, nil)
-        }
-        if mode == .rnnTanh || mode == .rnnRelu, recurrentSequenceFusable([x, wih, whh, hInit] + w[2...].map { $0 }) {
-            let r = rnnSequence(x, wih: wih, whh: whh, bih: bih, bhh: bhh, h0: hInit, relu: mode == .rnnRelu,
-                                reverse: reverse, zeroState: zeroState)
-            return (r.out, r.h, nil)
+        let weights = [x, wih, whh, hInit] + (cInit.map { [$0] } ?? []) + w[2...].map { $0 }
+        if whr == nil && recurrentSequenceApplies(weights) {
+            let kind: RecurrentMode
+            switch mode {
+            case .lstm: kind = .lstm
+            case .gru: kind = .gru
+            case .rnnTanh: kind = .rnnTanh
+            case .rnnRelu: kind = .rnnRelu
+            }
+            let r = recurrentSequence(RecurrentSequenceInputs(mode: kind, x: x, wih: wih, whh: whh, bih: bih, bhh: bhh, h0: hInit,
+                                                              c0: cInit, reverse: reverse, zeroState: zeroState))
+            return (r.output, r.h, r.c)
         }
         // GRU keeps b_hh inside the step (b_hn sits inside r ⊙ (...)); the others fold both biases into the projection.
         let inBias: Tensor? = mode == .gru ? bih : (bih.map { b in bhh.map { b + $0 } ?? b })
@@ -177,7 +176,7 @@ public class RNNBase: Module {
             switch mode {
             case .lstm:
                 let gates = xs[t] + matmul(h, whhT)
-                let r = lstmPointwise(gates, c!)
+                let r = lstmCell(gates, c!)
                 c = r.c
                 h = whr.map { matmul(r.h, $0.t()) } ?? r.h
             case .gru:

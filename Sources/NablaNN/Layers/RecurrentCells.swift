@@ -127,7 +127,7 @@ public final class LSTMCell: Module {
         let h = cellState("LSTMCell", hx?.0, batch: x.shape[0], size: hiddenSize, unbatched: unbatched, like: x)
         let c = cellState("LSTMCell", hx?.1, batch: x.shape[0], size: hiddenSize, unbatched: unbatched, like: x)
         let gates = recurrentLinear(x, weightIh, biasIh) + recurrentLinear(h, weightHh, biasHh)
-        let (h1, c1) = lstmPointwise(gates, c)
+        let (h1, c1) = lstmCell(gates, c)
         return unbatched ? (h1.squeeze(0), c1.squeeze(0)) : (h1, c1)
     }
 

@@ -1,5 +1,3 @@
-import CNablaKernels
-
 /// Adadelta (`torch.optim.Adadelta`): `sq = ρ·sq + (1 − ρ)·g²`, `δ = √(acc + eps) / √(sq + eps) · g`,
 /// `acc = ρ·acc + (1 − ρ)·δ²`, `p −= lr·δ`. State: `step`, `square_avg`, `acc_delta`.
 ///
@@ -29,26 +27,15 @@ public final class Adadelta: Optimizer {
         noGrad {
             for g in paramGroups {
                 let lr = g.lr, rho = g.option("rho"), eps = g.eps, wd = g.weightDecay
-                let maximize: Int32 = g.flag("maximize") ? 1 : 0
+                let maximize = g.flag("maximize")
                 for p in g.params {
                     guard let grad = p.grad else { continue }
                     let s = stateOrCreate(p)
                     if s["square_avg"] == nil { s["square_avg"] = newBuffer(like: p); s["acc_delta"] = newBuffer(like: p) }
                     s.step += 1
                     let sq = s["square_avg"]!, acc = s["acc_delta"]!
-                    withWorkingCopies(p, grad) { w, gr in
-                        let n = Int64(w.count)
-                        if w.dtype == .float32 {
-                            nabla_f32_adadelta(w.unsafeMutablePointer(Float.self), gr.unsafeMutablePointer(Float.self),
-                                               sq.unsafeMutablePointer(Float.self), acc.unsafeMutablePointer(Float.self),
-                                               n, lr, rho, 1 - rho, eps, wd, maximize)
-                        } else {
-                            nabla_f64_adadelta(w.unsafeMutablePointer(Double.self), gr.unsafeMutablePointer(Double.self),
-                                               sq.unsafeMutablePointer(Double.self), acc.unsafeMutablePointer(Double.self),
-                                               n, lr, rho, 1 - rho, eps, wd, maximize)
-                        }
-                    }
-                    sq.markModifiedInPlace(); acc.markModifiedInPlace()
+                    update(p, grad: grad, rule: .adadelta(lr: lr, rho: rho, eps: eps, weightDecay: wd, maximize: maximize),
+                           state: [sq, acc])
                 }
             }
         }

@@ -1,5 +1,3 @@
-import CNablaKernels
-
 /// Adagrad (`torch.optim.Adagrad`): `sum += g²`, `p −= clr·g / (√sum + eps)` with `clr = lr / (1 + (t − 1)·lrDecay)`.
 ///
 /// State: `step`, `sum` (created at construction, filled with `initialAccumulatorValue`, as PyTorch does).
@@ -40,7 +38,7 @@ public final class Adagrad: Optimizer {
         noGrad {
             for g in paramGroups {
                 let lr = g.lr, lrDecay = g.option("lr_decay"), wd = g.weightDecay, eps = g.eps
-                let maximize: Int32 = g.flag("maximize") ? 1 : 0
+                let maximize = g.flag("maximize")
                 for p in g.params {
                     guard let grad = p.grad else { continue }
                     let s = stateOrCreate(p)
@@ -48,17 +46,7 @@ public final class Adagrad: Optimizer {
                     s.step += 1
                     let sum = s["sum"]!
                     let clr = lr / (1 + Double(s.step - 1) * lrDecay)
-                    withWorkingCopies(p, grad) { w, gr in
-                        let n = Int64(w.count)
-                        if w.dtype == .float32 {
-                            nabla_f32_adagrad(w.unsafeMutablePointer(Float.self), gr.unsafeMutablePointer(Float.self),
-                                              sum.unsafeMutablePointer(Float.self), n, clr, eps, wd, maximize)
-                        } else {
-                            nabla_f64_adagrad(w.unsafeMutablePointer(Double.self), gr.unsafeMutablePointer(Double.self),
-                                              sum.unsafeMutablePointer(Double.self), n, clr, eps, wd, maximize)
-                        }
-                    }
-                    sum.markModifiedInPlace()
+                    update(p, grad: grad, rule: .adagrad(clr: clr, eps: eps, weightDecay: wd, maximize: maximize), state: [sum])
                 }
             }
         }

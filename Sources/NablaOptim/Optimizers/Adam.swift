@@ -1,5 +1,3 @@
-import CNablaKernels
-
 /// Adam (`torch.optim.Adam`): PyTorch's update rule and defaults, with `amsgrad` and `maximize`.
 ///
 /// `m = lerp(m, g, 1 − β1)`, `v = β2·v + (1 − β2)·g²`, `p −= lr / (1 − β1ᵗ) · m / (√v / √(1 − β2ᵗ) + eps)`;
@@ -42,7 +40,7 @@ public class Adam: Optimizer {
         noGrad {
             for g in paramGroups {
                 let lr = g.lr, (beta1, beta2) = g.betas, eps = g.eps, wd = g.weightDecay
-                let amsgrad = g.flag("amsgrad"), maximize: Int32 = g.flag("maximize") ? 1 : 0
+                let amsgrad = g.flag("amsgrad"), maximize = g.flag("maximize")
                 for p in g.params {
                     guard let grad = p.grad else { continue }
                     let s = stateOrCreate(p)
@@ -53,43 +51,11 @@ public class Adam: Optimizer {
                     if amsgrad && s["max_exp_avg_sq"] == nil { s["max_exp_avg_sq"] = newBuffer(like: p) }
                     s.step += 1
                     let m = s["exp_avg"]!, v = s["exp_avg_sq"]!, vmax = amsgrad ? s["max_exp_avg_sq"] : nil
-                    // Scalars exactly as PyTorch's Python code computes them.
-                    let bc1 = 1 - optimPow(beta1, Double(s.step)), bc2 = 1 - optimPow(beta2, Double(s.step))
-                    let stepSize = lr / bc1, bc2Sqrt = optimPow(bc2, 0.5)
-                    withWorkingCopies(p, grad) { w, gr in
-                        if w.dtype == .float32 {
-                            let (pw, pg) = (w.unsafeMutablePointer(Float.self), gr.unsafeMutablePointer(Float.self))
-                            let (pm, pv) = (m.unsafeMutablePointer(Float.self), v.unsafeMutablePointer(Float.self))
-                            let pmax = vmax?.unsafeMutablePointer(Float.self)
-                            forChunks(w.count) { o, n in
-                                nabla_f32_adam_step(pw + o, pg + o, pm + o, pv + o, pmax.map { $0 + o }, n, 1 - beta1, beta2,
-                                                    1 - beta2, wd, decoupled ? 1 : 0, 1 - lr * wd, -stepSize, bc2Sqrt, eps,
-                                                    amsgrad ? 1 : 0, maximize)
-                            }
-                        } else {
-                            let (pw, pg) = (w.unsafeMutablePointer(Double.self), gr.unsafeMutablePointer(Double.self))
-                            let (pm, pv) = (m.unsafeMutablePointer(Double.self), v.unsafeMutablePointer(Double.self))
-                            let pmax = vmax?.unsafeMutablePointer(Double.self)
-                            forChunks(w.count) { o, n in
-                                nabla_f64_adam_step(pw + o, pg + o, pm + o, pv + o, pmax.map { $0 + o }, n, 1 - beta1, beta2,
-                                                    1 - beta2, wd, decoupled ? 1 : 0, 1 - lr * wd, -stepSize, bc2Sqrt, eps,
-                                                    amsgrad ? 1 : 0, maximize)
-                            }
-                        }
-                    }
-                    m.markModifiedInPlace(); v.markModifiedInPlace(); vmax?.markModifiedInPlace()
+                    update(p, grad: grad, rule: .adam(lr: lr, beta1: beta1, beta2: beta2, eps: eps, weightDecay: wd,
+                                                      decoupled: decoupled, amsgrad: amsgrad, maximize: maximize, step: s.step),
+                           state: [m, v] + (vmax.map { [$0] } ?? []))
                 }
             }
         }
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-/// The C library's `pow`, which Python's `**` on floats calls too.
-func optimPow(_ a: Double, _ b: Double) -> Double { Glibc.pow(a, b) }
-#elseif canImport(Darwin)
-import Darwin
-/// The C library's `pow`, which Python's `**` on floats calls too.
-func optimPow(_ a: Double, _ b: Double) -> Double { Darwin.pow(a, b) }
-#endif

@@ -129,26 +129,17 @@ open class Optimizer: Stateful {
 
     // MARK: Kernel plumbing shared by subclasses
 
-    /// Runs `body` on contiguous CPU views of `param` and its gradient and writes the result back if it had to copy.
-    func withWorkingCopies(_ p: Tensor, _ grad: Tensor, _ body: (Tensor, Tensor) -> Void) {
+    /// Updates `p` (and its `state` buffers) by `rule` on the parameter's own backend, with the gradient converted to
+    /// the parameter's dtype and device first.
+    func update(_ p: Tensor, grad: Tensor, rule: OptimizerRule, state: [Tensor]) {
         check(grad.shape == p.shape, "\(name).step: gradient shape \(grad.shape) does not match parameter shape \(p.shape)")
-        let direct = p.isContiguous && p.device == .cpu
-        let work = direct ? p : p.to(.cpu).contiguous()
-        var g = grad
-        if g.dtype != p.dtype { g = g.to(p.dtype) }
-        if !(g.isContiguous && g.device == .cpu) { g = g.to(.cpu).contiguous() }
-        body(work, g)
-        if direct { p.markModifiedInPlace() } else { noGrad { _ = p.copy_(work) } }
+        let g = grad.to(p.dtype).to(p.device).contiguous()
+        p.backend.optimizerStep(rule, param: p, grad: g, state: state)
     }
 
-    /// Runs an elementwise kernel over `count` elements in chunks on the kernel threads: `body(offset, length)`.
-    func forChunks(_ count: Int, _ body: (_ offset: Int, _ length: Int64) -> Void) {
-        Parallel.forRanges(count, minChunk: 16_384) { r in body(r.lowerBound, Int64(r.count)) }
-    }
-
-    /// A state buffer shaped like `p`: zeros (or `fill`), contiguous, on the CPU.
+    /// A state buffer shaped like `p`: zeros (or `fill`), contiguous, on the parameter's device and dtype.
     func newBuffer(like p: Tensor, fill: Double = 0) -> Tensor {
-        Tensor.full(p.shape, fill, dtype: p.dtype, device: .cpu)
+        Tensor.full(p.shape, fill, dtype: p.dtype, device: p.device)
     }
 
     // MARK: Stateful
@@ -206,7 +197,7 @@ open class Optimizer: Stateful {
                     if t.shape != p.shape {
                         problems.append("\(key) has shape \(t.shape), parameter \(idx) has shape \(p.shape)")
                     } else {
-                        s[parts[2]] = t.to(p.dtype).to(.cpu).contiguous().clone()
+                        s[parts[2]] = t.to(p.dtype).to(p.device).contiguous().clone()
                     }
                 }
             } else if strict {
@@ -228,3 +219,13 @@ open class Optimizer: Stateful {
         for (i, s) in newState { stateByParam[ObjectIdentifier(params[i])] = s }
     }
 }
+
+#if canImport(Glibc)
+import Glibc
+/// The C library's `pow`, which Python's `**` on floats calls too.
+func optimPow(_ a: Double, _ b: Double) -> Double { Glibc.pow(a, b) }
+#elseif canImport(Darwin)
+import Darwin
+/// The C library's `pow`, which Python's `**` on floats calls too.
+func optimPow(_ a: Double, _ b: Double) -> Double { Darwin.pow(a, b) }
+#endif

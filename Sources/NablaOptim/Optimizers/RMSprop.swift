@@ -1,5 +1,3 @@
-import CNablaKernels
-
 /// RMSprop (`torch.optim.RMSprop`), with `centered`, `momentum`, weight decay and maximize.
 ///
 /// `sq = α·sq + (1 − α)·g²`; centered: `ga = lerp(ga, g, 1 − α)`, `avg = √(sq − ga²) + eps`, else `avg = √sq + eps`;
@@ -36,7 +34,7 @@ public final class RMSprop: Optimizer {
         noGrad {
             for g in paramGroups {
                 let lr = g.lr, alpha = g.option("alpha"), eps = g.eps, wd = g.weightDecay, momentum = g.momentum
-                let centered = g.flag("centered"), maximize: Int32 = g.flag("maximize") ? 1 : 0
+                let centered = g.flag("centered"), maximize = g.flag("maximize")
                 for p in g.params {
                     guard let grad = p.grad else { continue }
                     let s = stateOrCreate(p)
@@ -45,21 +43,9 @@ public final class RMSprop: Optimizer {
                     if centered && s["grad_avg"] == nil { s["grad_avg"] = newBuffer(like: p) }
                     s.step += 1
                     let sq = s["square_avg"]!, ga = centered ? s["grad_avg"] : nil, buf = momentum > 0 ? s["momentum_buffer"] : nil
-                    withWorkingCopies(p, grad) { w, gr in
-                        let n = Int64(w.count)
-                        if w.dtype == .float32 {
-                            nabla_f32_rmsprop(w.unsafeMutablePointer(Float.self), gr.unsafeMutablePointer(Float.self),
-                                              sq.unsafeMutablePointer(Float.self), ga?.unsafeMutablePointer(Float.self),
-                                              buf?.unsafeMutablePointer(Float.self), n, lr, alpha, 1 - alpha, eps, wd,
-                                              momentum, centered ? 1 : 0, maximize)
-                        } else {
-                            nabla_f64_rmsprop(w.unsafeMutablePointer(Double.self), gr.unsafeMutablePointer(Double.self),
-                                              sq.unsafeMutablePointer(Double.self), ga?.unsafeMutablePointer(Double.self),
-                                              buf?.unsafeMutablePointer(Double.self), n, lr, alpha, 1 - alpha, eps, wd,
-                                              momentum, centered ? 1 : 0, maximize)
-                        }
-                    }
-                    sq.markModifiedInPlace(); ga?.markModifiedInPlace(); buf?.markModifiedInPlace()
+                    update(p, grad: grad, rule: .rmsprop(lr: lr, alpha: alpha, eps: eps, weightDecay: wd, momentum: momentum,
+                                                         centered: centered, maximize: maximize),
+                           state: [sq] + [ga, buf].compactMap { $0 })
                 }
             }
         }

@@ -1,5 +1,3 @@
-import CNablaKernels
-
 /// Stochastic gradient descent with momentum, dampening, Nesterov, weight decay and maximize (`torch.optim.SGD`).
 ///
 /// Follows PyTorch's update: `d = g + wd·p`; `buf = d` on the first step, then `buf = momentum·buf + (1 − dampening)·d`;
@@ -38,35 +36,20 @@ public final class SGD: Optimizer {
         noGrad {
             for g in paramGroups {
                 let lr = g.lr, momentum = g.momentum, dampening = g.option("dampening"), wd = g.weightDecay
-                let nesterov: Int32 = g.flag("nesterov") ? 1 : 0, maximize: Int32 = g.flag("maximize") ? 1 : 0
+                let nesterov = g.flag("nesterov"), maximize = g.flag("maximize")
                 for p in g.params {
                     guard let grad = p.grad else { continue }
                     var buf: Tensor? = nil
-                    var first: Int32 = 0
+                    var first = false
                     if momentum != 0 {
                         let s = stateOrCreate(p)
                         if let b = s["momentum_buffer"] { buf = b } else {
-                            let b = newBuffer(like: p); s["momentum_buffer"] = b; buf = b; first = 1
+                            let b = newBuffer(like: p); s["momentum_buffer"] = b; buf = b; first = true
                         }
                     }
-                    withWorkingCopies(p, grad) { w, gr in
-                        if w.dtype == .float32 {
-                            let (pw, pg) = (w.unsafeMutablePointer(Float.self), gr.unsafeMutablePointer(Float.self))
-                            let pb = buf?.unsafeMutablePointer(Float.self)
-                            forChunks(w.count) { o, n in
-                                nabla_f32_sgd(pw + o, pg + o, pb.map { $0 + o }, n, lr, momentum, 1 - dampening, wd,
-                                              nesterov, maximize, first)
-                            }
-                        } else {
-                            let (pw, pg) = (w.unsafeMutablePointer(Double.self), gr.unsafeMutablePointer(Double.self))
-                            let pb = buf?.unsafeMutablePointer(Double.self)
-                            forChunks(w.count) { o, n in
-                                nabla_f64_sgd(pw + o, pg + o, pb.map { $0 + o }, n, lr, momentum, 1 - dampening, wd,
-                                              nesterov, maximize, first)
-                            }
-                        }
-                    }
-                    buf?.markModifiedInPlace()
+                    update(p, grad: grad, rule: .sgd(lr: lr, momentum: momentum, dampening: dampening, weightDecay: wd,
+                                                     nesterov: nesterov, maximize: maximize, first: first),
+                           state: buf.map { [$0] } ?? [])
                 }
             }
         }

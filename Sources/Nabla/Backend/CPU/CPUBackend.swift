@@ -6,11 +6,15 @@ import Darwin
 
 /// The CPU backend: host memory, SIMD kernels (C with AVX2/FMA dispatch, Swift generic loops)
 /// and OpenBLAS for matrix products. Kernels above ~32K elements run on the kernel threads.
-public final class CPUBackend: Backend, @unchecked Sendable {
+final class CPUBackend: Backend, @unchecked Sendable {
     /// The one CPU backend.
-    public static let shared = CPUBackend()
+    static let shared = CPUBackend()
     /// `.cpu`.
-    public var device: Device { .cpu }
+    var device: Device { .cpu }
+    /// Host memory: small buffers live inside their storage objects.
+    var allocatesSmallBuffersInline: Bool { true }
+    /// Calls of each fused op.
+    let counter = FusedOpCounter()
 
     private init() {
         BLAS.setThreads(Parallel.threads)

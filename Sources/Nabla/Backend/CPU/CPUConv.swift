@@ -100,7 +100,7 @@ extension CPUBackend {
         let k = geometry.columnsShape[0], scratch = k * geometry.outH * geometry.outW
         let chunks = Parallel.chunks(work: grad.count, items: geometry.batch)
         let width = oc * (k + 1), batch = geometry.batch
-        let gw = Tensor(empty: [oc, k], dtype: x.dtype), gb = Tensor(empty: [oc], dtype: x.dtype)
+        let gw = Tensor(empty: [oc, k], dtype: x.dtype, device: .cpu), gb = Tensor(empty: [oc], dtype: x.dtype, device: .cpu)
         let g = geometry.c
         func run<T: BinaryFloatingPoint>(_: T.Type, _ kernel: (UnsafePointer<T>?, UnsafePointer<T>?, UnsafeMutablePointer<T>?,
                                                                UnsafeMutablePointer<T>?, UnsafePointer<nabla_conv_geom>?,

@@ -49,9 +49,9 @@ extension CPUBackend {
     public func convChunkedBackward(_ x: Tensor, weight: Tensor, grad: Tensor, geometry: ConvGeometry,
                                     input needX: Bool, weight needW: Bool, bias needB: Bool) -> (Tensor?, Tensor?, Tensor?) {
         let oc = weight.shape[0], k = geometry.columnsShape[0]
-        let gx = needX ? Tensor(empty: geometry.imageShape, dtype: x.dtype) : nil
-        let gw = needW ? Tensor.zeros([oc, k], dtype: x.dtype) : nil
-        let gb = needB ? Tensor.zeros([oc], dtype: x.dtype) : nil
+        let gx = needX ? Tensor(empty: geometry.imageShape, dtype: x.dtype, device: .cpu) : nil
+        let gw = needW ? Tensor.zeros([oc, k], dtype: x.dtype, device: .cpu) : nil
+        let gb = needB ? Tensor.zeros([oc], dtype: x.dtype, device: .cpu) : nil
         switch x.dtype {
         case .float32: chunkedBackward(chunkKernelsF32, x, weight, grad, geometry, gx, gw, gb)
         case .float64: chunkedBackward(chunkKernelsF64, x, weight, grad, geometry, gx, gw, gb)

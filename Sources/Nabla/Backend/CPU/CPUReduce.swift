@@ -162,8 +162,8 @@ extension CPUBackend {
         case .int32: argLoop(isMax, x, dim, values, indices, Int32.self) { _ in false }
         case .int64: argLoop(isMax, x, dim, values, indices, Int64.self) { _ in false }
         case .bool:
-            let xi = Tensor(empty: x.shape, dtype: .int32); copy(x, into: xi)
-            let vi = Tensor(empty: values.shape, dtype: .int32)
+            let xi = Tensor(empty: x.shape, dtype: .int32, device: .cpu); copy(x, into: xi)
+            let vi = Tensor(empty: values.shape, dtype: .int32, device: .cpu)
             argLoop(isMax, xi, dim, vi, indices, Int32.self) { _ in false }
             copy(vi, into: values)
         }
@@ -226,8 +226,8 @@ extension CPUBackend {
         case .int32: sortLoop(x, dim, descending, values, indices, Int32.self) { _ in false }
         case .int64: sortLoop(x, dim, descending, values, indices, Int64.self) { _ in false }
         case .bool:
-            let xi = Tensor(empty: x.shape, dtype: .int32); copy(x, into: xi)
-            let vi = Tensor(empty: values.shape, dtype: .int32)
+            let xi = Tensor(empty: x.shape, dtype: .int32, device: .cpu); copy(x, into: xi)
+            let vi = Tensor(empty: values.shape, dtype: .int32, device: .cpu)
             sortLoop(xi, dim, descending, vi, indices, Int32.self) { _ in false }
             copy(vi, into: values)
         }

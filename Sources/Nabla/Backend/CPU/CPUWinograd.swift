@@ -56,7 +56,7 @@ extension CPUBackend {
             let filter = UnsafeMutablePointer<Float>.allocate(capacity: 16 * c * oc)
             defer { filter.deallocate() }
             nabla_f32_wino_filter(Self.f32(weight), Int64(oc), Int64(c), 1, filter)
-            let t = Tensor(empty: g.imageShape, dtype: .float32)
+            let t = Tensor(empty: g.imageShape, dtype: .float32, device: .cpu)
             winogradConv(gp, adjoint.winograd(outChannels: c), filter: filter, bias: nil, out: t.storage.pointer(Float.self))
             gx = t
         }
@@ -99,11 +99,11 @@ extension CPUBackend {
                 nabla_f32_wino_wgrad(x, gy, $0, Int64(r.lowerBound), Int64(r.upperBound), acc, bias ? acc + 16 * oc * c : nil, buffer)
             }
         }
-        let gw = Tensor(empty: [oc, c, 3, 3], dtype: .float32)
+        let gw = Tensor(empty: [oc, c, 3, 3], dtype: .float32, device: .cpu)
         sums.withUnsafeBufferPointer { nabla_f32_wino_wgrad_output($0.baseAddress, Int64(oc), Int64(c), gw.storage.pointer(Float.self)) }
         var gb: Tensor? = nil
         if bias {
-            let t = Tensor(empty: [oc], dtype: .float32)
+            let t = Tensor(empty: [oc], dtype: .float32, device: .cpu)
             for i in 0..<oc { t.storage.pointer(Float.self)[i] = sums[16 * oc * c + i] }
             gb = t
         }

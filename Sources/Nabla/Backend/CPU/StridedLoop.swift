@@ -83,7 +83,7 @@ struct StridedLoop {
 }
 
 /// The kernel thread pool (DESIGN §11): sized to the cores, used only above a size threshold.
-public enum Parallel {
+package enum Parallel {
     /// Elements below which kernels stay on the calling thread.
     public static let grain = 32_768
     @exclusivity(unchecked) nonisolated(unsafe) static var threadCount: Int = max(1, min(System.coreCount, 64))
@@ -165,7 +165,7 @@ import Darwin
 #endif
 
 /// Facts about the machine.
-public enum System {
+package enum System {
     /// Number of online CPU cores.
     public static var coreCount: Int { Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))) }
 }

@@ -1,22 +1,9 @@
-// The fused pieces behind the recurrent layers: the LSTM cell's element-wise update as one op
-// (one pass forward, one pass backward), and a time-step split whose backward is one stack.
-import Foundation
-
-/// Whether an op on `inputs` must record for reverse or forward mode (NablaNN's view of `isRecording`).
-@inline(__always) func recurrentNeedsRecord(_ inputs: [Tensor]) -> Bool {
-    let grad = isGradEnabled
-    for t in inputs where (grad && t.requiresGrad) || t.forwardGrad != nil { return true }
-    return false
-}
-
-/// The slices of `x` along dim 0, as one recorded op whose backward stacks the gradients
-/// (so a sequence of T steps costs one gradient buffer, not T zero-filled ones as `unbind` would).
-func timeSteps(_ x: Tensor) -> [Tensor] {
-    let steps = noGrad { (0..<x.shape[0]).map { x.select(0, $0) } }
-    guard recurrentNeedsRecord([x]) else { return steps }
-    recordOutputs(steps, op: "UnbindBackward", inputs: [x]) { g, _ in [stack(g, dim: 0)] }
-    return steps
-}
+// The CPU's fused LSTM cell update (one pass forward, one pass backward), behind `Backend.lstmCell`.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Cephes-style `exp` for Float, branch-free (clamped input, rounding by the 1.5·2²³ trick, wrapping integer ops)
 /// so loops over it vectorise; about 2 ulp.
@@ -56,10 +43,10 @@ extension Float: RecurrentScalar {
 
 extension Double: RecurrentScalar {
     static func sigmoid(_ src: UnsafeMutablePointer<Double>, _ dst: UnsafeMutablePointer<Double>, _ n: Int) {
-        for k in 0..<n { dst[k] = 1 / (1 + Foundation.exp(-src[k])) }
+        for k in 0..<n { dst[k] = 1 / (1 + exp(-src[k])) }
     }
     static func tanh(_ src: UnsafeMutablePointer<Double>, _ dst: UnsafeMutablePointer<Double>, _ n: Int) {
-        for k in 0..<n { dst[k] = Foundation.tanh(src[k]) }
+        for k in 0..<n { dst[k] = tanh(src[k]) }
     }
 }
 
@@ -104,49 +91,3 @@ func lstmBackwardKernel<T: RecurrentScalar>(_: T.Type, gh: Tensor, gc: Tensor, a
     }
 }
 
-/// The LSTM cell update from pre-activation gates: `c' = σ(f)·c + σ(i)·tanh(g)`, `h' = σ(o)·tanh(c')`,
-/// gates in PyTorch's order (i, f, g, o) along the last dim. Written with Tensor ops (any device, any float dtype).
-func lstmPointwiseComposed(_ gates: Tensor, _ cx: Tensor) -> (h: Tensor, c: Tensor) {
-    let ch = gates.chunk(4, dim: -1)
-    let i = ch[0].sigmoid(), f = ch[1].sigmoid(), g = ch[2].tanh(), o = ch[3].sigmoid()
-    let c = f * cx + i * g
-    return (o * c.tanh(), c)
-}
-
-/// The LSTM cell update as one fused op (one kernel forward, one backward), for contiguous CPU float tensors;
-/// falls back to `lstmPointwiseComposed` elsewhere. Its backward is itself differentiable (`createGraph: true`
-/// uses the composed form).
-func lstmPointwise(_ gates: Tensor, _ cx: Tensor) -> (h: Tensor, c: Tensor) {
-    let dt = gates.dtype
-    guard gates.device == .cpu, cx.device == .cpu, dt == cx.dtype, dt == .float32 || dt == .float64, gates.rank == 2,
-          cx.rank == 2, gates.shape[0] == cx.shape[0], gates.shape[1] == 4 * cx.shape[1] else {
-        return lstmPointwiseComposed(gates, cx)
-    }
-    let gc = gates.contiguous(), cc = cx.contiguous()
-    let h = Tensor(empty: cx.shape, dtype: dt), c = Tensor(empty: cx.shape, dtype: dt)
-    let act = Tensor(empty: gates.shape, dtype: dt), tc = Tensor(empty: cx.shape, dtype: dt)
-    if dt == .float32 { lstmForwardKernel(Float.self, gates: gc, cx: cc, h: h, c: c, act: act, tc: tc) }
-    else { lstmForwardKernel(Double.self, gates: gc, cx: cc, h: h, c: c, act: act, tc: tc) }
-    guard recurrentNeedsRecord([gates, cx]) else { return (h, c) }
-    recordOutputs([h, c], op: "LstmCellBackward", inputs: [gates, cx], saving: [gates, cx]) { g, _ in
-        if !isGradEnabled && g[0].device == .cpu {
-            let gh = g[0].contiguous().to(dt), gcn = g[1].contiguous().to(dt)
-            let dgates = Tensor(empty: act.shape, dtype: dt), dcx = Tensor(empty: cc.shape, dtype: dt)
-            if dt == .float32 {
-                lstmBackwardKernel(Float.self, gh: gh, gc: gcn, act: act, tc: tc, cx: cc, dgates: dgates, dcx: dcx)
-            } else {
-                lstmBackwardKernel(Double.self, gh: gh, gc: gcn, act: act, tc: tc, cx: cc, dgates: dgates, dcx: dcx)
-            }
-            return [dgates, dcx]
-        }
-        // Differentiable form (higher-order gradients, forward mode): the same formulas in Tensor ops.
-        let ch = gates.chunk(4, dim: -1)
-        let i = ch[0].sigmoid(), f = ch[1].sigmoid(), gg = ch[2].tanh(), o = ch[3].sigmoid()
-        let cn = f * cx + i * gg
-        let t = cn.tanh()
-        let dc = g[1] + g[0] * o * (1 - t * t)
-        let dgates = cat([dc * gg * i * (1 - i), dc * cx * f * (1 - f), dc * i * (1 - gg * gg), g[0] * t * o * (1 - o)], dim: -1)
-        return [dgates, dc * f]
-    }
-    return (h, c)
-}

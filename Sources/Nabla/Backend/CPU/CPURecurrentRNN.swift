@@ -3,36 +3,24 @@
 // against weights packed once and one fused activation kernel; the outputs are all backward needs. Backward is a
 // hand-written BPTT over the same blocks, and with `createGraph` the same BPTT in Tensor ops.
 
-/// One RNN direction over `x [T, B, F]` from `h0 [B, H]` with `tanh` (or ReLU when `relu`), processing time
-/// backwards when `reverse`: returns the outputs `[T, B, H]` and the final `h`. `zeroState` says that `h0` is zeros
-/// that need no gradient. Requires `recurrentSequenceFusable`.
-func rnnSequence(_ x: Tensor, wih: Tensor, whh: Tensor, bih: Tensor?, bhh: Tensor?, h0: Tensor, relu: Bool,
-                 reverse: Bool, zeroState: Bool) -> (out: Tensor, h: Tensor) {
-    let zero = zeroState && !h0.requiresGrad
-    return x.dtype == .float32
-        ? rnnSequenceTyped(Float.self, x, wih: wih, whh: whh, bih: bih, bhh: bhh, h0: h0, relu: relu, reverse: reverse,
-                           zeroState: zero)
-        : rnnSequenceTyped(Double.self, x, wih: wih, whh: whh, bih: bih, bhh: bhh, h0: h0, relu: relu, reverse: reverse,
-                           zeroState: zero)
-}
-
 /// What one forward keeps for backward (contiguous, time-major; `hs` laid out as `RecurrentStates`).
-private struct RNNSaved {
+struct RNNSaved {
     let x: Tensor, wih: Tensor, whh: Tensor, hs: Tensor
     let steps: Int, batch: Int, features: Int, hidden: Int, relu: Bool, reverse: Bool, zeroState: Bool
 }
 
-private func rnnSequenceTyped<T: RecurrentKernelScalar>(_: T.Type, _ x: Tensor, wih: Tensor, whh: Tensor, bih: Tensor?,
-                                                         bhh: Tensor?, h0: Tensor, relu: Bool, reverse: Bool,
-                                                         zeroState: Bool) -> (out: Tensor, h: Tensor) {
+/// The fused RNN forward over one direction: outputs, final state and the buffers the fused BPTT reads.
+func rnnSequenceForward<T: RecurrentKernelScalar>(_: T.Type, _ x: Tensor, wih: Tensor, whh: Tensor, bih: Tensor?,
+                                                  bhh: Tensor?, h0: Tensor, relu: Bool, reverse: Bool,
+                                                  zeroState: Bool) -> (out: Tensor, h: Tensor, saved: RNNSaved) {
     let steps = x.shape[0], batch = x.shape[1], features = x.shape[2], hid = whh.shape[1], dt = x.dtype
     let (xc, wihc, whhc, h0c, bias) = noGrad { () -> (Tensor, Tensor, Tensor, Tensor, Tensor) in
-        var b = Tensor.zeros([hid], dtype: dt)
+        var b = Tensor.zeros([hid], dtype: dt, device: .cpu)
         if let bih { b = bih.contiguous() }
         if let bhh { b = b + bhh }
         return (x.contiguous(), wih.contiguous(), whh.contiguous(), h0.contiguous(), b.contiguous())
     }
-    let hs = Tensor(empty: [steps + 1, batch, hid], dtype: dt), hN = Tensor(empty: [batch, hid], dtype: dt)
+    let hs = Tensor(empty: [steps + 1, batch, hid], dtype: dt, device: .cpu), hN = Tensor(empty: [batch, hid], dtype: dt, device: .cpu)
     let bh = batch * hid
     let states = RecurrentStates<T>(hs, reverse: reverse)
     let xp = xc.unsafeMutablePointer(T.self), bp = bias.unsafeMutablePointer(T.self)
@@ -59,31 +47,20 @@ private func rnnSequenceTyped<T: RecurrentKernelScalar>(_: T.Type, _ x: Tensor, 
     let out = recurrentOutputs(hs, reverse: reverse)
     let saved = RNNSaved(x: xc, wih: wihc, whh: whhc, hs: hs, steps: steps, batch: batch, features: features,
                          hidden: hid, relu: relu, reverse: reverse, zeroState: zeroState)
-    let hasBih = bih != nil
-    return recordHiddenOnlySequence(out: out, hN: hN, x: x, wih: wih, whh: whh, bih: bih, bhh: bhh, h0: h0,
-                                    op: "RnnSequenceBackward", saving: hs) { gOut, gH, needX, needH0 in
-        let g = isGradEnabled
-            ? rnnSequenceBackwardComposite(x, wih: wih, whh: whh, bih: bih, bhh: bhh, h0: h0, relu: relu,
-                                           reverse: reverse, gOut: gOut, gH: gH)
-            : rnnSequenceBackwardFused(T.self, saved, gOut: gOut, gH: gH, needX: needX, needH0: needH0)
-        // Both biases enter as one sum, so they share one gradient.
-        return (g.dx, g.dwih, g.dwhh, g.db, hasBih ? g.db.clone() : g.db, g.dh0)
-    }
+    return (out, hN, saved)
 }
 
-/// The gradients of one RNN direction: input, weights, bias (the same for both biases) and initial state.
-typealias RNNGrads = (dx: Tensor?, dwih: Tensor, dwhh: Tensor, db: Tensor, dh0: Tensor)
 
 /// The fused BPTT. Each part runs all steps (latest first) over its batch rows: the activation's backward, the
 /// step's weight-gradient products, then `dh = dg·W_hh` for the step before.
-private func rnnSequenceBackwardFused<T: RecurrentKernelScalar>(_: T.Type, _ s: RNNSaved, gOut: Tensor, gH: Tensor,
+func rnnSequenceBackwardFused<T: RecurrentKernelScalar>(_: T.Type, _ s: RNNSaved, gOut: Tensor, gH: Tensor,
                                                                  needX: Bool, needH0: Bool) -> RNNGrads {
     let steps = s.steps, batch = s.batch, hid = s.hidden, f = s.features, dt = s.x.dtype, bh = batch * hid
     let go = gOut.contiguous().to(dt), dh = gH.to(dt).contiguous().clone()
     let parts = recurrentParts(batch: batch, macs: steps * batch * hid * (hid + f))
-    let dbParts = Tensor.zeros([parts, hid], dtype: dt)
-    let dwhhParts = Tensor.zeros([parts, hid, hid], dtype: dt), dwihParts = Tensor.zeros([parts, hid, f], dtype: dt)
-    let dx = needX ? Tensor(empty: [steps, batch, f], dtype: dt) : nil
+    let dbParts = Tensor.zeros([parts, hid], dtype: dt, device: .cpu)
+    let dwhhParts = Tensor.zeros([parts, hid, hid], dtype: dt, device: .cpu), dwihParts = Tensor.zeros([parts, hid, f], dtype: dt, device: .cpu)
+    let dx = needX ? Tensor(empty: [steps, batch, f], dtype: dt, device: .cpu) : nil
     let states = RecurrentStates<T>(s.hs, reverse: s.reverse), xp = s.x.unsafeMutablePointer(T.self)
     let gop = go.unsafeMutablePointer(T.self), dhp = dh.unsafeMutablePointer(T.self), dxp = dx?.unsafeMutablePointer(T.self)
     let dbp = dbParts.unsafeMutablePointer(T.self)
@@ -114,36 +91,3 @@ private func rnnSequenceBackwardFused<T: RecurrentKernelScalar>(_: T.Type, _ s: 
     return (dx, sumOfParts(dwihParts, [hid, f]), sumOfParts(dwhhParts, [hid, hid]), sumOfParts(dbParts, [hid]), dh)
 }
 
-/// The same BPTT in Tensor ops (differentiable, for `createGraph`): recomputes the forward, then runs the
-/// gradient back through time.
-func rnnSequenceBackwardComposite(_ x: Tensor, wih: Tensor, whh: Tensor, bih: Tensor?, bhh: Tensor?, h0: Tensor,
-                                  relu: Bool, reverse: Bool, gOut: Tensor, gH: Tensor) -> RNNGrads {
-    let steps = x.shape[0], batch = x.shape[1], features = x.shape[2], hid = whh.shape[1]
-    let x2 = x.reshape([steps * batch, features])
-    var proj = matmul(x2, wih.t())
-    if let bih { proj = proj + bih }
-    if let bhh { proj = proj + bhh }
-    let xs = proj.reshape([steps, batch, hid]).unbind(dim: 0)
-    let whhT = whh.t()
-    var h = h0
-    var hPrev = [Tensor](repeating: h0, count: steps), hOut = hPrev
-    for k in 0..<steps {
-        let t = reverse ? steps - 1 - k : k
-        hPrev[t] = h
-        let pre = xs[t] + matmul(h, whhT)
-        h = relu ? pre.relu() : pre.tanh()
-        hOut[t] = h
-    }
-    let gOuts = gOut.unbind(dim: 0)
-    var dh = gH
-    var dGs = [Tensor](repeating: gH, count: steps)
-    for k in (0..<steps).reversed() {
-        let t = reverse ? steps - 1 - k : k
-        let d = dh + gOuts[t]
-        dGs[t] = relu ? d * hOut[t].gt(0).to(d.dtype) : d * (1 - hOut[t] * hOut[t])
-        dh = matmul(dGs[t], whh)
-    }
-    let dG = stack(dGs, dim: 0).reshape([steps * batch, hid]), hp = stack(hPrev, dim: 0).reshape([steps * batch, hid])
-    let dx = matmul(dG, wih).reshape([steps, batch, features])
-    return (dx, matmul(dG.t(), x2), matmul(dG.t(), hp), dG.sum(dim: 0), dh)
-}

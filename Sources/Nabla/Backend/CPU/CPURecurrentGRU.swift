@@ -4,33 +4,23 @@
 // (r, z, n, h_n) for backward. Backward is a hand-written BPTT over the same blocks. With `createGraph` the
 // backward is the same BPTT in Tensor ops.
 
-/// One GRU direction over `x [T, B, F]` from `h0 [B, H]`, processing time backwards when `reverse`: returns the
-/// outputs `[T, B, H]` and the final `h`. `zeroState` says that `h0` is zeros that need no gradient.
-/// Requires `recurrentSequenceFusable`.
-func gruSequence(_ x: Tensor, wih: Tensor, whh: Tensor, bih: Tensor?, bhh: Tensor?, h0: Tensor, reverse: Bool,
-                 zeroState: Bool) -> (out: Tensor, h: Tensor) {
-    let zero = zeroState && !h0.requiresGrad
-    return x.dtype == .float32
-        ? gruSequenceTyped(Float.self, x, wih: wih, whh: whh, bih: bih, bhh: bhh, h0: h0, reverse: reverse, zeroState: zero)
-        : gruSequenceTyped(Double.self, x, wih: wih, whh: whh, bih: bih, bhh: bhh, h0: h0, reverse: reverse, zeroState: zero)
-}
-
 /// The buffers one forward keeps for backward (contiguous, time-major; `hs` laid out as `RecurrentStates`).
-private struct GRUSaved {
+struct GRUSaved {
     let x: Tensor, wih: Tensor, whh: Tensor, act: Tensor, hs: Tensor
     let steps: Int, batch: Int, features: Int, hidden: Int, reverse: Bool, zeroState: Bool
 }
 
-private func gruSequenceTyped<T: RecurrentKernelScalar>(_: T.Type, _ x: Tensor, wih: Tensor, whh: Tensor, bih: Tensor?,
-                                                         bhh: Tensor?, h0: Tensor, reverse: Bool,
-                                                         zeroState: Bool) -> (out: Tensor, h: Tensor) {
+/// The fused GRU forward over one direction: outputs, final state and the buffers the fused BPTT reads.
+func gruSequenceForward<T: RecurrentKernelScalar>(_: T.Type, _ x: Tensor, wih: Tensor, whh: Tensor, bih: Tensor?,
+                                                  bhh: Tensor?, h0: Tensor, reverse: Bool,
+                                                  zeroState: Bool) -> (out: Tensor, h: Tensor, saved: GRUSaved) {
     let steps = x.shape[0], batch = x.shape[1], features = x.shape[2], hid = whh.shape[1], g3 = 3 * hid, dt = x.dtype
     let (xc, wihc, whhc, h0c, bi, bh) = noGrad { () -> (Tensor, Tensor, Tensor, Tensor, Tensor, Tensor) in
         (x.contiguous(), wih.contiguous(), whh.contiguous(), h0.contiguous(),
-         bih?.contiguous() ?? Tensor.zeros([g3], dtype: dt), bhh?.contiguous() ?? Tensor.zeros([g3], dtype: dt))
+         bih?.contiguous() ?? Tensor.zeros([g3], dtype: dt, device: .cpu), bhh?.contiguous() ?? Tensor.zeros([g3], dtype: dt, device: .cpu))
     }
-    let act = Tensor(empty: [steps, batch, 4 * hid], dtype: dt), hs = Tensor(empty: [steps + 1, batch, hid], dtype: dt)
-    let hN = Tensor(empty: [batch, hid], dtype: dt)
+    let act = Tensor(empty: [steps, batch, 4 * hid], dtype: dt, device: .cpu), hs = Tensor(empty: [steps + 1, batch, hid], dtype: dt, device: .cpu)
+    let hN = Tensor(empty: [batch, hid], dtype: dt, device: .cpu)
     let bh3 = batch * hid, b4 = batch * 4 * hid
     let ap = act.unsafeMutablePointer(T.self), xp = xc.unsafeMutablePointer(T.self)
     let states = RecurrentStates<T>(hs, reverse: reverse)
@@ -61,30 +51,22 @@ private func gruSequenceTyped<T: RecurrentKernelScalar>(_: T.Type, _ x: Tensor, 
     let out = recurrentOutputs(hs, reverse: reverse)
     let saved = GRUSaved(x: xc, wih: wihc, whh: whhc, act: act, hs: hs, steps: steps, batch: batch,
                          features: features, hidden: hid, reverse: reverse, zeroState: zeroState)
-    return recordHiddenOnlySequence(out: out, hN: hN, x: x, wih: wih, whh: whh, bih: bih, bhh: bhh, h0: h0,
-                                    op: "GruSequenceBackward", saving: hs) { gOut, gH, needX, needH0 in
-        isGradEnabled
-            ? gruSequenceBackwardComposite(x, wih: wih, whh: whh, bih: bih, bhh: bhh, h0: h0, reverse: reverse,
-                                           gOut: gOut, gH: gH)
-            : gruSequenceBackwardFused(T.self, saved, gOut: gOut, gH: gH, needX: needX, needH0: needH0)
-    }
+    return (out, hN, saved)
 }
 
-/// The gradients of one GRU direction: input, weights, biases and initial state.
-typealias GRUGrads = (dx: Tensor?, dwih: Tensor, dwhh: Tensor, dbih: Tensor, dbhh: Tensor, dh0: Tensor)
 
 /// The fused BPTT. Each part runs all steps (latest first) over its batch rows: the gate kernel, then the step's
 /// products — `dgh·W_hh` added to the direct part of the previous state's gradient, `dgx·W_ih` for `dx`, and
 /// `dghᵀ h_prev`, `dgxᵀ x_t` added to the part's own weight gradients, which are summed over the parts at the end.
-private func gruSequenceBackwardFused<T: RecurrentKernelScalar>(_: T.Type, _ s: GRUSaved, gOut: Tensor, gH: Tensor,
+func gruSequenceBackwardFused<T: RecurrentKernelScalar>(_: T.Type, _ s: GRUSaved, gOut: Tensor, gH: Tensor,
                                                                  needX: Bool, needH0: Bool) -> GRUGrads {
     let steps = s.steps, batch = s.batch, hid = s.hidden, g3 = 3 * hid, f = s.features, dt = s.x.dtype
     let bh3 = batch * hid, b4 = batch * 4 * hid
     let go = gOut.contiguous().to(dt), dh = gH.to(dt).contiguous().clone()
     let parts = recurrentParts(batch: batch, macs: steps * batch * g3 * (hid + f))
-    let dbihParts = Tensor.zeros([parts, g3], dtype: dt), dbhhParts = Tensor.zeros([parts, g3], dtype: dt)
-    let dwhhParts = Tensor.zeros([parts, g3, hid], dtype: dt), dwihParts = Tensor.zeros([parts, g3, f], dtype: dt)
-    let dx = needX ? Tensor(empty: [steps, batch, f], dtype: dt) : nil
+    let dbihParts = Tensor.zeros([parts, g3], dtype: dt, device: .cpu), dbhhParts = Tensor.zeros([parts, g3], dtype: dt, device: .cpu)
+    let dwhhParts = Tensor.zeros([parts, g3, hid], dtype: dt, device: .cpu), dwihParts = Tensor.zeros([parts, g3, f], dtype: dt, device: .cpu)
+    let dx = needX ? Tensor(empty: [steps, batch, f], dtype: dt, device: .cpu) : nil
     let ap = s.act.unsafeMutablePointer(T.self), xp = s.x.unsafeMutablePointer(T.self)
     let states = RecurrentStates<T>(s.hs, reverse: s.reverse)
     let gop = go.unsafeMutablePointer(T.self), dhp = dh.unsafeMutablePointer(T.self), dxp = dx?.unsafeMutablePointer(T.self)
@@ -118,43 +100,3 @@ private func gruSequenceBackwardFused<T: RecurrentKernelScalar>(_: T.Type, _ s: 
             sumOfParts(dbhhParts, [g3]), dh)
 }
 
-/// The same BPTT in Tensor ops (differentiable, for `createGraph`): recomputes the forward step by step, then runs
-/// the gradient back through time.
-func gruSequenceBackwardComposite(_ x: Tensor, wih: Tensor, whh: Tensor, bih: Tensor?, bhh: Tensor?, h0: Tensor,
-                                  reverse: Bool, gOut: Tensor, gH: Tensor) -> GRUGrads {
-    let steps = x.shape[0], batch = x.shape[1], features = x.shape[2], hid = whh.shape[1]
-    let x2 = x.reshape([steps * batch, features])
-    var proj = matmul(x2, wih.t())
-    if let bih { proj = proj + bih }
-    let xs = proj.reshape([steps, batch, 3 * hid]).unbind(dim: 0)
-    let whhT = whh.t()
-    var h = h0
-    var hPrev = [Tensor](repeating: h0, count: steps)
-    var saved = [[Tensor]](repeating: [], count: steps)
-    for k in 0..<steps {
-        let t = reverse ? steps - 1 - k : k
-        hPrev[t] = h
-        var gh = matmul(h, whhT)
-        if let bhh { gh = gh + bhh }
-        let xc = xs[t].chunk(3, dim: -1), hc = gh.chunk(3, dim: -1)
-        let r = (xc[0] + hc[0]).sigmoid(), z = (xc[1] + hc[1]).sigmoid(), n = (xc[2] + r * hc[2]).tanh()
-        h = n + z * (h - n)
-        saved[t] = [r, z, n, hc[2]]
-    }
-    let gOuts = gOut.unbind(dim: 0)
-    var dh = gH
-    var dGx = [Tensor](repeating: gH, count: steps), dGh = dGx
-    for k in (0..<steps).reversed() {
-        let t = reverse ? steps - 1 - k : k
-        let r = saved[t][0], z = saved[t][1], n = saved[t][2], hn = saved[t][3]
-        dh = dh + gOuts[t]
-        let dnp = dh * (1 - z) * (1 - n * n), dzp = dh * (hPrev[t] - n) * z * (1 - z), drp = dnp * hn * r * (1 - r)
-        dGx[t] = cat([drp, dzp, dnp], dim: -1)
-        dGh[t] = cat([drp, dzp, dnp * r], dim: -1)
-        dh = dh * z + matmul(dGh[t], whh)
-    }
-    let gx = stack(dGx, dim: 0).reshape([steps * batch, 3 * hid]), gh = stack(dGh, dim: 0).reshape([steps * batch, 3 * hid])
-    let hp = stack(hPrev, dim: 0).reshape([steps * batch, hid])
-    let dx = matmul(gx, wih).reshape([steps, batch, features])
-    return (dx, matmul(gx.t(), x2), matmul(gh.t(), hp), gx.sum(dim: 0), gh.sum(dim: 0), dh)
-}

@@ -1,29 +1,10 @@
-// One direction of one LSTM layer over a whole sequence as a single autograd op. Batch rows never meet in the
+// The CPU's fused LSTM over a whole sequence (one direction of one layer), behind `Backend.recurrentSequence`. Batch rows never meet in the
 // recurrence, so the batch is split into one block of rows per core and each block runs every step on its own,
 // with no sync between steps: per step one product with W_ih and one with W_hh, both packed once per call
 // (`gemmPacked`; BLAS would repack them and wake its threads at every step), then one fused gate kernel that keeps
 // what backward needs. Backward is a hand-written BPTT over the same row blocks: the gate kernel, then per step the
 // products for dh, dx and each block's own weight gradients, summed at the end. With `createGraph` the backward
 // is the same BPTT in Tensor ops.
-
-/// Whether `lstmSequence`, `gruSequence` and `rnnSequence` can run the fused kernels: CPU float32/float64, no forward-mode tangents.
-func recurrentSequenceFusable(_ inputs: [Tensor]) -> Bool {
-    let dt = inputs[0].dtype
-    guard dt == .float32 || dt == .float64 else { return false }
-    for t in inputs where t.device != .cpu || t.dtype != dt || t.forwardGrad != nil { return false }
-    return true
-}
-
-/// One LSTM direction over `x [T, B, F]` from `h0`, `c0` (`[B, H]`), processing time backwards when `reverse`:
-/// returns the outputs `[T, B, H]` and the final `h`, `c`. `zeroState` says that `h0` and `c0` are zeros that need
-/// no gradient (the first step's recurrent GEMMs are skipped). Requires `recurrentSequenceFusable`.
-func lstmSequence(_ x: Tensor, wih: Tensor, whh: Tensor, bih: Tensor?, bhh: Tensor?, h0: Tensor, c0: Tensor,
-                  reverse: Bool, zeroState: Bool) -> (out: Tensor, h: Tensor, c: Tensor) {
-    let zero = zeroState && !h0.requiresGrad && !c0.requiresGrad
-    return x.dtype == .float32
-        ? lstmSequenceTyped(Float.self, x, wih: wih, whh: whh, bih: bih, bhh: bhh, h0: h0, c0: c0, reverse: reverse, zeroState: zero)
-        : lstmSequenceTyped(Double.self, x, wih: wih, whh: whh, bih: bih, bhh: bhh, h0: h0, c0: c0, reverse: reverse, zeroState: zero)
-}
 
 /// How many parts to split the `batch` rows of a whole sequence into. Batch rows never meet in the recurrence, so
 /// each part runs every step of its rows with no sync; both cores are used once a sequence is worth a fork
@@ -65,32 +46,6 @@ func recurrentStepGradients<T: RecurrentKernelScalar>(dgx: UnsafePointer<T>, dgh
     }
 }
 
-/// Records a fused GRU or RNN direction (`out`, `hN` from `x`, the weights, the optional biases and `h0`) as one op
-/// named `op`, whose backward is `backward(gOut, gH, needX, needH0)` returning the gradients of the input (when
-/// asked), W_ih, W_hh, b_ih, b_hh and h0. Returns `(out, hN)` unchanged.
-func recordHiddenOnlySequence(out: Tensor, hN: Tensor, x: Tensor, wih: Tensor, whh: Tensor, bih: Tensor?, bhh: Tensor?,
-                              h0: Tensor, op: String, saving: Tensor,
-                              backward: @escaping (Tensor, Tensor, Bool, Bool)
-                                  -> (dx: Tensor?, dwih: Tensor, dwhh: Tensor, dbih: Tensor, dbhh: Tensor, dh0: Tensor))
-    -> (out: Tensor, h: Tensor) {
-    var inputs = [x, wih, whh]
-    if let bih { inputs.append(bih) }
-    if let bhh { inputs.append(bhh) }
-    inputs.append(h0)
-    guard recurrentNeedsRecord(inputs) else { return (out, hN) }
-    let needs = inputs.map(\.requiresGrad)
-    let hasBih = bih != nil, hasBhh = bhh != nil
-    recordOutputs([out, hN], op: op, inputs: inputs, saving: [x, saving]) { g, _ in
-        let grads = backward(g[0], g[1], needs[0], needs[needs.count - 1])
-        var r: [Tensor?] = [needs[0] ? grads.dx : nil, grads.dwih, grads.dwhh]
-        if hasBih { r.append(grads.dbih) }
-        if hasBhh { r.append(grads.dbhh) }
-        r.append(grads.dh0)
-        return r
-    }
-    return (out, hN)
-}
-
 /// The hidden states `hs [T + 1, B, H]` of one direction: the state before step `t` sits in slot `t` going forward
 /// and `t + 1` going backwards, so `h0` fills slot 0 (or `T`) and the step outputs fill the others.
 struct RecurrentStates<T: RecurrentKernelScalar> {
@@ -130,26 +85,27 @@ func sumOfParts(_ t: Tensor, _ shape: [Int]) -> Tensor { t.shape[0] == 1 ? t.res
 }
 
 /// The buffers one forward keeps for backward (all contiguous, time-major; `hs` laid out as `RecurrentStates`).
-private struct LSTMSaved {
+struct LSTMSaved {
     let x: Tensor, wih: Tensor, whh: Tensor, c0: Tensor
     let act: Tensor, cs: Tensor, tcs: Tensor, hs: Tensor
     let steps: Int, batch: Int, features: Int, hidden: Int, reverse: Bool, zeroState: Bool
 }
 
-private func lstmSequenceTyped<T: RecurrentKernelScalar>(_: T.Type, _ x: Tensor, wih: Tensor, whh: Tensor, bih: Tensor?,
-                                                          bhh: Tensor?, h0: Tensor, c0: Tensor, reverse: Bool,
-                                                          zeroState: Bool) -> (out: Tensor, h: Tensor, c: Tensor) {
+/// The fused LSTM forward over one direction: outputs, final states and the buffers the fused BPTT reads.
+func lstmSequenceForward<T: RecurrentKernelScalar>(_: T.Type, _ x: Tensor, wih: Tensor, whh: Tensor, bih: Tensor?,
+                                                   bhh: Tensor?, h0: Tensor, c0: Tensor, reverse: Bool,
+                                                   zeroState: Bool) -> (out: Tensor, h: Tensor, c: Tensor, saved: LSTMSaved) {
     let steps = x.shape[0], batch = x.shape[1], features = x.shape[2], hid = whh.shape[1], g4 = 4 * hid, dt = x.dtype
     let (xc, wihc, whhc, h0c, c0c, bias) = noGrad { () -> (Tensor, Tensor, Tensor, Tensor, Tensor, Tensor) in
-        var b = Tensor.zeros([g4], dtype: dt)
+        var b = Tensor.zeros([g4], dtype: dt, device: .cpu)
         if let bih { b = bih.contiguous() }
         if let bhh { b = b + bhh }
         return (x.contiguous(), wih.contiguous(), whh.contiguous(), h0.contiguous(), c0.contiguous(), b.contiguous())
     }
-    let act = Tensor(empty: [steps, batch, g4], dtype: dt)
-    let cs = Tensor(empty: [steps, batch, hid], dtype: dt), tcs = Tensor(empty: [steps, batch, hid], dtype: dt)
-    let hs = Tensor(empty: [steps + 1, batch, hid], dtype: dt)
-    let hN = Tensor(empty: [batch, hid], dtype: dt), cN = Tensor(empty: [batch, hid], dtype: dt)
+    let act = Tensor(empty: [steps, batch, g4], dtype: dt, device: .cpu)
+    let cs = Tensor(empty: [steps, batch, hid], dtype: dt, device: .cpu), tcs = Tensor(empty: [steps, batch, hid], dtype: dt, device: .cpu)
+    let hs = Tensor(empty: [steps + 1, batch, hid], dtype: dt, device: .cpu)
+    let hN = Tensor(empty: [batch, hid], dtype: dt, device: .cpu), cN = Tensor(empty: [batch, hid], dtype: dt, device: .cpu)
     let bh = batch * hid, bg = batch * g4
     let ap = act.unsafeMutablePointer(T.self), cp = cs.unsafeMutablePointer(T.self), tp = tcs.unsafeMutablePointer(T.self)
     let states = RecurrentStates<T>(hs, reverse: reverse), c0p = c0c.unsafeMutablePointer(T.self)
@@ -180,38 +136,16 @@ private func lstmSequenceTyped<T: RecurrentKernelScalar>(_: T.Type, _ x: Tensor,
     hN.unsafeMutablePointer(T.self).update(from: states.final, count: bh)
     cN.unsafeMutablePointer(T.self).update(from: cp + last * bh, count: bh)
     let out = recurrentOutputs(hs, reverse: reverse)
-    var inputs = [x, wih, whh]
-    if let bih { inputs.append(bih) }
-    if let bhh { inputs.append(bhh) }
-    inputs += [h0, c0]
-    guard recurrentNeedsRecord(inputs) else { return (out, hN, cN) }
     let saved = LSTMSaved(x: xc, wih: wihc, whh: whhc, c0: c0c, act: act, cs: cs, tcs: tcs, hs: hs,
                           steps: steps, batch: batch, features: features, hidden: hid, reverse: reverse,
                           zeroState: zeroState)
-    let needs = inputs.map(\.requiresGrad)
-    let hasBih = bih != nil, hasBhh = bhh != nil
-    recordOutputs([out, hN, cN], op: "LstmSequenceBackward", inputs: inputs, saving: [x, hs]) { g, _ in
-        let grads: (dx: Tensor?, dwih: Tensor, dwhh: Tensor, db: Tensor, dh0: Tensor, dc0: Tensor)
-        if isGradEnabled {
-            grads = lstmSequenceBackwardComposite(x, wih: wih, whh: whh, bih: bih, bhh: bhh, h0: h0, c0: c0,
-                                                  reverse: reverse, gOut: g[0], gH: g[1], gC: g[2])
-        } else {
-            grads = lstmSequenceBackwardFused(T.self, saved, gOut: g[0], gH: g[1], gC: g[2], needX: needs[0],
-                                              needH0: needs[needs.count - 2])
-        }
-        var r: [Tensor?] = [needs[0] ? grads.dx : nil, grads.dwih, grads.dwhh]
-        if hasBih { r.append(grads.db) }
-        if hasBhh { r.append(hasBih ? grads.db.clone() : grads.db) }
-        r += [grads.dh0, grads.dc0]
-        return r
-    }
-    return (out, hN, cN)
+    return (out, hN, cN, saved)
 }
 
 /// The fused BPTT. Each part runs all steps (latest first) over its batch rows: the gate kernel, then the step's
 /// products — `dh = dG·W_hh` for the step before, `dG·W_ih` for `dx`, and `dG_tᵀ h_prev`, `dG_tᵀ x_t` added to the
 /// part's own weight gradients, which are summed over the parts at the end.
-private func lstmSequenceBackwardFused<T: RecurrentKernelScalar>(_: T.Type, _ s: LSTMSaved, gOut: Tensor, gH: Tensor,
+func lstmSequenceBackwardFused<T: RecurrentKernelScalar>(_: T.Type, _ s: LSTMSaved, gOut: Tensor, gH: Tensor,
                                                                   gC: Tensor, needX: Bool, needH0: Bool)
     -> (dx: Tensor?, dwih: Tensor, dwhh: Tensor, db: Tensor, dh0: Tensor, dc0: Tensor) {
     let steps = s.steps, batch = s.batch, hid = s.hidden, g4 = 4 * hid, f = s.features, dt = s.x.dtype
@@ -219,9 +153,9 @@ private func lstmSequenceBackwardFused<T: RecurrentKernelScalar>(_: T.Type, _ s:
     let go = gOut.contiguous().to(dt)
     let dh = gH.to(dt).contiguous().clone(), dc = gC.to(dt).contiguous().clone()
     let parts = recurrentParts(batch: batch, macs: steps * batch * g4 * (hid + f))
-    let dbParts = Tensor.zeros([parts, g4], dtype: dt)
-    let dwhhParts = Tensor.zeros([parts, g4, hid], dtype: dt), dwihParts = Tensor.zeros([parts, g4, f], dtype: dt)
-    let dx = needX ? Tensor(empty: [steps, batch, f], dtype: dt) : nil
+    let dbParts = Tensor.zeros([parts, g4], dtype: dt, device: .cpu)
+    let dwhhParts = Tensor.zeros([parts, g4, hid], dtype: dt, device: .cpu), dwihParts = Tensor.zeros([parts, g4, f], dtype: dt, device: .cpu)
+    let dx = needX ? Tensor(empty: [steps, batch, f], dtype: dt, device: .cpu) : nil
     let ap = s.act.unsafeMutablePointer(T.self), cp = s.cs.unsafeMutablePointer(T.self), tp = s.tcs.unsafeMutablePointer(T.self)
     let gop = go.unsafeMutablePointer(T.self), dhp = dh.unsafeMutablePointer(T.self), dcp = dc.unsafeMutablePointer(T.self)
     let dbp = dbParts.unsafeMutablePointer(T.self), c0p = s.c0.unsafeMutablePointer(T.self)
@@ -258,45 +192,3 @@ private func lstmSequenceBackwardFused<T: RecurrentKernelScalar>(_: T.Type, _ s:
     return (dx, sumOfParts(dwihParts, [g4, f]), sumOfParts(dwhhParts, [g4, hid]), sumOfParts(dbParts, [g4]), dh, dc)
 }
 
-/// The same BPTT in Tensor ops (differentiable, for `createGraph`): recomputes the forward step by step, then
-/// runs the gradient back through time.
-func lstmSequenceBackwardComposite(_ x: Tensor, wih: Tensor, whh: Tensor, bih: Tensor?, bhh: Tensor?, h0: Tensor,
-                                   c0: Tensor, reverse: Bool, gOut: Tensor, gH: Tensor, gC: Tensor)
-    -> (dx: Tensor?, dwih: Tensor, dwhh: Tensor, db: Tensor, dh0: Tensor, dc0: Tensor) {
-    let steps = x.shape[0], batch = x.shape[1], features = x.shape[2], hid = whh.shape[1]
-    let x2 = x.reshape([steps * batch, features])
-    var proj = matmul(x2, wih.t())
-    if let bih { proj = proj + bih }
-    if let bhh { proj = proj + bhh }
-    let xs = proj.reshape([steps, batch, 4 * hid]).unbind(dim: 0)
-    let whhT = whh.t()
-    var h = h0, c = c0
-    var hPrev = [Tensor](repeating: h0, count: steps), cPrev = hPrev, tcs = hPrev
-    var gates = [[Tensor]](repeating: [], count: steps)
-    for k in 0..<steps {
-        let t = reverse ? steps - 1 - k : k
-        hPrev[t] = h; cPrev[t] = c
-        let ch = (xs[t] + matmul(h, whhT)).chunk(4, dim: -1)
-        let i = ch[0].sigmoid(), f = ch[1].sigmoid(), g = ch[2].tanh(), o = ch[3].sigmoid()
-        c = f * c + i * g
-        tcs[t] = c.tanh()
-        h = o * tcs[t]
-        gates[t] = [i, f, g, o]
-    }
-    let gOuts = gOut.unbind(dim: 0)
-    var dh = gH, dc = gC
-    var dGs = [Tensor](repeating: gH, count: steps)
-    for k in (0..<steps).reversed() {
-        let t = reverse ? steps - 1 - k : k
-        let i = gates[t][0], f = gates[t][1], g = gates[t][2], o = gates[t][3], tc = tcs[t]
-        dh = dh + gOuts[t]
-        let dct = dc + dh * o * (1 - tc * tc)
-        dGs[t] = cat([dct * g * i * (1 - i), dct * cPrev[t] * f * (1 - f), dct * i * (1 - g * g), dh * tc * o * (1 - o)], dim: -1)
-        dc = dct * f
-        dh = matmul(dGs[t], whh)
-    }
-    let dG = stack(dGs, dim: 0).reshape([steps * batch, 4 * hid])
-    let hp = stack(hPrev, dim: 0).reshape([steps * batch, hid])
-    let dx = matmul(dG, wih).reshape([steps, batch, features])
-    return (dx, matmul(dG.t(), x2), matmul(dG.t(), hp), dG.sum(dim: 0), dh, dc)
-}
