@@ -39,17 +39,55 @@ import NablaTestSupport
         return EstimatorSpec(mode: mode, loss: loss, evalMetricOps: ["accuracy": accuracy])
     }
 
-    /// Tags of the scalar summaries in every events file of `dir` (read back with the TFRecord framing).
-    static func eventFiles(_ dir: String) throws -> [[[UInt8]]] {
+    /// `(step, tag, value)` of every scalar summary in the events files of `dir`: the TFRecord framing from
+    /// NablaBoard, and the few protobuf fields of `Event` (step = 2, summary = 5), `Summary` (value = 1) and
+    /// `Summary.Value` (tag = 1, simple_value = 2) read by hand.
+    static func scalars(_ dir: String) throws -> [(step: Int, tag: String, value: Float)] {
         let names = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasPrefix("events.out.tfevents") }
-        return try names.map { try TFRecord.decode(Array(try Data(contentsOf: URL(fileURLWithPath: dir + "/" + $0)))) }
+        var out: [(Int, String, Float)] = []
+        for name in names {
+            for record in try TFRecord.decode(Array(try Data(contentsOf: URL(fileURLWithPath: dir + "/" + name)))) {
+                let event = fields(record)
+                let step = event.first { $0.0 == 2 }.map { Int($0.1) } ?? 0
+                for (f, _, summary) in event where f == 5 {
+                    for (g, _, value) in fields(summary ?? []) where g == 1 {
+                        let v = fields(value ?? [])
+                        guard let tag = v.first(where: { $0.0 == 1 })?.2, let bits = v.first(where: { $0.0 == 2 })?.1 else { continue }
+                        out.append((step, String(decoding: tag, as: UTF8.self), Float(bitPattern: UInt32(bits))))
+                    }
+                }
+            }
+        }
+        return out.sorted { ($0.0, $0.1) < ($1.0, $1.1) }
     }
 
-    static func contains(_ records: [[[UInt8]]], _ tag: String) -> Bool {
-        let needle = Array(tag.utf8)
-        return records.joined().contains { r in
-            r.count >= needle.count && (0...(r.count - needle.count)).contains { Array(r[$0..<$0 + needle.count]) == needle }
+    /// The top-level fields of a protobuf message: (field number, varint or fixed value, bytes of a length-delimited field).
+    static func fields(_ b: [UInt8]) -> [(Int, UInt64, [UInt8]?)] {
+        var i = 0, out: [(Int, UInt64, [UInt8]?)] = []
+        func varint() -> UInt64 {
+            var v: UInt64 = 0, shift: UInt64 = 0
+            while i < b.count { let byte = b[i]; i += 1; v |= UInt64(byte & 0x7f) << shift; shift += 7; if byte < 0x80 { break } }
+            return v
         }
+        func fixed(_ n: Int) -> UInt64 {
+            var v: UInt64 = 0
+            for k in 0..<n where i + k < b.count { v |= UInt64(b[i + k]) << (8 * UInt64(k)) }
+            i += n
+            return v
+        }
+        while i < b.count {
+            let key = varint(), field = Int(key >> 3)
+            switch key & 7 {
+            case 0: out.append((field, varint(), nil))
+            case 1: out.append((field, fixed(8), nil))
+            case 5: out.append((field, fixed(4), nil))
+            case 2:
+                let n = Int(varint()), end = Swift.min(i + n, b.count)
+                out.append((field, 0, Array(b[i..<end]))); i = end
+            default: return out
+            }
+        }
+        return out
     }
 
     @Test func trainEvaluatePredictWithCheckpointsSummariesAndWarmStart() throws {
@@ -81,10 +119,13 @@ import NablaTestSupport
         let accuracy = classes.eq(test.y).to(.float64).mean().item()
         #expect(Swift.abs(accuracy - metrics["accuracy"]!) < 1e-12)
 
-        // TensorBoard summaries in the model directory and in eval/.
-        let trainEvents = try Self.eventFiles(dir), evalEvents = try Self.eventFiles(dir + "/eval")
-        #expect(Self.contains(trainEvents, "loss") && trainEvents.joined().count >= 1 + 7)   // steps 1, 20, 40, ..., 120
-        #expect(Self.contains(evalEvents, "accuracy") && Self.contains(evalEvents, "loss"))
+        // TensorBoard summaries: the training loss at step 1 and every 20 steps, the metrics under eval/.
+        let trainScalars = try Self.scalars(dir)
+        #expect(trainScalars.map(\.step) == [1, 20, 40, 60, 80, 100, 120] && trainScalars.allSatisfy { $0.tag == "loss" })
+        #expect(trainScalars.last!.value < trainScalars.first!.value)
+        let evalScalars = try Self.scalars(dir + "/eval")
+        #expect(evalScalars.map(\.tag) == ["accuracy", "loss"] && evalScalars.allSatisfy { $0.step == 120 })
+        #expect(evalScalars.first { $0.tag == "accuracy" }?.value == Float(metrics["accuracy"]!))
 
         // A new Estimator on the same directory resumes at the newest checkpoint.
         let resumed = Estimator(modelFn: Self.myModel, modelDir: dir, params: params)
