@@ -83,3 +83,13 @@ import NablaTestSupport
         #expect(r.ok, "\(r.failure)")
     }
 }
+
+@Suite struct LBFGSErrorTests {
+    @Test func stepWithoutAClosure() async {
+        let r = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            LBFGS([Tensor.zeros([2]).requiresGrad_()]).step()
+        }
+        let text = String(decoding: r?.standardErrorContent ?? [], as: UTF8.self)
+        #expect(text.contains("LBFGS.step") && text.contains("closure"), "stderr: \(text)")
+    }
+}
