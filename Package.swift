@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "NablaData", targets: ["NablaData"]),
         .library(name: "NablaKeras", targets: ["NablaKeras"]),
         .library(name: "NablaBoard", targets: ["NablaBoard"]),
+        .library(name: "NablaEstimator", targets: ["NablaEstimator"]),
         .executable(name: "nabla-bench", targets: ["nabla-bench"]),
         .executable(name: "nabla", targets: ["NablaCommand"]),
     ],
@@ -35,6 +36,7 @@ let package = Package(
         .target(name: "NablaNN", dependencies: ["Nabla"]),
         .target(name: "NablaOptim", dependencies: ["NablaNN"]),
         .target(name: "NablaData", dependencies: ["Nabla", "CZlib"]),
+        .target(name: "NablaEstimator", dependencies: ["NablaNN", "NablaOptim", "NablaBoard"]),
         .target(name: "NablaKeras", dependencies: ["Nabla", "NablaNN", "NablaOptim", "NablaData", "NablaBoard"]),
         .target(
             name: "NablaBoard",
@@ -52,6 +54,7 @@ let package = Package(
         .testTarget(name: "NablaOptimTests", dependencies: ["NablaOptim", "NablaData", "NablaTestSupport"]),
         .testTarget(name: "NablaDataTests", dependencies: ["NablaData", "NablaTestSupport"]),
         .testTarget(name: "NablaKerasTests", dependencies: ["NablaKeras", "NablaData", "NablaTestSupport"]),
+        .testTarget(name: "NablaEstimatorTests", dependencies: ["NablaEstimator", "NablaData", "NablaTestSupport"]),
         .testTarget(name: "NablaBoardTests", dependencies: ["NablaBoard", "Nabla", "NablaTestSupport"]),
         .executableTarget(name: "nabla-bench", dependencies: ["NablaNN", "NablaOptim", "NablaData", "NablaKeras"], path: "Benchmarks/nabla-bench"),
         .target(name: "NablaCLI", dependencies: ["NablaNN", "NablaOptim", "NablaData", "NablaBoard", "Yams"]),

@@ -1,0 +1,2 @@
+@_exported import NablaOptim
+@_exported import NablaBoard
