@@ -1,4 +1,3 @@
-import CNablaKernels
 
 // torch.func-style transforms over closures: each takes a function and returns a new function.
 // They are built on the engine's reverse mode (`gradients`) and forward mode (dual tensors), so they compose:
@@ -13,7 +12,7 @@ private func transformInput(_ x: Tensor) -> (input: Tensor, nested: Bool) {
         let alias = Tensor(storage: x.storage, shape: x.shape, strides: x.strides, offset: x.offset)
         return (record(alias, op: "AliasBackward", inputs: [x], jvp: { $0[0] }) { g, _ in [g[0]] }, true)
     }
-    if nabla_forward_level() != 0, let t = x.tangent {
+    if AutogradState.forwardLevel != 0, let t = x.tangent {
         return (x.detached().requiresGrad_().makeDual(tangent: t), true)
     }
     return (x.detached().requiresGrad_(), false)
@@ -219,7 +218,7 @@ public func jacrev(_ f: @escaping (Tensor) -> Tensor) -> (Tensor) -> Tensor {
 public func jacfwd(argnums: [Int], _ f: @escaping ([Tensor]) -> Tensor) -> ([Tensor]) -> [Tensor] {
     { args in
         checkArgnums(argnums, args.count, "jacfwd")
-        check(nabla_forward_level() == 0 || argnums.allSatisfy { args[$0].tangent == nil },
+        check(AutogradState.forwardLevel == 0 || argnums.allSatisfy { args[$0].tangent == nil },
               "jacfwd: does not nest inside another jacfwd (forward mode has one dual level); use jacrev for the inner one")
         var out: [Tensor] = []
         for k in argnums {
