@@ -98,7 +98,7 @@ enum Engine {
                         if let slots { for (k, c) in slots where k == i { captured[c] = g } }
                         grads.append(g)
                     } else if runs {
-                        grads.append(Tensor.zeros(n.outputShape(i), dtype: n.outputDType))
+                        grads.append(Tensor.zeros(n.outputShape(i), dtype: n.outputDType, device: n.outputDevice))
                     }
                 }
             }

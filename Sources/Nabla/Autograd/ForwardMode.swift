@@ -8,7 +8,7 @@ public enum ForwardMode {
         withForwardLevel(0) {
             enableGrad {
                 let us = outs.map { Tensor.zeros($0.shape, dtype: $0.dtype.floatingResult).requiresGrad_() }
-                let scratch = node ?? Node(name: "jvp", next: [], outputShapes: outs.map(\.shape), dtype: outs[0].dtype, backward: nil)
+                let scratch = node ?? Node(name: "jvp", next: [], outputShapes: outs.map(\.shape), dtype: outs[0].dtype, device: outs[0].device, backward: nil)
                 if node == nil {
                     scratch.savedOutputs = outs.map { Tensor(storage: $0.storage, shape: $0.shape, strides: $0.strides, offset: $0.offset) }
                 }

@@ -179,12 +179,12 @@ public func jacrev(argnums: [Int], _ f: @escaping ([Tensor]) -> Tensor) -> ([Ten
         let wrt = argnums.map { inputs[$0] }
         let m = y.count
         guard y.requiresGradFlag, m > 0 else {
-            return wrt.map { Tensor.zeros(y.shape + $0.shape, dtype: y.dtype.floatingResult) }
+            return wrt.map { Tensor.zeros(y.shape + $0.shape, dtype: y.dtype.floatingResult, device: y.device) }
         }
         let flat = y.reshape([m])
         var rows = [[Tensor]](repeating: [], count: wrt.count)
         for i in 0..<m {
-            let e = Tensor.zeros([m], dtype: y.dtype)
+            let e = Tensor.zeros([m], dtype: y.dtype, device: y.device)
             e.flatIndexPut(i, 1)
             let gs = gradients(of: [flat], wrt: wrt, gradOutputs: [e], retainGraph: true, createGraph: nested, allowUnused: true)
             for k in wrt.indices { rows[k].append((gs[k] ?? Tensor.zerosLike(wrt[k])).reshape([-1])) }
@@ -228,14 +228,14 @@ public func jacfwd(argnums: [Int], _ f: @escaping ([Tensor]) -> Tensor) -> ([Ten
             var cols: [Tensor] = []
             var outShape: [Int] = []
             for j in 0..<n {
-                let e = Tensor.zeros([n], dtype: x.dtype)
+                let e = Tensor.zeros([n], dtype: x.dtype, device: x.device)
                 e.flatIndexPut(j, 1)
                 let col: Tensor = dualLevel {
                     var inputs = args
                     inputs[k] = x.makeDual(tangent: e.reshape(x.shape))
                     let y = f(inputs)
                     outShape = y.shape
-                    return (y.tangent ?? Tensor.zeros(y.shape, dtype: y.dtype)).reshape([-1])
+                    return (y.tangent ?? Tensor.zeros(y.shape, dtype: y.dtype, device: y.device)).reshape([-1])
                 }
                 cols.append(col)
             }

@@ -33,6 +33,8 @@ public class Node {
     let firstOutputShape: [Int]
     @exclusivity(unchecked) var otherOutputShapes: [[Int]]? = nil
     @exclusivity(unchecked) var outputDType: DType
+    /// The device of the outputs (where missing output gradients are made as zeros).
+    @exclusivity(unchecked) var outputDevice: Device
     /// Whether this is an `AccumulateGrad` (checked by the engine without a dynamic cast).
     let isAccumulator: Bool
     @exclusivity(unchecked) var released = false
@@ -45,24 +47,28 @@ public class Node {
     @exclusivity(unchecked) var dependencies = 0
     @exclusivity(unchecked) var mark = 0
 
-    init(name: String, next: [Edge], outputShapes: [[Int]], dtype: DType, backward: BackwardFunction?, isAccumulator: Bool = false) {
+    init(name: String, next: [Edge], outputShapes: [[Int]], dtype: DType, device: Device, backward: BackwardFunction?,
+         isAccumulator: Bool = false) {
         self.name = name
         self.next = next
         self.outputCount = outputShapes.count
         self.firstOutputShape = outputShapes.first ?? []
         if outputShapes.count > 1 { self.otherOutputShapes = Array(outputShapes.dropFirst()) }
         self.outputDType = dtype
+        self.outputDevice = device
         self.backwardFn = backward
         self.isAccumulator = isAccumulator
     }
 
     /// A node with one output of shape `outputShape` (the common case: no array of shapes).
-    init(name: String, next: [Edge], outputShape: [Int], dtype: DType, backward: BackwardFunction?, isAccumulator: Bool = false) {
+    init(name: String, next: [Edge], outputShape: [Int], dtype: DType, device: Device, backward: BackwardFunction?,
+         isAccumulator: Bool = false) {
         self.name = name
         self.next = next
         self.outputCount = 1
         self.firstOutputShape = outputShape
         self.outputDType = dtype
+        self.outputDevice = device
         self.backwardFn = backward
         self.isAccumulator = isAccumulator
     }
@@ -139,7 +145,8 @@ public final class AccumulateGrad: Node {
 
     init(leaf: Tensor) {
         self.leaf = leaf
-        super.init(name: "AccumulateGrad", next: [], outputShape: leaf.shape, dtype: leaf.dtype, backward: nil, isAccumulator: true)
+        super.init(name: "AccumulateGrad", next: [], outputShape: leaf.shape, dtype: leaf.dtype, device: leaf.device, backward: nil,
+                   isAccumulator: true)
     }
 
     /// Adds `grad` (after the leaf's hooks) into the leaf's `.grad`.

@@ -41,7 +41,7 @@ public func record(_ out: Tensor, op: String, inputs: [Tensor], saving: [Tensor]
     var edges: [Edge] = []
     edges.reserveCapacity(inputs.count)
     for t in inputs { edges.append(t.gradEdge) }
-    let n = Node(name: op, next: edges, outputShape: out.shape, dtype: out.dtype, backward: backward)
+    let n = Node(name: op, next: edges, outputShape: out.shape, dtype: out.dtype, device: out.device, backward: backward)
     if !saving.isEmpty { n.save(saving) }
     if saveOutput {
         n.savedOutputs = [Tensor(storage: out.storage, shape: out.shape, strides: out.strides, offset: out.offset)]
@@ -62,7 +62,7 @@ public func recordOutputs(_ outs: [Tensor], op: String, inputs: [Tensor], saving
     var node: Node? = nil
     if needsGraph {
         let n = Node(name: op, next: inputs.map { $0.gradEdge }, outputShapes: outs.map(\.shape),
-                     dtype: outs[0].dtype, backward: backward)
+                     dtype: outs[0].dtype, device: outs[0].device, backward: backward)
         if !saving.isEmpty { n.save(saving) }
         if saveOutputs {
             n.savedOutputs = outs.map { Tensor(storage: $0.storage, shape: $0.shape, strides: $0.strides, offset: $0.offset) }

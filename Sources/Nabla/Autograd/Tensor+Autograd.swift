@@ -15,7 +15,7 @@ extension Tensor {
             g = gradient.detached()
         } else {
             check(count == 1, "backward: grad can be implicitly created only for scalar outputs; got shape \(shape), pass gradient:")
-            g = Tensor.ones(shape, dtype: dtype)
+            g = Tensor.ones(shape, dtype: dtype, device: device)
         }
         _ = Engine.run(roots: [self], rootGrads: [g], retainGraph: retainGraph ?? createGraph, createGraph: createGraph)
     }
@@ -87,7 +87,7 @@ public func gradients(of outputs: [Tensor], wrt inputs: [Tensor], gradOutputs: [
         }
         gs = gradOutputs
     } else {
-        gs = outputs.map { Tensor.ones($0.shape, dtype: $0.dtype) }
+        gs = outputs.map { Tensor.ones($0.shape, dtype: $0.dtype, device: $0.device) }
     }
     let result = Engine.run(roots: outputs, rootGrads: gs, retainGraph: retainGraph ?? createGraph,
                             createGraph: createGraph, capture: inputs.map { $0.gradEdge })

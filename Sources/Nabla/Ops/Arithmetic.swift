@@ -7,7 +7,7 @@ public func add(_ input: Tensor, _ other: Tensor, alpha: Double = 1) -> Tensor {
     guard isRecording(input, other) else { return out }
     let sa = input.shape, sb = other.shape
     return record(out, op: "AddBackward", inputs: [input, other], jvp: { t in
-        let r = (t[0] ?? Tensor.zeros(sa, dtype: out.dtype)) + (t[1] ?? Tensor.zeros(sb, dtype: out.dtype))
+        let r = (t[0] ?? Tensor.zeros(sa, dtype: out.dtype, device: out.device)) + (t[1] ?? Tensor.zeros(sb, dtype: out.dtype, device: out.device))
         return r.shape == out.shape ? r : r.expand(out.shape).contiguous()
     }) { g, _ in [g[0].sumTo(sa), g[0].sumTo(sb)] }
 }

@@ -76,9 +76,9 @@ extension Tensor {
         if isGradEnabled, let base = viewBase, base.requiresGradFlag {
             writeThroughView(base, detached())
         } else if requiresGradFlag && gradFn != nil && isGradEnabled {
-            let shp = shape
+            let shp = shape, dt = dtype, dev = device
             let out = Tensor(storage: storage, shape: shape, strides: strides, offset: offset)
-            record(out, op: "FillBackward", inputs: [self]) { _, _ in [Tensor.zeros(shp)] }
+            record(out, op: "FillBackward", inputs: [self]) { _, _ in [Tensor.zeros(shp, dtype: dt, device: dev)] }
             gradFn = out.gradFn; outputNr = 0
         }
         return self
