@@ -18,18 +18,6 @@ public enum Device: Hashable, Sendable, CustomStringConvertible {
 
     /// Whether a CUDA device is usable (`torch.cuda.is_available()`); this build has no CUDA backend yet.
     public static var cudaAvailable: Bool { false }
-
-    /// The backend that owns storages on this device.
-    ///
-    /// Stops with a clear message when the device is not available.
-    public var backend: any Backend {
-        switch self {
-        case .cpu: return CPUBackend.shared
-        case .reference: return ReferenceBackend.shared
-        case .cuda(let n):
-            nablaFail("to(.cuda(\(n))): no CUDA device is available (this build has no CUDA backend); use .cpu")
-        }
-    }
 }
 
 extension Device {
