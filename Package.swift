@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "NablaData", targets: ["NablaData"]),
         .library(name: "NablaKeras", targets: ["NablaKeras"]),
         .library(name: "NablaBoard", targets: ["NablaBoard"]),
+        .library(name: "NablaCLI", targets: ["NablaCLI"]),
         .executable(name: "nabla-bench", targets: ["nabla-bench"]),
         .executable(name: "nabla", targets: ["NablaCommand"]),
     ],
@@ -49,7 +50,9 @@ let package = Package(
         .target(name: "NablaTestSupport", dependencies: ["Nabla"], path: "Tests/NablaTestSupport"),
         .testTarget(name: "NablaTests", dependencies: ["Nabla", "NablaTestSupport"]),
         .testTarget(name: "NablaNNTests", dependencies: ["NablaNN", "NablaTestSupport"]),
-        .testTarget(name: "NablaOptimTests", dependencies: ["NablaOptim", "NablaData", "NablaTestSupport"]),
+        .testTarget(name: "NablaOptimTests", dependencies: ["NablaOptim", "NablaData", "NablaTestSupport", "nabla-checkpoint-writer"]),
+        // The child the kill test stops with SIGKILL while it writes checkpoints.
+        .executableTarget(name: "nabla-checkpoint-writer", dependencies: ["NablaOptim"], path: "Tests/CheckpointWriter"),
         .testTarget(name: "NablaDataTests", dependencies: ["NablaData", "NablaTestSupport"]),
         .testTarget(name: "NablaKerasTests", dependencies: ["NablaKeras", "NablaData", "NablaTestSupport"]),
         .testTarget(name: "NablaBoardTests", dependencies: ["NablaBoard", "Nabla", "NablaTestSupport"]),
