@@ -62,27 +62,29 @@ public struct StateDict: Sequence, ExpressibleByDictionaryLiteral, CustomStringC
     public func int(_ key: String) -> Int? { try? scalarInt(key, owner: "StateDict") }
 
     /// The scalar stored under `key` as a Double; nil when absent.
-    /// - Throws: `StateDictError` naming `owner` and the key when the tensor does not hold exactly one value.
+    /// - Throws: `StateDictError` naming `owner` (when not empty) and the key when the tensor does not hold exactly one value.
     public func scalarDouble(_ key: String, owner: String) throws(StateDictError) -> Double? {
         guard let t = values[key] else { return nil }
         guard t.count == 1 else {
-            throw StateDictError("\(owner): '\(key)' must hold one value, got shape \(t.shape) \(t.dtype)")
+            throw StateDictError(prefix(owner) + "'\(key)' must hold one value, got shape \(t.shape) \(t.dtype)")
         }
         return t.item()
     }
 
+    private func prefix(_ owner: String) -> String { owner.isEmpty ? "" : owner + ": " }
+
     /// The scalar stored under `key` as an Int; nil when absent.
-    /// - Throws: `StateDictError` naming `owner` and the key when the tensor does not hold exactly one value, or
+    /// - Throws: `StateDictError` naming `owner` (when not empty) and the key when the tensor does not hold exactly one value, or
     ///   holds a float that is not a whole number in Int's range.
     public func scalarInt(_ key: String, owner: String) throws(StateDictError) -> Int? {
         guard let t = values[key] else { return nil }
         guard t.count == 1 else {
-            throw StateDictError("\(owner): '\(key)' must hold one integer, got shape \(t.shape) \(t.dtype)")
+            throw StateDictError(prefix(owner) + "'\(key)' must hold one integer, got shape \(t.shape) \(t.dtype)")
         }
         if t.dtype == .int64 || t.dtype == .int32 { return Int(t.contiguous().toArray(Int64.self)[0]) }
         let d = t.item()
         guard d.isFinite, d.rounded() == d, d >= -0x1p62, d <= 0x1p62 else {
-            throw StateDictError("\(owner): '\(key)' must be an integer, got \(d)")
+            throw StateDictError(prefix(owner) + "'\(key)' must be an integer, got \(d)")
         }
         return Int(d)
     }

@@ -195,7 +195,7 @@ open class Optimizer: Stateful {
                 } else {
                     // Values come from a file: one finite number each (a NaN or negative lr would silently ruin the run).
                     do throws(StateDictError) {
-                        guard let v = try state.scalarDouble(key, owner: key) else { continue }
+                        guard let v = try state.scalarDouble(key, owner: "") else { continue }
                         if !v.isFinite { problems.append("\(key) must be a finite number, got \(v)") }
                         else if parts[2] == "lr" && v < 0 { problems.append("\(key) must be non-negative, got \(v)") }
                         else { groupOptions[idx].append((parts[2], v)) }
@@ -207,7 +207,7 @@ open class Optimizer: Stateful {
                 newState[idx] = s
                 if parts[2] == "step" {
                     do throws(StateDictError) {
-                        guard let v = try state.scalarInt(key, owner: key) else { continue }
+                        guard let v = try state.scalarInt(key, owner: "") else { continue }
                         if v < 0 { problems.append("\(key) must be a non-negative step count, got \(v)") } else { s.step = v }
                     } catch { problems.append(error.message) }
                 } else {
