@@ -33,6 +33,18 @@ import NablaTestSupport
         #expect(h?.message.contains("ReaderLimits.maxElements") == true)
     }
 
+    @Test func aFirstLayersInputLengthCannotRebuildForAnotherShape() throws {
+        // Saved input [-1, 3]; the Embedding says input_length 7, for which the Reshape would not fit.
+        let json = """
+        {"format": "nabla-keras-model", "version": 1, "model": {"class_name": "Sequential", "name": "s",
+         "inputs": [{"dtype": "int64", "name": "input_1", "shape": [-1, 3]}],
+         "layers": [{"class_name": "Embedding", "config": {"input_dim": 10, "output_dim": 4, "input_length": 7}, "name": "e"},
+                    {"class_name": "Reshape", "config": {"target_shape": [3, 4]}, "name": "r"}],
+         "nodes": [], "outputs": []}}
+        """
+        #expect(try modelFromJSON(json).outputShape == [-1, 3, 4])
+    }
+
     @Test func validArchitecturesStillLoad() throws {
         let m = Sequential([Conv2D(2, kernelSize: 3, padding: .same), MaxPooling2D(), BatchNormalization(), Flatten(), Dense(3)])
         m.build(inputShape: [6, 6, 1], dtype: .float32)

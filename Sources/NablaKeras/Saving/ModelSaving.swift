@@ -133,8 +133,11 @@ enum ModelFormat {
                 guard placeholders.count == 1 else { throw ModelSerializationError("Sequential \(s.name): expected 1 input, got \(placeholders.count)") }
                 var y = placeholders
                 for l in ordered { y = try l.call(symbolic: y) }   // shape errors throw here rather than trap in Sequential
-                let model = Sequential(ordered, name: s.name)
-                model.build(inputShape: Array(placeholders[0].shape.dropFirst()), dtype: placeholders[0].dtype)
+                // The saved input first, so that a first layer's own input_shape (Embedding's input_length) cannot
+                // build the graph for another shape than the one just checked.
+                let model = Sequential(name: s.name)
+                model.add(placeholders[0])
+                for l in ordered { model.add(l) }
                 return model
             case "Functional":
                 var values: [[SymbolicTensor]] = placeholders.map { [$0] }
