@@ -5,7 +5,7 @@ import Synchronization
 /// exhausting memory.
 ///
 /// The defaults fit every real dataset and checkpoint Nabla ships for; raise them for larger files,
-/// process-wide or for one block of code:
+/// process-wide or for one block of code (in the current task, which other tasks and threads do not see):
 /// ```swift
 /// ReaderLimits.current.maxElements = 1 << 34          // from now on
 /// let big = try ReaderLimits.with(.init(maxElements: 1 << 34)) { try loadSafetensors(from: "llm.safetensors") }
@@ -34,18 +34,19 @@ public struct ReaderLimits: Sendable, Equatable {
     public static let defaults = ReaderLimits()
 
     private static let storage = Mutex(ReaderLimits())
+    @TaskLocal private static var scoped: ReaderLimits?
 
-    /// The limits every reader uses now (process-wide).
+    /// The limits readers use now: those of an enclosing `with(_:_:)` in this task, else the process-wide ones,
+    /// which assigning sets.
     public static var current: ReaderLimits {
-        get { storage.withLock { $0 } }
+        get { scoped ?? storage.withLock { $0 } }
         set { storage.withLock { $0 = newValue } }
     }
 
-    /// Runs `body` with `limits` in force, then restores the previous ones (process-wide, not per thread).
+    /// Runs `body` with `limits` in force for the readers it calls in this task (not for other tasks or threads,
+    /// such as data loader workers, which use `current`).
     public static func with<R>(_ limits: ReaderLimits, _ body: () throws -> R) rethrows -> R {
-        let old = storage.withLock { s in let o = s; s = limits; return o }
-        defer { storage.withLock { $0 = old } }
-        return try body()
+        try $scoped.withValue(limits) { try body() }
     }
 
     /// Why `shape` is not acceptable from a file, or nil: a negative dimension, or dimensions whose product
