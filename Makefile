@@ -4,6 +4,7 @@
 #   make test    install system packages and the TensorBoard venv if missing, run the test suite (release)
 #   make venv    create .build/venv with TensorBoard (the NablaBoard tests read their event files with it)
 #   make bench   run the benchmark workloads W1-W8 (and W3 through Keras fit), writing results-nabla.json
+#   make fuzz    build the reader fuzz targets (Fuzz/, libFuzzer + ASan) and run each for FUZZ_SECONDS (default 60), two at a time
 #
 # One release build is shared by the demo, the tests and the benchmark.
 
@@ -23,7 +24,7 @@ TENSORBOARD_VERSION := 2.20.0
 BENCH_WORKLOADS ?= W1 W2 W3 W3-keras W4 W5 W6 W7 W8
 BENCH_OUT ?= results-nabla.json
 
-.PHONY: all deps venv build demo test bench clean
+.PHONY: all deps venv build demo test bench fuzz fuzz-deps clean
 
 all: build
 
@@ -68,5 +69,17 @@ test: deps venv
 bench: build
 	$(BIN)/nabla-bench $(BENCH_WORKLOADS) --out $(BENCH_OUT)
 
+# The fuzz build links with lld (the default gold linker fails with -sanitize=fuzzer); the Swift toolchain usually
+# ships it, else the Debian package is installed.
+fuzz-deps:
+	@command -v ld.lld >/dev/null 2>&1 || { \
+	  echo "make fuzz: installing lld"; \
+	  if [ "$$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+	  $$SUDO apt-get update && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y --no-install-recommends lld; }
+
+FUZZ_SECONDS ?= 60
+fuzz: fuzz-deps
+	FUZZ_SECONDS=$(FUZZ_SECONDS) Scripts/fuzz.sh
+
 clean:
-	rm -rf .build $(BENCH_OUT)
+	rm -rf .build Fuzz/.build $(BENCH_OUT)

@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "NablaKeras", targets: ["NablaKeras"]),
         .library(name: "NablaBoard", targets: ["NablaBoard"]),
         .library(name: "NablaEstimator", targets: ["NablaEstimator"]),
+        .library(name: "NablaCLI", targets: ["NablaCLI"]),
         .executable(name: "nabla-bench", targets: ["nabla-bench"]),
         .executable(name: "nabla", targets: ["NablaCommand"]),
     ],
@@ -51,7 +52,9 @@ let package = Package(
         .target(name: "NablaTestSupport", dependencies: ["Nabla"], path: "Tests/NablaTestSupport"),
         .testTarget(name: "NablaTests", dependencies: ["Nabla", "NablaTestSupport"]),
         .testTarget(name: "NablaNNTests", dependencies: ["NablaNN", "NablaTestSupport"]),
-        .testTarget(name: "NablaOptimTests", dependencies: ["NablaOptim", "NablaData", "NablaTestSupport"]),
+        .testTarget(name: "NablaOptimTests", dependencies: ["NablaOptim", "NablaData", "NablaTestSupport", "nabla-checkpoint-writer"]),
+        // The child the kill test stops with SIGKILL while it writes checkpoints.
+        .executableTarget(name: "nabla-checkpoint-writer", dependencies: ["NablaOptim"], path: "Tests/CheckpointWriter"),
         .testTarget(name: "NablaDataTests", dependencies: ["NablaData", "NablaTestSupport"]),
         .testTarget(name: "NablaKerasTests", dependencies: ["NablaKeras", "NablaData", "NablaTestSupport"]),
         .testTarget(name: "NablaEstimatorTests", dependencies: ["NablaEstimator", "NablaData", "NablaTestSupport"]),

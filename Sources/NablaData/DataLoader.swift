@@ -105,8 +105,9 @@ public final class DataLoader<D: Dataset, Batch>: Sequence, Stateful {
         if state["epoch"] == nil || (strict && !unexpected.isEmpty) {
             throw StateDictError("DataLoader.loadStateDict: missing keys \(state["epoch"] == nil ? ["epoch"] : []), unexpected keys \(strict ? unexpected : [])")
         }
-        guard let e = state.int("epoch"), e >= 0 else {
-            throw StateDictError("DataLoader.loadStateDict: epoch must be a non-negative integer, got \(state["epoch"].map { "\($0)" } ?? "nil")")
+        let epochValue = try state.scalarInt("epoch", owner: "DataLoader.loadStateDict")
+        guard let e = epochValue, e >= 0 else {
+            throw StateDictError("DataLoader.loadStateDict: 'epoch' must be a non-negative integer, got \(epochValue.map(String.init) ?? "nothing")")
         }
         var g = StateDict()
         for key in state.keys where key.hasPrefix("generator.") { g[String(key.dropFirst("generator.".count))] = state[key] }

@@ -1,5 +1,10 @@
 import NablaNN
 
+/// Whether a saved model is being rebuilt (weights are then bounded by `ReaderLimits`).
+enum ModelLoading {
+    @TaskLocal static var active = false
+}
+
 /// The base class of Keras layers and models (`keras.layers.Layer`).
 ///
 /// A layer creates its weights in `build(inputShape:)` from the shape of its first input (deferred
@@ -51,6 +56,26 @@ open class Layer: Module {
 
     /// Creates the weights for inputs of `inputShape` (batch dimension `-1`); called once, before the first `call`.
     open func build(inputShape: [Int]) {}
+
+    /// Throws when `build(inputShape:)` could not build for inputs of `inputShape` (batch dimension `-1`): a wrong
+    /// rank, an unknown feature size, an axis out of range, weights over `ReaderLimits.maxElements` in a loaded
+    /// model. Called before `build` on symbolic inputs, so that graph builders and `loadModel` report the problem
+    /// instead of stopping; layers whose `build` has preconditions override it. The default accepts any shape.
+    open func checkBuild(inputShape: [Int]) throws(ShapeError) {}
+
+    /// `checkBuild(inputShape:)` for several inputs; the default checks the only input.
+    open func checkBuild(inputShapes: [[Int]]) throws(ShapeError) {
+        if inputShapes.count == 1 { try checkBuild(inputShape: inputShapes[0]) }
+    }
+
+    /// Throws when a weight of `shape` would exceed `ReaderLimits.maxElements` while a saved model is being
+    /// rebuilt (`loadModel`, `modelFromJSON`); does nothing for models built in code.
+    public func checkWeightSize(_ weight: String, _ shape: [Int]) throws(ShapeError) {
+        guard ModelLoading.active else { return }
+        if let problem = ReaderLimits.current.shapeProblem(shape) {
+            throw ShapeError(op: "layer \(name)", "weight \(weight): \(problem)")
+        }
+    }
 
     /// Creates the weights for several inputs; the default calls `build(inputShape:)` with the only input.
     open func build(inputShapes: [[Int]]) {
@@ -200,7 +225,10 @@ open class Layer: Module {
     /// naming the layer when the inputs do not fit.
     public func call(symbolic inputs: [SymbolicTensor]) throws(ShapeError) -> [SymbolicTensor] {
         let shapes = inputs.map(\.shape)
-        if built { try validate(shapes) } else { ensureBuilt(shapes) }
+        if built { try validate(shapes) } else {
+            try checkBuild(inputShapes: shapes)
+            ensureBuilt(shapes)
+        }
         let specs = try computeOutputSpecs(inputs.map(\.spec))
         let outs = try GraphNode.make(op: className, name: name, attributes: config, inputs: inputs, subgraph: subgraph,
                                       owner: self, shapeRule: { _ in specs }) { self.invoke($0) }

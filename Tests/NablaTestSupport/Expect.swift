@@ -129,3 +129,16 @@ public func expectMatchesFixture(_ fixture: FixtureFile, _ name: String, sourceL
     let r32 = allClose(out32.to(.float64), c.outputs[0].tensor, rtol: 1e-4, atol: 1e-4)
     #expect(r32.ok, "\(name) float32: \(r32.failure)", sourceLocation: sourceLocation)
 }
+
+/// The path of `Tests/Fixtures/reliability/<relative>`: the malformed inputs the fuzzers found, replayed as tests.
+public func reliabilityFixture(_ relative: String = "", file: String = #filePath) -> String {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    return root.appendingPathComponent("Fixtures/reliability").appendingPathComponent(relative).path
+}
+
+/// The files of `Tests/Fixtures/reliability/<folder>` ending in `suffix`, sorted (paths).
+public func reliabilityFixtures(in folder: String, suffix: String) -> [String] {
+    let dir = reliabilityFixture(folder)
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+    return names.filter { $0.hasSuffix(suffix) }.sorted().map { dir + "/" + $0 }
+}

@@ -8,6 +8,8 @@ import Darwin
 ///
 /// The bytes go to a temporary file in the same directory, which is flushed to disk (`fsync`) and then
 /// renamed over `path`; on any failure the temporary file is removed and `path` is left untouched.
+/// A process killed mid-write leaves its temporary file (`<name>.tmp-<pid>-<random>`) behind: the next write
+/// to the same folder removes every such file whose process is gone (`removeStaleTemporaryFiles(in:)`).
 /// Every Nabla writer (safetensors, npy, npz, checkpoints) goes through it.
 /// ```swift
 /// try AtomicFile.write(to: "weights.bin") { write in try write(bytes) }
@@ -16,6 +18,7 @@ public enum AtomicFile {
     /// Creates `path` from the chunks `body` passes to `write`, atomically.
     public static func write(to path: String, _ body: (_ write: (UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
         let dir = directory(of: path)
+        removeStaleTemporaryFiles(in: dir)
         let tmp = "\(path).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_TRUNC, 0o644)
         guard fd >= 0 else { throw SerializationError.io(path: path, reason: "cannot create temporary file \(tmp): \(errorText())") }
@@ -48,6 +51,43 @@ public enum AtomicFile {
     public static func write(_ bytes: [UInt8], to path: String) throws {
         try write(to: path) { w in try bytes.withUnsafeBytes { try w($0) } }
     }
+
+    /// The temporary files of interrupted writes in `directory` (names `<name>.tmp-<pid>-<random>`), with the
+    /// writing process's id.
+    public static func temporaryFiles(in directory: String) -> [(path: String, pid: Int32)] {
+        guard let d = opendir(directory) else { return [] }
+        defer { closedir(d) }
+        var out: [(String, Int32)] = []
+        while let entry = readdir(d) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            guard let pid = temporaryFilePID(name) else { continue }
+            out.append((directory == "/" ? "/" + name : directory + "/" + name, pid))
+        }
+        return out
+    }
+
+    /// Removes the temporary files of interrupted writes in `directory` whose process no longer runs; returns
+    /// how many were removed. Files of live processes (a write in progress) are kept.
+    @discardableResult
+    public static func removeStaleTemporaryFiles(in directory: String) -> Int {
+        var removed = 0
+        for (path, pid) in temporaryFiles(in: directory) where pid != getpid() && !processIsAlive(pid) {
+            if unlink(path) == 0 { removed += 1 }
+        }
+        return removed
+    }
+
+    /// The process id in a temporary file name `<name>.tmp-<pid>-<random>`, or nil for other names.
+    static func temporaryFilePID(_ name: String) -> Int32? {
+        guard let r = name.ranges(of: ".tmp-").last else { return nil }
+        let parts = name[r.upperBound...].split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 2, let pid = Int32(parts[0]), pid > 0, UInt32(parts[1]) != nil else { return nil }
+        return pid
+    }
+
+    static func processIsAlive(_ pid: Int32) -> Bool { kill(pid, 0) == 0 || errno == EPERM }
 
     static func directory(of path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "." }

@@ -109,7 +109,8 @@ private struct JSONParser {
     }
 
     mutating func value(depth: Int) throws -> JSONValue {
-        guard depth < 64 else { throw fail("nesting deeper than 64 levels") }
+        let maxDepth = ReaderLimits.current.maxJSONDepth
+        guard depth < maxDepth else { throw fail("nesting deeper than \(maxDepth) levels (ReaderLimits.maxJSONDepth)") }
         guard i < bytes.endIndex else { throw fail("unexpected end of JSON") }
         switch bytes[i] {
         case UInt8(ascii: "{"):

@@ -47,6 +47,10 @@ struct NpyHeader {
         var hlen = 0
         for i in (0..<lenSize).reversed() { hlen = hlen << 8 | Int(bytes[base + 8 + i]) }
         let start = 8 + lenSize
+        let maxHeader = ReaderLimits.current.maxHeaderBytes
+        guard hlen <= maxHeader else {
+            throw .badHeader(path: path, reason: "'\(name)': header length \(hlen) exceeds the limit of \(maxHeader) bytes (ReaderLimits.maxHeaderBytes)")
+        }
         guard bytes.count - start >= hlen else { throw .truncated(path: path, what: "the .npy header of '\(name)'", expected: start + hlen, got: bytes.count) }
         let text = bytes[(base + start)..<(base + start + hlen)]
         var parser = PyLiteralParser(bytes: text)
@@ -56,6 +60,7 @@ struct NpyHeader {
         guard case .bool(let fortran)? = dict["fortran_order"] else { throw .badHeader(path: path, reason: "'\(name)': missing 'fortran_order' bool") }
         guard case .tuple(let shape)? = dict["shape"] else { throw .badHeader(path: path, reason: "'\(name)': missing 'shape' tuple") }
         guard let stored = NpyHeader.stored(descr: descr) else { throw .unsupportedDType(path: path, tensor: name, dtype: descr) }
+        if let problem = ReaderLimits.current.shapeProblem(shape) { throw .badTensor(path: path, tensor: name, reason: problem) }
         guard let count = checkedElementCount(shape), !count.multipliedReportingOverflow(by: stored.itemSize).overflow else {
             throw .badTensor(path: path, tensor: name, reason: "invalid shape \(shape)")
         }

@@ -30,8 +30,9 @@ struct SafetensorsHeader {
         let lenBytes = try file.bytes(at: 0, count: 8, what: "the 8-byte header length")
         var n: UInt64 = 0
         for i in (0..<8).reversed() { n = n << 8 | UInt64(lenBytes[i]) }
-        guard n <= UInt64(SafetensorsHeader.maxHeaderSize) else {
-            throw .badHeader(path: path, reason: "header length \(n) exceeds the limit of \(SafetensorsHeader.maxHeaderSize) bytes")
+        let maxHeader = min(SafetensorsHeader.maxHeaderSize, ReaderLimits.current.maxHeaderBytes)
+        guard n <= UInt64(maxHeader) else {
+            throw .badHeader(path: path, reason: "header length \(n) exceeds the limit of \(maxHeader) bytes (ReaderLimits.maxHeaderBytes)")
         }
         let headerLen = Int(n)
         guard file.size - 8 >= headerLen else { throw .truncated(path: path, what: "the JSON header", expected: 8 + headerLen, got: file.size) }
@@ -88,6 +89,7 @@ struct SafetensorsHeader {
             throw .badTensor(path: path, tensor: name, reason: "'data_offsets' must be two non-negative integers")
         }
         guard let stored = StoredDType(safetensorsName: dtypeName) else { throw .unsupportedDType(path: path, tensor: name, dtype: dtypeName) }
+        if let problem = ReaderLimits.current.shapeProblem(shape) { throw .badTensor(path: path, tensor: name, reason: problem) }
         guard begin <= end else { throw .badTensor(path: path, tensor: name, reason: "data_offsets [\(begin), \(end)] end before they begin") }
         guard end <= dataLength else {
             throw .badTensor(path: path, tensor: name, reason: "data_offsets [\(begin), \(end)] lie outside the data section of \(dataLength) bytes")

@@ -53,11 +53,41 @@ public struct StateDict: Sequence, ExpressibleByDictionaryLiteral, CustomStringC
         return out
     }
 
-    /// The scalar stored under `key` as a Double, or nil when absent.
-    public func double(_ key: String) -> Double? { values[key].map { $0.item() } }
+    /// The scalar stored under `key` as a Double, or nil when absent or not one value (a loaded file may hold
+    /// anything under a key: use `scalarDouble(_:owner:)` to report which).
+    public func double(_ key: String) -> Double? { try? scalarDouble(key, owner: "StateDict") }
 
-    /// The scalar stored under `key` as an Int (exact for any int64), or nil when absent.
-    public func int(_ key: String) -> Int? { values[key].map { Int($0.contiguous().toArray(Int64.self)[0]) } }
+    /// The scalar stored under `key` as an Int (exact for any int64), or nil when absent, not one value, or
+    /// not an integer (`scalarInt(_:owner:)` reports which).
+    public func int(_ key: String) -> Int? { try? scalarInt(key, owner: "StateDict") }
+
+    /// The scalar stored under `key` as a Double; nil when absent.
+    /// - Throws: `StateDictError` naming `owner` (when not empty) and the key when the tensor does not hold exactly one value.
+    public func scalarDouble(_ key: String, owner: String) throws(StateDictError) -> Double? {
+        guard let t = values[key] else { return nil }
+        guard t.count == 1 else {
+            throw StateDictError(prefix(owner) + "'\(key)' must hold one value, got shape \(t.shape) \(t.dtype)")
+        }
+        return t.item()
+    }
+
+    private func prefix(_ owner: String) -> String { owner.isEmpty ? "" : owner + ": " }
+
+    /// The scalar stored under `key` as an Int; nil when absent.
+    /// - Throws: `StateDictError` naming `owner` (when not empty) and the key when the tensor does not hold exactly one value, or
+    ///   holds a float that is not a whole number in Int's range.
+    public func scalarInt(_ key: String, owner: String) throws(StateDictError) -> Int? {
+        guard let t = values[key] else { return nil }
+        guard t.count == 1 else {
+            throw StateDictError(prefix(owner) + "'\(key)' must hold one integer, got shape \(t.shape) \(t.dtype)")
+        }
+        if t.dtype == .int64 || t.dtype == .int32 { return Int(t.contiguous().toArray(Int64.self)[0]) }
+        let d = t.item()
+        guard d.isFinite, d.rounded() == d, d >= -0x1p62, d <= 0x1p62 else {
+            throw StateDictError(prefix(owner) + "'\(key)' must be an integer, got \(d)")
+        }
+        return Int(d)
+    }
 
     /// Stores a Double as a 0-d float64 tensor.
     public mutating func set(_ key: String, _ value: Double) { self[key] = Tensor(value, dtype: .float64) }

@@ -93,6 +93,10 @@ enum Zip {
         case 8:
             // Deflate expands at most ~1032:1; a larger declared size is a lie, refuse before allocating.
             guard m.size <= m.compressedSize * 1032 + 64 else { throw .corrupt(path: path, reason: "member '\(m.name)': declared size \(m.size) is impossible for \(m.compressedSize) compressed bytes") }
+            let cap = ReaderLimits.current.maxDecompressedBytes
+            guard m.size <= cap else {
+                throw .corrupt(path: path, reason: "member '\(m.name)': declared size \(m.size) exceeds the limit of \(cap) bytes (ReaderLimits.maxDecompressedBytes)")
+            }
             out = try inflateRaw(data, size: m.size, path: path, name: m.name)
         default:
             throw .invalidRequest(path: path, reason: "member '\(m.name)': unsupported compression method \(m.method) (only stored and deflate)")

@@ -26,13 +26,17 @@ public enum Shape {
     }
 
     /// Row-major strides of `shape`.
+    ///
+    /// A shape with a zero dimension holds no element, so its strides are never used to address memory: they
+    /// saturate at `Int.max` instead of overflowing (`[0, 1 << 40, 1 << 40]`).
     public static func contiguousStrides(_ shape: [Int]) -> [Int] {
         var strides = [Int](repeating: 1, count: shape.count)
         var acc = 1
         var i = shape.count - 1
         while i >= 0 {
             strides[i] = acc
-            acc *= max(shape[i], 1)
+            let (p, overflow) = acc.multipliedReportingOverflow(by: max(shape[i], 1))
+            acc = overflow ? Int.max : p
             i -= 1
         }
         return strides

@@ -128,6 +128,7 @@ public struct ModelConfig {
         node = n
         inputNode = try n.required("input")
         input = try inputNode.positiveInts()
+        if let problem = ReaderLimits.current.shapeProblem(input) { throw inputNode.error("input \(problem)") }
         let list = try n.required("layers")
         layers = try list.elements().map(LayerSpec.init)
         guard !layers.isEmpty else { throw list.error("the model needs at least one layer") }

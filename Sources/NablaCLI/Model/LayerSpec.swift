@@ -79,6 +79,27 @@ public struct LayerSpec {
 
     // MARK: building
 
+    /// Throws a located error when the layer's weights for inputs of `input` would exceed `ReaderLimits.maxElements`
+    /// (checked before `build` allocates them).
+    public func checkSizes(input: [Int]) throws {
+        let limits = ReaderLimits.current
+        func weight(_ shape: [Int]) throws {
+            if let problem = limits.shapeProblem(shape) { throw node.error("layer \(kind): weight \(problem)") }
+        }
+        switch kind {
+        case "linear":
+            if let inF = input.last, let out = try? requiredArg("out_features", main: true).positiveInt() { try weight([inF, out]) }
+        case "conv1d", "conv2d":
+            let dims = kind == "conv2d" ? 2 : 1
+            if let inC = input.first, let outC = try? requiredArg("out_channels").positiveInt(),
+               let k = try? sizes("kernel_size", dims: dims, default: 0) {
+                try weight([outC, inC] + k)
+            }
+        default:
+            break
+        }
+    }
+
     /// Builds the layer for inputs of shape `input` (batch dimension excluded) and returns it with its output shape.
     /// Throws a located error when the shape cannot work (too few dimensions, a kernel larger than the input, ...).
     public func build(input: [Int]) throws -> (Module, [Int]) {

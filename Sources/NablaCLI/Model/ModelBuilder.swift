@@ -16,7 +16,12 @@ public struct BuiltModel {
         var modules: [Module] = []
         var rows: [(String, [Int], Int)] = []
         for spec in config.layers {
+            // Sizes come from a file: bound the weights before they are allocated and the shapes before they overflow.
+            try spec.checkSizes(input: shape)
             let (m, out) = try spec.build(input: shape)
+            if let problem = ReaderLimits.current.shapeProblem(out) {
+                throw spec.node.error("layer \(spec.kind): output \(problem)")
+            }
             modules.append(m)
             rows.append((spec.kind, out, m.parameters().reduce(0) { $0 + $1.count }))
             shape = out

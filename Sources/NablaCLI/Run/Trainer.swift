@@ -90,11 +90,24 @@ public final class Trainer {
     /// The folder of the per-epoch checkpoints.
     public var checkpointDir: String { outputDir + "/checkpoints" }
 
-    /// The latest checkpoint of the output folder, or nil (read from `checkpoints/latest`).
-    public var latestCheckpoint: String? {
-        guard let data = FileManager.default.contents(atPath: checkpointDir + "/latest"),
-              let name = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines), !name.isEmpty,
-              FileManager.default.fileExists(atPath: checkpointDir + "/" + name) else { return nil }
+    /// The latest checkpoint of the output folder, or nil (read from `checkpoints/latest`; nil too when that
+    /// file names something other than a file of the folder).
+    public var latestCheckpoint: String? { try? latestCheckpointChecked() }
+
+    /// The latest checkpoint of the output folder, or nil when there is none.
+    /// - Throws: `TrainError` when `checkpoints/latest` names anything but a plain file name in the folder
+    ///   (`../x`, `/etc/x`, a hidden or temporary file): the name comes from disk, so it may not leave the folder.
+    public func latestCheckpointChecked() throws -> String? {
+        let latest = checkpointDir + "/latest"
+        guard let data = FileManager.default.contents(atPath: latest) else { return nil }
+        guard let name = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines) else {
+            throw TrainError("\(latest): not UTF-8 text; expected the file name of a checkpoint in \(checkpointDir)")
+        }
+        if name.isEmpty { return nil }
+        guard name.count <= 255, !name.contains("/"), !name.contains("\0"), !name.hasPrefix("."), !name.contains(".tmp-") else {
+            throw TrainError("\(latest): '\(name)' is not a checkpoint file name in \(checkpointDir) (no '/', no leading '.', no temporary file)")
+        }
+        guard FileManager.default.fileExists(atPath: checkpointDir + "/" + name) else { return nil }
         return checkpointDir + "/" + name
     }
 
@@ -115,7 +128,7 @@ public final class Trainer {
         var startEpoch = 0, step = 0
         var lastCheckpoint: String? = nil
         if resume {
-            if let path = latestCheckpoint {
+            if let path = try latestCheckpointChecked() {
                 let ckpt = try Checkpoint.load(from: path)
                 try ckpt.restore(parts: parts)
                 startEpoch = ckpt.epoch; step = ckpt.step; lastCheckpoint = path

@@ -29,22 +29,50 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
 }
 
 /// Reads a whole file, inflating it when it is gzip-compressed (zlib reads plain files unchanged).
-public func readMaybeGzip(_ path: String) throws(DatasetError) -> [UInt8] {
-    guard let f = gzopen(path, "rb") else { throw .cannotOpen(path: path) }
-    defer { gzclose(f) }
-    var out: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 1 << 20)
-    while true {
-        let n = chunk.withUnsafeMutableBytes { gzread(f, $0.baseAddress, UInt32($0.count)) }
-        if n < 0 {
-            var err: Int32 = 0
-            let msg = gzerror(f, &err).map { String(cString: $0) } ?? "unknown error"
-            throw .corrupt(path: path, reason: msg)
-        }
-        if n == 0 { break }
-        out.append(contentsOf: chunk[0..<Int(n)])
+///
+/// At most `limit` bytes are read (default `ReaderLimits.current.maxDecompressedBytes`): a file that inflates
+/// to more throws `DatasetError.malformed` naming the limit, before the excess is allocated.
+public func readMaybeGzip(_ path: String, limit: Int? = nil) throws(DatasetError) -> [UInt8] {
+    let reader = try GzipFile(path)
+    let cap = limit ?? ReaderLimits.current.maxDecompressedBytes
+    let out = try reader.read(upTo: cap)
+    if out.count == cap, try !reader.read(upTo: 1).isEmpty {
+        throw .malformed(path: path, reason: "the file holds more than \(cap) bytes (decompressed); raise ReaderLimits.maxDecompressedBytes to read it")
     }
     return out
+}
+
+/// A file read through zlib's gzip reader (plain files pass through unchanged), closed when released.
+final class GzipFile {
+    let path: String
+    private let file: gzFile
+
+    init(_ path: String) throws(DatasetError) {
+        guard let f = gzopen(path, "rb") else { throw .cannotOpen(path: path) }
+        self.path = path
+        file = f
+    }
+
+    deinit { gzclose(file) }
+
+    /// Up to `count` more bytes (fewer at the end of the data); grows its buffer as data arrives, so a
+    /// large `count` allocates only what the file holds.
+    func read(upTo count: Int) throws(DatasetError) -> [UInt8] {
+        var out: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: min(max(count, 1), 1 << 20))
+        while out.count < count {
+            let want = min(chunk.count, count - out.count)
+            let n = chunk.withUnsafeMutableBytes { gzread(file, $0.baseAddress, UInt32(want)) }
+            if n < 0 {
+                var err: Int32 = 0
+                let msg = gzerror(file, &err).map { String(cString: $0) } ?? "unknown error"
+                throw .corrupt(path: path, reason: msg)
+            }
+            if n == 0 { break }
+            out.append(contentsOf: chunk[0..<Int(n)])
+        }
+        return out
+    }
 }
 
 /// An IDX array (the MNIST file format): unsigned-byte data with its dimensions.
@@ -55,28 +83,35 @@ public struct IDXArray {
     public let bytes: [UInt8]
 
     /// Reads an IDX file of unsigned bytes (`.gz` or plain); throws on a missing, truncated or malformed file.
+    ///
+    /// The header is read first and the data size it declares is checked against `ReaderLimits` (elements and
+    /// decompressed bytes) before the data is read; bytes after the declared data are ignored.
     public init(path: String) throws(DatasetError) {
-        let raw = try readMaybeGzip(path)
-        guard raw.count >= 4 else { throw .truncated(path: path, expected: 4, got: raw.count) }
-        guard raw[0] == 0, raw[1] == 0 else { throw .badHeader(path: path, reason: "magic must start with two zero bytes") }
-        guard raw[2] == 0x08 else { throw .badHeader(path: path, reason: "element type 0x\(String(raw[2], radix: 16)) is not unsigned byte (0x08)") }
-        let nd = Int(raw[3])
+        let file = try GzipFile(path)
+        let magic = try file.read(upTo: 4)
+        guard magic.count >= 4 else { throw .truncated(path: path, expected: 4, got: magic.count) }
+        guard magic[0] == 0, magic[1] == 0 else { throw .badHeader(path: path, reason: "magic must start with two zero bytes") }
+        guard magic[2] == 0x08 else { throw .badHeader(path: path, reason: "element type 0x\(String(magic[2], radix: 16)) is not unsigned byte (0x08)") }
+        let nd = Int(magic[3])
         guard nd >= 1 && nd <= 8 else { throw .badHeader(path: path, reason: "\(nd) dimensions") }
         let headerSize = 4 + 4 * nd
-        guard raw.count >= headerSize else { throw .truncated(path: path, expected: headerSize, got: raw.count) }
+        let raw = try file.read(upTo: 4 * nd)
+        guard raw.count == 4 * nd else { throw .truncated(path: path, expected: headerSize, got: 4 + raw.count) }
         var dims: [Int] = []
-        var total = 1
         for d in 0..<nd {
-            let o = 4 + 4 * d
-            let v = Int(raw[o]) << 24 | Int(raw[o + 1]) << 16 | Int(raw[o + 2]) << 8 | Int(raw[o + 3])
-            dims.append(v)
-            let (p, overflow) = total.multipliedReportingOverflow(by: v)
-            guard !overflow && p <= 1 << 40 else { throw .badHeader(path: path, reason: "dimensions \(dims) are too large") }
-            total = p
+            let o = 4 * d
+            dims.append(Int(raw[o]) << 24 | Int(raw[o + 1]) << 16 | Int(raw[o + 2]) << 8 | Int(raw[o + 3]))
         }
-        guard raw.count - headerSize >= total else { throw .truncated(path: path, expected: headerSize + total, got: raw.count) }
+        let limits = ReaderLimits.current
+        if let problem = limits.shapeProblem(dims) { throw .badHeader(path: path, reason: "dimensions \(dims): \(problem)") }
+        let total = dims.reduce(1, *)
+        guard total <= limits.maxDecompressedBytes - headerSize else {
+            throw .malformed(path: path, reason: "dimensions \(dims) declare \(total) bytes of data, over the limit of \(limits.maxDecompressedBytes) bytes (ReaderLimits.maxDecompressedBytes)")
+        }
+        let data = try file.read(upTo: total)
+        guard data.count == total else { throw .truncated(path: path, expected: headerSize + total, got: headerSize + data.count) }
         shape = dims
-        bytes = Array(raw[headerSize..<(headerSize + total)])
+        bytes = data
     }
 
     /// The data as a tensor: `float32` scaled to [0, 1] when `scale`, else `int64` values.

@@ -10,6 +10,50 @@ public enum DataFormat: String, Sendable {
     func toNCHW(_ x: Tensor) -> Tensor { self == .channelsLast ? x.permute(0, 3, 1, 2) : x }
     func fromNCHW(_ x: Tensor) -> Tensor { self == .channelsLast ? x.permute(0, 2, 3, 1) : x }
     func channelAxis(_ rank: Int) -> Int { self == .channelsLast ? rank - 1 : 1 }
+    /// The height and width axes of a rank-4 input.
+    var spatialAxes: [Int] { self == .channelsLast ? [1, 2] : [2, 3] }
+}
+
+/// The output size of a sliding window (convolution or pooling) along one dimension of size `n` (`-1` when free),
+/// or a `ShapeError` naming the layer when the window does not fit.
+func windowOutputSize(_ n: Int, kernel k: Int, stride s: Int, dilation d: Int = 1, padding p: Int = 0,
+                      layer: String, what: String) throws(ShapeError) -> Int {
+    guard k > 0, s > 0, d > 0, p >= 0 else {
+        throw ShapeError(op: "layer \(layer)", "\(what) \(k), stride \(s), dilation \(d) and padding \(p) must be positive (padding non-negative)")
+    }
+    let (m, o1) = d.multipliedReportingOverflow(by: k - 1)
+    let (p2, o2) = p.multipliedReportingOverflow(by: 2)
+    guard !o1, !o2, m < Int.max / 4, p2 < Int.max / 4 else { throw ShapeError(op: "layer \(layer)", "\(what) \(k) (dilation \(d), padding \(p)) is too large") }
+    if n < 0 { return -1 }
+    let span = m + 1
+    guard n < Int.max / 4, n + p2 >= span else {
+        throw ShapeError(op: "layer \(layer)", "\(what) \(k)\(d > 1 ? " (dilation \(d))" : "") is larger than the \(p > 0 ? "padded " : "")input size \(n + p2)")
+    }
+    return (n + p2 - span) / s + 1
+}
+
+/// The output spec of a 2-D window op on a rank-4 input.
+func windowOutputSpec(_ input: TensorSpec, channels: Int?, kernel: [Int], strides: [Int], dilation: [Int] = [1, 1], padding: ConvPadding = .valid,
+                      format: DataFormat, layer: String, what: String) throws(ShapeError) -> TensorSpec {
+    let s = input.shape
+    guard s.count == 4 else { throw ShapeError(op: "layer \(layer)", "expected a rank-4 input, got \(TensorSpec.format(s))") }
+    var out = s
+    if let channels { out[format.channelAxis(4)] = channels }
+    for (i, axis) in format.spatialAxes.enumerated() {
+        switch padding {
+        case .same:
+            guard strides[i] == 1 else { throw ShapeError(op: "layer \(layer)", "padding \"same\" needs stride 1, got strides \(strides)") }
+            _ = try windowOutputSize(-1, kernel: kernel[i], stride: 1, dilation: dilation[i], layer: layer, what: what)
+        case .valid:
+            out[axis] = try windowOutputSize(s[axis], kernel: kernel[i], stride: strides[i], dilation: dilation[i], layer: layer, what: what)
+        case .explicit(let p):
+            let pads = p.values.count == 1 ? [p.values[0], p.values[0]] : p.values
+            guard pads.count == 2 else { throw ShapeError(op: "layer \(layer)", "padding must have 1 or 2 sizes, got \(p.values)") }
+            out[axis] = try windowOutputSize(s[axis], kernel: kernel[i], stride: strides[i], dilation: dilation[i], padding: pads[i],
+                                             layer: layer, what: what)
+        }
+    }
+    return TensorSpec(shape: out, dtype: input.dtype)
 }
 
 /// 2-D convolution (`keras.layers.Conv2D`), channels-last by default, over Nabla's `conv2d` op.
@@ -60,6 +104,24 @@ public final class Conv2D: Layer {
 
     /// Keras' `input_shape`, if given.
     public override var declaredInputShape: [Int]? { declared }
+
+    /// A rank-4 input with a known channel count, that the kernel fits.
+    public override func checkBuild(inputShape: [Int]) throws(ShapeError) {
+        guard inputShape.count == 4 else {
+            throw ShapeError(op: "layer \(name)", "Conv2D expects a rank-4 input [N, H, W, C], got \(TensorSpec.format(inputShape))")
+        }
+        let c = inputShape[dataFormat.channelAxis(4)]
+        guard c > 0 else { throw ShapeError(op: "layer \(name)", "Conv2D needs a known channel count, got \(TensorSpec.format(inputShape))") }
+        _ = try computeOutputSpecs([TensorSpec(shape: inputShape, dtype: .float32)])
+        try checkWeightSize("kernel", [filters, c, kernelSize[0], kernelSize[1]])
+    }
+
+    /// `(None, H', W', filters)` from the window arithmetic.
+    public override func computeOutputSpecs(_ inputs: [TensorSpec]) throws(ShapeError) -> [TensorSpec] {
+        guard inputs.count == 1 else { throw ShapeError(op: "layer \(name)", "Conv2D expects one input, got \(inputs.count)") }
+        return [try windowOutputSpec(inputs[0], channels: filters, kernel: kernelSize, strides: strides, dilation: dilationRate,
+                                     padding: padding, format: dataFormat, layer: name, what: "kernel")]
+    }
 
     /// Creates the kernel and bias for the input's channel count.
     public override func build(inputShape: [Int]) {
@@ -121,6 +183,11 @@ public final class MaxPooling2D: Layer {
         self.dataFormat = dataFormat
         super.init(name: name)
     }
+    /// `(None, H', W', C)` from the window arithmetic.
+    public override func computeOutputSpecs(_ inputs: [TensorSpec]) throws(ShapeError) -> [TensorSpec] {
+        guard inputs.count == 1 else { throw ShapeError(op: "layer \(name)", "MaxPooling2D expects one input, got \(inputs.count)") }
+        return [try windowOutputSpec(inputs[0], channels: nil, kernel: poolSize, strides: strides, format: dataFormat, layer: name, what: "pool size")]
+    }
     /// The window maxima.
     public override func call(_ x: Tensor, training: Bool) -> Tensor {
         check(x.rank == 4, "layer \(name): expected a rank-4 input, got \(x.shape)")
@@ -146,6 +213,11 @@ public final class AveragePooling2D: Layer {
         self.strides = (strides ?? poolSize).expanded(2, op: "AveragePooling2D", name: "strides")
         self.dataFormat = dataFormat
         super.init(name: name)
+    }
+    /// `(None, H', W', C)` from the window arithmetic.
+    public override func computeOutputSpecs(_ inputs: [TensorSpec]) throws(ShapeError) -> [TensorSpec] {
+        guard inputs.count == 1 else { throw ShapeError(op: "layer \(name)", "AveragePooling2D expects one input, got \(inputs.count)") }
+        return [try windowOutputSpec(inputs[0], channels: nil, kernel: poolSize, strides: strides, format: dataFormat, layer: name, what: "pool size")]
     }
     /// The window means.
     public override func call(_ x: Tensor, training: Bool) -> Tensor {

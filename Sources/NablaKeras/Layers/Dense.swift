@@ -36,6 +36,14 @@ public final class Dense: Layer {
     /// Keras' `input_shape` given at construction, if any.
     public override var declaredInputShape: [Int]? { declaredInput }
 
+    /// The last input dimension must be known.
+    public override func checkBuild(inputShape: [Int]) throws(ShapeError) {
+        guard let inDim = inputShape.last, inDim > 0 else {
+            throw ShapeError(op: "layer \(name)", "Dense needs a known last input dimension, got \(TensorSpec.format(inputShape))")
+        }
+        try checkWeightSize("kernel", [inDim, units])
+    }
+
     /// Creates `kernel` and `bias` for the input's last dimension.
     public override func build(inputShape: [Int]) {
         guard let inDim = inputShape.last, inDim > 0 else {

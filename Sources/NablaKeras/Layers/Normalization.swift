@@ -26,6 +26,14 @@ public final class BatchNormalization: Layer {
         super.init(name: name)
     }
 
+    /// `axis` must be in range, its size known.
+    public override func checkBuild(inputShape: [Int]) throws(ShapeError) {
+        let a = try Shape.normalizeThrowing(axis, inputShape.count, op: "layer \(name)")
+        guard a < inputShape.count, inputShape[a] > 0 else {
+            throw ShapeError(op: "layer \(name)", "BatchNormalization needs a known size on axis \(axis), got \(TensorSpec.format(inputShape))")
+        }
+    }
+
     /// Creates the weights for the size of `axis`.
     public override func build(inputShape: [Int]) {
         let a = Shape.normalize(axis, inputShape.count, op: "BatchNormalization")
@@ -84,6 +92,9 @@ public final class Embedding: Layer {
     public override var declaredInputShape: [Int]? { declared }
     /// Token ids are int64.
     public override var inputDType: DType { .int64 }
+
+    /// The table must fit `ReaderLimits` when loading.
+    public override func checkBuild(inputShape: [Int]) throws(ShapeError) { try checkWeightSize("embeddings", [inputDim, outputDim]) }
 
     /// Creates the table.
     public override func build(inputShape: [Int]) {

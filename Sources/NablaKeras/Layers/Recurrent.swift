@@ -37,6 +37,17 @@ open class RecurrentLayer: Layer {
     /// Keras' `input_shape`, if given.
     open override var declaredInputShape: [Int]? { declared }
 
+    /// The input must be `(None, timesteps, features)` with known features.
+    open override func checkBuild(inputShape: [Int]) throws(ShapeError) {
+        guard inputShape.count == 3, let f = inputShape.last, f > 0 else {
+            throw ShapeError(op: "layer \(name)", "expects an input (None, timesteps, features) with known features, got \(TensorSpec.format(inputShape))")
+        }
+        let gates = kind == .lstm ? 4 : kind == .gru ? 3 : 1
+        let (rows, o) = gates.multipliedReportingOverflow(by: units)
+        try checkWeightSize("weight_ih", o ? [Int.max] : [rows, f])
+        try checkWeightSize("weight_hh", o ? [Int.max] : [rows, units])
+    }
+
     /// Creates the NablaNN module for the input's feature size and applies Keras' initialisers.
     open override func build(inputShape: [Int]) {
         guard inputShape.count == 3, let f = inputShape.last, f > 0 else {

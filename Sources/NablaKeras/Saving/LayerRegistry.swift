@@ -65,6 +65,35 @@ public struct LayerConfig: Sendable {
         if case .ints(let v) = try get(key) { return v }
         throw fail(key, "must be a list of integers, got \(values[key]!)")
     }
+    /// A positive integer (`units`, `filters`), at most `ReaderLimits.maxElements`.
+    public func positiveInt(_ key: String) throws(ModelSerializationError) -> Int {
+        let v = try int(key)
+        guard v > 0 else { throw fail(key, "must be a positive integer, got \(v)") }
+        let limit = ReaderLimits.current.maxElements
+        guard v <= limit else { throw fail(key, "is \(v), over the limit of \(limit) (ReaderLimits.maxElements)") }
+        return v
+    }
+    /// A finite number in `range`.
+    public func double(_ key: String, in range: Range<Double>) throws(ModelSerializationError) -> Double {
+        let v = try double(key)
+        guard v.isFinite, range.contains(v) else { throw fail(key, "must be in [\(range.lowerBound), \(range.upperBound)), got \(v)") }
+        return v
+    }
+    /// A finite number.
+    public func finiteDouble(_ key: String) throws(ModelSerializationError) -> Double {
+        let v = try double(key)
+        guard v.isFinite else { throw fail(key, "must be a finite number, got \(v)") }
+        return v
+    }
+    /// One or `count` positive sizes (`kernel_size`, `strides`), each at most 2^20.
+    public func spatialSizes(_ key: String, count: Int = 2, minimum: Int = 1) throws(ModelSerializationError) -> SpatialSize {
+        let v = try ints(key)
+        guard v.count == 1 || v.count == count else { throw fail(key, "must hold 1 or \(count) sizes, got \(v.count) (\(v))") }
+        guard v.allSatisfy({ $0 >= minimum && $0 <= 1 << 20 }) else {
+            throw fail(key, "must hold sizes in \(minimum)...\(1 << 20), got \(v)")
+        }
+        return SpatialSize(v)
+    }
     /// An activation name (`"relu"`).
     public func activation(_ key: String = "activation") throws(ModelSerializationError) -> ActivationFunction {
         let s = try string(key)
@@ -84,7 +113,7 @@ public struct LayerConfig: Sendable {
         switch try get(key) {
         case .string("valid"): return .valid
         case .string("same"): return .same
-        case .ints(let v): return .explicit(SpatialSize(v))
+        case .ints: return .explicit(try spatialSizes(key, minimum: 0))
         default: throw fail(key, "must be \"valid\", \"same\" or a list of sizes, got \(values[key]!)")
         }
     }
@@ -138,39 +167,50 @@ public enum LayerRegistry {
         return try f(config)
     }
 
+    // The factories check every value a saved file may hold before calling the constructors, whose checks
+    // stop the process (they guard programmer errors); what depends on the input shape is checked by the
+    // layers' `checkBuild` and `computeOutputSpecs`, which throw.
     private static let builtins: [String: Factory] = [
-        "Dense": { c in Dense(try c.int("units"), activation: try c.activation(), useBias: c.has("use_bias") ? try c.bool("use_bias") : true, name: c.name) },
+        "Dense": { c in Dense(try c.positiveInt("units"), activation: try c.activation(), useBias: c.has("use_bias") ? try c.bool("use_bias") : true, name: c.name) },
         "Conv2D": { c in
-            Conv2D(try c.int("filters"), kernelSize: SpatialSize(try c.ints("kernel_size")), strides: SpatialSize(try c.ints("strides")),
-                   padding: try c.padding(), dilationRate: SpatialSize(c.has("dilation_rate") ? try c.ints("dilation_rate") : [1]),
+            Conv2D(try c.positiveInt("filters"), kernelSize: try c.spatialSizes("kernel_size"), strides: try c.spatialSizes("strides"),
+                   padding: try c.padding(), dilationRate: c.has("dilation_rate") ? try c.spatialSizes("dilation_rate") : 1,
                    activation: try c.activation(), useBias: c.has("use_bias") ? try c.bool("use_bias") : true,
                    dataFormat: try c.dataFormat(), name: c.name)
         },
         "MaxPooling2D": { c in
-            MaxPooling2D(poolSize: SpatialSize(try c.ints("pool_size")), strides: SpatialSize(try c.ints("strides")),
+            MaxPooling2D(poolSize: try c.spatialSizes("pool_size"), strides: try c.spatialSizes("strides"),
                          dataFormat: try c.dataFormat(), name: c.name)
         },
         "AveragePooling2D": { c in
-            AveragePooling2D(poolSize: SpatialSize(try c.ints("pool_size")), strides: SpatialSize(try c.ints("strides")),
+            AveragePooling2D(poolSize: try c.spatialSizes("pool_size"), strides: try c.spatialSizes("strides"),
                              dataFormat: try c.dataFormat(), name: c.name)
         },
         "GlobalAveragePooling2D": { c in GlobalAveragePooling2D(dataFormat: try c.dataFormat(), name: c.name) },
         "Flatten": { c in Flatten(name: c.name) },
-        "Reshape": { c in Reshape(try c.ints("target_shape"), name: c.name) },
-        "Dropout": { c in Dropout(try c.double("rate"), name: c.name) },
+        "Reshape": { c in
+            let target = try c.ints("target_shape")
+            guard target.filter({ $0 == -1 }).count <= 1, target.allSatisfy({ $0 > 0 || $0 == -1 }),
+                  ReaderLimits.current.shapeProblem(target.map { max($0, 1) }) == nil else {
+                throw ModelSerializationError("layer \(c.name) (Reshape): config key \"target_shape\" must hold positive sizes and at most one -1, "
+                    + "within ReaderLimits.maxElements, got \(target)")
+            }
+            return Reshape(target, name: c.name)
+        },
+        "Dropout": { c in Dropout(try c.double("rate", in: 0..<1), name: c.name) },
         "Activation": { c in Activation(try c.activation(), name: c.name) },
         "BatchNormalization": { c in
-            BatchNormalization(axis: try c.int("axis"), momentum: try c.double("momentum"), epsilon: try c.double("epsilon"),
+            BatchNormalization(axis: try c.int("axis"), momentum: try c.finiteDouble("momentum"), epsilon: try c.double("epsilon", in: 0..<Double.infinity),
                                center: c.has("center") ? try c.bool("center") : true, scale: c.has("scale") ? try c.bool("scale") : true,
                                name: c.name)
         },
         "Embedding": { c in
-            Embedding(try c.int("input_dim"), try c.int("output_dim"), inputLength: c.has("input_length") ? try c.int("input_length") : nil,
-                      name: c.name)
+            Embedding(try c.positiveInt("input_dim"), try c.positiveInt("output_dim"),
+                      inputLength: c.has("input_length") ? try c.positiveInt("input_length") : nil, name: c.name)
         },
-        "SimpleRNN": { c in SimpleRNN(try c.int("units"), returnSequences: try c.bool("return_sequences"), name: c.name) },
-        "LSTM": { c in LSTM(try c.int("units"), returnSequences: try c.bool("return_sequences"), name: c.name) },
-        "GRU": { c in GRU(try c.int("units"), returnSequences: try c.bool("return_sequences"), name: c.name) },
+        "SimpleRNN": { c in SimpleRNN(try c.positiveInt("units"), returnSequences: try c.bool("return_sequences"), name: c.name) },
+        "LSTM": { c in LSTM(try c.positiveInt("units"), returnSequences: try c.bool("return_sequences"), name: c.name) },
+        "GRU": { c in GRU(try c.positiveInt("units"), returnSequences: try c.bool("return_sequences"), name: c.name) },
         "Concatenate": { c in Concatenate(axis: try c.int("axis"), name: c.name) },
         "Add": { c in Add(name: c.name) },
         "Multiply": { c in Multiply(name: c.name) },

@@ -58,6 +58,8 @@ public struct ModelDir: Sendable {
         try Checkpoint(parts: [("model", PositionalWeights(model)), ("optimizer", model.ensureOptimizer())], epoch: epoch)
             .save(to: checkpointPath(epoch: epoch))
         for old in checkpoints().dropLast(keepMax) { try? FileManager.default.removeItem(atPath: old.path) }
+        // Temporary files of saves killed mid-write count as checkpoints to prune.
+        AtomicFile.removeStaleTemporaryFiles(in: checkpointsDir)
     }
 }
 

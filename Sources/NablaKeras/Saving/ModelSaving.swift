@@ -95,13 +95,18 @@ enum ModelFormat {
         return SavedLayer(className: l.className, name: l.name, config: config, model: nil)
     }
 
+    /// Rebuilds a saved model, weights bounded by `ReaderLimits`.
     static func build(_ s: SavedModel) throws -> Model {
+        try ModelLoading.$active.withValue(true) { try buildUnchecked(s) }
+    }
+
+    private static func buildUnchecked(_ s: SavedModel) throws -> Model {
         var layers: [String: Layer] = [:]
         var ordered: [Layer] = []
         for spec in s.layers {
             guard layers[spec.name] == nil else { throw ModelSerializationError("model \(s.name): layer name \(spec.name) appears twice") }
             let l: Layer
-            if let inner = spec.model { l = try build(inner) }
+            if let inner = spec.model { l = try buildUnchecked(inner) }
             else { l = try LayerRegistry.make(LayerConfig(className: spec.className, name: spec.name, values: spec.config.mapValues(\.value))) }
             guard l.className == spec.className || spec.model != nil else {
                 throw ModelSerializationError("layer \(spec.name): the factory for \(spec.className) made a \(l.className)")
@@ -113,6 +118,13 @@ enum ModelFormat {
             guard let dt = dtypeNames.first(where: { $0.value == i.dtype })?.key else {
                 throw ModelSerializationError("model \(s.name): input \(i.name) has unknown dtype \"\(i.dtype)\"")
             }
+            // [-1 (batch), sizes...]: every size positive or -1 (free), the known ones within ReaderLimits.
+            guard i.shape.count >= 2, i.shape[0] == -1, i.shape.allSatisfy({ $0 > 0 || $0 == -1 }) else {
+                throw ModelSerializationError("model \(s.name): input \(i.name) has shape \(i.shape); expected [-1, sizes...] with positive sizes or -1")
+            }
+            if let problem = ReaderLimits.current.shapeProblem(i.shape.map { max($0, 1) }) {
+                throw ModelSerializationError("model \(s.name): input \(i.name): \(problem)")
+            }
             return Graph.placeholder(shape: i.shape, dtype: dt, name: i.name)
         }
         do {
@@ -121,8 +133,11 @@ enum ModelFormat {
                 guard placeholders.count == 1 else { throw ModelSerializationError("Sequential \(s.name): expected 1 input, got \(placeholders.count)") }
                 var y = placeholders
                 for l in ordered { y = try l.call(symbolic: y) }   // shape errors throw here rather than trap in Sequential
-                let model = Sequential(ordered, name: s.name)
-                model.build(inputShape: Array(placeholders[0].shape.dropFirst()), dtype: placeholders[0].dtype)
+                // The saved input first, so that a first layer's own input_shape (Embedding's input_length) cannot
+                // build the graph for another shape than the one just checked.
+                let model = Sequential(name: s.name)
+                model.add(placeholders[0])
+                for l in ordered { model.add(l) }
                 return model
             case "Functional":
                 var values: [[SymbolicTensor]] = placeholders.map { [$0] }
@@ -151,6 +166,23 @@ enum ModelFormat {
     }
 
     static func decode(_ json: String, source: String) throws -> SavedModel {
+        let limits = ReaderLimits.current
+        guard json.utf8.count <= limits.maxHeaderBytes else {
+            throw ModelSerializationError("\(source): model JSON of \(json.utf8.count) bytes exceeds the limit of \(limits.maxHeaderBytes) (ReaderLimits.maxHeaderBytes)")
+        }
+        // Foundation's decoder recurses per nesting level: refuse deep documents before decoding.
+        var depth = 0, inString = false, escaped = false
+        for b in json.utf8 {
+            if inString {
+                if escaped { escaped = false } else if b == UInt8(ascii: "\\") { escaped = true } else if b == UInt8(ascii: "\"") { inString = false }
+            } else if b == UInt8(ascii: "\"") { inString = true }
+            else if b == UInt8(ascii: "[") || b == UInt8(ascii: "{") {
+                depth += 1
+                guard depth <= limits.maxJSONDepth else {
+                    throw ModelSerializationError("\(source): bad model JSON: nesting deeper than \(limits.maxJSONDepth) levels (ReaderLimits.maxJSONDepth)")
+                }
+            } else if b == UInt8(ascii: "]") || b == UInt8(ascii: "}") { depth -= 1 }
+        }
         let doc: SavedDocument
         do { doc = try JSONDecoder().decode(SavedDocument.self, from: Data(json.utf8)) } catch {
             throw ModelSerializationError("\(source): bad model JSON: \(describe(error))")

@@ -178,20 +178,29 @@ open class Optimizer: Stateful {
             let parts = key.split(separator: ".", maxSplits: 2).map(String.init)
             guard parts.count == 3, let idx = Int(parts[1]) else { problems.append("unexpected key \(key)"); continue }
             if parts[0] == "param_groups" {
-                guard idx < paramGroups.count else { problems.append("\(key): the optimizer has \(paramGroups.count) groups"); continue }
+                guard idx >= 0 && idx < paramGroups.count else { problems.append("\(key): the optimizer has \(paramGroups.count) groups"); continue }
                 if parts[2] == "params" {
                     if t.count != paramGroups[idx].params.count {
                         problems.append("group \(idx) has \(t.count) parameters in the state dict but \(paramGroups[idx].params.count) in the optimizer")
                     }
                 } else {
-                    groupOptions[idx].append((parts[2], t.item()))
+                    // Values come from a file: one finite number each (a NaN or negative lr would silently ruin the run).
+                    do throws(StateDictError) {
+                        guard let v = try state.scalarDouble(key, owner: "") else { continue }
+                        if !v.isFinite { problems.append("\(key) must be a finite number, got \(v)") }
+                        else if parts[2] == "lr" && v < 0 { problems.append("\(key) must be non-negative, got \(v)") }
+                        else { groupOptions[idx].append((parts[2], v)) }
+                    } catch { problems.append(error.message) }
                 }
             } else if parts[0] == "state" {
-                guard idx < params.count else { problems.append("\(key): the optimizer has \(params.count) parameters"); continue }
+                guard idx >= 0 && idx < params.count else { problems.append("\(key): the optimizer has \(params.count) parameters"); continue }
                 let s = newState[idx] ?? ParamState()
                 newState[idx] = s
                 if parts[2] == "step" {
-                    s.step = Int(t.to(.int64).contiguous().toArray(Int64.self)[0])
+                    do throws(StateDictError) {
+                        guard let v = try state.scalarInt(key, owner: "") else { continue }
+                        if v < 0 { problems.append("\(key) must be a non-negative step count, got \(v)") } else { s.step = v }
+                    } catch { problems.append(error.message) }
                 } else {
                     let p = params[idx]
                     if t.shape != p.shape {

@@ -8,8 +8,15 @@ struct StridedLoop {
     var strides: [[Int]]   // per operand, same length as shape
     var offsets: [Int]
 
-    /// Prepares a loop; dims of size 1 are dropped and compatible neighbours merged.
+    /// Prepares a loop; dims of size 1 are dropped and compatible neighbours merged. A shape with a zero
+    /// dimension becomes one empty row (`[0]`), so that the loops run no body and divide by no zero size.
     init(shape: [Int], strides: [[Int]], offsets: [Int]) {
+        if shape.contains(0) {
+            self.shape = [0]
+            self.strides = Array(repeating: [1], count: strides.count)
+            self.offsets = offsets
+            return
+        }
         var sh: [Int] = []
         var st: [[Int]] = Array(repeating: [], count: strides.count)
         for d in 0..<shape.count where shape[d] != 1 {
@@ -34,6 +41,7 @@ struct StridedLoop {
 
     /// Calls `body(rowOffsets, innerStrides, length)` for rows `range`, operands' offsets per row.
     func forRows(_ range: Range<Int>, _ body: (UnsafeBufferPointer<Int>, UnsafeBufferPointer<Int>, Int) -> Void) {
+        guard !range.isEmpty, rowLength > 0 else { return }
         let n = strides.count
         let nd = shape.count
         let inner = (0..<n).map { strides[$0][nd - 1] }
@@ -71,6 +79,7 @@ struct StridedLoop {
     func run(_ body: (UnsafeBufferPointer<Int>, UnsafeBufferPointer<Int>, Int) -> Void) {
         let rows = self.rows
         let total = rows * rowLength
+        guard total > 0 else { return }
         let chunks = Parallel.chunks(work: total, items: rows)
         if chunks <= 1 { forRows(0..<rows, body); return }
         withoutActuallyEscaping(body) { body in

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Builds the fuzz package (Fuzz/, libFuzzer + AddressSanitizer, release) and runs every reader target for
+# FUZZ_SECONDS seconds (default 60), FUZZ_JOBS at a time (default 2). Each target starts from its seed corpus
+# (Fuzz/Corpus/<target>) plus the committed reproducers (Tests/Fixtures/reliability); new inputs go to
+# .build/fuzz/<target>/corpus, crashes to .build/fuzz/<target>/crash-*. Exits non-zero when a target crashed.
+#   FUZZ_SECONDS=300 FUZZ_TARGETS="npy keras" Scripts/fuzz.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+FUZZ_SECONDS=${FUZZ_SECONDS:-60}
+FUZZ_JOBS=${FUZZ_JOBS:-2}
+FUZZ_TARGETS=${FUZZ_TARGETS:-"safetensors npy npz idx csv cifar keras checkpoint config"}
+OUT=.build/fuzz
+BIN=Fuzz/.build/release/nabla-fuzz
+R=Tests/Fixtures/reliability
+
+(cd Fuzz && swift build -c release -Xswiftc -sanitize=fuzzer,address -Xswiftc -use-ld=lld)
+
+reproducers() {
+  case "$1" in
+    safetensors) echo "$R/st_zero_huge.safetensors $R/checkpoint/*.safetensors" ;;
+    npy) echo "$R/npy_zero_huge.npy $R/empty_0x0.npy" ;;
+    npz) echo "$R/npz_zero_huge.npz" ;;
+    idx) echo "$R/idx_*.idx" ;;
+    keras) echo "$R/keras_json/*.json" ;;
+    checkpoint) echo "$R/checkpoint/*.safetensors" ;;
+    config) echo "$R/cfg_*.yaml" ;;
+  esac
+}
+
+run_target() {
+  local t=$1 dir=$OUT/$1
+  mkdir -p "$dir/corpus"
+  cp Fuzz/Corpus/"$t"/* "$dir/corpus/"
+  for f in $(reproducers "$t"); do cp "$f" "$dir/corpus/"; done
+  local rc=0
+  "$BIN" "$t" "$dir/corpus" -max_total_time="$FUZZ_SECONDS" -timeout=10 -malloc_limit_mb=4096 -rss_limit_mb=4096 \
+    -artifact_prefix="$dir/" -print_final_stats=1 >"$dir/log" 2>&1 || rc=$?
+  local execs
+  execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$dir/log" | grep -o '[0-9]*$' || echo "?")
+  if [ "$rc" -eq 0 ]; then echo "fuzz $t: $execs executions in ${FUZZ_SECONDS} s, no crash"
+  else echo "fuzz $t: FAILED (exit $rc) after $execs executions; see $dir/log and $dir/crash-*"; fi
+  return "$rc"
+}
+export -f run_target reproducers
+export OUT BIN R FUZZ_SECONDS
+
+status=0
+printf '%s\n' $FUZZ_TARGETS | xargs -P "$FUZZ_JOBS" -I{} bash -c 'run_target {}' || status=$?
+exit "$status"
