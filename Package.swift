@@ -36,7 +36,7 @@ let package = Package(
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "NablaNN", dependencies: ["Nabla"]),
         .target(name: "NablaOptim", dependencies: ["NablaNN"]),
-        .target(name: "NablaData", dependencies: ["Nabla", "CZlib"]),
+        .target(name: "NablaData", dependencies: ["Nabla"]),
         .target(name: "NablaEstimator", dependencies: ["NablaNN", "NablaOptim", "NablaBoard"]),
         .target(name: "NablaKeras", dependencies: ["Nabla", "NablaNN", "NablaOptim", "NablaData", "NablaBoard"]),
         .target(

@@ -1,4 +1,3 @@
-import CZlib
 
 /// Errors reading dataset files; each names the file and what was wrong.
 public enum DatasetError: Error, CustomStringConvertible, Equatable {
@@ -42,36 +41,19 @@ public func readMaybeGzip(_ path: String, limit: Int? = nil) throws(DatasetError
     return out
 }
 
-/// A file read through zlib's gzip reader (plain files pass through unchanged), closed when released.
+/// A file read through Nabla's gzip reader (plain files pass through unchanged), with `DatasetError`s.
 final class GzipFile {
     let path: String
-    private let file: gzFile
+    private let reader: GzipReader
 
     init(_ path: String) throws(DatasetError) {
-        guard let f = gzopen(path, "rb") else { throw .cannotOpen(path: path) }
+        do { reader = try GzipReader(path: path) } catch { throw .cannotOpen(path: path) }
         self.path = path
-        file = f
     }
 
-    deinit { gzclose(file) }
-
-    /// Up to `count` more bytes (fewer at the end of the data); grows its buffer as data arrives, so a
-    /// large `count` allocates only what the file holds.
+    /// Up to `count` more bytes (fewer at the end of the data).
     func read(upTo count: Int) throws(DatasetError) -> [UInt8] {
-        var out: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: min(max(count, 1), 1 << 20))
-        while out.count < count {
-            let want = min(chunk.count, count - out.count)
-            let n = chunk.withUnsafeMutableBytes { gzread(file, $0.baseAddress, UInt32(want)) }
-            if n < 0 {
-                var err: Int32 = 0
-                let msg = gzerror(file, &err).map { String(cString: $0) } ?? "unknown error"
-                throw .corrupt(path: path, reason: msg)
-            }
-            if n == 0 { break }
-            out.append(contentsOf: chunk[0..<Int(n)])
-        }
-        return out
+        do { return try reader.read(upTo: count) } catch { throw .corrupt(path: path, reason: error.reason) }
     }
 }
 
