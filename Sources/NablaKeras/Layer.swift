@@ -22,6 +22,11 @@ open class Layer: Module {
     /// The input shapes `build` saw (batch dimension `-1`).
     public private(set) var buildInputShapes: [[Int]] = []
     var weightEntries: [(String, Tensor)] = []
+    /// Penalties on weights, by weight name, added to the training loss (Keras' `kernel_regularizer=`); see
+    /// `Layer+Regularization.swift`.
+    var weightRegularizers: [(weight: String, regularizer: Regularizer)] = []
+    /// Constraints on weights, by weight name, applied after every optimizer step (Keras' `kernel_constraint=`).
+    var weightConstraints: [(weight: String, constraint: Constraint, axes: [Int])] = []
     var trainableFlag = true
     private weak var firstNode: GraphNode?
 
