@@ -64,5 +64,8 @@ let package = Package(
             path: "Sources/nabla"
         ),
         .testTarget(name: "NablaCLITests", dependencies: ["NablaCLI", "NablaTestSupport"]),
+        // The seed articles' examples as a PyTorch or Keras user ports them, checked against PyTorch's numbers.
+        .testTarget(name: "PortedExamples", dependencies: ["NablaNN", "NablaOptim", "NablaData", "NablaKeras", "NablaTestSupport"],
+                    path: "Tests/PortedExamples"),
     ]
 )
