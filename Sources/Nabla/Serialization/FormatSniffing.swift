@@ -47,7 +47,10 @@ func requireSafetensors(_ file: ReadableFile) throws(SerializationError) {
     func fail(_ what: String) -> SerializationError {
         .invalidRequest(path: path, reason: "not a safetensors file (\(what)); load(from:) reads \(loadableFormats)")
     }
-    guard file.size >= 9 else { throw fail("\(file.size) bytes, too short for the 8-byte header length and a JSON header") }
+    let csvHint = "a .\(ext) table is text; read it with NablaData's CSVDataset"
+    guard file.size >= 9 else {
+        throw fail(["csv", "tsv"].contains(ext) ? csvHint : "\(file.size) bytes, too short for the 8-byte header length and a JSON header")
+    }
     let format = try sniffFormat(file)
     if format != .safetensors, ["pt", "pth", "bin", "ckpt", "pkl"].contains(ext) {
         throw fail("a .\(ext) file written by torch.save is a pickle (or a zip of one), not safetensors")
@@ -59,7 +62,7 @@ func requireSafetensors(_ file: ReadableFile) throws(SerializationError) {
     case .text(let line):
         var what = "it is text"
         switch ext {
-        case "csv", "tsv": what = "a .\(ext) table is text; read it with NablaData's CSVDataset"
+        case "csv", "tsv": what = csvHint
         case "json", "yaml", "yml", "txt": what = "a .\(ext) file is text"
         default:
             let trimmed = line.trimmed(of: " \t")

@@ -27,8 +27,11 @@ public func resolveCheckpointPath(_ path: String) throws -> String {
     return isPointerFile(path) ? try followPointer(path) : path
 }
 
-/// Whether `path` is a small one-line text file (a `latest` pointer) rather than a weights file.
+/// Whether `path` is a small one-line text file naming a file (a `latest` pointer) rather than a weights file or a
+/// data file (a CSV, JSON or YAML file is never taken for a pointer).
 func isPointerFile(_ path: String) -> Bool {
+    let ext = (path as NSString).pathExtension.lowercased()
+    guard !["csv", "tsv", "json", "yaml", "yml", "npy", "npz", "safetensors", "pt", "pth", "bin"].contains(ext) else { return false }
     guard let attrs = try? FileManager.default.attributesOfItem(atPath: path),
           let size = (attrs[.size] as? NSNumber)?.intValue, size > 0, size <= 4096,
           let data = FileManager.default.contents(atPath: path) else { return false }
@@ -38,7 +41,7 @@ func isPointerFile(_ path: String) -> Bool {
     guard bytes.allSatisfy({ $0 == 9 || $0 == 10 || $0 == 13 || $0 >= 32 }),
           let text = String(data: data, encoding: .utf8) else { return false }
     let lines = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-    return lines.count == 1
+    return lines.count == 1 && !lines[0].contains(where: { $0 == "," || $0 == " " || $0 == "\t" || $0 == ";" })
 }
 
 /// The file that the pointer `pointer` names, in the pointer's folder.
