@@ -98,4 +98,23 @@ private let fixtures = loadFixture("ported")
                               MaxPooling2D(poolSize: (2, 2)), Flatten(), Dense(2)])
         #expect(cnn.predict(Tensor.zeros(1, 6, 6, 1)).shape == [1, 2] && cnn.countParams() == 4 * 9 + 4 + 16 * 2 + 2)
     }
+
+    /// docs/usage.md's Keras block: inputDim, a regularizer and a constraint, positional fit on toCategorical targets.
+    @Test func usageDocKerasBlock() {
+        manualSeed(4)
+        let n = 128
+        let y = Tensor.randint(0, 10, [n])
+        let x = Tensor.randn(10, 784).indexSelect(dim: 0, index: y) + Tensor.randn(n, 784) * 0.3
+        let model = Sequential()
+        model.add(Dense(32, inputDim: 784))
+        model.add(Dense(64, activation: .relu, kernelRegularizer: .l2(1e-4), kernelConstraint: .maxNorm(3)))
+        model.add(Dense(10, activation: .softmax))
+        model.compile(optimizer: "rmsprop", loss: "categorical_crossentropy", metrics: ["accuracy"])
+        model.fit(x, toCategorical(y, numClasses: 10), epochs: 5, batchSize: 32, verbose: 0)
+        let logs = model.evaluate(x, toCategorical(y, numClasses: 10))
+        #expect(logs["accuracy"]! >= 0.95, "\(logs)")
+        let dense = model.getLayer(index: 1) as! Dense
+        let norms = (dense.kernel! * dense.kernel!).sum(dim: 0).sqrt().toDoubleArray()
+        #expect(norms.allSatisfy { $0 <= 3 + 1e-4 } && model.predict(x).shape == [n, 10])
+    }
 }

@@ -249,4 +249,52 @@ final class LinearRegressionLayer: Module {
         #expect(seen == 4 && val8.count == 2)
         #expect(cat([labels.float(), labels.float()], 0).shape == [12] && images.flatten(1).shape == [6, 192])
     }
+
+    /// docs/usage.md: dual numbers (`fwAD.make_dual`, `unpack_dual(...).tangent`) and forward hooks.
+    @Test func dualNumbersAndForwardHooks() {
+        let dy = dualLevel { () -> Tensor in
+            let x = Tensor([1.0, 2, 3]).makeDual(tangent: Tensor([1.0, 1, 1]))
+            let y = x * x + x.sin()
+            return y.forwardGrad!
+        }
+        let x0 = Tensor([1.0, 2, 3])
+        close(dy, x0 * 2 + x0.cos(), "2x + cos x")
+
+        let model = Sequential(Linear(4, 8), ReLU(), Linear(8, 2))
+        var shapes: [[Int]] = []
+        let handle = model[0].registerForwardHook { _, _, output in shapes.append(output.shape); return nil }
+        _ = model(Tensor.randn(3, 4))
+        handle.remove()
+        _ = model(Tensor.randn(3, 4))
+        #expect(shapes == [[3, 8]])
+        let doubled = model.registerForwardHook { _, _, output in output * 2 }
+        let x = Tensor.randn(2, 4)
+        let y2 = model(x)
+        doubled.remove()
+        close(y2, model(x) * 2, "hook replaces the output")
+    }
+
+    /// The README's porting snippet, verbatim, with its numbers checked.
+    @Test func readmePortingSnippet() {
+        let x = Tensor.randn(64, 20), y = Tensor.randn(64, 5)     // torch.randn(64, 20)
+        let w = Tensor.randn(20, 5, requiresGrad: true)
+        (y - x.matmul(w)).pow(2).mean().backward()
+        w.data -= 0.01 * w.grad!.data                             // also .float() .long() .T .size() .flatten(1) cat(xs, 1)
+        let rows: [[Float]] = w.T.toArray()                       // x.tolist()
+
+        let conv = Conv2d(3, 12, kernelSize: 3, padding: 1, stride: 1)     // PyTorch's keyword order; Conv2d(1, 20, 5) too
+        let net = Sequential(["conv1": Conv2d(1, 20, 5), "relu1": ReLU()]) // nn.Sequential(OrderedDict(...))
+        for layer in net { _ = layer }                                      // ModuleList, Sequential, ModuleDict iterate
+        let hook = net.registerForwardHook { module, input, output in nil } // return a tensor to replace the output
+        for (xb, yb) in DataLoader(TensorDataset(x, y), batchSize: 8) { _ = (xb, yb) }   // [Tensor] batches for 1 or 3+ tensors
+        let (train, val) = randomSplit(TensorDataset(x, y), [48, 16])
+        let (t0, d0) = dualLevel { () -> (Tensor, Tensor) in               // fwAD.make_dual / unpack_dual
+            let d = x.makeDual(tangent: Tensor.onesLike(x)); let out = d.sin(); return (out, out.forwardGrad!) }
+
+        #expect(rows.count == 5 && rows[0].count == 20 && conv.stride == [1, 1] && train.count == 48 && val.count == 16)
+        #expect(net(Tensor.randn(1, 1, 6, 6)).shape == [1, 20, 2, 2])
+        hook.remove()
+        close(t0, x.sin(), "sin")
+        close(d0, x.cos(), "d sin = cos")
+    }
 }
