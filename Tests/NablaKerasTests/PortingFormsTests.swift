@@ -15,6 +15,9 @@ import NablaTestSupport
         #expect(h["loss"].last! < 1e-4)
         #expect(model.evaluate(x, y)["loss"]! < 1e-4)
         #expect(model.predict(x).shape == [200, 1] && model.predict(x: x).shape == [200, 1])
+        let tutorial = Sequential([Flatten(inputShape: [28, 28]), Dense(128, activation: .relu), Dense(10)])
+        #expect(tutorial.countParams() == 784 * 128 + 128 + 1290)   // built from inputShape, before any data
+        #expect(Reshape([4, 4], inputShape: [16]).declaredInputShape == [16] && Dropout(0.2, inputShape: [3]).declaredInputShape == [3])
         let first = Dense(4, inputDim: 3, activation: .relu)
         #expect(first.declaredInputShape == [3] && first.activation == .relu)
     }

@@ -90,6 +90,30 @@ extension AveragePooling2D {
     }
 }
 
+extension Flatten {
+    /// `Flatten(input_shape=(28, 28))` as the first layer of a `Sequential` (Keras' Fashion-MNIST tutorial).
+    public convenience init(inputShape: [Int], name: String? = nil) {
+        self.init(name: name)
+        inputShapeArgument = inputShape
+    }
+}
+
+extension Reshape {
+    /// `Reshape(target_shape, input_shape=...)` as the first layer of a `Sequential`.
+    public convenience init(_ targetShape: [Int], inputShape: [Int], name: String? = nil) {
+        self.init(targetShape, name: name)
+        inputShapeArgument = inputShape
+    }
+}
+
+extension Dropout {
+    /// `Dropout(rate, input_shape=...)` as the first layer of a `Sequential`.
+    public convenience init(_ rate: Double, inputShape: [Int], name: String? = nil) {
+        self.init(rate, name: name)
+        inputShapeArgument = inputShape
+    }
+}
+
 /// Class indices as one-hot float32 rows (`keras.utils.to_categorical(y, num_classes)`).
 ///
 /// ```swift
