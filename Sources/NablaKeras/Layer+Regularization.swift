@@ -1,3 +1,5 @@
+import NablaNN
+
 // Keras' weight regularizers (`kernel_regularizer=regularizers.l2(0.01)`) and constraints
 // (`kernel_constraint=constraints.MaxNorm(3)`): penalties added to the training loss, and projections applied to
 // the weights after every optimizer step.
@@ -70,8 +72,17 @@ extension Layer {
     /// The weight named `name`, when built.
     func weight(named name: String) -> Tensor? { weightEntries.first { $0.0 == name }?.1 }
 
-    /// This layer and its sublayers.
-    func layerTree() -> [Layer] { namedModules().compactMap { $0.1 as? Layer } }
+    /// This layer and its sublayers (each once), without building names: it runs at every training step.
+    func layerTree() -> [Layer] {
+        var out: [Layer] = [], seen = Set<ObjectIdentifier>()
+        func walk(_ m: Module) {
+            guard seen.insert(ObjectIdentifier(m)).inserted else { return }
+            if let l = m as? Layer { out.append(l) }
+            for (_, c) in m.namedChildren() { walk(c) }
+        }
+        walk(self)
+        return out
+    }
 
     /// The current regularization penalties of this layer and its sublayers (Keras' `layer.losses`).
     public var regularizationLosses: [Tensor] {

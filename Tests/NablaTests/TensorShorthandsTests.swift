@@ -61,4 +61,13 @@ import NablaTestSupport
         row += 5
         #expect(v.toFloatArray() == [5, 5, 0, 0])
     }
+
+    /// `total = torch.tensor(0.); total += loss_i` accumulates a differentiable sum, as in PyTorch.
+    @Test func compoundAssignmentAccumulatesALoss() {
+        let w = Tensor([1.0, 2.0], requiresGrad: true)
+        let total = Tensor(0.0)
+        for k in 1...3 { total += (w * Double(k)).sum() }
+        total.backward()
+        #expect(total.item() == 18 && w.grad!.toDoubleArray() == [6, 6])
+    }
 }
