@@ -119,7 +119,9 @@ extension Dropout {
 /// ```swift
 /// let yOneHot = toCategorical(Tensor([0, 2, 1]), numClasses: 3)   // [[1, 0, 0], [0, 0, 1], [0, 1, 0]]
 /// ```
-/// - Parameter numClasses: the row length; nil means one more than the largest label, as Keras.
+/// - Parameters:
+///   - y: integer class indices (any shape; float tensors holding whole numbers are accepted).
+///   - numClasses: the row length; nil means one more than the largest label, as Keras.
 public func toCategorical(_ y: Tensor, numClasses: Int? = nil) -> Tensor {
     check(!y.dtype.isFloatingPoint || y.eq(y.floor()).toBoolArray().allSatisfy { $0 },
           "toCategorical: labels must be integers, got \(y.dtype) values with fractions")
