@@ -5,6 +5,7 @@
 #   make venv    create .build/venv with TensorBoard (the NablaBoard tests read their event files with it)
 #   make bench   run the benchmark workloads W1-W8 (and W3 through Keras fit), writing results-nabla.json
 #   make fuzz    build the reader fuzz targets (Fuzz/, libFuzzer + ASan) and run each for FUZZ_SECONDS (default 60), two at a time
+#   make docs    DocC API reference of the libraries, from their /// comments, into .build/docs/<Target>
 #
 # One release build is shared by the demo, the tests and the benchmark.
 
@@ -24,7 +25,7 @@ TENSORBOARD_VERSION := 2.20.0
 BENCH_WORKLOADS ?= W1 W2 W3 W3-keras W4 W5 W6 W7 W8
 BENCH_OUT ?= results-nabla.json
 
-.PHONY: all deps venv build demo test bench fuzz fuzz-deps clean
+.PHONY: all deps venv build demo test bench fuzz fuzz-deps docs clean
 
 all: build
 
@@ -83,3 +84,12 @@ fuzz: fuzz-deps
 
 clean:
 	rm -rf .build Fuzz/.build $(BENCH_OUT)
+
+# DocC (swift-docc-plugin): one static site per library under .build/docs; open .build/docs/Nabla/index.html via a
+# local web server (python3 -m http.server -d .build/docs/Nabla).
+DOC_TARGETS := Nabla NablaNN NablaOptim NablaData NablaKeras NablaBoard NablaEstimator
+docs:
+	@mkdir -p .build/docs; for t in $(DOC_TARGETS); do \
+	  $(SWIFT) package --allow-writing-to-directory .build/docs generate-documentation --target $$t \
+	    --output-path .build/docs/$$t --transform-for-static-hosting || exit 1; \
+	done

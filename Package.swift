@@ -21,6 +21,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // `swift package generate-documentation` (DocC) only; no target depends on it.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         // OpenBLAS, loaded with dlopen at the first matrix product (Sources/CNablaBLAS/blas_loader.c).
@@ -67,5 +69,8 @@ let package = Package(
             path: "Sources/nabla"
         ),
         .testTarget(name: "NablaCLITests", dependencies: ["NablaCLI", "NablaTestSupport"]),
+        // The seed articles' examples as a PyTorch or Keras user ports them, checked against PyTorch's numbers.
+        .testTarget(name: "PortedExamples", dependencies: ["NablaNN", "NablaOptim", "NablaData", "NablaKeras", "NablaTestSupport"],
+                    path: "Tests/PortedExamples"),
     ]
 )

@@ -27,6 +27,13 @@ open class Layer: Module {
     /// The input shapes `build` saw (batch dimension `-1`).
     public private(set) var buildInputShapes: [[Int]] = []
     var weightEntries: [(String, Tensor)] = []
+    /// Penalties on weights, by weight name, added to the training loss (Keras' `kernel_regularizer=`); see
+    /// `Layer+Regularization.swift`.
+    var weightRegularizers: [(weight: String, regularizer: Regularizer)] = []
+    /// Constraints on weights, by weight name, applied after every optimizer step (Keras' `kernel_constraint=`).
+    var weightConstraints: [(weight: String, constraint: Constraint, axes: [Int])] = []
+    /// `input_shape=` given to a layer whose initializer has no such parameter (`Flatten(inputShape:)`).
+    var inputShapeArgument: [Int]? = nil
     var trainableFlag = true
     private weak var firstNode: GraphNode?
 
@@ -42,7 +49,7 @@ open class Layer: Module {
 
     /// The per-sample input shape given at construction (Keras' `input_shape=`), which lets a
     /// `Sequential` build before seeing data; nil when not given.
-    open var declaredInputShape: [Int]? { nil }
+    open var declaredInputShape: [Int]? { inputShapeArgument }
 
     /// Configuration shown in graph listings (`units=64`); layers override it.
     open var config: [(String, GraphAttribute)] { [] }

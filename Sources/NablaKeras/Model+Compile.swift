@@ -81,6 +81,7 @@ extension Model {
         }
         for e in extra { let m = e.mean(); total = total.map { $0 + m } ?? m }
         for (_, f) in extraLosses { let t = f(); total = total.map { $0 + t } ?? t }
+        if let r = regularizationLoss() { total = total.map { $0 + r } ?? r }
         guard let total else { nablaFail("Model \(name): no loss; pass loss: to compile or use addLoss") }
         return total
     }
@@ -93,6 +94,7 @@ extension Model {
         let loss = totalLoss(preds, ys, extra: extra)
         loss.backward()
         opt.step()
+        applyConstraints()
         return (loss.detached(), preds)
     }
 

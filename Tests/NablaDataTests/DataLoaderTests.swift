@@ -71,7 +71,7 @@ func collect<D: Dataset>(_ loader: DataLoader<D, Tensor>, passes: Int = 1) -> [[
     }
 
     @Test func batchCountsAndDropLast() {
-        let data = TensorDataset(Tensor.arange(10, dtype: .float32), Tensor.arange(10))
+        let data = TensorDataset([Tensor.arange(10, dtype: .float32), Tensor.arange(10)])
         let keep = DataLoader(data, batchSize: 4)
         let drop = DataLoader(data, batchSize: 4, dropLast: true, numWorkers: 2)
         #expect(keep.count == 3 && drop.count == 2)

@@ -3,7 +3,7 @@ import NablaData
 import NablaTestSupport
 
 @Suite struct DatasetTests {
-    let data = TensorDataset(Tensor.arange(10, dtype: .float32), Tensor.arange(10))
+    let data = TensorDataset([Tensor.arange(10, dtype: .float32), Tensor.arange(10)])
 
     @Test func subsetPicksIndicesInOrder() {
         let s = Subset(data, indices: [7, 2, 5])
@@ -36,7 +36,7 @@ import NablaTestSupport
         let noisy = data.map(Lambda<[Tensor], Tensor> { s, g in s[0] + Tensor(g.nextUnit()) })
         let g1 = noisy.sample(3, generator: Generator(seed: 4)), g2 = noisy.sample(3, generator: Generator(seed: 4))
         #expect(g1.item() == g2.item() && g1.item() >= 3 && g1.item() < 4)
-        let pairs = TensorDataset(Tensor.ones([4, 1, 2, 2]), Tensor.arange(4))
+        let pairs = TensorDataset([Tensor.ones([4, 1, 2, 2]), Tensor.arange(4)])
         let tuples = TransformedDataset(pairs) { s, _ in (s[0], s[1]) }
         let scaled = tuples.map(input: Normalize(mean: [1], std: [0.5])).map(target: Lambda<Tensor, Tensor> { y, _ in y * 2 })
         let (x, y) = scaled[2]

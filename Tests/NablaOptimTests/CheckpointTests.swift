@@ -22,11 +22,11 @@ private func makeModel(dropoutSeed: UInt64) -> (Sequential, Generator) {
     return (Sequential(Linear(6, 16), ReLU(), Dropout(p: 0.3, generator: g), Linear(16, 3)), g)
 }
 
-private func trainEpoch(_ model: Module, _ opt: Optimizer, _ loader: DataLoader<TensorDataset, [Tensor]>) {
+private func trainEpoch(_ model: Module, _ opt: Optimizer, _ loader: DataLoader<TensorDataset<(Tensor, Tensor)>, (Tensor, Tensor)>) {
     model.train()
-    for batch in loader {
+    for (x, y) in loader {
         opt.zeroGrad()
-        let loss = crossEntropy(model(batch[0]), batch[1])
+        let loss = crossEntropy(model(x), y)
         loss.backward()
         opt.step()
     }
@@ -87,7 +87,7 @@ private func trainEpoch(_ model: Module, _ opt: Optimizer, _ loader: DataLoader<
     @Test func resumeIsBitIdentical() throws {
         let data = Generator(seed: 3)
         let x = Tensor.randn([40, 6], generator: data), y = Tensor.randint(0, 3, [40], generator: data)
-        func loader(seed: UInt64) -> DataLoader<TensorDataset, [Tensor]> {
+        func loader(seed: UInt64) -> DataLoader<TensorDataset<(Tensor, Tensor)>, (Tensor, Tensor)> {
             DataLoader(TensorDataset(x, y), batchSize: 8, shuffle: true, numWorkers: 2, generator: Generator(seed: seed))
         }
         let initPath = scratch("init.safetensors")

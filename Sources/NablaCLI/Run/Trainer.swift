@@ -156,7 +156,7 @@ public final class Trainer {
             let t0 = ContinuousClock.now
             var lossSum = 0.0, correct = 0.0, seen = 0
             for (i, batch) in loader.enumerated() {
-                let x = data.prepare(batch[0]), y = batch[1]
+                let x = data.prepare(batch.0), y = batch.1
                 let out = module(x)
                 let loss = lossValue(out, y)
                 opt.zeroGrad()
