@@ -153,4 +153,18 @@ import NablaTestSupport
         m.to(.cpu).float()
         #expect(m.parameters().allSatisfy { $0.device == .cpu && $0.dtype == .float32 })
     }
+
+    /// The README's device example, as written there.
+    @Test func readmeDeviceExample() {
+        let model = Sequential(Linear(4, 8), ReLU(), Linear(8, 2)).double().to(.reference)
+        let opt = Adam(model.parameters(), lr: 1e-3)           // state is created on .reference, float64
+        let x = Tensor.randn([16, 4], dtype: .float64).to(.reference)
+        let out = model(x)
+        let loss = (out * out).mean()
+        loss.backward(); opt.step()
+        let y = withDefaultDevice(.reference) { softmax(Tensor.randn([2, 3]), dim: -1) }   // created and computed on .reference
+        #expect(y.device == .reference && loss.device == .reference)
+        #expect(Swift.abs(y.sum(dim: 1).to(.cpu).toDoubleArray()[0] - 1) < 1e-6)
+        #expect(opt.stateDict()["state.0.exp_avg"]!.device == .reference)
+    }
 }
