@@ -6,7 +6,7 @@ import Darwin
 
 /// The CPU backend: host memory, SIMD kernels (C with AVX2/FMA dispatch, Swift generic loops)
 /// and OpenBLAS for matrix products. Kernels above ~32K elements run on the kernel threads.
-final class CPUBackend: Backend, @unchecked Sendable {
+final class CPUBackend: HostMemoryBackend, @unchecked Sendable {
     /// The one CPU backend.
     static let shared = CPUBackend()
     /// `.cpu`.
@@ -24,21 +24,6 @@ final class CPUBackend: Backend, @unchecked Sendable {
     public func allocate(byteCount: Int) -> UnsafeMutableRawPointer {
         // Small buffers come straight from malloc (16-byte aligned); large ones are cache-line aligned.
         UnsafeMutableRawPointer.allocate(byteCount: max(byteCount, 1), alignment: byteCount <= 4096 ? 16 : 64)
-    }
-
-    /// Frees host memory.
-    public func deallocate(_ pointer: UnsafeMutableRawPointer, byteCount: Int) { pointer.deallocate() }
-
-    /// Copies bytes into the buffer.
-    public func upload(_ bytes: UnsafeRawBufferPointer, to storage: Storage, byteOffset: Int) {
-        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
-        (storage.data + byteOffset).copyMemory(from: base, byteCount: bytes.count)
-    }
-
-    /// Copies bytes out of the buffer.
-    public func download(_ storage: Storage, byteOffset: Int, into bytes: UnsafeMutableRawBufferPointer) {
-        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
-        base.copyMemory(from: storage.data + byteOffset, byteCount: bytes.count)
     }
 
     // MARK: copy / fill

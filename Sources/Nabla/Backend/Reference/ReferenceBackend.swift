@@ -10,7 +10,7 @@
 /// let x = Tensor.randn([4, 3]).to(.reference)
 /// let y = softmax(x, dim: -1).to(.cpu)
 /// ```
-public final class ReferenceBackend: Backend, @unchecked Sendable {
+public final class ReferenceBackend: HostMemoryBackend, @unchecked Sendable {
     /// The one reference backend.
     public static let shared = ReferenceBackend()
     /// `.reference`.
@@ -25,21 +25,6 @@ public final class ReferenceBackend: Backend, @unchecked Sendable {
     /// Allocates host memory.
     public func allocate(byteCount: Int) -> UnsafeMutableRawPointer {
         UnsafeMutableRawPointer.allocate(byteCount: Swift.max(byteCount, 1), alignment: 64)
-    }
-
-    /// Frees host memory.
-    public func deallocate(_ pointer: UnsafeMutableRawPointer, byteCount: Int) { pointer.deallocate() }
-
-    /// Copies host bytes in.
-    public func upload(_ bytes: UnsafeRawBufferPointer, to storage: Storage, byteOffset: Int) {
-        guard let src = bytes.baseAddress, bytes.count > 0 else { return }
-        (storage.data + byteOffset).copyMemory(from: src, byteCount: bytes.count)
-    }
-
-    /// Copies bytes out.
-    public func download(_ storage: Storage, byteOffset: Int, into bytes: UnsafeMutableRawBufferPointer) {
-        guard let dst = bytes.baseAddress, bytes.count > 0 else { return }
-        dst.copyMemory(from: storage.data + byteOffset, byteCount: bytes.count)
     }
 
     // MARK: Element-wise
@@ -281,23 +266,8 @@ public final class ReferenceBackend: Backend, @unchecked Sendable {
     /// One column per window position, zero outside the image.
     public func im2col(_ x: Tensor, geometry g: ConvGeometry, out: Tensor) {
         let a = RefElements(x), o = RefElements(out)
-        let l = g.outH * g.outW, cols = g.batch * l
-        for c in 0..<g.channels {
-            for ki in 0..<g.kernelH {
-                for kj in 0..<g.kernelW {
-                    let row = (c * g.kernelH + ki) * g.kernelW + kj
-                    for n in 0..<g.batch {
-                        for oi in 0..<g.outH {
-                            for oj in 0..<g.outW {
-                                let y = oi * g.strideH - g.padH + ki * g.dilationH, xx = oj * g.strideW - g.padW + kj * g.dilationW
-                                let inside = y >= 0 && y < g.height && xx >= 0 && xx < g.width
-                                let v = inside ? a.load(a.index(at: [n, c, y, xx])) : 0
-                                o.store(o.index(row * cols + n * l + oi * g.outW + oj), v)
-                            }
-                        }
-                    }
-                }
-            }
+        forEachColumnEntry(g) { column, image in
+            o.store(o.index(column), image.map { a.load(a.index(at: $0)) } ?? 0)
         }
     }
 
@@ -305,6 +275,16 @@ public final class ReferenceBackend: Backend, @unchecked Sendable {
     public func col2im(_ cols: Tensor, geometry g: ConvGeometry, out: Tensor) {
         fill(out, value: 0)
         let a = RefElements(cols), o = RefElements(out)
+        forEachColumnEntry(g) { column, image in
+            guard let image else { return }
+            let i = o.index(at: image)
+            o.store(i, o.load(i) + a.load(a.index(column)))
+        }
+    }
+
+    /// Calls `body` with the row-major index of every entry of the column matrix [C·kh·kw, N·oh·ow] and the image
+    /// position [n, c, y, x] it reads (nil where the window hangs over the padding).
+    private func forEachColumnEntry(_ g: ConvGeometry, _ body: (Int, [Int]?) -> Void) {
         let l = g.outH * g.outW, width = g.batch * l
         for c in 0..<g.channels {
             for ki in 0..<g.kernelH {
@@ -313,10 +293,9 @@ public final class ReferenceBackend: Backend, @unchecked Sendable {
                     for n in 0..<g.batch {
                         for oi in 0..<g.outH {
                             for oj in 0..<g.outW {
-                                let y = oi * g.strideH - g.padH + ki * g.dilationH, xx = oj * g.strideW - g.padW + kj * g.dilationW
-                                guard y >= 0 && y < g.height && xx >= 0 && xx < g.width else { continue }
-                                let i = o.index(at: [n, c, y, xx])
-                                o.store(i, o.load(i) + a.load(a.index(row * width + n * l + oi * g.outW + oj)))
+                                let y = oi * g.strideH - g.padH + ki * g.dilationH, x = oj * g.strideW - g.padW + kj * g.dilationW
+                                let inside = y >= 0 && y < g.height && x >= 0 && x < g.width
+                                body(row * width + n * l + oi * g.outW + oj, inside ? [n, c, y, x] : nil)
                             }
                         }
                     }
