@@ -15,12 +15,15 @@ struct AutogradFlags {
 /// Per-thread `AutogradFlags`, held in POSIX thread-specific storage (allocated on a thread's first use, freed when
 /// the thread exits). One pointer load on the op path.
 enum AutogradState {
-    private static let key: pthread_key_t = {
+    /// The thread-specific key, made once (a global `let`: Swift initialises it exactly once, thread-safely).
+    private static let key: pthread_key_t = makeKey()
+
+    private static func makeKey() -> pthread_key_t {
         var k = pthread_key_t()
         let rc = pthread_key_create(&k) { $0?.deallocate() }
         if rc != 0 { fatalError("autograd: pthread_key_create failed (\(rc))") }
         return k
-    }()
+    }
 
     /// This thread's flags.
     @inline(__always) static var flags: UnsafeMutablePointer<AutogradFlags> {

@@ -1,19 +1,22 @@
 
 /// Whether an op on `a` must record for autograd or forward mode.
 @inline(__always) func isRecording(_ a: Tensor) -> Bool {
-    (a.tracksGrad && AutogradState.gradEnabled) || (AutogradState.forwardLevel != 0 && a.tangent != nil)
+    let f = AutogradState.flags.pointee   // one thread-local read for both flags
+    return (a.tracksGrad && f.gradDisabled == 0) || (f.forwardLevel != 0 && a.tangent != nil)
 }
 
 /// Whether an op on `a` and `b` must record for autograd or forward mode.
 @inline(__always) func isRecording(_ a: Tensor, _ b: Tensor) -> Bool {
-    ((a.tracksGrad || b.tracksGrad) && AutogradState.gradEnabled)
-        || (AutogradState.forwardLevel != 0 && (a.tangent != nil || b.tangent != nil))
+    let f = AutogradState.flags.pointee
+    return ((a.tracksGrad || b.tracksGrad) && f.gradDisabled == 0)
+        || (f.forwardLevel != 0 && (a.tangent != nil || b.tangent != nil))
 }
 
 /// Whether an op on `inputs` must record for autograd or forward mode.
 @inline(__always) func isRecording(_ inputs: [Tensor]) -> Bool {
-    if AutogradState.gradEnabled { for t in inputs where t.requiresGradFlag { return true } }
-    if AutogradState.forwardLevel != 0 { for t in inputs where t.tangent != nil { return true } }
+    let f = AutogradState.flags.pointee
+    if f.gradDisabled == 0 { for t in inputs where t.requiresGradFlag { return true } }
+    if f.forwardLevel != 0 { for t in inputs where t.tangent != nil { return true } }
     return false
 }
 
@@ -31,13 +34,14 @@
 @discardableResult
 public func record(_ out: Tensor, op: String, inputs: [Tensor], saving: [Tensor] = [], saveOutput: Bool = false,
                    jvp: ([Tensor?]) -> Tensor? = { _ in nil }, backward: @escaping BackwardFunction) -> Tensor {
-    if AutogradState.forwardLevel != 0 {
+    let f = AutogradState.flags.pointee
+    if f.forwardLevel != 0 {
         recordOutputs([out], op: op, inputs: inputs, saving: saving, saveOutputs: saveOutput,
                       jvp: { t in jvp(t).map { [$0] } }, backward: backward)
         return out
     }
     // The common case, kept free of temporary arrays: one output, reverse mode only.
-    guard AutogradState.gradEnabled && inputs.contains(where: { $0.tracksGrad }) else { return out }
+    guard f.gradDisabled == 0 && inputs.contains(where: { $0.tracksGrad }) else { return out }
     var edges: [Edge] = []
     edges.reserveCapacity(inputs.count)
     for t in inputs { edges.append(t.gradEdge) }
