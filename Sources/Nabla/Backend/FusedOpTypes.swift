@@ -154,9 +154,21 @@ public enum OptimizerRule: Sendable, Equatable {
 
 /// The fused ops of `Backend`, named for counters and tests.
 public enum FusedOp: String, CaseIterable, Sendable {
-    case conv2d, conv2dBackward, softmax, softmaxBackward, normRows, normRowsBackward
-    case batchNormStats, batchNormAffine, batchNormBackward, attention, attentionBackward
-    case recurrentSequence, recurrentSequenceBackward, lstmCell, lstmCellBackward
+    /// `Backend.conv2d` and its backward.
+    case conv2d, conv2dBackward
+    /// `Backend.softmax` (log or not) and its backward.
+    case softmax, softmaxBackward
+    /// `Backend.normRows` (layerNorm, groupNorm) and its backward.
+    case normRows, normRowsBackward
+    /// The batchNorm kernels: statistics, affine map, backward.
+    case batchNormStats, batchNormAffine, batchNormBackward
+    /// `Backend.attention` and its backward.
+    case attention, attentionBackward
+    /// `Backend.recurrentSequence` and its backward.
+    case recurrentSequence, recurrentSequenceBackward
+    /// `Backend.lstmCell` and its backward.
+    case lstmCell, lstmCellBackward
+    /// `Backend.optimizerStep`, one per rule.
     case sgdStep, adamStep, rmspropStep, adagradStep, adadeltaStep
 
     /// The counter of an optimizer rule's step.
