@@ -75,14 +75,26 @@ public struct Checkpoint {
             guard let t = all[key], t.count == 1, t.dtype == .int64 else {
                 throw StateDictError("Checkpoint.load: \(path) lacks the int64 scalar '\(key)'")
             }
+            guard t.rank == 0 else {
+                throw StateDictError("Checkpoint.load: \(path): '\(key)' must be an int64 scalar (shape []), got shape \(t.shape)")
+            }
             return Int(t.contiguous().toArray(Int64.self)[0])
         }
         var state = all
         let epoch = try scalar("epoch"), step = try scalar("step")
         state["epoch"] = nil
         state["step"] = nil
-        return Checkpoint(state: state, partNames: parts.isEmpty ? [] : parts.split(separator: ",").map(String.init),
-                          epoch: epoch, step: step)
+        let names = parts.isEmpty ? [] : parts.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        var seen = Set<String>()
+        for name in names {
+            guard !name.isEmpty, !name.contains("."), name != "epoch", name != "step" else {
+                throw StateDictError("Checkpoint.load: \(path): part name '\(name)' in the metadata is not a valid part name")
+            }
+            guard seen.insert(name).inserted else {
+                throw StateDictError("Checkpoint.load: \(path): part '\(name)' is listed twice in the metadata (parts: \(parts))")
+            }
+        }
+        return Checkpoint(state: state, partNames: names, epoch: epoch, step: step)
     }
 
     /// The state dict of part `name` (prefix removed), or nil when the checkpoint has no such part.

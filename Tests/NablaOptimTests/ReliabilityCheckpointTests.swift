@@ -24,16 +24,8 @@ import NablaTestSupport
 
     @Test func thereAreReproducers() { #expect(Self.files.count >= 14) }
 
-    /// Reproducers whose content is odd but harmless, and which `Checkpoint.load` accepts: `epoch` stored as a
-    /// 1-element vector, and a part listed twice in the metadata (restored once).
-    static let harmless: Set<String> = ["epoch_vec1.safetensors", "parts_dup.safetensors"]
-
     @Test(arguments: files)
     func malformedCheckpointThrows(path: String) {
-        if Self.harmless.contains((path as NSString).lastPathComponent) {
-            #expect(throws: Never.self) { _ = try Self.restore(path) }
-            return
-        }
         let e = #expect(throws: (any Error).self) { _ = try Self.restore(path) }
         if let e { #expect(!"\(e)".isEmpty) }
     }
