@@ -1,0 +1,139 @@
+import Foundation
+import Testing
+import Nabla
+import NablaTestSupport
+
+/// Path of a fixture under Tests/Fixtures/torch/ (written by Scripts/fixtures/torch_checkpoints.py).
+func torchFixture(_ name: String, file: String = #filePath) -> String {
+    URL(fileURLWithPath: file).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/torch/\(name)").path
+}
+
+/// What torch.load(weights_only=True) gave for each fixture, flattened to dotted names.
+private func expectedTensors(_ file: String) throws -> [String: (shape: [Int], dtype: String, data: [Double])] {
+    let data = try Data(contentsOf: URL(fileURLWithPath: torchFixture("torch_checkpoints.json")))
+    let root = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    let files = try #require(root["files"] as? [String: Any])
+    let entries = try #require(files[file] as? [String: [String: Any]])
+    var out: [String: (shape: [Int], dtype: String, data: [Double])] = [:]
+    for (k, v) in entries {
+        let shape = (v["shape"] as? [NSNumber] ?? []).map(\.intValue)
+        let values = (v["data"] as? [NSNumber] ?? []).map(\.doubleValue)
+        out[k] = (shape, v["dtype"] as? String ?? "", values)
+    }
+    return out
+}
+
+private func doubles(_ t: Tensor) -> [Double] {
+    let c = t.contiguous()
+    switch c.dtype {
+    case .float32: return c.toArray(Float.self).map(Double.init)
+    case .float64: return c.toArray(Double.self)
+    case .int32: return c.toArray(Int32.self).map(Double.init)
+    case .int64: return c.toArray(Int64.self).map(Double.init)
+    case .bool: return c.toArray(Bool.self).map { $0 ? 1 : 0 }
+    }
+}
+
+@Suite struct TorchLoadTests {
+    @Test(arguments: ["state.pt", "legacy.pt", "nested.pt"])
+    func matchesTorchLoad(_ file: String) throws {
+        let expected = try expectedTensors(file)
+        let state = try loadTorch(from: torchFixture(file))
+        #expect(Set(state.keys) == Set(expected.keys))
+        for (name, e) in expected {
+            let t = try #require(state[name], "\(file): missing \(name)")
+            #expect(t.shape == e.shape, "\(file) \(name)")
+            // Exact values; the tolerance only absorbs Foundation's JSON number parsing (last-digit errors).
+            let got = doubles(t)
+            #expect(got.count == e.data.count && zip(got, e.data).allSatisfy { abs($0 - $1) <= 1e-14 * max(1, abs($1)) },
+                    "\(file) \(name): \(got) vs \(e.data)")
+        }
+    }
+
+    @Test func dtypesAndViews() throws {
+        let state = try loadTorch(from: torchFixture("state.pt"))
+        #expect(state["f16"]?.dtype == .float32)
+        #expect(state["bf16"]?.dtype == .float32)
+        #expect(state["f64"]?.dtype == .float64)
+        #expect(state["i64"]?.dtype == .int64)
+        #expect(state["i16"]?.dtype == .int32)
+        #expect(state["u8"]?.dtype == .int32)
+        #expect(state["bool"]?.dtype == .bool)
+        #expect(state["scalar"]?.shape == [])
+        // Views saved by PyTorch share one storage, as they did when saved.
+        let base = try #require(state["base"]), t = try #require(state["view_t"])
+        #expect(base.sharesStorage(with: t))
+        #expect(t.shape == [6, 4] && t.strides == [1, 6])
+        #expect(state["view_narrow"]?.shape == [2, 3])
+    }
+
+    @Test func nestedObject() throws {
+        let v = try loadTorchObject(from: torchFixture("nested.pt"))
+        guard case .int(3) = v["epoch"] else { Issue.record("epoch: \(String(describing: v["epoch"]))"); return }
+        guard case .double(0.125) = v["lr"] else { Issue.record("lr"); return }
+        guard case .string("run-1") = v["name"] else { Issue.record("name"); return }
+        #expect(v["model"]?["weight"]?.tensor?.shape == [2, 2])
+        let flat = v.flattened()
+        #expect(flat["optimizer.state.0.step"] != nil)
+    }
+
+    @Test func craftedView() throws {
+        let t = try #require(try loadTorch(from: torchFixture("crafted_ok_view.pt"))[""])
+        #expect(t.contiguous().toArray(Float.self) == [1, 3, 2, 4])
+    }
+
+    @Test(arguments: [("evil_system.pt", "posix.system"), ("evil_eval.pt", "__builtin__.eval"),
+                      ("evil_class.pt", "__main__.Custom"), ("crafted_os_system.pt", "os.system"),
+                      ("crafted_builtins_eval.pt", "builtins.eval"), ("crafted_stack_global.pt", "builtins.exec")])
+    func refusesGlobals(_ file: String, _ global: String) throws {
+        do {
+            _ = try loadTorchObject(from: torchFixture(file))
+            Issue.record("\(file) loaded")
+        } catch let e as UnpicklingError {
+            #expect(e == .forbiddenGlobal(path: torchFixture(file), name: global))
+            #expect(e.description.contains(global))
+        }
+    }
+
+    @Test(arguments: ["crafted_storage_lies.pt", "crafted_view_out_of_range.pt", "crafted_missing_record.pt",
+                      "crafted_truncated_pickle.pt", "crafted_bad_opcode.pt", "crafted_underflow.pt",
+                      "crafted_bad_memo.pt", "crafted_memo_bomb.pt"])
+    func malformedThrows(_ file: String) {
+        #expect(throws: (any Error).self) { try loadTorchObject(from: torchFixture(file)) }
+    }
+
+    @Test func storageSizeLieNamesTheStorage() {
+        do { _ = try loadTorchObject(from: torchFixture("crafted_storage_lies.pt")); Issue.record("loaded") } catch {
+            #expect("\(error)".contains("storage 0") && "\(error)".contains("16 bytes"))
+        }
+    }
+
+    /// Every prefix of a real checkpoint, zip or legacy, throws (never traps).
+    @Test(arguments: ["state.pt", "legacy.pt"])
+    func truncatedFilesThrow(_ file: String) throws {
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: torchFixture(file))))
+        for n in stride(from: 0, to: bytes.count, by: 7) {
+            #expect(throws: (any Error).self) { try TorchCheckpoint.read(Array(bytes[..<n]), path: "t") }
+        }
+    }
+
+    /// Byte flips anywhere load or throw, but never crash (a cheap stand-in for the fuzz target).
+    @Test(arguments: ["state.pt", "legacy.pt", "nested.pt"])
+    func corruptedBytesNeverTrap(_ file: String) throws {
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: torchFixture(file))))
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<400 {
+            var b = bytes
+            for _ in 0..<Int.random(in: 1...4, using: &rng) {
+                b[Int.random(in: 0..<b.count, using: &rng)] = UInt8.random(in: 0...255, using: &rng)
+            }
+            _ = try? TorchCheckpoint.read(b, path: "t")
+        }
+    }
+
+    @Test func notATorchFile() {
+        #expect(throws: SerializationError.self) { try TorchCheckpoint.read(Array("hello".utf8), path: "t") }
+        #expect(throws: SerializationError.self) { try loadTorch(from: torchFixture("does-not-exist.pt")) }
+    }
+}
