@@ -69,7 +69,7 @@ public struct BertTokenizer: Sendable {
         guard let data = FileManager.default.contents(atPath: path) else { throw PretrainedError.missingFile(folder: path, what: "vocabulary file") }
         guard let text = String(data: data, encoding: .utf8) else { throw PretrainedError.badConfig(path: path, reason: "not UTF-8 text") }
         var vocab: [String: Int] = [:]
-        var lines = text.components(separatedBy: "\n")
+        var lines = text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).map { String($0) }
         if lines.last == "" { lines.removeLast() }
         for (i, line) in lines.enumerated() {
             let tok = line.hasSuffix("\r") ? String(line.dropLast()) : line
