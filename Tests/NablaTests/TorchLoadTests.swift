@@ -132,6 +132,17 @@ private func doubles(_ t: Tensor) -> [Double] {
         }
     }
 
+    /// `pickle.dumps({'a': [1, 2.5, 'x', (True, None)], 'big': 2**62, 'neg': -3000000000}, protocol=2 / 4)`.
+    @Test(arguments: [
+        [128, 2, 125, 113, 0, 40, 88, 1, 0, 0, 0, 97, 113, 1, 93, 113, 2, 40, 75, 1, 71, 64, 4, 0, 0, 0, 0, 0, 0, 88, 1, 0, 0, 0, 120, 113, 3, 136, 78, 134, 113, 4, 101, 88, 3, 0, 0, 0, 98, 105, 103, 113, 5, 138, 8, 0, 0, 0, 0, 0, 0, 0, 64, 88, 3, 0, 0, 0, 110, 101, 103, 113, 6, 138, 5, 0, 162, 47, 77, 255, 117, 46],
+        [128, 4, 149, 61, 0, 0, 0, 0, 0, 0, 0, 125, 148, 40, 140, 1, 97, 148, 93, 148, 40, 75, 1, 71, 64, 4, 0, 0, 0, 0, 0, 0, 140, 1, 120, 148, 136, 78, 134, 148, 101, 140, 3, 98, 105, 103, 148, 138, 8, 0, 0, 0, 0, 0, 0, 0, 64, 140, 3, 110, 101, 103, 148, 138, 5, 0, 162, 47, 77, 255, 117, 46],
+    ] as [[UInt8]])
+    func plainPickles(_ bytes: [UInt8]) throws {
+        let v = try TorchCheckpoint.unpickle(bytes, path: "p")
+        #expect(v.description == "{'a': [1, 2.5, 'x', (True, None)], 'big': 4611686018427387904, 'neg': -3000000000}")
+        for n in 0..<bytes.count { #expect(throws: UnpicklingError.self) { try TorchCheckpoint.unpickle(Array(bytes[..<n]), path: "p") } }
+    }
+
     @Test func notATorchFile() {
         #expect(throws: SerializationError.self) { try TorchCheckpoint.read(Array("hello".utf8), path: "t") }
         #expect(throws: SerializationError.self) { try loadTorch(from: torchFixture("does-not-exist.pt")) }

@@ -64,6 +64,16 @@ public enum TorchCheckpoint {
         throw SerializationError.badHeader(path: path, reason: "not a torch.save file (neither a zip archive nor PyTorch's legacy format)")
     }
 
+    /// The object of a bare pickle (no tensor storages), through the same restricted unpickler.
+    ///
+    /// For pickles that hold only containers, numbers and strings; persistent ids (tensor storages) are refused.
+    public static func unpickle(_ bytes: [UInt8], path: String) throws -> TorchValue {
+        var u = Unpickler(bytes: bytes, path: path, allowedGlobals: allowedGlobals, persistentLoad: nil,
+                          reduce: { g, a in try rebuild(g, a, path: path) })
+        var budget = 50_000_000
+        return try convert(try u.load(), path: path, depth: 0, budget: &budget)
+    }
+
     // MARK: zip format
 
     static func readZip(_ bytes: [UInt8], path: String) throws -> TorchValue {
