@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import NablaCLI
 
 /// `nabla embed --model DIR --input sentences.txt --output emb.npy`: sentence embeddings as a float32 array.
@@ -16,9 +17,14 @@ struct Embed: ParsableCommand {
             guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
             let embedder = try SentenceEmbedder(folder: model)
             let lines = try TextCommands.readLines(input)
+            let clock = ContinuousClock()
+            let start = clock.now
             let e = embedder.encode(lines, batchSize: batchSize)
+            let d = clock.now - start
+            let seconds = Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
             try saveNpy(e, to: output)
             print("Wrote \(e.shape[0]) embeddings of dimension \(embedder.dimension) to \(output)")
+            print(String(format: "Encoded in %.3f s (%.1f sentences/s)", seconds, Double(e.shape[0]) / max(seconds, 1e-9)))
         }
     }
 }
