@@ -22,6 +22,8 @@ public final class SentenceEmbedder {
     public let normalize: Bool
     /// Texts are truncated to this many tokens, `[CLS]` and `[SEP]` included.
     public var maxSeqLength: Int
+    /// Lowercase texts before tokenizing (`do_lower_case` of `sentence_bert_config.json`).
+    public var doLowerCase: Bool
     /// The embedding size.
     public var dimension: Int { model.config.hiddenSize }
 
@@ -62,9 +64,14 @@ public final class SentenceEmbedder {
         tokenizer = try BertTokenizer(folder: tf)
         model = try BertModel.fromPretrained(tf)
         var maxLen = model.config.maxPositionEmbeddings
+        var lower = false
         for cfg in [tf + "/sentence_bert_config.json", folder + "/sentence_bert_config.json"] where fm.fileExists(atPath: cfg) {
-            if let n = try readJSONObject(cfg)["max_seq_length"] as? NSNumber, n.intValue > 2 { maxLen = min(n.intValue, maxLen); break }
+            let c = try readJSONObject(cfg)
+            if let n = c["max_seq_length"] as? NSNumber, n.intValue > 2 { maxLen = min(n.intValue, maxLen) }
+            lower = c["do_lower_case"] as? Bool ?? false
+            break
         }
+        self.doLowerCase = lower
         self.maxSeqLength = maxSeqLength ?? maxLen
         self.pooling = pooling
         self.normalize = normalize
@@ -76,7 +83,7 @@ public final class SentenceEmbedder {
     public func encode(_ sentences: [String], batchSize: Int = 32) -> Tensor {
         check(batchSize > 0, "SentenceEmbedder.encode: batchSize must be positive, got \(batchSize)")
         let maxLen = maxSeqLength
-        let ids = sentences.map { tokenizer.encode($0, maxLength: maxLen) }
+        let ids = sentences.map { tokenizer.encode(doLowerCase ? $0.lowercased() : $0, maxLength: maxLen) }
         let order = ids.indices.sorted { ids[$0].count > ids[$1].count }
         var rows = [Tensor?](repeating: nil, count: sentences.count)
         inferenceMode {

@@ -77,6 +77,48 @@ private func miniLMCases() throws -> [MiniLMCase] {
     }
 }
 
+@Suite struct BertTokenizerTests {
+    let tok = BertTokenizer(vocab: Dictionary(uniqueKeysWithValues: ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "hello", ",", "world", "!",
+                                                                     "un", "##believ", "##able", "cafe", "中", "文", "a", "##b"].enumerated().map { ($1, $0) }))
+
+    @Test func basicTokenizer() {
+        #expect(tok.tokenize("Hello, WORLD!") == ["hello", ",", "world", "!"])
+        #expect(tok.tokenize("unbelievable") == ["un", "##believ", "##able"])
+        #expect(tok.tokenize("unbelievablex") == ["[UNK]"])                 // no full match: the whole word is unknown
+        #expect(tok.tokenize("Café") == ["cafe"])                           // accents stripped when lowercasing
+        #expect(tok.tokenize("中文") == ["中", "文"])                           // CJK ideographs are words
+        #expect(tok.tokenize("hel\u{200B}lo\u{0007}") == ["hello"])          // zero-width and control characters removed
+        #expect(tok.tokenize("hello\tworld\u{00A0}!") == ["hello", "world", "!"])
+        #expect(tok.tokenize("[MASK] hello[SEP]") == ["[MASK]", "hello", "[SEP]"])
+        #expect(tok.tokenize(String(repeating: "a", count: 101)) == ["[UNK]"])  // longer than max_input_chars_per_word
+        #expect(tok.tokenize("ab") == ["a", "##b"])
+    }
+
+    @Test func encodeTruncatesAndPads() {
+        #expect(tok.encode("hello world") == [2, 5, 7, 3])
+        #expect(tok.encode("hello world hello", maxLength: 4) == [2, 5, 7, 3])
+        #expect(tok.encode("", maxLength: 4) == [2, 3])
+        let b = tok.encodeBatch(["hello", "hello world !"])
+        #expect(b.inputIds.shape == [2, 5])
+        #expect(b.inputIds.contiguous().toArray(Int64.self) == [2, 5, 3, 0, 0, 2, 5, 7, 8, 3])
+        #expect(b.attentionMask.contiguous().toArray(Int64.self) == [1, 1, 1, 0, 0, 1, 1, 1, 1, 1])
+        #expect(tok.encodeBatch(["hello"], maxLength: 6, padToMaxLength: true).inputIds.shape == [1, 6])
+    }
+
+    @Test func malformedFilesThrow() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("nabla-tok-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        #expect(throws: PretrainedError.self) { try BertTokenizer(folder: dir) }
+        for bad in ["{", "[]", "{\"model\": {\"type\": \"BPE\"}}", "{\"model\": {\"type\": \"WordPiece\", \"vocab\": {\"a\": \"x\"}}}",
+                    "{\"model\": {\"type\": \"WordPiece\", \"vocab\": {\"a\": 0}}}"] {
+            try bad.write(toFile: dir + "/tokenizer.json", atomically: true, encoding: .utf8)
+            #expect(throws: PretrainedError.self) { try BertTokenizer(folder: dir) }
+        }
+        try "a\nb\n".write(toFile: dir + "/vocab.txt", atomically: true, encoding: .utf8)
+        #expect(throws: PretrainedError.self) { try BertTokenizer(vocabFile: dir + "/vocab.txt") }   // no [UNK]
+    }
+}
+
 @Suite(.enabled(if: miniLMAvailable, "all-MiniLM-L6-v2 is not unpacked (run `make models`)"))
 struct MiniLMTests {
     @Test func tokenizerJSONMatchesHuggingFace() throws {
