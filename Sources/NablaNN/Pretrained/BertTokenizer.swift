@@ -88,7 +88,9 @@ public struct BertTokenizer: Sendable {
         guard let rawVocab = model["vocab"] as? [String: Any] else { throw PretrainedError.badConfig(path: path, reason: "model.vocab missing") }
         var vocab: [String: Int] = [:]
         for (k, v) in rawVocab {
-            guard let n = v as? NSNumber else { throw PretrainedError.badConfig(path: path, reason: "vocab id of '\(k)' is not a number") }
+            guard let n = v as? NSNumber, n.intValue >= 0, Double(n.intValue) == n.doubleValue else {
+                throw PretrainedError.badConfig(path: path, reason: "vocab id of '\(k)' is not a non-negative integer")
+            }
             vocab[k] = n.intValue
         }
         let unk = model["unk_token"] as? String ?? "[UNK]"

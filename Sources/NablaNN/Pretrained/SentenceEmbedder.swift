@@ -63,6 +63,9 @@ public final class SentenceEmbedder {
         }
         tokenizer = try BertTokenizer(folder: tf)
         model = try BertModel.fromPretrained(tf)
+        if let top = tokenizer.vocab.values.max(), top >= model.config.vocabSize {
+            throw PretrainedError.badConfig(path: tf, reason: "the tokenizer has ids up to \(top), but config.json's vocab_size is \(model.config.vocabSize)")
+        }
         var maxLen = model.config.maxPositionEmbeddings
         var lower = false
         for cfg in [tf + "/sentence_bert_config.json", folder + "/sentence_bert_config.json"] where fm.fileExists(atPath: cfg) {

@@ -70,7 +70,7 @@ public enum TorchCheckpoint {
     public static func unpickle(_ bytes: [UInt8], path: String) throws -> TorchValue {
         var u = Unpickler(bytes: bytes, path: path, allowedGlobals: allowedGlobals, persistentLoad: nil,
                           reduce: { g, a in try rebuild(g, a, path: path) })
-        var budget = 50_000_000
+        var budget = 5_000_000
         return try convert(try u.load(), path: path, depth: 0, budget: &budget)
     }
 
@@ -109,7 +109,7 @@ public enum TorchCheckpoint {
         }
         var u = Unpickler(bytes: pickle, path: path, allowedGlobals: allowedGlobals, persistentLoad: load, reduce: { g, a in try rebuild(g, a, path: path) })
         let v = try u.load()
-        var budget = 50_000_000
+        var budget = 5_000_000
         return try convert(v, path: path, depth: 0, budget: &budget)
     }
 
@@ -168,7 +168,7 @@ public enum TorchCheckpoint {
         for (key, s) in storages where s.flat == nil {
             throw SerializationError.badHeader(path: path, reason: "legacy checkpoint: storage '\(key)' has no data")
         }
-        var budget = 50_000_000
+        var budget = 5_000_000
         return try convert(object, path: path, depth: 0, budget: &budget)
     }
 
