@@ -12,6 +12,9 @@ var argc = CommandLine.argc
 var argv = CommandLine.unsafeArgv
 _ = LLVMFuzzerRunDriver(&argc, &argv) { data, size in
     let bytes = size > 0 && data != nil ? Array(UnsafeBufferPointer(start: data, count: size)) : []
-    _ = try? TorchCheckpoint.unpickle(bytes, path: "fuzz.pkl")
+    _ = try? TorchCheckpoint.unpickle(bytes, path: "fuzz.pkl") { _, numel, size in
+        guard numel <= 1 << 16 else { throw UnpicklingError.unsupported(path: "fuzz.pkl", reason: "large storage") }
+        return [UInt8](repeating: 0, count: numel * size)
+    }
     return 0
 }

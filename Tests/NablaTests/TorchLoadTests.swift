@@ -138,9 +138,37 @@ private func doubles(_ t: Tensor) -> [Double] {
         [128, 4, 149, 61, 0, 0, 0, 0, 0, 0, 0, 125, 148, 40, 140, 1, 97, 148, 93, 148, 40, 75, 1, 71, 64, 4, 0, 0, 0, 0, 0, 0, 140, 1, 120, 148, 136, 78, 134, 148, 101, 140, 3, 98, 105, 103, 148, 138, 8, 0, 0, 0, 0, 0, 0, 0, 64, 140, 3, 110, 101, 103, 148, 138, 5, 0, 162, 47, 77, 255, 117, 46],
     ] as [[UInt8]])
     func plainPickles(_ bytes: [UInt8]) throws {
+        let statePickle = [UInt8](try Data(contentsOf: URL(fileURLWithPath: torchFixture("state.pkl"))))
+        #expect(throws: UnpicklingError.self) { try TorchCheckpoint.unpickle(statePickle, path: "p") }   // storages need a provider
+        let zeros = try TorchCheckpoint.unpickle(statePickle, path: "p") { _, n, size in [UInt8](repeating: 0, count: n * size) }
+        #expect(zeros["f32"]?.tensor?.shape == [2, 3] && zeros["view_t"]?.tensor?.strides == [1, 6])
         let v = try TorchCheckpoint.unpickle(bytes, path: "p")
         #expect(v.description == "{'a': [1, 2.5, 'x', (True, None)], 'big': 4611686018427387904, 'neg': -3000000000}")
         for n in 0..<bytes.count { #expect(throws: UnpicklingError.self) { try TorchCheckpoint.unpickle(Array(bytes[..<n]), path: "p") } }
+    }
+
+    /// Random mutations of bare pickles (flips, insertions, deletions) reach the opcodes: they load or throw, never trap.
+    /// `NABLA_FUZZ_ITERATIONS` raises the count for a longer local run.
+    @Test(arguments: ["state.pkl", "nested.pkl"])
+    func mutatedPicklesNeverTrap(_ file: String) throws {
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: torchFixture(file))))
+        let n = Int(ProcessInfo.processInfo.environment["NABLA_FUZZ_ITERATIONS"] ?? "") ?? 1000
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<n {
+            var b = bytes
+            for _ in 0..<Int.random(in: 1...6, using: &rng) {
+                let i = Int.random(in: 0..<b.count, using: &rng)
+                switch Int.random(in: 0..<3, using: &rng) {
+                case 0: b[i] = UInt8.random(in: 0...255, using: &rng)
+                case 1: b.insert(UInt8.random(in: 0...255, using: &rng), at: i)
+                default: if b.count > 1 { b.remove(at: i) }
+                }
+            }
+            _ = try? TorchCheckpoint.unpickle(b, path: "p") { _, numel, size in
+                guard numel <= 1 << 16 else { throw SerializationError.invalidRequest(path: "p", reason: "large storage") }
+                return [UInt8](repeating: 0, count: numel * size)
+            }
+        }
     }
 
     @Test func notATorchFile() {

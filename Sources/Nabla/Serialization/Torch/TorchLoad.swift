@@ -64,11 +64,26 @@ public enum TorchCheckpoint {
         throw SerializationError.badHeader(path: path, reason: "not a torch.save file (neither a zip archive nor PyTorch's legacy format)")
     }
 
-    /// The object of a bare pickle (no tensor storages), through the same restricted unpickler.
+    /// The object of a bare pickle, through the same restricted unpickler.
     ///
-    /// For pickles that hold only containers, numbers and strings; persistent ids (tensor storages) are refused.
-    public static func unpickle(_ bytes: [UInt8], path: String) throws -> TorchValue {
-        var u = Unpickler(bytes: bytes, path: path, allowedGlobals: allowedGlobals, persistentLoad: nil,
+    /// Persistent ids (tensor storages) are refused unless `storage` is given: it returns the raw little-endian
+    /// bytes of the storage `key` holding `numel` elements of `itemSize` bytes (the fuzz targets pass zeros).
+    public static func unpickle(_ bytes: [UInt8], path: String,
+                                storage: ((_ key: String, _ numel: Int, _ itemSize: Int) throws -> [UInt8])? = nil) throws -> TorchValue {
+        var storages: [String: TorchStorage] = [:]
+        let load: ((PickleValue) throws -> PickleValue)? = storage.map { provide in
+            { pid in
+                guard case .tuple(let t) = pid, t.count >= 5, case .string("storage") = t[0] else {
+                    throw UnpicklingError.unsupported(path: path, reason: "persistent id \(pid.kind) is not a storage")
+                }
+                let (stored, key, numel) = try storageInfo(t, path: path)
+                if let s = storages[key] { return .opaque(s) }
+                let s = try TorchStorage(stored: stored, key: key, numel: numel, raw: try provide(key, numel, stored.itemSize)[...], path: path)
+                storages[key] = s
+                return .opaque(s)
+            }
+        }
+        var u = Unpickler(bytes: bytes, path: path, allowedGlobals: allowedGlobals, persistentLoad: load,
                           reduce: { g, a in try rebuild(g, a, path: path) })
         var budget = 5_000_000
         return try convert(try u.load(), path: path, depth: 0, budget: &budget)
