@@ -35,8 +35,8 @@ private func miniLMCases() throws -> [MiniLMCase] {
 }
 
 @Suite struct BertTinyTests {
-    /// A random 2-layer BERT (gelu_new) saved by transformers three ways gives transformers' outputs.
-    @Test(arguments: ["bert-tiny", "bert-tiny-sharded", "bert-tiny-bin"])
+    /// A random 2-layer BERT (gelu_new) saved four ways (safetensors, sharded safetensors, .bin, sharded .bin) gives transformers' outputs.
+    @Test(arguments: ["bert-tiny", "bert-tiny-sharded", "bert-tiny-bin", "bert-tiny-bin-sharded"])
     func matchesTransformers(_ layout: String) throws {
         let ref = try fixtureJSON("bert-tiny.json")
         let model = try BertModel.fromPretrained(packageRoot + "/Tests/Fixtures/" + layout)
@@ -54,6 +54,22 @@ private func miniLMCases() throws -> [MiniLMCase] {
         // Parameter names are Hugging Face's.
         #expect(model.stateDict()["encoder.layer.1.attention.self.query.weight"]?.shape == [16, 16])
         #expect(model.stateDict()["embeddings.LayerNorm.weight"] != nil)
+    }
+
+    /// A tiny sentence-transformers folder (vocab.txt only, CLS pooling, no Normalize, max_seq_length 8) against
+    /// SentenceTransformer.encode on the same folder.
+    @Test func sentenceTransformersTinyFolder() throws {
+        let ref = try fixtureJSON("st-tiny.json")
+        let embedder = try SentenceEmbedder(folder: packageRoot + "/Tests/Fixtures/st-tiny")
+        #expect(embedder.pooling == .cls && !embedder.normalize && embedder.maxSeqLength == 8)
+        let sentences = try #require(ref["sentences"] as? [String])
+        let wantIds = (ref["ids"] as? [[NSNumber]] ?? []).map { $0.map(\.intValue) }
+        #expect(sentences.map { embedder.tokenizer.encode($0, maxLength: 8) } == wantIds)
+        let e = embedder.encode(sentences, batchSize: 2)
+        let want = (ref["embeddings"] as? [[NSNumber]] ?? []).flatMap { $0.map(\.floatValue) }
+        let got = e.contiguous().toArray(Float.self)
+        #expect(got.count == want.count && !want.isEmpty)
+        #expect(zip(got, want).map { abs($0 - $1) }.max() ?? 1 <= 2e-5)
     }
 
     @Test func malformedFoldersThrow() throws {
