@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "NablaBoard", targets: ["NablaBoard"]),
         .library(name: "NablaEstimator", targets: ["NablaEstimator"]),
         .library(name: "NablaCLI", targets: ["NablaCLI"]),
+        .library(name: "NablaDistributed", targets: ["NablaDistributed"]),
         .executable(name: "nabla-bench", targets: ["nabla-bench"]),
         .executable(name: "nabla", targets: ["NablaCommand"]),
     ],
@@ -68,6 +69,9 @@ let package = Package(
             dependencies: ["NablaCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/nabla"
         ),
+        // Data-parallel training over Open MPI, which is opened with dlopen (Sources/CNablaMPI/mpi_loader.c).
+        .target(name: "CNablaMPI", linkerSettings: [.linkedLibrary("dl")]),
+        .target(name: "NablaDistributed", dependencies: ["CNablaMPI", "Nabla", "NablaNN", "NablaData"]),
         .testTarget(name: "NablaCLITests", dependencies: ["NablaCLI", "NablaTestSupport"]),
         // The seed articles' examples as a PyTorch or Keras user ports them, checked against PyTorch's numbers.
         .testTarget(name: "PortedExamples", dependencies: ["NablaNN", "NablaOptim", "NablaData", "NablaKeras", "NablaTestSupport"],
