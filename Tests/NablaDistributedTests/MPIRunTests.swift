@@ -1,0 +1,163 @@
+import Foundation
+import Testing
+import NablaDistributed
+
+/// Runs `nabla-ddp-check SCENARIO` under `mpirun -np 2` and returns its exit status and output.
+///
+/// Without `mpirun` on the PATH the tests fail under `CI=true` (`make deps` installs openmpi-bin) and are skipped
+/// with a note otherwise.
+enum MPIRun {
+    /// The helper executable, built beside the test bundle (`swift build --build-tests`).
+    static var checkPath: String? {
+        let me = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var candidates = [me.deletingLastPathComponent(), me.deletingLastPathComponent().deletingLastPathComponent()]
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        candidates += ["debug", "release"].map { root.appendingPathComponent(".build/\($0)") }
+        return candidates.map { $0.appendingPathComponent("nabla-ddp-check").path }
+            .first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    static var mpirun: String? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        return (path.split(separator: ":").map(String.init) + ["/usr/bin"])
+            .map { $0 + "/mpirun" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    static var available: Bool { mpirun != nil }
+    static var required: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
+
+    struct Result { var status: Int32; var output: String; var seconds: Double; var timedOut: Bool }
+
+    /// `mpirun --allow-run-as-root --oversubscribe -np N nabla-ddp-check scenario`, killed after `timeout` seconds.
+    static func run(_ scenario: String, np: Int = 2, timeout: Double = 60, environment: [String: String] = [:]) throws -> Result {
+        let mpirun = try #require(mpirun, "mpirun not found: install Open MPI (`make deps` installs openmpi-bin libopenmpi-dev)")
+        let check = try #require(checkPath, "nabla-ddp-check is not built; run swift build --build-tests")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: mpirun)
+        var args = ["--allow-run-as-root", "--oversubscribe", "-np", String(np)]
+        for (k, v) in environment { args += ["-x", "\(k)=\(v)"] }
+        process.arguments = args + [check, scenario]
+        var env = ProcessInfo.processInfo.environment
+        env["OMPI_MCA_btl"] = env["OMPI_MCA_btl"] ?? "self,vader,tcp"   // no InfiniBand probing in containers
+        env["OMPI_MCA_rmaps_base_oversubscribe"] = "1"
+        process.environment = env
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        let start = Date()
+        try process.run()
+        let reader = Thread.detachNewThreadWithResult { pipe.fileHandleForReading.readDataToEndOfFile() }
+        var timedOut = false
+        while process.isRunning {
+            if Date().timeIntervalSince(start) > timeout { timedOut = true; process.terminate(); break }
+            usleep(50_000)
+        }
+        process.waitUntilExit()
+        let data = reader.value
+        return Result(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self),
+                      seconds: Date().timeIntervalSince(start), timedOut: timedOut)
+    }
+}
+
+/// A value computed on a background thread.
+final class ThreadResult<T>: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var result: T?
+    func set(_ value: T) { condition.lock(); result = value; condition.broadcast(); condition.unlock() }
+    var value: T {
+        condition.lock(); defer { condition.unlock() }
+        while result == nil { condition.wait() }
+        return result!
+    }
+}
+
+extension Thread {
+    static func detachNewThreadWithResult<T>(_ body: @escaping () -> T) -> ThreadResult<T> {
+        let box = ThreadResult<T>()
+        let b = UncheckedSendable(body)
+        Thread.detachNewThread { box.set(b.value()) }
+        return box
+    }
+}
+
+struct UncheckedSendable<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}
+
+/// The tests run one `mpirun` at a time (each starts 2 processes on a 2-core machine).
+@Suite(.serialized) struct MPIRunTests {
+    /// Skips (locally) or fails (under CI=true) when mpirun is missing.
+    func mpirunOrSkip() throws -> Bool {
+        if MPIRun.available { return true }
+        if MPIRun.required { Issue.record("mpirun not found under CI=true: `make deps` installs openmpi-bin libopenmpi-dev") }
+        else { print("MPIRunTests: mpirun not found; skipped (install openmpi-bin, or run make deps)") }
+        return false
+    }
+
+    @Test(.timeLimit(.minutes(2))) func collectivesMatchLocalReferences() throws {
+        guard try mpirunOrSkip() else { return }
+        let r = try MPIRun.run("collectives")
+        #expect(r.status == 0 && !r.timedOut, "\(r.output)")
+        #expect(r.output.components(separatedBy: "collectives OK").count - 1 == 2, "\(r.output)")
+        #expect(!r.output.contains("FAIL"), "\(r.output)")
+    }
+
+    @Test(.timeLimit(.minutes(2))) func mismatchedShapesAndDtypesFailOnEveryRank() throws {
+        guard try mpirunOrSkip() else { return }
+        let r = try MPIRun.run("mismatch")
+        #expect(r.status == 0 && !r.timedOut, "\(r.output)")
+        for rank in 0..<2 {
+            #expect(r.output.contains("rank \(rank): shape error: distributed: allReduce: the ranks disagree"), "\(r.output)")
+            #expect(r.output.contains("rank \(rank): dtype error: distributed: allReduce: the ranks disagree"), "\(r.output)")
+            #expect(r.output.contains("rank \(rank): mean error: distributed: allReduce: op mean needs a floating-point tensor"), "\(r.output)")
+            #expect(r.output.contains("rank \(rank): mismatch done"), "\(r.output)")
+        }
+        #expect(r.output.contains("rank 1: allReduce(shape [5], torch.float32, op sum)"), "\(r.output)")
+        #expect(!r.output.contains("FAIL"), "\(r.output)")
+    }
+
+    @Test(.timeLimit(.minutes(2))) func twoRanksOfSixteenEqualOneProcessOfThirtyTwo() throws {
+        guard try mpirunOrSkip() else { return }
+        let r = try MPIRun.run("ddp")
+        #expect(r.status == 0 && !r.timedOut, "\(r.output)")
+        #expect(!r.output.contains("FAIL"), "\(r.output)")
+        let hashes = r.output.split(separator: "\n").filter { $0.contains("parameter hash") }.map { $0.split(separator: " ").last.map(String.init) ?? "" }
+        #expect(hashes.count == 2 && Set(hashes).count == 1, "replicas differ: \(r.output)")
+        #expect(r.output.contains("ddp steps 6"), "\(r.output)")
+    }
+
+    @Test(.timeLimit(.minutes(2))) func unusedParametersFinishWithFinishGradientSync() throws {
+        guard try mpirunOrSkip() else { return }
+        let r = try MPIRun.run("unused")
+        #expect(r.status == 0 && !r.timedOut, "\(r.output)")
+        #expect(r.output.components(separatedBy: "unused OK").count - 1 == 2, "\(r.output)")
+    }
+
+    @Test(.timeLimit(.minutes(2))) func aDeadRankEndsTheJob() throws {
+        guard try mpirunOrSkip() else { return }
+        let r = try MPIRun.run("die", timeout: 60)
+        #expect(!r.timedOut, "mpirun did not end the job after rank 1 died: \(r.output)")
+        #expect(r.status != 0, "\(r.output)")
+        #expect(!r.output.contains("FAIL"), "\(r.output)")
+        print("MPIRunTests: dead rank: job ended in \(String(format: "%.1f", r.seconds)) s")
+    }
+
+    @Test(.timeLimit(.minutes(2))) func aRankThatExitsEarlyEndsTheJob() throws {
+        guard try mpirunOrSkip() else { return }
+        let r = try MPIRun.run("exit", timeout: 60)
+        #expect(!r.timedOut, "mpirun did not end the job after rank 1 exited: \(r.output)")
+        #expect(r.status != 0, "\(r.output)")
+        #expect(r.output.contains("MPI_Finalize did not complete in 10 s"), "\(r.output)")
+        print("MPIRunTests: early exit: job ended in \(String(format: "%.1f", r.seconds)) s")
+    }
+
+    @Test(.timeLimit(.minutes(2))) func theWatchdogAbortsAHungCollective() throws {
+        guard try mpirunOrSkip() else { return }
+        let r = try MPIRun.run("hang", timeout: 60, environment: ["NABLA_DISTRIBUTED_TIMEOUT": "3"])
+        #expect(!r.timedOut, "the watchdog did not end the job: \(r.output)")
+        #expect(r.status != 0, "\(r.output)")
+        #expect(r.output.contains("collective `allReduce` has waited 3 s"), "\(r.output)")
+        print("MPIRunTests: hung collective: job ended in \(String(format: "%.1f", r.seconds)) s")
+    }
+}
