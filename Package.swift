@@ -63,7 +63,7 @@ let package = Package(
         .testTarget(name: "NablaEstimatorTests", dependencies: ["NablaEstimator", "NablaData", "NablaTestSupport"]),
         .testTarget(name: "NablaBoardTests", dependencies: ["NablaBoard", "Nabla", "NablaTestSupport"]),
         .executableTarget(name: "nabla-bench", dependencies: ["NablaNN", "NablaOptim", "NablaData", "NablaKeras"], path: "Benchmarks/nabla-bench"),
-        .target(name: "NablaCLI", dependencies: ["NablaNN", "NablaOptim", "NablaData", "NablaBoard", "Yams"]),
+        .target(name: "NablaCLI", dependencies: ["NablaNN", "NablaOptim", "NablaData", "NablaBoard", "NablaDistributed", "Yams"]),
         .executableTarget(
             name: "NablaCommand",
             dependencies: ["NablaCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")],
