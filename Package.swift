@@ -74,7 +74,7 @@ let package = Package(
         .target(name: "NablaDistributed", dependencies: ["CNablaMPI", "Nabla", "NablaNN", "NablaData"]),
         // The scenarios the NablaDistributed tests run under `mpirun -np 2`.
         .executableTarget(name: "nabla-ddp-check", dependencies: ["NablaDistributed", "NablaOptim"], path: "Tests/DDPCheck"),
-        .testTarget(name: "NablaDistributedTests", dependencies: ["NablaDistributed", "NablaTestSupport", "nabla-ddp-check"]),
+        .testTarget(name: "NablaDistributedTests", dependencies: ["NablaDistributed", "NablaTestSupport", "nabla-ddp-check", "NablaCommand"]),
         .testTarget(name: "NablaCLITests", dependencies: ["NablaCLI", "NablaTestSupport"]),
         // The seed articles' examples as a PyTorch or Keras user ports them, checked against PyTorch's numbers.
         .testTarget(name: "PortedExamples", dependencies: ["NablaNN", "NablaOptim", "NablaData", "NablaKeras", "NablaTestSupport"],

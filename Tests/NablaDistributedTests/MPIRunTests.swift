@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import NablaDistributed
+import Nabla
 
 /// Runs `nabla-ddp-check SCENARIO` under `mpirun -np 2` and returns its exit status and output.
 ///
@@ -8,12 +9,15 @@ import NablaDistributed
 /// with a note otherwise.
 enum MPIRun {
     /// The helper executable, built beside the test bundle (`swift build --build-tests`).
-    static var checkPath: String? {
+    static var checkPath: String? { executable("nabla-ddp-check") }
+
+    /// An executable of the package, built beside the test bundle.
+    static func executable(_ name: String) -> String? {
         let me = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
         var candidates = [me.deletingLastPathComponent(), me.deletingLastPathComponent().deletingLastPathComponent()]
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         candidates += ["debug", "release"].map { root.appendingPathComponent(".build/\($0)") }
-        return candidates.map { $0.appendingPathComponent("nabla-ddp-check").path }
+        return candidates.map { $0.appendingPathComponent(name).path }
             .first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
@@ -30,13 +34,23 @@ enum MPIRun {
 
     /// `mpirun --allow-run-as-root --oversubscribe -np N nabla-ddp-check scenario`, killed after `timeout` seconds.
     static func run(_ scenario: String, np: Int = 2, timeout: Double = 60, environment: [String: String] = [:]) throws -> Result {
-        let mpirun = try #require(mpirun, "mpirun not found: install Open MPI (`make deps` installs openmpi-bin libopenmpi-dev)")
         let check = try #require(checkPath, "nabla-ddp-check is not built; run swift build --build-tests")
+        return try launch([check, scenario], np: np, timeout: timeout, environment: environment)
+    }
+
+    /// `mpirun --allow-run-as-root --oversubscribe -np N command...` (np 0: the command without mpirun).
+    static func launch(_ command: [String], np: Int = 2, timeout: Double = 60, environment: [String: String] = [:]) throws -> Result {
+        let mpirun = try #require(mpirun, "mpirun not found: install Open MPI (`make deps` installs openmpi-bin libopenmpi-dev)")
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: mpirun)
         var args = ["--allow-run-as-root", "--oversubscribe", "-np", String(np)]
         for (k, v) in environment { args += ["-x", "\(k)=\(v)"] }
-        process.arguments = args + [check, scenario]
+        if np == 0 {
+            process.executableURL = URL(fileURLWithPath: command[0])
+            process.arguments = Array(command.dropFirst())
+        } else {
+            process.executableURL = URL(fileURLWithPath: mpirun)
+            process.arguments = args + command
+        }
         var env = ProcessInfo.processInfo.environment
         env["OMPI_MCA_btl"] = env["OMPI_MCA_btl"] ?? "self,vader,tcp"   // no InfiniBand probing in containers
         env["OMPI_MCA_rmaps_base_oversubscribe"] = "1"
@@ -159,5 +173,52 @@ struct UncheckedSendable<T>: @unchecked Sendable {
         #expect(r.status != 0, "\(r.output)")
         #expect(r.output.contains("collective `allReduce` has waited 3 s"), "\(r.output)")
         print("MPIRunTests: hung collective: job ended in \(String(format: "%.1f", r.seconds)) s")
+    }
+}
+
+/// `mpirun -np 2 nabla train` against one process with twice the batch, on the first 512 Fashion-MNIST images.
+@Suite(.serialized) struct DistributedTrainTests {
+    func config(batch: Int, output: String) -> String {
+        """
+        name: tiny-ddp
+        seed: 5
+        data: {dataset: fashion-mnist, limit: 512, normalize: {mean: 0.286, std: 0.353}}
+        model:
+          input: [784]
+          layers: [{linear: 32}, relu, {linear: 10}]
+        solver: {optimizer: adam, lr: 0.001, epochs: 2, batch_size: \(batch)}
+        output: \(output)
+        """
+    }
+
+    @Test(.timeLimit(.minutes(3))) func mpirunTrainMatchesOneProcessWithTheGlobalBatch() throws {
+        guard MPIRun.available else {
+            if MPIRun.required { Issue.record("mpirun not found under CI=true: `make deps` installs openmpi-bin libopenmpi-dev") }
+            return
+        }
+        let nabla = try #require(MPIRun.executable("nabla"), "nabla is not built")
+        let dir = NSTemporaryDirectory() + "nabla-ddp-train-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try config(batch: 64, output: dir + "/one").write(toFile: dir + "/one.yaml", atomically: true, encoding: .utf8)
+        try config(batch: 32, output: dir + "/two").write(toFile: dir + "/two.yaml", atomically: true, encoding: .utf8)
+        let one = try MPIRun.launch([nabla, "train", dir + "/one.yaml"], np: 0, timeout: 60)
+        #expect(one.status == 0, "\(one.output)")
+        let two = try MPIRun.launch([nabla, "train", dir + "/two.yaml"], np: 2, timeout: 60)
+        #expect(two.status == 0 && !two.timedOut, "\(two.output)")
+        // only rank 0 prints
+        #expect(two.output.components(separatedBy: "Test accuracy").count - 1 == 1, "\(two.output)")
+        #expect(two.output.components(separatedBy: "Total params").count - 1 == 1, "\(two.output)")
+        #expect(two.output.contains("Epoch 2/2") && two.output.contains("8/8"), "\(two.output)")   // 512 / (32 x 2) steps
+        #expect(FileManager.default.fileExists(atPath: dir + "/two/checkpoints/epoch-0002.safetensors"))
+        let a = try loadSafetensors(from: dir + "/one/model.safetensors")
+        let b = try loadSafetensors(from: dir + "/two/model.safetensors")
+        #expect(a.keys == b.keys && !a.keys.isEmpty)
+        var worst: Float = 0
+        for k in a.keys {
+            for (u, v) in zip(a[k]!.toArray(Float.self), b[k]!.toArray(Float.self)) { worst = max(worst, abs(u - v)) }
+        }
+        #expect(worst < 1e-4, "2 ranks x batch 32 differ from 1 process x batch 64 by \(worst)")
+        print("DistributedTrainTests: max |difference| of the weights after 16 Adam steps: \(worst)")
     }
 }
