@@ -39,7 +39,7 @@ public final class ProcessGroup: @unchecked Sendable {
     public let mpiThreadLevel: Int?
     /// The MPI library's version string ("Open MPI v4.1.4, ..."), or "" without MPI.
     public let libraryVersion: String
-    /// The kernel threads this rank uses (cores ÷ local ranks).
+    /// The kernel (and OpenBLAS) threads this rank uses: cores ÷ ranks on this machine, or `NABLA_NUM_THREADS`.
     public let threadsPerRank: Int
 
     let comm: CommunicationThread
@@ -54,11 +54,11 @@ public final class ProcessGroup: @unchecked Sendable {
     public static var isInitialized: Bool { current.withLock { $0 != nil } }
 
     private init(rank: Int, worldSize: Int, localRank: Int, localWorldSize: Int, backend: DistributedBackend,
-                 mpiThreadLevel: Int?, libraryVersion: String, comm: CommunicationThread, usesMPI: Bool) {
+                 mpiThreadLevel: Int?, libraryVersion: String, comm: CommunicationThread, usesMPI: Bool, threads: Int? = nil) {
         self.rank = rank; self.worldSize = worldSize; self.localRank = localRank; self.localWorldSize = localWorldSize
         self.backend = backend; self.mpiThreadLevel = mpiThreadLevel; self.libraryVersion = libraryVersion
         self.comm = comm; self.usesMPI = usesMPI
-        self.threadsPerRank = max(1, System.coreCount / max(1, localWorldSize))
+        self.threadsPerRank = threads ?? max(1, System.coreCount / max(1, localWorldSize))
     }
 
     /// Starts (once per process) the process group of the launcher that started this process
@@ -103,8 +103,9 @@ public final class ProcessGroup: @unchecked Sendable {
             group = ProcessGroup(rank: Int(rank), worldSize: Int(size), localRank: launch.localRank ?? sameHost.firstIndex(of: Int(rank)) ?? 0,
                                  localWorldSize: launch.localWorldSize ?? sameHost.count, backend: backend,
                                  mpiThreadLevel: Int(provided), libraryVersion: String(cString: nabla_mpi_library_version()),
-                                 comm: comm, usesMPI: true)
-            if group.localWorldSize > 1 && environment["NABLA_NUM_THREADS"] == nil { Parallel.setThreads(group.threadsPerRank) }
+                                 comm: comm, usesMPI: true,
+                                 threads: environment["NABLA_NUM_THREADS"].flatMap(Int.init).map { max(1, $0) })
+            if group.threadsPerRank != Parallel.threads { Parallel.setThreads(group.threadsPerRank) }
             atexit { ProcessGroup.finalizeAtExit() }
         }
         current.withLock { $0 = group }

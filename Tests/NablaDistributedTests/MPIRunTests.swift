@@ -176,9 +176,10 @@ struct UncheckedSendable<T>: @unchecked Sendable {
     }
 }
 
-/// `mpirun -np 2 nabla train` against one process with twice the batch, on the first 512 Fashion-MNIST images.
-@Suite(.serialized) struct DistributedTrainTests {
-    func config(batch: Int, output: String) -> String {
+/// `mpirun -np 2 nabla train` against one process with twice the batch, on the first 512 Fashion-MNIST images
+/// (in the serialized suite: one mpirun at a time).
+extension MPIRunTests {
+    func trainConfig(batch: Int, output: String) -> String {
         """
         name: tiny-ddp
         seed: 5
@@ -200,8 +201,8 @@ struct UncheckedSendable<T>: @unchecked Sendable {
         let dir = NSTemporaryDirectory() + "nabla-ddp-train-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        try config(batch: 64, output: dir + "/one").write(toFile: dir + "/one.yaml", atomically: true, encoding: .utf8)
-        try config(batch: 32, output: dir + "/two").write(toFile: dir + "/two.yaml", atomically: true, encoding: .utf8)
+        try trainConfig(batch: 64, output: dir + "/one").write(toFile: dir + "/one.yaml", atomically: true, encoding: .utf8)
+        try trainConfig(batch: 32, output: dir + "/two").write(toFile: dir + "/two.yaml", atomically: true, encoding: .utf8)
         let one = try MPIRun.launch([nabla, "train", dir + "/one.yaml"], np: 0, timeout: 60)
         #expect(one.status == 0, "\(one.output)")
         let two = try MPIRun.launch([nabla, "train", dir + "/two.yaml"], np: 2, timeout: 60)
