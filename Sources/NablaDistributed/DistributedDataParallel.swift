@@ -94,6 +94,22 @@ public final class DistributedDataParallel<M: Module>: Module {
 
     /// The number of gradient buckets and their sizes in elements (for tests and tuning).
     public var bucketSizes: [Int] { reducer.buckets.map(\.count) }
+
+    /// How the last synchronised backward went: how many buckets started before the last gradient arrived (their
+    /// communication overlapped backward) and how long the final wait for all buckets blocked.
+    public struct SyncStatistics: Sendable {
+        /// Buckets whose all-reduce started before the last gradient arrived.
+        public var bucketsStartedEarly: Int
+        /// Number of buckets.
+        public var buckets: Int
+        /// Seconds the final wait for the buckets blocked backward (or `finishGradientSync`).
+        public var waitSeconds: Double
+    }
+
+    /// The statistics of the last completed gradient sync (nil before the first).
+    public var lastSyncStatistics: SyncStatistics? {
+        reducer.lastStatistics.map { SyncStatistics(bucketsStartedEarly: $0.early, buckets: reducer.buckets.count, waitSeconds: $0.wait) }
+    }
 }
 
 /// The bucketed gradient all-reduce behind `DistributedDataParallel`.
@@ -112,6 +128,7 @@ final class GradientReducer {
     var works: [Work?]
     var nextLaunch = 0
     var active = false
+    var lastStatistics: (early: Int, wait: Double)?
 
     init(parameters: [Tensor], group: ProcessGroup, bucketCapBytes: Int) {
         self.parameters = parameters
@@ -159,9 +176,10 @@ final class GradientReducer {
         }
         ready[i] = true
         missing[entries[i].bucket] -= 1
+        let startedBefore = nextLaunch
         launchReadyBuckets()
         guard nextLaunch == buckets.count else { return nil }
-        do { return try finish(current: i) } catch {
+        do { return try finish(current: i, startedEarly: startedBefore) } catch {
             nablaFail("DistributedDataParallel: gradient all-reduce failed: \(error)")
         }
     }
@@ -177,15 +195,18 @@ final class GradientReducer {
     /// Completes the pending sync: fills the gradients that never came (their `.grad`, or zeros), starts the
     /// remaining buckets, waits for all and writes the means into `.grad`. Returns the averaged gradient for
     /// parameter `current` (whose `.grad` the engine is about to set), or nil.
-    func finish(current: Int?) throws -> Tensor? {
+    func finish(current: Int?, startedEarly: Int? = nil) throws -> Tensor? {
         guard active else { return nil }
         for i in parameters.indices where !ready[i] {
             noGrad { if let g = parameters[i].grad { _ = slot(i).copy_(g) } else { _ = slot(i).zero_() } }
             ready[i] = true
             missing[entries[i].bucket] -= 1
         }
+        let early = startedEarly ?? nextLaunch
         launchReadyBuckets()
+        let start = DispatchTime.now().uptimeNanoseconds
         for w in works { try w?.wait() }
+        lastStatistics = (early, Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)
         var result: Tensor?
         noGrad {
             for (i, p) in parameters.enumerated() {
