@@ -25,10 +25,11 @@ final class CommunicationThread: @unchecked Sendable {
 
     init(timeout: TimeInterval) {
         self.timeout = timeout
-        let worker = Thread { [unowned self] in self.loop() }
+        // The threads keep the object alive: a process group lives as long as the process.
+        let worker = Thread { self.loop() }
         worker.name = "nabla-distributed-comm"
         worker.start()
-        let watchdog = Thread { [unowned self] in self.watch() }
+        let watchdog = Thread { self.watch() }
         watchdog.name = "nabla-distributed-watchdog"
         watchdog.start()
     }

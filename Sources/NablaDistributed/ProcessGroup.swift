@@ -46,6 +46,7 @@ public final class ProcessGroup: @unchecked Sendable {
     let usesMPI: Bool
 
     private static let current = Mutex<ProcessGroup?>(nil)
+    private static let initializing = NSRecursiveLock()
 
     /// The group `initialize` made, or nil.
     public static var `default`: ProcessGroup? { current.withLock { $0 } }
@@ -72,18 +73,22 @@ public final class ProcessGroup: @unchecked Sendable {
     @discardableResult
     public static func initialize(backend: DistributedBackend = .mpi,
                                   environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ProcessGroup {
+        // One initialisation at a time: a second caller waits and gets the first one's group.
+        initializing.lock()
+        defer { initializing.unlock() }
         if let existing = ProcessGroup.default { return existing }
         let launch = LaunchEnvironment(environment)
         let timeout = environment["NABLA_DISTRIBUTED_TIMEOUT"].flatMap(Double.init) ?? 600
-        let comm = CommunicationThread(timeout: timeout)
         let group: ProcessGroup
         if !launch.launched && environment["NABLA_DISTRIBUTED_FORCE_MPI"] != "1" {
+            let comm = CommunicationThread(timeout: timeout)
             group = ProcessGroup(rank: 0, worldSize: 1, localRank: 0, localWorldSize: 1, backend: backend,
                                  mpiThreadLevel: nil, libraryVersion: "", comm: comm, usesMPI: false)
         } else {
             guard nabla_mpi_load() == 1 else {
                 throw DistributedError.libraryUnavailable(String(cString: nabla_mpi_error()))
             }
+            let comm = CommunicationThread(timeout: timeout)
             var provided: Int32 = 0, rank: Int32 = 0, size: Int32 = 0
             var hosts = [UInt64]()
             try comm.run("MPI_Init_thread") {
