@@ -176,7 +176,8 @@ struct UncheckedSendable<T>: @unchecked Sendable {
     }
 }
 
-/// `mpirun -np 2 nabla train` against one process with twice the batch, on the first 512 Fashion-MNIST images
+/// `mpirun -np 2 nabla train` against one process with twice the batch, on the first 512 Fashion-MNIST images, and
+/// resumed under mpirun against uninterrupted
 /// (in the serialized suite: one mpirun at a time).
 extension MPIRunTests {
     func trainConfig(batch: Int, output: String) -> String {
@@ -220,6 +221,13 @@ extension MPIRunTests {
             for (u, v) in zip(a[k]!.toArray(Float.self), b[k]!.toArray(Float.self)) { worst = max(worst, abs(u - v)) }
         }
         #expect(worst < 1e-4, "2 ranks x batch 32 differ from 1 process x batch 64 by \(worst)")
+        // One epoch, then --resume to two under mpirun: the same weights, bit for bit.
+        let part = try MPIRun.launch([nabla, "train", dir + "/two.yaml", "--epochs", "1", "--output", dir + "/part"], np: 2, timeout: 60)
+        #expect(part.status == 0, "\(part.output)")
+        let resumed = try MPIRun.launch([nabla, "train", dir + "/two.yaml", "--resume", "--output", dir + "/part"], np: 2, timeout: 60)
+        #expect(resumed.status == 0 && resumed.output.contains("Resuming from"), "\(resumed.output)")
+        #expect(FileManager.default.contents(atPath: dir + "/part/model.safetensors") == FileManager.default.contents(atPath: dir + "/two/model.safetensors"),
+                "a resumed mpirun training differs from an uninterrupted one")
         print("DistributedTrainTests: max |difference| of the weights after 16 Adam steps: \(worst)")
     }
 }
