@@ -24,6 +24,9 @@ import NablaNN
 /// of whose parameters get no gradient in a step must call `finishGradientSync()` before the step (their
 /// gradients count as zero); forgetting it stops at the next forward with a message.
 ///
+/// The hooks also see gradients that `gradients(of:wrt:)` computes for parameters (PyTorch's `autograd.grad`
+/// bypasses DDP's hooks): run such functional gradients inside `noSync { }`.
+///
 /// Every rank receives the same reduced bits and divides them the same way, so replicas stay bit-identical.
 /// `noSync { }` accumulates gradients locally (gradient accumulation); the next synchronised backward reduces
 /// the accumulated sum. With `broadcastBuffers` (default), rank 0's buffers (BatchNorm statistics) are broadcast

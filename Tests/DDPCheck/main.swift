@@ -110,6 +110,8 @@ case "mismatch":
     do { try group.allReduce(u); say("FAIL no dtype error") } catch { say("dtype error: \(error)") }
     let ints = Tensor.zeros([3], dtype: .int64)
     do { try group.allReduce(ints, op: .mean); say("FAIL no mean error") } catch { say("mean error: \(error)") }
+    // different models: DistributedDataParallel fails on every rank
+    do { _ = try DistributedDataParallel(Linear(4, rank == 1 ? 3 : 2)); say("FAIL no model error") } catch { say("model error: \(error)") }
     // the group still works afterwards
     let ok = Tensor([1.0, 2.0])
     try group.allReduce(ok, op: .sum)

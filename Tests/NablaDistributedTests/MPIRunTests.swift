@@ -126,6 +126,7 @@ struct UncheckedSendable<T>: @unchecked Sendable {
             #expect(r.output.contains("rank \(rank): dtype error: distributed: allReduce: the ranks disagree"), "\(r.output)")
             #expect(r.output.contains("rank \(rank): mean error: distributed: allReduce: op mean needs a floating-point tensor"), "\(r.output)")
             #expect(r.output.contains("rank \(rank): mismatch done"), "\(r.output)")
+            #expect(r.output.contains("rank \(rank): model error: distributed: broadcast: the ranks disagree"), "\(r.output)")
         }
         #expect(r.output.contains("rank 1: allReduce(shape [5], torch.float32, op sum)"), "\(r.output)")
         #expect(!r.output.contains("FAIL"), "\(r.output)")
