@@ -16,8 +16,9 @@ CONFIG := release
 BIN := .build/$(CONFIG)
 
 # Debian packages Nabla needs: OpenBLAS (matmul; loaded at run time), zlib (gzip), the Fashion-MNIST IDX files
-# (demo, benchmarks), python3-venv (the TensorBoard venv of the tests; optional PyTorch fixture/benchmark scripts).
-DEB_PACKAGES := libopenblas-dev zlib1g-dev dataset-fashion-mnist python3-venv
+# (demo, benchmarks), python3-venv (the TensorBoard venv of the tests; optional PyTorch fixture/benchmark scripts),
+# Open MPI (NablaDistributed opens libmpi at run time; the tests launch `mpirun -np 2`).
+DEB_PACKAGES := libopenblas-dev zlib1g-dev dataset-fashion-mnist python3-venv openmpi-bin libopenmpi-dev
 
 # The Python venv the NablaBoard tests run TensorBoard from (Scripts/read_tfevents.py), and its pinned TensorBoard.
 VENV := .build/venv

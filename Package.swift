@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "NablaBoard", targets: ["NablaBoard"]),
         .library(name: "NablaEstimator", targets: ["NablaEstimator"]),
         .library(name: "NablaCLI", targets: ["NablaCLI"]),
+        .library(name: "NablaDistributed", targets: ["NablaDistributed"]),
         .executable(name: "nabla-bench", targets: ["nabla-bench"]),
         .executable(name: "nabla", targets: ["NablaCommand"]),
     ],
@@ -62,12 +63,18 @@ let package = Package(
         .testTarget(name: "NablaEstimatorTests", dependencies: ["NablaEstimator", "NablaData", "NablaTestSupport"]),
         .testTarget(name: "NablaBoardTests", dependencies: ["NablaBoard", "Nabla", "NablaTestSupport"]),
         .executableTarget(name: "nabla-bench", dependencies: ["NablaNN", "NablaOptim", "NablaData", "NablaKeras"], path: "Benchmarks/nabla-bench"),
-        .target(name: "NablaCLI", dependencies: ["NablaNN", "NablaOptim", "NablaData", "NablaBoard", "Yams"]),
+        .target(name: "NablaCLI", dependencies: ["NablaNN", "NablaOptim", "NablaData", "NablaBoard", "NablaDistributed", "Yams"]),
         .executableTarget(
             name: "NablaCommand",
             dependencies: ["NablaCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/nabla"
         ),
+        // Data-parallel training over Open MPI, which is opened with dlopen (Sources/CNablaMPI/mpi_loader.c).
+        .target(name: "CNablaMPI", linkerSettings: [.linkedLibrary("dl")]),
+        .target(name: "NablaDistributed", dependencies: ["CNablaMPI", "Nabla", "NablaNN", "NablaData"]),
+        // The scenarios the NablaDistributed tests run under `mpirun -np 2`.
+        .executableTarget(name: "nabla-ddp-check", dependencies: ["NablaDistributed", "NablaOptim"], path: "Tests/DDPCheck"),
+        .testTarget(name: "NablaDistributedTests", dependencies: ["NablaDistributed", "NablaTestSupport", "nabla-ddp-check", "NablaCommand"]),
         .testTarget(name: "NablaCLITests", dependencies: ["NablaCLI", "NablaTestSupport"]),
         // The seed articles' examples as a PyTorch or Keras user ports them, checked against PyTorch's numbers.
         .testTarget(name: "PortedExamples", dependencies: ["NablaNN", "NablaOptim", "NablaData", "NablaKeras", "NablaTestSupport"],

@@ -16,8 +16,9 @@ struct Train: ParsableCommand {
             if let epochs, epochs < 1 { throw ValidationError("--epochs must be positive, got \(epochs)") }
             let cfg = try TrainConfig(contentsOf: config)
             let trainer = try Trainer(config: cfg, epochs: epochs, output: output)
-            print(trainer.model.summary(name: cfg.name))
+            if trainer.isRoot { print(trainer.model.summary(name: cfg.name)) }
             let result = try trainer.run(resume: resume)
+            guard trainer.isRoot else { return }   // under mpirun, rank 0 reports
             if let last = result.history.last {
                 print(String(format: "Test accuracy %.2f%%, test loss %.4f after epoch %d", last.test.accuracy * 100, last.test.loss, last.epoch))
             }

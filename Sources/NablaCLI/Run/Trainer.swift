@@ -71,7 +71,8 @@ public final class Trainer {
         self.epochs = epochs ?? config.solver.epochs
         outputDir = output ?? config.output
         self.isTTY = isTTY
-        self.log = log
+        let distribution = try TrainerDistribution.current()
+        self.log = distribution?.isRoot == false ? { _ in } : log   // under mpirun only rank 0 prints
         manualSeed(config.seed)
         model = try BuiltModel(config.model)
         data = try DataSource(config: config)
@@ -120,8 +121,11 @@ public final class Trainer {
         let opt = makeOptimizer(config.solver, module.parameters())
         let scheduler = makeScheduler(config.solver, opt)
         let trainSet = TensorDataset(data.trainImages, data.trainLabels)
-        let loader = DataLoader(trainSet, batchSize: config.solver.batchSize, shuffle: true,
+        let dist = try TrainerDistribution.current()  // nil without mpirun (Trainer+Distributed.swift)
+        let loader = DataLoader(trainSet, batchSize: config.solver.batchSize * (dist?.worldSize ?? 1), shuffle: true,
+                                dropLast: dist?.dropLast(count: trainSet.count, batchSize: config.solver.batchSize) ?? false,
                                 numWorkers: config.data.numWorkers, generator: Generator(seed: config.seed))
+        let net = try dist?.wrap(module) ?? module
         var parts: [(String, any Stateful)] = [("model", module), ("optimizer", opt), ("loader", loader), ("generator", Generator.default)]
         if let scheduler { parts.append(("scheduler", scheduler)) }
 
@@ -137,7 +141,8 @@ public final class Trainer {
                 log("No checkpoint in \(checkpointDir); starting from scratch\n")
             }
         }
-        let logDir = outputDir + "/logs"
+        let logDir = dist?.isRoot == false ? NSTemporaryDirectory() + "nabla-rank-logs-\(UUID().uuidString)" : outputDir + "/logs"
+        defer { if dist?.isRoot == false { try? fm.removeItem(atPath: logDir) } }
         let writer: SummaryWriter
         do { writer = try SummaryWriter(logDir: logDir) } catch { throw TrainError("cannot create the TensorBoard log in \(logDir): \(error)") }
         if startEpoch == 0 {
@@ -155,9 +160,10 @@ public final class Trainer {
             display.begin(epoch: epoch, steps: loader.count)
             let t0 = ContinuousClock.now
             var lossSum = 0.0, correct = 0.0, seen = 0
-            for (i, batch) in loader.enumerated() {
+            for (i, globalBatch) in loader.enumerated() {
+                let batch = dist?.share(globalBatch) ?? globalBatch
                 let x = data.prepare(batch.0), y = batch.1
-                let out = module(x)
+                let out = net(x)
                 let loss = lossValue(out, y)
                 opt.zeroGrad()
                 loss.backward()
@@ -190,9 +196,11 @@ public final class Trainer {
             do { try writer.flush() } catch { throw TrainError("cannot write the TensorBoard log in \(logDir): \(error)") }
 
             let name = String(format: "epoch-%04d.safetensors", epoch)
-            try Checkpoint(parts: parts, epoch: epoch, step: step).save(to: checkpointDir + "/" + name)
-            try AtomicFile.write(Array((name + "\n").utf8), to: checkpointDir + "/latest")
-            try saveSafetensors(module.stateDict(), to: modelPath, metadata: ["format": "pt", "nabla.config": config.name])
+            if dist?.isRoot != false {
+                try Checkpoint(parts: parts, epoch: epoch, step: step).save(to: checkpointDir + "/" + name)
+                try AtomicFile.write(Array((name + "\n").utf8), to: checkpointDir + "/latest")
+                try saveSafetensors(module.stateDict(), to: modelPath, metadata: ["format": "pt", "nabla.config": config.name])
+            }
             lastCheckpoint = checkpointDir + "/" + name
 
             var values: [(String, Double)] = [("loss", m.trainLoss), ("accuracy", m.trainAccuracy)]
