@@ -51,6 +51,13 @@ private func doubles(_ t: Tensor) -> [Double] {
         }
     }
 
+    @Test func loadDispatchesTorchFilesByExtension() throws {
+        let direct = try loadTorch(from: torchFixture("state.pt")), viaLoad = try load(from: torchFixture("state.pt"))
+        #expect(direct.keys == viaLoad.keys)
+        for k in direct.keys { #expect(direct[k]!.toDoubleArray() == viaLoad[k]!.toDoubleArray(), "\(k)") }
+        #expect(throws: (any Error).self) { _ = try load(from: torchFixture("evil_system.pt")) }
+    }
+
     @Test func dtypesAndViews() throws {
         let state = try loadTorch(from: torchFixture("state.pt"))
         #expect(state["f16"]?.dtype == .float32)

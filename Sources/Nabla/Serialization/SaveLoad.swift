@@ -20,11 +20,13 @@ public func save(_ state: StateDict, to path: String) throws {
 /// Reads a state dict from `path` in the format its extension names (`torch.load` for state dicts).
 ///
 /// `.npz` reads a NumPy archive, `.npy` a single array (stored under the file name without its extension),
-/// anything else safetensors; a file that does not start like one (a CSV table, a `checkpoints/latest` pointer)
+/// `.pt`, `.pth` and `.bin` a `torch.save` file through the restricted unpickler (`loadTorch`), anything else
+/// safetensors; a file that does not start like one (a CSV table, a `checkpoints/latest` pointer)
 /// throws `SerializationError.invalidRequest` saying so and listing the formats read.
 public func load(from path: String) throws -> StateDict {
     switch fileExtension(path) {
     case "npz": return try loadNpz(from: path)
+    case "pt", "pth", "bin": return try loadTorch(from: path)
     case "npy":
         let name = basename(path)
         return StateDict([(String(name.dropLast(4)), try loadNpy(from: path))])
