@@ -5,10 +5,10 @@
 # Needs `protoc` (Debian: apt-get install protobuf-compiler) and `protoc-gen-swift` built from
 # swift-protobuf at the version Package.swift pins (keep them in sync):
 #
-#   git clone https://github.com/apple/swift-protobuf /tmp/swift-protobuf
-#   git -C /tmp/swift-protobuf checkout 1.39.0
-#   (cd /tmp/swift-protobuf && swift build -c release --product protoc-gen-swift)
-#   PROTOC_GEN_SWIFT=/tmp/swift-protobuf/.build/release/protoc-gen-swift Scripts/generate-protos.sh
+#   git clone https://github.com/apple/swift-protobuf .build/swift-protobuf
+#   git -C .build/swift-protobuf checkout 1.39.0
+#   (cd .build/swift-protobuf && swift build -c release --product protoc-gen-swift)
+#   PROTOC_GEN_SWIFT=.build/swift-protobuf/.build/release/protoc-gen-swift Scripts/generate-protos.sh
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"

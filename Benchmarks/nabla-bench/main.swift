@@ -1,4 +1,4 @@
-// nabla-bench: Nabla's side of the benchmark workloads in /work/shared/bench/WORKLOADS.md.
+// nabla-bench: Nabla's side of the benchmark workloads in Benchmarks/WORKLOADS.md.
 //
 //     swift run -c release nabla-bench W1 W2 W8 [--out results-nabla.json]
 //

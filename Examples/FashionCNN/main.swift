@@ -1,4 +1,4 @@
-// W4 of ../shared/bench/WORKLOADS.md written like the PyTorch loop:
+// W4 of Benchmarks/WORKLOADS.md written like the PyTorch loop:
 // Conv2d(1,32,3,pad 1)→ReLU→MaxPool2d(2)→Conv2d(32,64,3,pad 1)→ReLU→MaxPool2d(2)→Flatten→Linear(3136,128)→ReLU→Linear(128,10),
 // cross-entropy, Adam 1e-3, batch 128, 3 epochs.
 //     swift run -c release fashion-cnn [epochs]

@@ -1,4 +1,4 @@
-// W3 of ../shared/bench/WORKLOADS.md written like the PyTorch loop:
+// W3 of Benchmarks/WORKLOADS.md written like the PyTorch loop:
 // MLP 784→512→ReLU→256→ReLU→10, cross-entropy, Adam 1e-3, batch 128, 5 epochs.
 //     swift run -c release fashion-mlp [epochs]
 import Foundation

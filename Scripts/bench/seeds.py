@@ -1,4 +1,4 @@
-"""W3 (the MLP) or W4 (the CNN) of ../shared/bench/WORKLOADS.md in PyTorch over several seeds, to see how much the
+"""W3 (the MLP) or W4 (the CNN) of Benchmarks/WORKLOADS.md in PyTorch over several seeds, to see how much the
 final test accuracy (after 5 epochs for W3, 3 for W4) varies with the seed alone. Reuses bench_torch.py's data
 loader, models and training loop.
 
@@ -10,7 +10,7 @@ compare the spread, not seed by seed).
 import os
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "bench"))
+sys.path.insert(0, os.path.dirname(__file__))
 import bench_torch as bt  # noqa: E402
 
 if len(sys.argv) < 2 or sys.argv[1] not in ("W3", "W4"):

@@ -1,4 +1,4 @@
-"""PyTorch's loss over the first N training steps of W3, W4 or W5 (../shared/bench/WORKLOADS.md), seeded as
+"""PyTorch's loss over the first N training steps of W3, W4 or W5 (Benchmarks/WORKLOADS.md), seeded as
 bench_torch.py seeds them, to set beside Nabla's from the same draws:
 
     ~/torch-venv/bin/python Scripts/bench/trace.py W4 [N] [SEED]
@@ -11,7 +11,7 @@ much rounding alone moves the recipe.
 import os
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "bench"))
+sys.path.insert(0, os.path.dirname(__file__))
 import bench_torch as bt  # noqa: E402
 
 if len(sys.argv) < 2 or sys.argv[1] not in ("W3", "W4", "W5"):

@@ -1,4 +1,5 @@
 import NablaNN
+import NablaOptim
 
 /// Batches of in-memory arrays: views when not shuffled, gathered rows when shuffled.
 struct ArrayBatches {
@@ -128,7 +129,7 @@ extension Model {
         for c in callbacks { c.model = self }
         stopTraining = false
         history = History()
-        var bar = ProgressBar(verbose: verbose, epochs: epochs, target: steps)
+        var loop = TrainingLoop(progress: ProgressBar(epochs: epochs, steps: steps, verbose: verbose))
         for c in callbacks { c.onTrainBegin(logs: [:]) }
         let metrics = compiledMetrics
         let wantsBatch = !callbacks.isEmpty
@@ -137,24 +138,19 @@ extension Model {
             for c in callbacks { c.onEpochBegin(epoch, logs: [:]) }
             train(true)
             for m in metrics { m.reset() }
-            bar.epochBegin(epoch)
-            var lossSum = 0.0, seen = 0, step = 0
-            let it = epochBatches()
-            while let (xs, ys) = it.next() {
-                if wantsBatch { for c in callbacks { c.onBatchBegin(step) } }
+            let summary = loop.runEpoch(
+                epoch + 1, batches: epochBatches(),
+                beforeBatch: wantsBatch ? { k in for c in callbacks { c.onBatchBegin(k) } } : nil,
+                afterBatch: wantsBatch ? { k, l in for c in callbacks { c.onBatchEnd(k, loss: l) } } : nil,
+                runningValues: { _ in metrics.map { ($0.name, $0.result()) } }
+            ) { (batch: ([Tensor], [Tensor])) in
+                let (xs, ys) = batch
                 let (loss, preds) = self.step(xs, ys)
-                let n = xs[0].shape.first ?? 1
-                let l = loss.item()
-                lossSum += l * Double(n); seen += n
                 updateMetrics(ys, preds)
-                step += 1
-                if wantsBatch { for c in callbacks { c.onBatchEnd(step - 1, loss: l) } }
-                bar.update(step) {
-                    [("loss", lossSum / Double(Swift.max(seen, 1)))] + metrics.map { ($0.name, $0.result()) }
-                }
+                return (loss.item(), xs[0].shape.first ?? 1)
             }
             eval()
-            var values: [(String, Double)] = [("loss", lossSum / Double(Swift.max(seen, 1)))]
+            var values: [(String, Double)] = [("loss", summary.meanLoss)]
             for m in metrics { values.append((m.name, m.result())) }
             if let validate {
                 let v = validate()
@@ -164,7 +160,7 @@ extension Model {
             var logs: Logs = [:]
             for (k, v) in values { logs[k] = v }
             if let opt = optimizer, let g = opt.paramGroups.first { logs["lr"] = g.lr }
-            bar.epochEnd(epoch, steps: step, values)
+            loop.endEpoch(epoch + 1, summary, values)
             history.append(epoch, logs)
             for c in callbacks { c.onEpochEnd(epoch, logs: logs) }
             lastLogs = logs
@@ -211,7 +207,7 @@ extension Model {
     public func evaluate(x: [Tensor], y: [Tensor], batchSize: Int = 32, verbose: Int = 0) -> Logs {
         let b = ArrayBatches(x, y, batchSize: batchSize, model: name)
         let logs = evaluateBatches(b.steps) { b.batch($0, order: nil) }
-        if verbose > 0 { ProgressBar.emit("\(b.steps)/\(b.steps)" + ProgressBar.format(logs.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }) + "\n") }
+        if verbose > 0 { ProgressBar.standardOutput("\(b.steps)/\(b.steps)" + ProgressBar.format(logs.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }) + "\n") }
         return logs
     }
 

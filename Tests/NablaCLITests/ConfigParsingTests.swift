@@ -51,7 +51,7 @@ private func config(layers: String = "    - flatten\n    - linear: 10\n", input:
         let e = try #require(configError(config(solver: "solver:\n  lr: 0.01\n")))
         #expect((e.line, e.column, e.field) == (9, 3, "solver.epochs"))
         #expect(e.message.contains("missing required field 'epochs'"))
-        let noModel = try #require(configError("data: {dataset: mnist, root: /tmp}\nsolver: {epochs: 1}\n"))
+        let noModel = try #require(configError("data: {dataset: mnist, root: data}\nsolver: {epochs: 1}\n"))
         #expect(noModel.field == "model")
     }
 

@@ -16,7 +16,7 @@ import Testing
 
     @Test func hugeLayersThrowBeforeAllocating() throws {
         let config = try TrainConfig(text: """
-        data: {dataset: mnist, root: /tmp}
+        data: {dataset: mnist, root: data}
         model: {input: [100000], layers: [{linear: 100000}]}
         solver: {epochs: 1}
         """, path: "huge.yaml")

@@ -96,7 +96,7 @@ private func temporaryDirectory() -> String {
 
     @Test func progressBarOnATerminal() {
         var out = ""
-        var p = ProgressDisplay(epochs: 3, isTTY: true, emit: { out += $0 })
+        var p = ProgressBar(epochs: 3, isTTY: true, emit: { out += $0 })
         p.begin(epoch: 1, steps: 4)
         p.update(step: 1) { [("loss", 0.5)] }
         p.end(epoch: 1, [("loss", 0.25), ("accuracy", 0.75)])

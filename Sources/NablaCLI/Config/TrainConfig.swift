@@ -170,7 +170,7 @@ public struct SolverConfig {
 
     init(_ n: ConfigNode) throws {
         try n.onlyKeys(["optimizer", "lr", "momentum", "weight_decay", "epochs", "batch_size", "loss", "lr_policy"])
-        optimizer = try n.optional("optimizer")?.choice(["sgd", "adam", "adamw", "rmsprop", "adagrad"]) ?? "adam"
+        optimizer = try n.optional("optimizer")?.choice(OptimizerFactory.names) ?? "adam"
         if let l = try n.optional("lr") {
             let v = try l.double()
             guard v > 0 else { throw l.error("the learning rate must be positive, got \(v)") }

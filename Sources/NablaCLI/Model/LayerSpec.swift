@@ -8,12 +8,30 @@ import NablaNN
 /// `dropout: 0.5`), or a name with a mapping of PyTorch's argument names (`conv2d: {out_channels: 32,
 /// kernel_size: 3, padding: 1}`). Input sizes (`in_features`, `in_channels`) are inferred, as Keras does.
 public struct LayerSpec {
-    /// The layer kinds a config may use.
-    public static let kinds = [
+    /// Builds a layer for inputs of the given shape (batch excluded) and returns it with its output shape.
+    public typealias Builder = @Sendable (LayerSpec, [Int]) throws -> (Module, [Int])
+
+    private static let builtinKinds = [
         "linear", "conv1d", "conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "batch_norm1d", "batch_norm2d",
         "layer_norm", "dropout", "dropout2d", "flatten", "relu", "leaky_relu", "elu", "gelu", "silu", "sigmoid", "tanh",
         "softplus", "identity",
     ]
+
+    /// The layer kinds a config may use, by name (`conv2d`), in the registry that Keras' `LayerRegistry` uses too.
+    static let registry = NamedRegistry<Builder>(Dictionary(uniqueKeysWithValues: builtinKinds.map { kind in
+        (kind, { spec, input in try spec.buildBuiltin(input: input) } as Builder)
+    }))
+
+    /// The layer kinds a config may use, sorted.
+    public static var kinds: [String] { registry.names }
+
+    /// Registers (or replaces) layer kind `name` (lowercase, `_` between words) for configs.
+    /// ```swift
+    /// LayerSpec.register("scale") { spec, input in (Scale(try spec.argument("factor")?.double() ?? 2), input) }
+    /// ```
+    public static func register(_ name: String, _ builder: @escaping Builder) {
+        registry.register(name, builder)
+    }
 
     /// The layer kind (`conv2d`).
     public let kind: String
@@ -27,7 +45,7 @@ public struct LayerSpec {
         self.node = node
         if let word = node.node.scalar?.string {
             let name = word.lowercased().replacingOccurrences(of: "-", with: "_")
-            guard Self.kinds.contains(name) else {
+            guard Self.registry.contains(name) else {
                 throw node.error("unknown layer '\(word)'; expected one of \(Self.kinds.joined(separator: ", "))")
             }
             kind = name; args = nil
@@ -38,7 +56,7 @@ public struct LayerSpec {
             throw node.error("a layer is one name with its arguments (e.g. `conv2d: {out_channels: 32, kernel_size: 3}`), got keys \(keys)")
         }
         let raw = keys[0].lowercased().replacingOccurrences(of: "-", with: "_")
-        guard Self.kinds.contains(raw) else {
+        guard Self.registry.contains(raw) else {
             throw node.error("unknown layer '\(keys[0])'; expected one of \(Self.kinds.joined(separator: ", "))")
         }
         kind = raw
@@ -58,6 +76,10 @@ public struct LayerSpec {
         guard let args, args.node.mapping != nil else { return }
         try args.onlyKeys(keys)
     }
+
+    /// The argument `key` of the entry (`kernel_size` of `conv2d: {kernel_size: 3}`), or with `main` the scalar
+    /// shorthand (`linear: 10`); nil when absent.
+    public func argument(_ key: String, main: Bool = false) throws -> ConfigNode? { try arg(key, main: main) }
 
     private func requiredArg(_ key: String, main: Bool = false) throws -> ConfigNode {
         guard let a = try arg(key, main: main) else {
@@ -103,6 +125,12 @@ public struct LayerSpec {
     /// Builds the layer for inputs of shape `input` (batch dimension excluded) and returns it with its output shape.
     /// Throws a located error when the shape cannot work (too few dimensions, a kernel larger than the input, ...).
     public func build(input: [Int]) throws -> (Module, [Int]) {
+        guard let builder = Self.registry[kind] else { throw node.error("unknown layer '\(kind)'") }
+        return try builder(self, input)
+    }
+
+    /// The built-in kinds.
+    private func buildBuiltin(input: [Int]) throws -> (Module, [Int]) {
         func needRank(_ r: Int, _ what: String) throws {
             guard input.count == r else {
                 throw node.error("layer \(kind) expects \(what) input, got shape \(shapeText(input)) (batch excluded)")

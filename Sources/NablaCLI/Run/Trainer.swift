@@ -66,7 +66,7 @@ public final class Trainer {
     ///   - log: Where progress and messages go (default: standard output).
     /// - Throws: `ConfigError` when the data does not fit the model.
     public init(config: TrainConfig, epochs: Int? = nil, output: String? = nil, isTTY: Bool? = nil,
-                log: @escaping (String) -> Void = ProgressDisplay.standardOutput) throws {
+                log: @escaping (String) -> Void = ProgressBar.standardOutput) throws {
         self.config = config
         self.epochs = epochs ?? config.solver.epochs
         outputDir = output ?? config.output
@@ -152,37 +152,34 @@ public final class Trainer {
         let modelPath = outputDir + "/model.safetensors"
         if startEpoch >= epochs { log("Already trained \(startEpoch) of \(epochs) epochs; nothing to do\n") }
 
-        var display = ProgressDisplay(epochs: epochs, isTTY: isTTY, emit: log)
+        var loop = TrainingLoop(progress: ProgressBar(epochs: epochs, isTTY: isTTY, emit: log), globalStep: step)
         var history: [EpochMetrics] = []
         for epoch in (startEpoch + 1)...max(startEpoch + 1, epochs) where epoch <= epochs {
             let lr = opt.paramGroups[0]["lr"] ?? config.solver.lr
             module.train()
-            display.begin(epoch: epoch, steps: loader.count)
-            let t0 = ContinuousClock.now
-            var lossSum = 0.0, correct = 0.0, seen = 0
-            for (i, globalBatch) in loader.enumerated() {
-                let batch = dist?.share(globalBatch) ?? globalBatch
+            var correct = 0.0
+            let summary = loop.runEpoch(
+                epoch, batches: loader, steps: loader.count,
+                afterBatch: { _, l in
+                    step += 1
+                    if step % 10 == 0 { writer.addScalar("batch/loss", l, step: step) }
+                },
+                runningValues: { seen in [("accuracy", correct / Double(seen))] }
+            ) { globalBatch in
+                let batch = dist?.share(globalBatch) ?? globalBatch   // this rank's rows under mpirun
                 let x = data.prepare(batch.0), y = batch.1
                 let out = net(x)
                 let loss = lossValue(out, y)
-                opt.zeroGrad()
-                loss.backward()
-                opt.step()
-                step += 1
-                let l = loss.item(), b = y.shape[0]
-                lossSum += l * Double(b)
+                TrainingLoop.optimize(loss, with: opt)
+                let l = loss.item()
                 correct += noGrad { out.argmax(dim: 1).eq(y).to(.float64).sum().item() }
-                seen += b
-                if step % 10 == 0 { writer.addScalar("batch/loss", l, step: step) }
-                display.update(step: i + 1) { [("loss", lossSum / Double(seen)), ("accuracy", correct / Double(seen))] }
+                return (l, y.shape[0])
             }
-            let elapsed = (ContinuousClock.now - t0).components
-            let seconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18
             scheduler?.step()
             let validation = data.valImages.map { evaluate(images: $0, labels: data.valLabels!) }
             let test = evaluate(images: data.testImages, labels: data.testLabels)
-            let m = EpochMetrics(epoch: epoch, trainLoss: lossSum / Double(max(seen, 1)), trainAccuracy: correct / Double(max(seen, 1)),
-                                 validation: validation, test: test, lr: lr, seconds: seconds)
+            let m = EpochMetrics(epoch: epoch, trainLoss: summary.meanLoss, trainAccuracy: correct / Double(max(summary.samples, 1)),
+                                 validation: validation, test: test, lr: lr, seconds: summary.seconds)
             history.append(m)
             writer.addScalar("loss/train", m.trainLoss, step: epoch)
             writer.addScalar("accuracy/train", m.trainAccuracy, step: epoch)
@@ -206,7 +203,7 @@ public final class Trainer {
             var values: [(String, Double)] = [("loss", m.trainLoss), ("accuracy", m.trainAccuracy)]
             if let v = validation { values += [("val_loss", v.loss), ("val_accuracy", v.accuracy)] }
             values += [("test_loss", test.loss), ("test_accuracy", test.accuracy)]
-            display.end(epoch: epoch, values)
+            loop.endEpoch(epoch, summary, values)
         }
         do { try writer.close() } catch { throw TrainError("cannot close the TensorBoard log in \(logDir): \(error)") }
         return TrainResult(history: history, startEpoch: startEpoch, logDir: logDir, checkpoint: lastCheckpoint, modelPath: modelPath)
@@ -249,15 +246,13 @@ public final class Trainer {
         }
     }
 
-    /// The optimizer of the solver section.
+    /// The optimizer of the solver section (PyTorch's defaults for what it leaves out), by `OptimizerFactory`.
     static func makeOptimizer(_ s: SolverConfig, _ params: [Tensor]) -> Optimizer {
-        switch s.optimizer {
-        case "sgd": return SGD(params, lr: s.lr, momentum: s.momentum, weightDecay: s.weightDecay ?? 0)
-        case "adamw": return AdamW(params, lr: s.lr, weightDecay: s.weightDecay ?? 1e-2)
-        case "rmsprop": return RMSprop(params, lr: s.lr, weightDecay: s.weightDecay ?? 0, momentum: s.momentum)
-        case "adagrad": return Adagrad(params, lr: s.lr, weightDecay: s.weightDecay ?? 0)
-        default: return Adam(params, lr: s.lr, weightDecay: s.weightDecay ?? 0)
+        let options = OptimizerOptions(lr: s.lr, momentum: s.momentum, weightDecay: s.weightDecay)
+        guard let opt = OptimizerFactory.make(s.optimizer, params, options) else {
+            nablaFail("nabla train: unknown optimizer \(s.optimizer)")   // SolverConfig accepts only OptimizerFactory.names
         }
+        return opt
     }
 
     func makeOptimizer(_ s: SolverConfig, _ params: [Tensor]) -> Optimizer { Trainer.makeOptimizer(s, params) }

@@ -1,6 +1,5 @@
 import Foundation
 import NablaNN
-import Synchronization
 
 /// Why a model could not be saved or loaded (`Model.save`, `loadModel`): the message names the file,
 /// the layer and what was wrong.
@@ -148,19 +147,19 @@ public enum LayerRegistry {
     /// Builds a layer from its saved configuration.
     public typealias Factory = @Sendable (LayerConfig) throws -> Layer
 
-    private static let factories = Mutex<[String: Factory]>(builtins)
+    private static let factories = NamedRegistry<Factory>(builtins)
 
     /// Registers (or replaces) the factory for layers whose `className` is `className`.
     public static func register(_ className: String, _ factory: @escaping Factory) {
-        factories.withLock { $0[className] = factory }
+        factories.register(className, factory)
     }
 
     /// The registered class names, sorted.
-    public static var registered: [String] { factories.withLock { $0.keys.sorted() } }
+    public static var registered: [String] { factories.names }
 
     /// Builds the layer described by `config`; throws for an unregistered class.
     public static func make(_ config: LayerConfig) throws -> Layer {
-        guard let f = factories.withLock({ $0[config.className] }) else {
+        guard let f = factories[config.className] else {
             throw ModelSerializationError("layer \(config.name): unknown layer type \"\(config.className)\"; register it with "
                 + "LayerRegistry.register(\"\(config.className)\") { config in ... } before loading (known: \(registered.joined(separator: ", ")))")
         }

@@ -28,17 +28,15 @@ extension CPUBackend {
         f64: (UnsafePointer<Double>?, UnsafeMutablePointer<Double>?, UnsafePointer<nabla_conv_geom>?, Int64, Int64) -> Void
     ) {
         let g = geometry.c
+        func run<T>(_: T.Type, _ kernel: (UnsafePointer<T>?, UnsafeMutablePointer<T>?, UnsafePointer<nabla_conv_geom>?, Int64, Int64) -> Void) {
+            let sp = src.storage.pointer(T.self) + src.offset, op = out.storage.pointer(T.self) + out.offset
+            forBatchChunks(batch: geometry.batch, work: work) { n0, n1 in
+                withUnsafePointer(to: g) { kernel(sp, op, $0, Int64(n0), Int64(n1)) }
+            }
+        }
         switch src.dtype {
-        case .float32:
-            let sp = src.storage.pointer(Float.self) + src.offset, op = out.storage.pointer(Float.self) + out.offset
-            forBatchChunks(batch: geometry.batch, work: work) { n0, n1 in
-                withUnsafePointer(to: g) { f32(sp, op, $0, Int64(n0), Int64(n1)) }
-            }
-        case .float64:
-            let sp = src.storage.pointer(Double.self) + src.offset, op = out.storage.pointer(Double.self) + out.offset
-            forBatchChunks(batch: geometry.batch, work: work) { n0, n1 in
-                withUnsafePointer(to: g) { f64(sp, op, $0, Int64(n0), Int64(n1)) }
-            }
+        case .float32: run(Float.self, f32)
+        case .float64: run(Double.self, f64)
         default: nablaFail("\(name): expected a floating point tensor, got \(src.dtype)")
         }
     }
@@ -46,19 +44,17 @@ extension CPUBackend {
     /// `out` [B, A, L] = `x` [A, B, L] with dims 0 and 1 swapped, plus `bias[a]` when given (all contiguous).
     public func swapLeadingDims(_ x: Tensor, bias: Tensor?, out: Tensor) {
         let a = x.shape[0], b = x.shape[1], l = x.shape[2]
+        func run<T>(_: T.Type, _ kernel: (UnsafePointer<T>?, UnsafePointer<T>?, UnsafeMutablePointer<T>?,
+                                          Int64, Int64, Int64, Int64, Int64) -> Void) {
+            let xp = x.storage.pointer(T.self) + x.offset, op = out.storage.pointer(T.self) + out.offset
+            let bp = bias.map { UnsafePointer($0.storage.pointer(T.self) + $0.offset) }
+            forBatchChunks(batch: b, work: out.count) { b0, b1 in
+                kernel(xp, bp, op, Int64(a), Int64(b), Int64(l), Int64(b0), Int64(b1))
+            }
+        }
         switch x.dtype {
-        case .float32:
-            let xp = x.storage.pointer(Float.self) + x.offset, op = out.storage.pointer(Float.self) + out.offset
-            let bp = bias.map { UnsafePointer($0.storage.pointer(Float.self) + $0.offset) }
-            forBatchChunks(batch: b, work: out.count) { b0, b1 in
-                nabla_f32_swap01(xp, bp, op, Int64(a), Int64(b), Int64(l), Int64(b0), Int64(b1))
-            }
-        case .float64:
-            let xp = x.storage.pointer(Double.self) + x.offset, op = out.storage.pointer(Double.self) + out.offset
-            let bp = bias.map { UnsafePointer($0.storage.pointer(Double.self) + $0.offset) }
-            forBatchChunks(batch: b, work: out.count) { b0, b1 in
-                nabla_f64_swap01(xp, bp, op, Int64(a), Int64(b), Int64(l), Int64(b0), Int64(b1))
-            }
+        case .float32: run(Float.self, nabla_f32_swap01)
+        case .float64: run(Double.self, nabla_f64_swap01)
         default: nablaFail("swapLeadingDims: expected a floating point tensor, got \(x.dtype)")
         }
     }
@@ -71,25 +67,20 @@ extension CPUBackend {
     public func convSmallK(_ x: Tensor, weight: Tensor, bias: Tensor?, geometry: ConvGeometry, out: Tensor) {
         let oc = weight.shape[0], scratch = geometry.columnsShape[0] * geometry.outH * geometry.outW
         let g = geometry.c
+        func run<T>(_: T.Type, _ kernel: (UnsafePointer<T>?, UnsafePointer<T>?, UnsafePointer<T>?, UnsafeMutablePointer<T>?,
+                                          UnsafePointer<nabla_conv_geom>?, Int64, Int64, Int64, UnsafeMutablePointer<T>?) -> Void) {
+            let xp = x.storage.pointer(T.self) + x.offset, wp = weight.storage.pointer(T.self) + weight.offset
+            let bp = bias.map { UnsafePointer($0.storage.pointer(T.self) + $0.offset) }
+            let op = out.storage.pointer(T.self) + out.offset
+            forBatchChunks(batch: geometry.batch, work: out.count) { n0, n1 in
+                let cols = UnsafeMutablePointer<T>.allocate(capacity: max(scratch, 1))
+                defer { cols.deallocate() }
+                withUnsafePointer(to: g) { kernel(xp, wp, bp, op, $0, Int64(oc), Int64(n0), Int64(n1), cols) }
+            }
+        }
         switch x.dtype {
-        case .float32:
-            let xp = x.storage.pointer(Float.self) + x.offset, wp = weight.storage.pointer(Float.self) + weight.offset
-            let bp = bias.map { UnsafePointer($0.storage.pointer(Float.self) + $0.offset) }
-            let op = out.storage.pointer(Float.self) + out.offset
-            forBatchChunks(batch: geometry.batch, work: out.count) { n0, n1 in
-                let cols = UnsafeMutablePointer<Float>.allocate(capacity: max(scratch, 1))
-                defer { cols.deallocate() }
-                withUnsafePointer(to: g) { nabla_f32_conv_smallk(xp, wp, bp, op, $0, Int64(oc), Int64(n0), Int64(n1), cols) }
-            }
-        case .float64:
-            let xp = x.storage.pointer(Double.self) + x.offset, wp = weight.storage.pointer(Double.self) + weight.offset
-            let bp = bias.map { UnsafePointer($0.storage.pointer(Double.self) + $0.offset) }
-            let op = out.storage.pointer(Double.self) + out.offset
-            forBatchChunks(batch: geometry.batch, work: out.count) { n0, n1 in
-                let cols = UnsafeMutablePointer<Double>.allocate(capacity: max(scratch, 1))
-                defer { cols.deallocate() }
-                withUnsafePointer(to: g) { nabla_f64_conv_smallk(xp, wp, bp, op, $0, Int64(oc), Int64(n0), Int64(n1), cols) }
-            }
+        case .float32: run(Float.self, nabla_f32_conv_smallk)
+        case .float64: run(Double.self, nabla_f64_conv_smallk)
         default: nablaFail("convSmallK: expected a floating point tensor, got \(x.dtype)")
         }
     }

@@ -8,23 +8,7 @@
 /// ```
 /// - Parameter dtype: casts the input first (as PyTorch's `dtype=`); integer inputs need it.
 public func softmax(_ x: Tensor, dim: Int, dtype: DType? = nil) -> Tensor {
-    let src = dtype.map { x.to($0) } ?? x
-    check(src.dtype.isFloatingPoint, "softmax: expected a floating point input, got \(src.dtype); pass dtype: .float32 to convert")
-    if src.rank == 0 { _ = Shape.normalize(dim, 0, op: "softmax"); return softmax(src.reshape([1]), dim: 0).reshape([]) }
-    let d = Shape.normalize(dim, src.rank, op: "softmax")
-    let out = Tensor(empty: src.shape, dtype: src.dtype, device: src.device)
-    if out.count > 0 { src.backend.softmax(src, dim: d, log: false, out: out) }
-    guard isRecording(src) else { return out }
-    return record(out, op: "SoftmaxBackward", inputs: [src], saveOutput: true) { g, node in
-        let y = node.output()
-        if !isGradEnabled && g[0].dtype == y.dtype && g[0].device == y.device {   // first order: the backend's kernel
-            let gx = Tensor(empty: y.shape, dtype: y.dtype, device: y.device)
-            if gx.count > 0 { y.backend.softmaxBackward(g[0], output: y, dim: d, log: false, out: gx) }
-            return [gx]
-        }
-        let gy = g[0] * y
-        return [gy - y * gy.sum(dims: [d], keepDim: true)]
-    }
+    softmaxFamily(x, dim: dim, dtype: dtype, log: false)
 }
 
 /// `x - log(sum(exp(x)))` along `dim`, computed stably (`torch.log_softmax`).
@@ -33,21 +17,32 @@ public func softmax(_ x: Tensor, dim: Int, dtype: DType? = nil) -> Tensor {
 /// logSoftmax(Tensor([1000.0, 1000]), dim: 0)   // tensor([-0.6931, -0.6931])
 /// ```
 public func logSoftmax(_ x: Tensor, dim: Int, dtype: DType? = nil) -> Tensor {
+    softmaxFamily(x, dim: dim, dtype: dtype, log: true)
+}
+
+/// `softmax` or, with `log`, `logSoftmax`: one shape rule, one backend kernel, and the two backward formulas.
+private func softmaxFamily(_ x: Tensor, dim: Int, dtype: DType?, log: Bool) -> Tensor {
+    let name: StaticString = log ? "logSoftmax" : "softmax"
     let src = dtype.map { x.to($0) } ?? x
-    check(src.dtype.isFloatingPoint, "logSoftmax: expected a floating point input, got \(src.dtype); pass dtype: .float32 to convert")
-    if src.rank == 0 { _ = Shape.normalize(dim, 0, op: "logSoftmax"); return logSoftmax(src.reshape([1]), dim: 0).reshape([]) }
-    let d = Shape.normalize(dim, src.rank, op: "logSoftmax")
+    check(src.dtype.isFloatingPoint, "\(name): expected a floating point input, got \(src.dtype); pass dtype: .float32 to convert")
+    if src.rank == 0 {
+        _ = Shape.normalize(dim, 0, op: name)
+        return softmaxFamily(src.reshape([1]), dim: 0, dtype: nil, log: log).reshape([])
+    }
+    let d = Shape.normalize(dim, src.rank, op: name)
     let out = Tensor(empty: src.shape, dtype: src.dtype, device: src.device)
-    if out.count > 0 { src.backend.softmax(src, dim: d, log: true, out: out) }
+    if out.count > 0 { src.backend.softmax(src, dim: d, log: log, out: out) }
     guard isRecording(src) else { return out }
-    return record(out, op: "LogSoftmaxBackward", inputs: [src], saveOutput: true) { g, node in
+    return record(out, op: log ? "LogSoftmaxBackward" : "SoftmaxBackward", inputs: [src], saveOutput: true) { g, node in
         let y = node.output()
         if !isGradEnabled && g[0].dtype == y.dtype && g[0].device == y.device {   // first order: the backend's kernel
             let gx = Tensor(empty: y.shape, dtype: y.dtype, device: y.device)
-            if gx.count > 0 { y.backend.softmaxBackward(g[0], output: y, dim: d, log: true, out: gx) }
+            if gx.count > 0 { y.backend.softmaxBackward(g[0], output: y, dim: d, log: log, out: gx) }
             return [gx]
         }
-        return [g[0] - Nabla.exp(y) * g[0].sum(dims: [d], keepDim: true)]
+        if log { return [g[0] - Nabla.exp(y) * g[0].sum(dims: [d], keepDim: true)] }
+        let gy = g[0] * y
+        return [gy - y * gy.sum(dims: [d], keepDim: true)]
     }
 }
 

@@ -66,28 +66,23 @@ public func pow(_ base: Double, _ exponent: Tensor) -> Tensor {
 /// Element-wise maximum with broadcasting (`torch.maximum`); NaN propagates; integer dtypes stay integral.
 ///
 /// Where both are equal the gradient is split evenly between them, as PyTorch does.
-public func maximum(_ input: Tensor, _ other: Tensor) -> Tensor {
-    let out = OpSupport.binary(.maximum, input, other, name: "maximum")
-    guard isRecording(input, other) else { return out }
-    let sa = input.shape, sb = other.shape
-    return record(out, op: "MaximumBackward", inputs: [input, other], saving: [input, other]) { g, _ in
-        let shared = `where`(input.eq(other), g[0] / 2, g[0])
-        return [needsGrad(input) ? shared.maskedFill(input.lt(other), value: 0).sumTo(sa) : nil,
-                needsGrad(other) ? shared.maskedFill(input.gt(other), value: 0).sumTo(sb) : nil]
-    }
-}
+public func maximum(_ input: Tensor, _ other: Tensor) -> Tensor { extremum(.maximum, input, other) }
 
 /// Element-wise minimum with broadcasting (`torch.minimum`); NaN propagates; integer dtypes stay integral.
 ///
 /// Where both are equal the gradient is split evenly between them, as PyTorch does.
-public func minimum(_ input: Tensor, _ other: Tensor) -> Tensor {
-    let out = OpSupport.binary(.minimum, input, other, name: "minimum")
+public func minimum(_ input: Tensor, _ other: Tensor) -> Tensor { extremum(.minimum, input, other) }
+
+/// `maximum` or `minimum`: where both are equal each gets half the gradient, else the one picked gets all of it.
+private func extremum(_ op: BinaryOp, _ input: Tensor, _ other: Tensor) -> Tensor {
+    let isMax = op == .maximum
+    let out = OpSupport.binary(op, input, other, name: isMax ? "maximum" : "minimum")
     guard isRecording(input, other) else { return out }
     let sa = input.shape, sb = other.shape
-    return record(out, op: "MinimumBackward", inputs: [input, other], saving: [input, other]) { g, _ in
+    return record(out, op: isMax ? "MaximumBackward" : "MinimumBackward", inputs: [input, other], saving: [input, other]) { g, _ in
         let shared = `where`(input.eq(other), g[0] / 2, g[0])
-        return [needsGrad(input) ? shared.maskedFill(input.gt(other), value: 0).sumTo(sa) : nil,
-                needsGrad(other) ? shared.maskedFill(input.lt(other), value: 0).sumTo(sb) : nil]
+        return [needsGrad(input) ? shared.maskedFill(isMax ? input.lt(other) : input.gt(other), value: 0).sumTo(sa) : nil,
+                needsGrad(other) ? shared.maskedFill(isMax ? input.gt(other) : input.lt(other), value: 0).sumTo(sb) : nil]
     }
 }
 
