@@ -15,6 +15,7 @@ public enum DistributedError: Error, CustomStringConvertible, Equatable {
     /// The process group was used before `ProcessGroup.initialize` or after `destroy`.
     case notInitialized
 
+    /// The error as one readable line.
     public var description: String {
         switch self {
         case .libraryUnavailable(let why): return "distributed: \(why)"

@@ -111,8 +111,11 @@ public struct DistributedSubset<D: Dataset>: Dataset, @unchecked Sendable {
     /// The sampler that picks this rank's indices.
     public let sampler: DistributedSampler
 
+    /// The number of samples this rank sees.
     public var count: Int { sampler.count }
+    /// This rank's `index`-th sample.
     public subscript(index: Int) -> D.Sample { dataset[sampler.indices[index]] }
+    /// This rank's `index`-th sample, drawing any randomness from `generator`.
     public func sample(_ index: Int, generator: Nabla.Generator) -> D.Sample {
         dataset.sample(sampler.indices[index], generator: generator)
     }

@@ -9,6 +9,7 @@ public enum ReduceOp: Int, Sendable, CustomStringConvertible {
     /// Element-wise minimum (logical and for bool tensors).
     case min = 3
 
+    /// The op's name (`sum`, `mean`, `max`, `min`).
     public var description: String {
         switch self {
         case .sum: return "sum"

@@ -2,16 +2,25 @@ import Foundation
 
 /// The settings of a BERT encoder, read from a Hugging Face `config.json` (`BertConfig`).
 public struct BertConfig: Sendable, Equatable {
+    /// Word-piece vocabulary size (`vocab_size`).
     public var vocabSize: Int
+    /// Hidden width (`hidden_size`).
     public var hiddenSize: Int
+    /// Number of encoder layers (`num_hidden_layers`).
     public var numHiddenLayers: Int
+    /// Attention heads per layer (`num_attention_heads`).
     public var numAttentionHeads: Int
+    /// Feed-forward width (`intermediate_size`).
     public var intermediateSize: Int
     /// The feed-forward activation: `gelu` (exact, erf), `gelu_new`/`gelu_pytorch_tanh`/`gelu_fast` (tanh), `relu`, `silu`, `tanh`.
     public var hiddenAct: String
+    /// Longest sequence the position table covers (`max_position_embeddings`).
     public var maxPositionEmbeddings: Int
+    /// Number of token types (`type_vocab_size`).
     public var typeVocabSize: Int
+    /// LayerNorm's epsilon (`layer_norm_eps`).
     public var layerNormEps: Double
+    /// Id of the padding token (`pad_token_id`).
     public var padTokenId: Int
 
     /// A configuration; the defaults are bert-base-uncased's.

@@ -11,9 +11,13 @@ import Foundation
 /// out.lastHiddenState   // [batch, length, hidden]
 /// ```
 public final class BertModel: Module {
+    /// The configuration the model was built from.
     public let config: BertConfig
+    /// Word, position and token-type embeddings (`embeddings.*`).
     public let embeddings: BertEmbeddings
+    /// The stack of encoder layers (`encoder.layer.N.*`).
     public let encoder: BertEncoder
+    /// The pooler over the first token, when the checkpoint has one (`pooler.dense`).
     public let pooler: BertPooler?
 
     /// A randomly initialised BERT of `config` (`BertModel(config)`); `addPoolingLayer: false` drops the pooler.
@@ -84,15 +88,21 @@ public final class BertModel: Module {
 
 /// The outputs of `BertModel`: the last hidden state `[B, L, H]` and the pooled `[CLS]` vector `[B, H]`.
 public struct BertOutput {
+    /// The last layer's hidden states `[batch, length, hidden]`.
     public let lastHiddenState: Tensor
+    /// tanh(dense(first token)) `[batch, hidden]`, when the model has a pooler.
     public let poolerOutput: Tensor?
 }
 
 /// Word, position and token-type embeddings, summed, then LayerNorm (`BertEmbeddings`).
 public final class BertEmbeddings: Module {
+    /// `word_embeddings`.
     public let wordEmbeddings: Embedding
+    /// `position_embeddings`.
     public let positionEmbeddings: Embedding
+    /// `token_type_embeddings`.
     public let tokenTypeEmbeddings: Embedding
+    /// `LayerNorm` applied to the summed embeddings.
     public let layerNorm: LayerNorm
 
     init(_ c: BertConfig) {
@@ -123,6 +133,7 @@ public final class BertEmbeddings: Module {
 
 /// The stack of encoder layers (`BertEncoder`, parameters under `layer.<i>`).
 public final class BertEncoder: Module {
+    /// The encoder layers, in order (`layer.N`).
     public let layer: [BertLayer]
 
     init(_ c: BertConfig) {
@@ -144,11 +155,17 @@ public final class BertEncoder: Module {
 /// One post-norm encoder layer: self-attention (`attention.self.{query,key,value}`, `attention.output.{dense,LayerNorm}`),
 /// then `intermediate.dense` → activation → `output.dense` → residual → `output.LayerNorm` (`BertLayer`).
 public final class BertLayer: Module {
+    /// The self-attention projections (`attention.self.query/key/value`).
     public let query: Linear, key: Linear, value: Linear
+    /// `attention.output.dense`.
     public let attentionOutput: Linear
+    /// `attention.output.LayerNorm`.
     public let attentionLayerNorm: LayerNorm
+    /// `intermediate.dense` (followed by the configured activation).
     public let intermediate: Linear
+    /// `output.dense`.
     public let output: Linear
+    /// `output.LayerNorm`.
     public let outputLayerNorm: LayerNorm
     let heads: Int
     let act: String
@@ -199,6 +216,7 @@ public final class BertLayer: Module {
 
 /// `tanh(dense(h[:, 0]))`: the `[CLS]` vector through a dense layer (`BertPooler`).
 public final class BertPooler: Module {
+    /// `pooler.dense`.
     public let dense: Linear
 
     init(_ c: BertConfig) {

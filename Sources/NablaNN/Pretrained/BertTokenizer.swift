@@ -32,15 +32,20 @@ public struct BertTokenizer: Sendable {
     public let maxInputCharsPerWord: Int
     /// The continuation prefix (`##`).
     public let continuingSubwordPrefix: String
+    /// The special tokens: unknown, classifier, separator, padding.
     public let unkToken: String, clsToken: String, sepToken: String, padToken: String
     /// Tokens matched whole in the raw text before normalisation (`[CLS]`, `[MASK]`, ...), longest first.
     public let addedTokens: [String]
     /// The maximum length the tokenizer file asks for (its truncation setting), if any.
     public let configuredMaxLength: Int?
 
+    /// Id of the unknown token.
     public var unkId: Int { vocab[unkToken] ?? 0 }
+    /// Id of `[CLS]`.
     public var clsId: Int { vocab[clsToken] ?? 0 }
+    /// Id of `[SEP]`.
     public var sepId: Int { vocab[sepToken] ?? 0 }
+    /// Id of the padding token.
     public var padId: Int { vocab[padToken] ?? 0 }
 
     /// A tokenizer from a vocabulary and BERT's normaliser settings (`BertTokenizer(vocab_file, ...)`).
@@ -319,8 +324,11 @@ public struct BertTokenizer: Sendable {
 public struct BertEncoding {
     /// Each text's ids, `[CLS] ... [SEP]`, without padding.
     public let ids: [[Int]]
+    /// Token ids `[batch, length]` (int64).
     public let inputIds: Tensor
+    /// 1 for real tokens, 0 for padding `[batch, length]` (int64).
     public let attentionMask: Tensor
+    /// Segment ids `[batch, length]` (all 0 for single sentences).
     public let tokenTypeIds: Tensor
 }
 

@@ -15,8 +15,11 @@ public final class SentenceEmbedder {
     /// How token vectors become one sentence vector.
     public enum Pooling: String, Sendable { case mean, cls, max, meanSqrtLen }
 
+    /// The folder's tokenizer.
     public let tokenizer: BertTokenizer
+    /// The transformer.
     public let model: BertModel
+    /// How token states become one vector (`1_Pooling/config.json`).
     public let pooling: Pooling
     /// Whether the embeddings are L2-normalised (a `Normalize` module in `modules.json`).
     public let normalize: Bool
