@@ -46,8 +46,9 @@ func w3Result(impl: String, desc: String, epochs: [[String: Any]], n: Int) -> [S
     ]
 }
 
-/// Trains W3 with a hand-written loop and returns its result line.
-func runW3() -> [String: Any] {
+/// Trains W3 with a hand-written loop and returns its result line; `compiled`: the step runs through `compile`
+/// ("W3-compiled", impl `nabla-compiled`).
+func runW3(compiled: Bool = false) -> [String: Any] {
     let (x, y, xTest, yTest) = loadW3Data()
     manualSeed(benchSeed, engine: benchEngine)
     let model = Sequential(Linear(784, 512), ReLU(), Linear(512, 256), ReLU(), Linear(256, 10))
@@ -55,6 +56,14 @@ func runW3() -> [String: Any] {
     let n = x.shape[0], batch = 128
     var epochs: [[String: Any]] = []
     let shuffle = Generator(seed: benchSeed, engine: benchEngine)  // its own generator for the order, as bench_torch.py's train_epochs
+    let body = { (xb: Tensor, yb: Tensor) -> Tensor in
+        let loss = crossEntropy(model(xb), yb)
+        opt.zeroGrad()
+        loss.backward()
+        opt.step()
+        return loss
+    }
+    let step = compile(name: "W3", body)
     for ep in 1...max(1, w3Epochs) {
         model.train()
         let t0 = now()
@@ -62,10 +71,8 @@ func runW3() -> [String: Any] {
         var steps = 0, lastLoss = 0.0
         for i in stride(from: 0, to: n, by: batch) {
             let idx = perm.narrow(0, start: i, length: min(batch, n - i))
-            let loss = crossEntropy(model(x.indexSelect(dim: 0, index: idx)), y.indexSelect(dim: 0, index: idx))
-            opt.zeroGrad()
-            loss.backward()
-            opt.step()
+            let xb = x.indexSelect(dim: 0, index: idx), yb = y.indexSelect(dim: 0, index: idx)
+            let loss = compiled ? step(xb, yb) : body(xb, yb)
             traceLoss("W3", (ep - 1) * (n + batch - 1) / batch + steps, loss)
             steps += 1
             if steps % 50 == 0 { lastLoss = loss.item() }
@@ -77,6 +84,7 @@ func runW3() -> [String: Any] {
         epochs.append(["epoch": ep, "seconds": dt, "samples_per_s": Double(n) / dt, "test_acc": acc,
                        "last_logged_loss": lastLoss, "steps": steps])
     }
-    return w3Result(impl: "nabla", desc: "MLP 784-512-256-10 ReLU, CE, Adam 1e-3, batch 128, \(epochs.count) epochs, hand-written loop, seed \(benchSeed) (\(benchEngine))",
+    if compiled { FileHandle.standardError.write(Data("# W3 \(step.explain())\n".utf8)) }
+    return w3Result(impl: compiled ? "nabla-compiled" : "nabla", desc: "MLP 784-512-256-10 ReLU, CE, Adam 1e-3, batch 128, \(epochs.count) epochs, hand-written loop\(compiled ? " through compile" : ""), seed \(benchSeed) (\(benchEngine))",
                     epochs: epochs, n: n)
 }

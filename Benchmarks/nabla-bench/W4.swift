@@ -32,7 +32,7 @@ func testAccuracy(_ model: Module, _ x: Tensor, _ y: Tensor) -> Double {
 nonisolated(unsafe) var w4Epochs: Int = Int(ProcessInfo.processInfo.environment["NABLA_W4_EPOCHS"] ?? "") ?? 3
 
 /// Trains W4 and returns its result line plus the trained model and test split (for W6).
-func runW4() -> (result: [String: Any], model: Sequential, testImages: Tensor) {
+func runW4(compiled: Bool = false) -> (result: [String: Any], model: Sequential, testImages: Tensor) {
     let train: FashionMNIST, test: FashionMNIST
     do { train = try FashionMNIST(train: true); test = try FashionMNIST(train: false) } catch {
         FileHandle.standardError.write(Data("nabla-bench W4: \(error)\n".utf8)); exit(1)
@@ -43,6 +43,14 @@ func runW4() -> (result: [String: Any], model: Sequential, testImages: Tensor) {
     let gen = Generator(seed: benchSeed, engine: benchEngine)
     let n = train.count, batch = 128
     var epochs: [[String: Any]] = []
+    let body = { (xb: Tensor, yb: Tensor) -> Tensor in
+        let loss = crossEntropy(model(xb), yb)
+        opt.zeroGrad()
+        loss.backward()
+        opt.step()
+        return loss
+    }
+    let step = compile(name: "W4", body)
     for ep in 1...max(1, w4Epochs) {
         model.train()
         let t0 = now()
@@ -50,10 +58,7 @@ func runW4() -> (result: [String: Any], model: Sequential, testImages: Tensor) {
         var steps = 0, lastLoss = 0.0
         for i in stride(from: 0, to: n, by: batch) {
             let (xb, yb) = train.batch(perm.narrow(0, start: i, length: min(batch, n - i)))
-            let loss = crossEntropy(model(xb), yb)
-            opt.zeroGrad()
-            loss.backward()
-            opt.step()
+            let loss = compiled ? step(xb, yb) : body(xb, yb)
             traceLoss("W4", (ep - 1) * (n + batch - 1) / batch + steps, loss)
             steps += 1
             if steps % 50 == 0 { lastLoss = loss.item() }
@@ -65,9 +70,13 @@ func runW4() -> (result: [String: Any], model: Sequential, testImages: Tensor) {
         epochs.append(["epoch": ep, "seconds": dt, "samples_per_s": Double(n) / dt, "test_acc": acc,
                        "last_logged_loss": lastLoss, "steps": steps])
     }
+    if compiled {
+        FileHandle.standardError.write(Data("# W4 \(step.explain())\n".utf8))
+        if let g = step.graph { FileHandle.standardError.write(Data("# W4 compiled step: peak \(g.plan.peakBytes) bytes of planned intermediates (\(g.plan.unplannedBytes) unplanned)\n".utf8)) }
+    }
     let secs = epochs.compactMap { $0["seconds"] as? Double }
     let result: [String: Any] = [
-        "workload": "W4", "impl": "nabla",
+        "workload": "W4", "impl": compiled ? "nabla-compiled" : "nabla",
         "desc": "CNN conv32-pool-conv64-pool-fc128-fc10, CE, Adam 1e-3, batch 128, \(epochs.count) epochs, seed \(benchSeed) (\(benchEngine))",
         "seconds_per_epoch_median": median(secs), "seconds_per_epoch_min": secs.min() ?? 0, "seconds_per_epoch_max": secs.max() ?? 0,
         "samples_per_s_median": Double(n) / median(secs), "final_test_acc": epochs.last?["test_acc"] ?? 0, "epochs": epochs,

@@ -4,8 +4,10 @@ import NablaData
 import NablaNN
 
 /// Measures W6 on `model` (W4's trained CNN when W4 ran; the latency does not depend on the weights).
-func runW6(model: Module, testImages: Tensor, trained: Bool) -> [String: Any] {
+func runW6(model: Module, testImages: Tensor, trained: Bool, compiled: Bool = false) -> [String: Any] {
     model.eval()
+    if compiled { model.compile(name: "W6") }
+    defer { model.uncompile() }
     var lat: [Double] = [], tb: [Double] = []
     inferenceMode {
         for i in 0..<50 { _ = model(testImages.narrow(0, start: i, length: 1)) }
@@ -25,7 +27,7 @@ func runW6(model: Module, testImages: Tensor, trained: Bool) -> [String: Any] {
     }
     lat.sort()
     return [
-        "workload": "W6", "impl": "nabla",
+        "workload": "W6", "impl": compiled ? "nabla-compiled" : "nabla",
         "desc": "\(trained ? "trained" : "freshly initialised") W4 CNN, eval() + inferenceMode; batch-1 latency over 1000 calls; batch-256 throughput (median of 30)",
         "b1_latency_us_median": median(lat), "b1_latency_us_p10": lat[100], "b1_latency_us_p90": lat[900],
         "b256_ms_median": median(tb) * 1e3, "b256_images_per_s": 256 / median(tb), "b256_images_per_s_best": 256 / (tb.min() ?? 1),
@@ -33,11 +35,11 @@ func runW6(model: Module, testImages: Tensor, trained: Bool) -> [String: Any] {
 }
 
 /// Runs W6 on a fresh CNN (when W4 did not run in this invocation).
-func runW6Standalone() -> [String: Any] {
+func runW6Standalone(compiled: Bool = false) -> [String: Any] {
     let test: FashionMNIST
     do { test = try FashionMNIST(train: false) } catch {
         FileHandle.standardError.write(Data("nabla-bench W6: \(error)\n".utf8)); exit(1)
     }
     manualSeed(0)
-    return runW6(model: makeW4CNN(), testImages: test.images, trained: false)
+    return runW6(model: makeW4CNN(), testImages: test.images, trained: false, compiled: compiled)
 }

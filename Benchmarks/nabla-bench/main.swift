@@ -7,7 +7,7 @@
 import Foundation
 import Nabla
 
-let usage = "usage: nabla-bench [W1] [W2] [W2a] [W2b] [W3] [W3-keras] [W4] [W5] [W6] [W7] [W8] [--epochs N (W3, W4)] [--seed N (W3, W4)] [--engine mt19937|philox (W3, W4, W5)] [--trace N (W3, W4, W5)] [--out FILE]   (default: W1 W2 W8, results-nabla.json)"
+let usage = "usage: nabla-bench [W1] [W2] [W2a] [W2b] [W3] [W3-keras] [W3-compiled] [W4] [W4-compiled] [W6-compiled] [W5] [W6] [W7] [W8] [--epochs N (W3, W4)] [--seed N (W3, W4)] [--engine mt19937|philox (W3, W4, W5)] [--trace N (W3, W4, W5)] [--out FILE]   (default: W1 W2 W8, results-nabla.json)"
 var selected: [String] = []
 var outPath = "results-nabla.json"
 var args = CommandLine.arguments.dropFirst()
@@ -33,7 +33,7 @@ while let a = args.popFirst() {
         print(usage); exit(0)
     default:
         let w = a.uppercased()
-        guard ["W1", "W2", "W2A", "W2B", "W3", "W3-KERAS", "W4", "W5", "W6", "W7", "W8"].contains(w) else {
+        guard ["W1", "W2", "W2A", "W2B", "W3", "W3-KERAS", "W3-COMPILED", "W4", "W4-COMPILED", "W6-COMPILED", "W5", "W6", "W7", "W8"].contains(w) else {
             FileHandle.standardError.write(Data("nabla-bench: unknown workload \(a)\n\(usage)\n".utf8)); exit(2)
         }
         selected.append(w)
@@ -64,11 +64,17 @@ if selected.contains("W2") || selected.contains("W2A") { emit(runW2a(), into: &r
 if selected.contains("W2") || selected.contains("W2B") { emit(runW2b(), into: &results) }
 if selected.contains("W3") { emit(runW3(), into: &results) }
 if selected.contains("W3-KERAS") { emit(runW3Keras(), into: &results) }
+if selected.contains("W3-COMPILED") { emit(runW3(compiled: true), into: &results) }
+if selected.contains("W4-COMPILED") { emit(runW4(compiled: true).result, into: &results) }
 if selected.contains("W4") {
     let w4 = runW4()
     emit(w4.result, into: &results)
     if selected.contains("W6") { emit(runW6(model: w4.model, testImages: w4.testImages, trained: true), into: &results) }
-} else if selected.contains("W6") { emit(runW6Standalone(), into: &results) }
+    if selected.contains("W6-COMPILED") { emit(runW6(model: w4.model, testImages: w4.testImages, trained: true, compiled: true), into: &results) }
+} else {
+    if selected.contains("W6") { emit(runW6Standalone(), into: &results) }
+    if selected.contains("W6-COMPILED") { emit(runW6Standalone(compiled: true), into: &results) }
+}
 if selected.contains("W5") { emit(runW5(), into: &results) }
 if selected.contains("W7") { emit(runW7(), into: &results) }
 if selected.contains("W8") { emit(runW8(), into: &results) }

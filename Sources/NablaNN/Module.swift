@@ -21,6 +21,8 @@ open class Module: CustomStringConvertible {
     private var forwardHooks: [(id: Int, hook: (Module, Tensor, Tensor) -> Tensor?)] = []
     private var forwardPreHooks: [(id: Int, hook: (Module, Tensor) -> Tensor?)] = []
     private var nextHookID = 0
+    /// Set by `compile()` / `hybridize()`: calls then run the compiled graph of the forward pass.
+    var compiledForward: ModuleCompilation?
 
     /// Creates a module in training mode.
     public init() {}
@@ -32,6 +34,12 @@ open class Module: CustomStringConvertible {
 
     /// Runs forward-pre hooks, `forward`, then forward hooks (`module(x)`).
     public func callAsFunction(_ input: Tensor) -> Tensor {
+        if let c = compiledForward, !c.isRunningBody { return c.call([input])[0] }
+        return callUncompiled(input)
+    }
+
+    /// The forward pass with its hooks, never through `compile()`.
+    func callUncompiled(_ input: Tensor) -> Tensor {
         var x = input
         for (_, h) in forwardPreHooks { if let r = h(self, x) { x = r } }
         var y = forward(x)

@@ -10,12 +10,14 @@ struct Train: ParsableCommand {
     @Flag(help: "Continue from the latest checkpoint of the output folder.") var resume = false
     @Option(help: "Train to this many epochs instead of solver.epochs.") var epochs: Int?
     @Option(help: "Output folder instead of the config's `output`.") var output: String?
+    @Flag(inversion: .prefixedNo, help: "Run each training step as a compiled graph (overrides the config's `compile`).")
+    var compile: Bool?
 
     func run() throws {
         try reportingErrors {
             if let epochs, epochs < 1 { throw ValidationError("--epochs must be positive, got \(epochs)") }
             let cfg = try TrainConfig(contentsOf: config)
-            let trainer = try Trainer(config: cfg, epochs: epochs, output: output)
+            let trainer = try Trainer(config: cfg, epochs: epochs, output: output, compile: compile)
             if trainer.isRoot { print(trainer.model.summary(name: cfg.name)) }
             let result = try trainer.run(resume: resume)
             guard trainer.isRoot else { return }   // under mpirun, rank 0 reports

@@ -31,6 +31,13 @@ private func config(layers: String = "    - flatten\n    - linear: 10\n", input:
         #expect(try BuiltModel(c.model).outputShape == [10])
     }
 
+    @Test func compileIsATopLevelBoolean() throws {
+        #expect(try TrainConfig(text: config(), path: "t.yaml").compile == false)
+        #expect(try TrainConfig(text: "compile: true\n" + config(), path: "t.yaml").compile == true)
+        let e = try #require(configError("compile: fast\n" + config()))
+        #expect(e.field == "compile" && e.line == 1, "\(e)")
+    }
+
     @Test func unknownLayer() throws {
         let e = try #require(configError(config(layers: "    - flatten\n    - conv3d: {out_channels: 3}\n")))
         #expect((e.file, e.line, e.column, e.field) == ("t.yaml", 7, 7, "model.layers[1]"))

@@ -10,6 +10,10 @@ struct AutogradFlags {
     var gradDisabled: Int32 = 0
     var inference: Int32 = 0
     var forwardLevel: Int32 = 0
+    /// The `Tracer` recording this thread's backend calls (`compile`), unretained; nil outside a trace.
+    var tracer: UnsafeMutableRawPointer? = nil
+    /// The `GraphRunner` running a compiled graph on this thread, unretained (named in failure messages).
+    var compiledRunner: UnsafeMutableRawPointer? = nil
 }
 
 /// Per-thread `AutogradFlags`, held in POSIX thread-specific storage (allocated on a thread's first use, freed when

@@ -1,3 +1,11 @@
+import Synchronization
+
+/// Autograd nodes made so far by this process (every thread).
+let nodesCreated = Atomic<Int>(0)
+
+/// How many autograd nodes this process has made so far: the proof, in tests, that a compiled run records none.
+public func autogradNodesCreated() -> Int { nodesCreated.load(ordering: .relaxed) }
+
 
 /// The backward function of a recorded op: output gradients in, one gradient per input out
 /// (nil where an input needs none). Written with Tensor ops, so it is itself differentiable.
@@ -58,6 +66,7 @@ public class Node {
         self.outputDevice = device
         self.backwardFn = backward
         self.isAccumulator = isAccumulator
+        nodesCreated.add(1, ordering: .relaxed)
     }
 
     /// A node with one output of shape `outputShape` (the common case: no array of shapes).
@@ -71,6 +80,7 @@ public class Node {
         self.outputDevice = device
         self.backwardFn = backward
         self.isAccumulator = isAccumulator
+        nodesCreated.add(1, ordering: .relaxed)
     }
 
     /// Keeps `tensors` for the backward and records their versions (an in-place change later is an error).
@@ -151,6 +161,7 @@ public final class AccumulateGrad: Node {
 
     /// Adds `grad` (after the leaf's hooks) into the leaf's `.grad`.
     func accumulate(_ grad: Tensor, createGraph: Bool) {
+        Tracer.noteGradAssigned(leaf)
         var g = grad
         if let hooks = leaf.hooks { for h in hooks { if let r = h(g) { g = r } } }
         if let old = leaf.grad {

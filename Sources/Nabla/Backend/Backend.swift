@@ -1,5 +1,5 @@
 /// Element-wise functions of one tensor, the unary kernel set of every backend.
-public enum UnaryOp: Sendable, Equatable {
+public enum UnaryOp: Sendable, Hashable {
     case neg, abs, sign, exp, log, log1p, expm1, sqrt, rsqrt, square, reciprocal
     case sin, cos, tan, tanh, sigmoid, relu, floor, ceil, round, trunc, erf, erfinv
     case gelu, geluTanh, silu, logicalNot, isnan, isinf
@@ -31,7 +31,7 @@ public enum UnaryOp: Sendable, Equatable {
 }
 
 /// Element-wise functions of two tensors (broadcast by strides), the binary kernel set of every backend.
-public enum BinaryOp: Sendable, Equatable {
+public enum BinaryOp: Sendable, Hashable {
     case add, sub, mul, div, pow, maximum, minimum, atan2, remainder, floorDivide
     case eq, ne, lt, le, gt, ge, logicalAnd, logicalOr, logicalXor
     /// `b > 0 ? a : 0`: the gradient `a` of ReLU masked by its output `b` (PyTorch's `threshold_backward`).
@@ -47,12 +47,12 @@ public enum BinaryOp: Sendable, Equatable {
 }
 
 /// Reductions over a set of dims, the reduce kernel set of every backend.
-public enum ReduceOp: Sendable, Equatable {
+public enum ReduceOp: Sendable, Hashable {
     case sum, prod, max, min, all, any
 }
 
 /// Distributions the random kernel samples from.
-public enum RandomKind: Sendable, Equatable {
+public enum RandomKind: Sendable, Hashable {
     /// Uniform on `[low, high)`.
     case uniform(low: Double, high: Double)
     /// Normal with `mean` and `std`.

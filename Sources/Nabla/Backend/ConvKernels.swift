@@ -2,7 +2,7 @@ import CNablaKernels
 
 /// The window sweep of a 2-D convolution over a batch, shared by `im2col` and `col2im`
 /// (1-D convolutions use `height == kernelH == outH == 1`).
-public struct ConvGeometry: Sendable, Equatable {
+public struct ConvGeometry: Sendable, Hashable {
     /// Batch size N.
     public var batch: Int
     /// Channels C of the image side.
@@ -58,7 +58,7 @@ public struct ConvGeometry: Sendable, Equatable {
 /// The windows of a 2-D max pooling: output row `i` covers input rows `rowStart[i] + k·rowDilation`
 /// for `k < rowCount[i]` (columns likewise); taps outside the plane are skipped (PyTorch's -inf padding).
 /// Regular pools have equal counts; adaptive pools have per-row windows.
-public struct PoolWindows: Sendable, Equatable {
+public struct PoolWindows: Sendable, Hashable {
     /// Input plane height.
     public var height: Int
     /// Input plane width.

@@ -24,7 +24,7 @@ open class AttentionContext {
 }
 
 /// The recurrences a whole-sequence recurrent op runs.
-public enum RecurrentMode: Sendable, Equatable {
+public enum RecurrentMode: Sendable, Hashable {
     /// Long short-term memory (gates i, f, g, o).
     case lstm
     /// Gated recurrent unit (gates r, z, n; `b_hn` inside `r ⊙ (...)`).
@@ -120,7 +120,7 @@ public struct RecurrentSequenceGradients {
 
 /// One optimizer update rule with its hyper-parameters for this step, each as PyTorch's single-tensor update computes
 /// it (scalars computed as PyTorch's Python code does). The state buffers passed with it are listed per case.
-public enum OptimizerRule: Sendable, Equatable {
+public enum OptimizerRule: Sendable, Hashable {
     /// SGD; state `[momentumBuffer]` when `momentum != 0`, else `[]`. `first`: the buffer is new (set it to the
     /// decayed gradient).
     case sgd(lr: Double, momentum: Double, dampening: Double, weightDecay: Double, nesterov: Bool, maximize: Bool, first: Bool)

@@ -12,5 +12,8 @@ public func check(_ condition: Bool, _ message: @autoclosure () -> String,
 /// Stops the program with a Nabla error message (kept in release builds).
 @inline(never)
 public func nablaFail(_ message: String, file: StaticString = #fileID, line: UInt = #line) -> Never {
+    if let running = GraphRunner.current?.runningDescription {
+        fatalError("Nabla: " + message + " (" + running + ")", file: file, line: line)
+    }
     fatalError("Nabla: " + message, file: file, line: line)
 }

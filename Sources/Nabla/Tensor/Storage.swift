@@ -37,6 +37,16 @@ public final class Storage: ManagedBuffer<StorageHeader, Double> {
 
     /// Allocates `count` elements of `dtype` on `backend` (contents undefined).
     public static func allocate(count: Int, dtype: DType, backend: any Backend) -> Storage {
+        if let t = AutogradState.flags.pointee.tracer {
+            // While tracing, `x.backend` is a recorder; the storage belongs to the backend behind it.
+            let s = make(count: count, dtype: dtype, backend: Tracer.realBackend(backend))
+            Tracer.noteAllocation(t, s)
+            return s
+        }
+        return make(count: count, dtype: dtype, backend: backend)
+    }
+
+    private static func make(count: Int, dtype: DType, backend: any Backend) -> Storage {
         let bytes = Swift.max(count, 1) * dtype.itemSize
         if bytes <= inlineBytes && backend.allocatesSmallBuffersInline {
             let s = unsafeDowncast(create(minimumCapacity: (bytes + 7) / 8) { _ in

@@ -38,13 +38,17 @@ extension Tensor {
     public func cuda(_ index: Int = 0) -> Tensor { to(.cuda(index)) }
 
     /// A host copy in row-major order, contiguous.
-    func hostContiguous() -> Tensor { to(.cpu).contiguousNoGrad() }
+    func hostContiguous() -> Tensor {
+        Tracer.noteHostRead(self, op: "a read on the host (print, save, toArray)")
+        return to(.cpu).contiguousNoGrad()
+    }
 
     /// `contiguous()` without recording.
     func contiguousNoGrad() -> Tensor { isContiguous ? self : contiguousCopy() }
 
     /// The elements in row-major order, converted to `T` (`x.tolist()` flattened).
     public func toArray<T: TensorScalar>(_: T.Type = T.self) -> [T] {
+        Tracer.noteHostRead(self, op: "toArray")
         let h = hostContiguous()
         let src = h.to(T.dtype).hostContiguous()
         let p = src.storage.pointer(T.self) + src.offset
@@ -63,6 +67,7 @@ extension Tensor {
     /// The value of a one-element tensor as `Double` (`x.item()`).
     public func item() -> Double {
         check(count == 1, "item: a Tensor with \(count) elements cannot be converted to a scalar (shape \(shape))")
+        Tracer.noteHostRead(self, op: "item")
         return element(at: offset)
     }
 

@@ -89,8 +89,12 @@ public final class Tensor: @unchecked Sendable {
     public var dtype: DType { storage.dtype }
     /// Device holding the storage.
     public var device: Device { storage.backend.device }
-    /// The backend running this tensor's kernels.
-    public var backend: any Backend { storage.backend }
+    /// The backend running this tensor's kernels (while `compile` traces on this thread, a recorder in front of it).
+    public var backend: any Backend {
+        let b = storage.backend
+        if let t = AutogradState.flags.pointee.tracer { return Tracer.recording(t, b) }
+        return b
+    }
     /// Number of dimensions (`dim()` in PyTorch).
     public var rank: Int { shape.count }
     /// Number of dimensions.

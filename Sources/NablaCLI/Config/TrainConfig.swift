@@ -17,6 +17,7 @@ import Foundation
 ///     - linear: 10
 /// solver: {optimizer: adam, lr: 0.001, epochs: 3, batch_size: 128, lr_policy: {type: step, step_size: 2, gamma: 0.5}}
 /// output: runs/fashion_cnn
+/// compile: true        # optional: each training step runs as a compiled graph (`compile`)
 /// ```
 public struct TrainConfig {
     /// The config file's path.
@@ -33,6 +34,8 @@ public struct TrainConfig {
     public let solver: SolverConfig
     /// Output directory for checkpoints and logs (relative paths are relative to the working directory).
     public let output: String
+    /// Whether training steps run as a compiled graph (`compile: true`; `nabla train --compile` overrides).
+    public let compile: Bool
 
     /// Reads and checks the config at `path`.
     public init(contentsOf path: String) throws {
@@ -48,7 +51,7 @@ public struct TrainConfig {
     /// Parses config text; `path` is used in errors and for the default name.
     public init(text: String, path: String) throws {
         let root = try ConfigNode.parse(text, file: path)
-        try root.onlyKeys(["name", "seed", "data", "model", "solver", "output"])
+        try root.onlyKeys(["name", "seed", "data", "model", "solver", "output", "compile"])
         self.path = path
         let stem = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
         name = try root.optional("name")?.string() ?? stem
@@ -61,6 +64,7 @@ public struct TrainConfig {
         model = try ModelConfig(try root.required("model"))
         solver = try SolverConfig(try root.required("solver"))
         output = try root.optional("output")?.string() ?? "runs/\(name)"
+        compile = try root.optional("compile")?.bool() ?? false
     }
 }
 

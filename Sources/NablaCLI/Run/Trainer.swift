@@ -57,6 +57,8 @@ public final class Trainer {
     public let data: DataSource
     private let isTTY: Bool?
     private let log: (String) -> Void
+    /// Whether training steps run as a compiled graph (the config's `compile`, or the override).
+    public let compileSteps: Bool
 
     /// Seeds everything with the config's seed, builds the model and loads the data.
     /// - Parameters:
@@ -64,10 +66,12 @@ public final class Trainer {
     ///   - output: Overrides `output`.
     ///   - isTTY: Forces the bar (true) or one line per epoch (false); default: whether stdout is a terminal.
     ///   - log: Where progress and messages go (default: standard output).
+    ///   - compile: Overrides the config's `compile`.
     /// - Throws: `ConfigError` when the data does not fit the model.
-    public init(config: TrainConfig, epochs: Int? = nil, output: String? = nil, isTTY: Bool? = nil,
+    public init(config: TrainConfig, epochs: Int? = nil, output: String? = nil, isTTY: Bool? = nil, compile: Bool? = nil,
                 log: @escaping (String) -> Void = ProgressBar.standardOutput) throws {
         self.config = config
+        compileSteps = compile ?? config.compile
         self.epochs = epochs ?? config.solver.epochs
         outputDir = output ?? config.output
         self.isTTY = isTTY
@@ -152,6 +156,14 @@ public final class Trainer {
         let modelPath = outputDir + "/model.safetensors"
         if startEpoch >= epochs { log("Already trained \(startEpoch) of \(epochs) epochs; nothing to do\n") }
 
+        // One training step: forward, loss, backward, update; with `compile`, it runs as one compiled graph.
+        let stepBody = { (xs: [Tensor]) -> [Tensor] in
+            let out = net(xs[0])
+            let loss = self.lossValue(out, xs[1])
+            TrainingLoop.optimize(loss, with: opt)
+            return [loss, noGrad { out.argmax(dim: 1).eq(xs[1]).to(.float64).sum() }]
+        }
+        let trainStep = CompiledFunction(name: "train step", stepBody)
         var loop = TrainingLoop(progress: ProgressBar(epochs: epochs, isTTY: isTTY, emit: log), globalStep: step)
         var history: [EpochMetrics] = []
         for epoch in (startEpoch + 1)...max(startEpoch + 1, epochs) where epoch <= epochs {
@@ -168,14 +180,17 @@ public final class Trainer {
             ) { globalBatch in
                 let batch = dist?.share(globalBatch) ?? globalBatch   // this rank's rows under mpirun
                 let x = data.prepare(batch.0), y = batch.1
-                let out = net(x)
-                let loss = lossValue(out, y)
-                TrainingLoop.optimize(loss, with: opt)
-                let l = loss.item()
-                correct += noGrad { out.argmax(dim: 1).eq(y).to(.float64).sum().item() }
-                return (l, y.shape[0])
+                let r = compileSteps ? trainStep.call([x, y]) : stepBody([x, y])   // [loss, correct predictions]
+                correct += r[1].item()
+                return (r[0].item(), y.shape[0])
             }
             scheduler?.step()
+            if compileSteps && epoch == startEpoch + 1 {
+                if let g = trainStep.graph {
+                    log("Compiled training step: \(g.tracedNodeCount) backend calls → \(g.nodes.count) graph nodes, \(g.plan.peakBytes) bytes of planned intermediates, compiled in \(String(format: "%.2f", trainStep.compileSeconds.first ?? 0)) s\n")
+                }
+                for b in trainStep.graphBreaks { log("compile: the training step runs eagerly: \(b)\n") }
+            }
             let validation = data.valImages.map { evaluate(images: $0, labels: data.valLabels!) }
             let test = evaluate(images: data.testImages, labels: data.testLabels)
             let m = EpochMetrics(epoch: epoch, trainLoss: summary.meanLoss, trainAccuracy: correct / Double(max(summary.samples, 1)),

@@ -32,7 +32,7 @@ public final class ParamState {
 /// hyper-parameters, per-parameter state, `zeroGrad`, `step`, and a state dict for checkpoints.
 ///
 /// Subclasses declare their hyper-parameters (`defaults`) and implement `step()`.
-open class Optimizer: Stateful {
+open class Optimizer: Stateful, RuleSource {
     /// The parameter groups; change `lr` (or any option) here, as schedulers do.
     public var paramGroups: [ParamGroup]
     /// The optimizer's default hyper-parameters, in order (PyTorch's `optimizer.defaults`).
@@ -133,8 +133,21 @@ open class Optimizer: Stateful {
     /// the parameter's dtype and device first.
     func update(_ p: Tensor, grad: Tensor, rule: OptimizerRule, state: [Tensor]) {
         check(grad.shape == p.shape, "\(name).step: gradient shape \(grad.shape) does not match parameter shape \(p.shape)")
+        if collectedRules != nil { collectedRules!.append(rule); return }
         let g = grad.to(p.dtype).to(p.device).contiguous()
-        p.backend.optimizerStep(rule, param: p, grad: g, state: state)
+        withRuleSource(self) { p.backend.optimizerStep(rule, param: p, grad: g, state: state) }
+    }
+
+    /// Rules gathered by `nextRules()` instead of running kernels.
+    private var collectedRules: [OptimizerRule]?
+
+    /// Advances the step counts as `step()` does and returns the rules it would apply, running no kernel: how a
+    /// compiled training step (`compile`) reads the learning rate and step count at each run.
+    public func nextRules() -> [OptimizerRule] {
+        collectedRules = []
+        defer { collectedRules = nil }
+        step()
+        return collectedRules!
     }
 
     /// A state buffer shaped like `p`: zeros (or `fill`), contiguous, on the parameter's device and dtype.

@@ -1,0 +1,203 @@
+import Foundation
+
+/// A function of tensors that runs as an optimised graph (`tf.function`, `torch.compile`, MXNet `hybridize`).
+///
+/// The first call with a new signature (argument shapes, dtypes, devices, `requiresGrad` flags, grad mode and the
+/// `watch` value) runs eagerly, which creates lazy state such as optimizer buffers; the second traces: it runs
+/// eagerly too while recording every backend call into a `CompiledGraph` (forward, `backward()` and the optimizer's
+/// update included), which the passes then optimise. Later calls with that signature run the graph: no autograd
+/// node, no shape logic, planned memory. A new signature retraces (`explain()` says why); graphs are cached.
+///
+/// What a graph cannot capture falls back to eager for that signature, never silently: code that reads a computed
+/// value on the host (`loss.item()`, `toArray()`, `print(t)`) inside the function, or a function whose outputs
+/// still need autograd (compile the whole training step instead, or call it under `noGrad`). `explain()` and a
+/// one-time message on standard error name the reason and the Swift line. Outputs of a step that ran `backward()`
+/// come back detached (a loss to log).
+///
+/// Swift values the closure captures (a `Double` learning rate, a flag) are constants of the graph, as in
+/// `jax.jit`; pass tensors to vary them, or give `watch` a value that changes when they do. Optimizers are the
+/// exception: their learning rate and step count are read at every run, so schedulers work.
+/// ```swift
+/// let step = compile { (x: Tensor, y: Tensor) -> Tensor in
+///     opt.zeroGrad()
+///     let loss = crossEntropy(model(x), y)
+///     loss.backward()
+///     opt.step()
+///     return loss
+/// }
+/// for (x, y) in loader { let loss = step(x, y) }
+/// ```
+public final class CompiledFunction: @unchecked Sendable {
+    /// A cached signature's state.
+    enum Entry {
+        /// Calls so far, all eager (warm-up).
+        case warming(Int)
+        /// The compiled graph and its runner.
+        case compiled(CompiledGraph, GraphRunner)
+        /// Eager for good, with the reason.
+        case eager(GraphBreak)
+    }
+
+    private let body: ([Tensor]) -> [Tensor]
+    /// A name for messages.
+    public let name: String
+    private let watch: (() -> AnyHashable)?
+    private let warmupCalls: Int
+    private var cache: [Signature: Entry] = [:]
+    private var order: [Signature] = []
+    private var events: [String] = []
+    private var warned = Set<Signature>()
+    /// Seconds spent tracing and optimising, per signature, in trace order.
+    public private(set) var compileSeconds: [Double] = []
+    /// Backend calls the last compiled run made.
+    public private(set) var lastBackendCalls = 0
+
+    /// Compiles `body`, a function of `[Tensor]` to `[Tensor]`.
+    ///
+    /// - Parameters:
+    ///   - name: shown in messages (default `compiled`).
+    ///   - warmup: eager calls before a signature is traced (default 1, so lazily created state exists).
+    ///   - watch: a value read at each call; when it changes the function retraces (e.g. `{ model.training }`).
+    public init(name: String = "compiled", warmup: Int = 1, watch: (() -> AnyHashable)? = nil,
+                _ body: @escaping ([Tensor]) -> [Tensor]) {
+        self.body = body
+        self.name = name
+        self.watch = watch
+        self.warmupCalls = Swift.max(0, warmup)
+    }
+
+    /// The key a call is cached under.
+    struct Signature: Hashable, CustomStringConvertible {
+        let args: [String]
+        let grad: Bool
+        let watched: AnyHashable?
+        var description: String {
+            "(" + args.joined(separator: ", ") + ")" + (grad ? "" : " noGrad") + (watched.map { " watch=\($0)" } ?? "")
+        }
+    }
+
+    private func signature(_ xs: [Tensor]) -> Signature {
+        Signature(args: xs.map { "\($0.dtype)\($0.shape)\($0.device == .cpu ? "" : "@\($0.device)")\($0.requiresGrad ? " requiresGrad" : "")" },
+                  grad: AutogradState.gradEnabled, watched: watch?())
+    }
+
+    /// Calls the function on `xs`; returns its outputs.
+    public func call(_ xs: [Tensor]) -> [Tensor] {
+        let sig = signature(xs)
+        switch cache[sig] {
+        case .compiled(_, let runner)?:
+            let outs = runner.run(xs)
+            lastBackendCalls = runner.backendCalls
+            return outs
+        case .eager?:
+            return body(xs)
+        case .warming(let n)?:
+            if n < warmupCalls { cache[sig] = .warming(n + 1); return body(xs) }
+            return trace(xs, sig)
+        case nil:
+            if let last = order.last { events.append("retrace: \(sig) differs from \(last)") }
+            order.append(sig)
+            if warmupCalls > 0 { cache[sig] = .warming(1); return body(xs) }
+            return trace(xs, sig)
+        }
+    }
+
+    /// Calls a function of tensors and returns its first output.
+    public func callAsFunction(_ xs: Tensor...) -> Tensor { call(xs)[0] }
+
+    /// Traces one call (which runs eagerly and returns the eager result) and compiles its graph.
+    private func trace(_ xs: [Tensor], _ sig: Signature) -> [Tensor] {
+        let start = DispatchTime.now().uptimeNanoseconds
+        let tracer = Tracer()
+        let inputRefs = xs.enumerated().map { tracer.registerInput($0.element, index: $0.offset) }
+        let outs = tracer.recording { body(xs) }
+        if tracer.isRecording && AutogradState.gradEnabled && tracer.gradLeaves.isEmpty, let o = outs.first(where: { $0.requiresGrad }) {
+            tracer.breakGraph("an output of shape \(o.shape) requires grad, and a graph run cannot carry autograd past its outputs: compile the whole training step (with backward()) or call it under noGrad")
+        }
+        if let br = tracer.graphBreak {
+            cache[sig] = .eager(br)
+            events.append("graph break for \(sig): \(br); this signature runs eagerly")
+            if warned.insert(sig).inserted {
+                FileHandle.standardError.write(Data("compile(\(name)): falls back to eager for \(sig): \(br)\n".utf8))
+            }
+            return outs
+        }
+        let outputRefs = outs.map { o in tracer.existingRef(o) ?? tracer.ref(o, writing: false) }
+        var sinks: [(leaf: Tensor?, inputIndex: Int?, ref: TensorRef)] = []
+        for leaf in tracer.gradLeaves {
+            guard let g = leaf.grad, let r = tracer.existingRef(g), tracer.buffers[r.buffer].role == .intermediate else { continue }
+            if let k = xs.firstIndex(where: { $0 === leaf }) { sinks.append((nil, k, r)) } else { sinks.append((leaf, nil, r)) }
+        }
+        let graph = CompiledGraph(buffers: tracer.buffers, nodes: tracer.nodes, inputs: inputRefs, outputs: outputRefs,
+                                  gradSinks: sinks, ruleSources: tracer.ruleSources, ruleCounts: tracer.ruleSources.map { s in
+                                      tracer.nodes.filter { n in n.rule.map { tracer.ruleSources[$0.source] === s } ?? false }.count
+                                  })
+        graph.optimize()
+        let runner = GraphRunner(graph)
+        cache[sig] = .compiled(graph, runner)
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        compileSeconds.append(seconds)
+        events.append("traced \(sig): \(tracer.nodes.count) backend calls → \(graph.nodes.count) nodes in \(String(format: "%.3f", seconds)) s; " + graph.passLog.joined(separator: "; "))
+        return outs
+    }
+
+    /// The graph compiled for the most recent signature, if it compiled.
+    public var graph: CompiledGraph? {
+        for sig in order.reversed() { if case .compiled(let g, _)? = cache[sig] { return g } }
+        return nil
+    }
+
+    /// The graph breaks met so far (signatures that run eagerly), with their reasons and Swift lines.
+    public var graphBreaks: [GraphBreak] {
+        order.compactMap { if case .eager(let b)? = cache[$0] { return b } else { return nil } }
+    }
+
+    /// What happened so far, for people: each signature and its state, every retrace with its reason, every graph break.
+    public func explain() -> String {
+        var lines = ["compile(\(name)): \(order.count) signature(s)"]
+        for sig in order {
+            switch cache[sig] {
+            case .compiled(let g, _)?: lines.append("  \(sig): compiled, \(g.nodes.count) nodes, peak \(g.plan.peakBytes) bytes")
+            case .eager(let b)?: lines.append("  \(sig): EAGER (graph break: \(b))")
+            case .warming(let n)?: lines.append("  \(sig): warming up (\(n) eager call\(n == 1 ? "" : "s"))")
+            case nil: break
+            }
+        }
+        lines += events.map { "  " + $0 }
+        return lines.joined(separator: "\n")
+    }
+
+    /// Drops every cached graph: the next calls warm up and trace again.
+    public func reset() {
+        cache = [:]
+        order = []
+        events.append("reset")
+    }
+}
+
+/// Compiles a function of one tensor (see `CompiledFunction`).
+public func compile(name: String = "compiled", watch: (() -> AnyHashable)? = nil, _ f: @escaping (Tensor) -> Tensor) -> CompiledFunction {
+    CompiledFunction(name: name, watch: watch) { [f($0[0])] }
+}
+
+/// Compiles a function of two tensors, such as a training step of `(x, y)` (see `CompiledFunction`).
+public func compile(name: String = "compiled", watch: (() -> AnyHashable)? = nil, _ f: @escaping (Tensor, Tensor) -> Tensor) -> CompiledFunction {
+    CompiledFunction(name: name, watch: watch) { [f($0[0], $0[1])] }
+}
+
+/// Compiles a function of three tensors (see `CompiledFunction`).
+public func compile(name: String = "compiled", watch: (() -> AnyHashable)? = nil, _ f: @escaping (Tensor, Tensor, Tensor) -> Tensor) -> CompiledFunction {
+    CompiledFunction(name: name, watch: watch) { [f($0[0], $0[1], $0[2])] }
+}
+
+/// Compiles a function of any number of tensors to any number of tensors (see `CompiledFunction`).
+public func compile(name: String = "compiled", watch: (() -> AnyHashable)? = nil, _ f: @escaping ([Tensor]) -> [Tensor]) -> CompiledFunction {
+    CompiledFunction(name: name, watch: watch, f)
+}
+
+/// Runs `body` (one optimizer step's updates) with `source` as the owner of the `Backend.optimizerStep` calls it
+/// makes, so a compiled graph can ask `source` for fresh rules (learning rate, step count) at each run. Optimizers
+/// call it around their kernel calls; outside a trace it just runs `body`.
+public func withRuleSource<R>(_ source: RuleSource, _ body: () -> R) -> R {
+    Tracer.withRuleSource(source, body)
+}

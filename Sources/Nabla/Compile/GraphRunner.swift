@@ -1,0 +1,157 @@
+/// Runs a compiled graph: the lowering of its nodes to backend calls over prebuilt views of planned buffers.
+///
+/// No Tensor op runs, so no autograd node is made, no shape is recomputed and no intermediate is allocated (except
+/// what fused backward kernels allocate themselves); the views each node reads and writes are built once.
+final class GraphRunner {
+    /// How a node's argument is found at run time.
+    enum Binding {
+        /// A view built once (planned intermediates, captured buffers, constants, argument copies).
+        case fixed(Tensor)
+        /// A view of a buffer a backend returned earlier in this run.
+        case dynamic(buffer: Int, shape: [Int], strides: [Int], offset: Int)
+    }
+
+    struct Step {
+        let node: TracedNode
+        let reads: [Binding?]
+        let writes: [Binding]
+        let returned: [Int?]
+    }
+
+    let graph: CompiledGraph
+    private var steps: [Step] = []
+    private var inputViews: [Tensor] = []
+    private var outputBindings: [Binding] = []
+    private var sinkBindings: [Binding] = []
+    private var dynamic: [Storage?]
+    private var contexts: [AnyObject?]
+    private var rules: [[OptimizerRule]?]
+    /// The node running now (for error messages).
+    private(set) var runningNode = -1
+    /// Backend calls made by the last run.
+    private(set) var backendCalls = 0
+
+    init(_ g: CompiledGraph) {
+        graph = g
+        dynamic = [Storage?](repeating: nil, count: g.buffers.count)
+        contexts = [AnyObject?](repeating: nil, count: g.nodes.count)
+        rules = [[OptimizerRule]?](repeating: nil, count: g.ruleSources.count)
+        let dyn = MemoryPlan.returnedBuffers(g)
+        var inputStorage: [Int: Storage] = [:]
+        for (k, r) in g.inputs.enumerated() {
+            let buf = g.buffers[r.buffer]
+            let s = inputStorage[r.buffer] ?? Storage.allocate(count: buf.count, dtype: buf.dtype, backend: Device.cpu.backend)
+            inputStorage[r.buffer] = s
+            _ = k
+            inputViews.append(Tensor(storage: s, shape: r.shape, strides: r.strides, offset: r.offset))
+        }
+        func bind(_ r: TensorRef) -> Binding {
+            let b = r.buffer
+            if dyn.contains(b) { return .dynamic(buffer: b, shape: r.shape, strides: r.strides, offset: r.offset) }
+            let storage: Storage
+            switch g.buffers[b].role {
+            case .input: storage = inputStorage[b]!
+            case .captured, .constant: storage = g.buffers[b].storage!
+            case .intermediate:
+                guard let k = g.plan.slot[b] else { nablaFail("compile: buffer %b\(b) has no place in the memory plan") }
+                storage = g.plan.storages[k]
+            }
+            return .fixed(Tensor(storage: storage, shape: r.shape, strides: r.strides, offset: r.offset))
+        }
+        for (i, n) in g.nodes.enumerated() {
+            let step = Step(node: n, reads: n.reads.map { $0.map(bind) }, writes: n.writes.map(bind),
+                            returned: n.returned.map { $0?.buffer })
+            if i < g.folded.count && g.folded[i] {
+                _ = execute(step, index: i)   // constant folding: run once now
+            } else {
+                steps.append(step)
+            }
+        }
+        outputBindings = g.outputs.map(bind)
+        sinkBindings = g.gradSinks.map { bind($0.ref) }
+    }
+
+    @inline(__always) private func resolve(_ b: Binding) -> Tensor {
+        switch b {
+        case .fixed(let t): return t
+        case .dynamic(let buffer, let shape, let strides, let offset):
+            guard let s = dynamic[buffer] else { nablaFail("compile: buffer %b\(buffer) read before the node that returns it ran") }
+            return Tensor(storage: s, shape: shape, strides: strides, offset: offset)
+        }
+    }
+
+    private func execute(_ step: Step, index: Int) -> NodeResult {
+        let n = step.node
+        var rule: OptimizerRule? = nil
+        if let (s, k) = n.rule {
+            if rules[s] == nil {
+                assignGradients(inputs: nil)
+                let r = graph.ruleSources[s].nextRules()
+                check(r.count == graph.ruleCounts[s],
+                      "compile: \(type(of: graph.ruleSources[s])) gives \(r.count) updates this step, the compiled step traced \(graph.ruleCounts[s]) (a parameter gained or lost its gradient); call reset() on the compiled function")
+                rules[s] = r
+            }
+            rule = rules[s]![k]
+        }
+        let args = NodeArgs(reads: step.reads.map { $0.map(resolve) }, writes: step.writes.map(resolve),
+                            context: n.contextFrom.flatMap { contexts[$0] }, rule: rule)
+        let result = n.call(n.backend, args)
+        for (k, b) in step.returned.enumerated() { if let b, let t = result.returned[k] { dynamic[b] = t.storage } }
+        return result
+    }
+
+    private var currentInputs: [Tensor]?
+
+    /// Sets the `.grad` of every leaf the graph computes a gradient for.
+    private func assignGradients(inputs: [Tensor]?) {
+        for (sink, binding) in zip(graph.gradSinks, sinkBindings) {
+            let g = resolve(binding)
+            if let leaf = sink.leaf { leaf.grad = g } else if let k = sink.inputIndex, let xs = inputs ?? currentInputs { xs[k].grad = g }
+        }
+    }
+
+    /// One run: copies the arguments in, runs every node, returns copies of the outputs.
+    func run(_ xs: [Tensor]) -> [Tensor] {
+        for (x, view) in zip(xs, inputViews) { view.backend.copy(x, into: view) }
+        currentInputs = xs
+        for k in rules.indices { rules[k] = nil }
+        let f = AutogradState.flags
+        let savedRunner = f.pointee.compiledRunner
+        f.pointee.compiledRunner = Unmanaged.passUnretained(self).toOpaque()
+        defer { AutogradState.flags.pointee.compiledRunner = savedRunner; currentInputs = nil }
+        backendCalls = 0
+        for (i, step) in steps.enumerated() {
+            runningNode = i
+            let r = execute(step, index: i)
+            if let c = r.context { contexts[indexInGraph(i)] = c }
+            backendCalls += 1
+        }
+        runningNode = -1
+        assignGradients(inputs: xs)
+        let outs = outputBindings.map { b -> Tensor in
+            let v = resolve(b)
+            let o = Tensor(empty: v.shape, dtype: v.dtype, device: v.device)
+            v.backend.copy(v, into: o)
+            return o
+        }
+        for k in dynamic.indices { dynamic[k] = nil }
+        for k in contexts.indices { contexts[k] = nil }
+        return outs
+    }
+
+    /// The graph index of the `i`-th step (folded nodes are not steps).
+    private lazy var stepToNode: [Int] = graph.nodes.indices.filter { !(($0 < graph.folded.count) && graph.folded[$0]) }
+    private func indexInGraph(_ i: Int) -> Int { stepToNode[i] }
+
+    /// `node 12: matmul traced at Model.swift:40`, for a failure inside a compiled run.
+    var runningDescription: String? {
+        guard runningNode >= 0 else { return nil }
+        let n = steps[runningNode].node
+        return "while running compiled node \(indexInGraph(runningNode)) (\(n.kind)) traced at \(n.location)"
+    }
+
+    /// The runner whose run is in progress on this thread.
+    static var current: GraphRunner? {
+        AutogradState.flags.pointee.compiledRunner.map { Unmanaged<GraphRunner>.fromOpaque($0).takeUnretainedValue() }
+    }
+}
