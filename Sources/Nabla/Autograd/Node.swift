@@ -30,6 +30,8 @@ public class Node {
     @exclusivity(unchecked) var savedVersion0 = 0
     @exclusivity(unchecked) var savedVersion1 = 0
     @exclusivity(unchecked) var savedVersionsRest: [Int] = []
+    /// A scalar operand the backward needs (`x * 2.0`), kept here so the backward closure captures nothing.
+    @exclusivity(unchecked) var savedScalar: Double = 0
     @exclusivity(unchecked) var savedOutputs: [Tensor] = []
     @exclusivity(unchecked) var savedOutputVersions: [Int] = []
     /// Number of outputs.
@@ -147,8 +149,26 @@ public class Node {
 
     /// Adds `g` to the gradient gathered for output `i`.
     @inline(__always) func addPending(_ i: Int, _ g: Tensor) {
-        if i == 0 { pending0 = pending0.map { $0 + g } ?? g }
-        else { pendingRest[i - 1] = pendingRest[i - 1].map { $0 + g } ?? g }
+        if i == 0 {
+            if pending0 == nil { pending0 = g } else { Node.accumulate(into: &pending0!, g) }
+        } else {
+            if pendingRest[i - 1] == nil { pendingRest[i - 1] = g } else { Node.accumulate(into: &pendingRest[i - 1]!, g) }
+        }
+    }
+
+    /// `acc += g`, in place when nothing but the engine can see `acc` (as PyTorch's `InputBuffer` accumulates):
+    /// the tensor and its storage uniquely referenced, no history, same dtype, shape and dense layout. Otherwise
+    /// `acc = acc + g`, which records when `createGraph` is on.
+    private static func accumulate(into acc: inout Tensor, _ g: Tensor) {
+        let f = AutogradState.flags.pointee
+        if f.gradDisabled != 0 && f.forwardLevel == 0 && !acc.requiresGradFlag && acc.meta == nil && acc.viewBase == nil
+            && acc.dtype == g.dtype && acc.shape == g.shape && acc.isContiguous && g.isContiguous && acc.storage !== g.storage
+            && acc.storage.backend === g.storage.backend
+            && isKnownUniquelyReferenced(&acc) && isKnownUniquelyReferenced(&acc.storage) {
+            acc.backend.binary(.add, acc, g, out: acc)
+            return
+        }
+        acc = acc + g
     }
 
     /// Clears the gathered gradients before a pass.

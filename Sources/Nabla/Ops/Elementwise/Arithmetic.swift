@@ -61,14 +61,18 @@ public func add(_ input: Tensor, _ scalar: Double) -> Tensor {
 public func mul(_ input: Tensor, _ scalar: Double) -> Tensor {
     let out = OpSupport.binaryScalar(.mul, input, scalar, reversed: false, name: "mul")
     guard isRecording(input) else { return out }
-    return record(out, op: "MulBackward", inputs: [input], jvp: { t in t[0]! * scalar }) { g, _ in [g[0] * scalar] }
+    record(out, op: "MulBackward", inputs: [input], jvp: { t in t[0]! * scalar }) { g, node in [g[0] * node.savedScalar] }
+    out.gradFn?.savedScalar = scalar  // read by the backward, which so captures nothing
+    return out
 }
 
 /// `input / scalar` (true division).
 public func div(_ input: Tensor, _ scalar: Double) -> Tensor {
     let out = OpSupport.binaryScalar(.div, input, scalar, reversed: false, name: "div")
     guard isRecording(input) else { return out }
-    return record(out, op: "DivBackward", inputs: [input], jvp: { t in t[0]! / scalar }) { g, _ in [g[0] / scalar] }
+    record(out, op: "DivBackward", inputs: [input], jvp: { t in t[0]! / scalar }) { g, node in [g[0] / node.savedScalar] }
+    out.gradFn?.savedScalar = scalar  // read by the backward, which so captures nothing
+    return out
 }
 
 /// `scalar / input`.
