@@ -152,6 +152,8 @@ def comparison_table(files, peer="torch"):
         if peer in med and "nabla" in med and med[peer] > 0 and med["nabla"] > 0 and unit != "acc":
             r = med["nabla"] / med[peer] if higher else med[peer] / med["nabla"]
             ratio = f"{r:.2f}×" if r < 10 else f"{r:.1f}×"
+            if not higher:
+                ratio += f" ({1 / r:.3f}× the time)"
         what = label.strip() + (f" n={kv[0]}" if kv else "")
         lines.append(f"| {wl} | {what} | {unit} | {cells[0]} | {cells[1]} | {ratio} |")
     return "\n".join(lines)
@@ -204,7 +206,7 @@ def main():
         sys.exit("compare: --repeats must be at least 1")
     if not os.access(args.nabla, os.X_OK):
         sys.exit(f"compare: no nabla-bench at {args.nabla}; build it first (make build)")
-    torch_py = args.torch_python or ensure_torch(args.venv)
+    torch_py = os.path.expanduser(args.torch_python) if args.torch_python else ensure_torch(os.path.expanduser(args.venv))
 
     stamp = datetime.datetime.now(datetime.timezone.utc)
     out_dir = args.out_dir or os.path.join(ROOT, "Benchmarks", "results", f"{stamp:%Y-%m-%d}-{cpu_slug()}")

@@ -32,6 +32,9 @@ public class Node {
     @exclusivity(unchecked) var savedVersionsRest: [Int] = []
     /// A scalar operand the backward needs (`x * 2.0`), kept here so the backward closure captures nothing.
     @exclusivity(unchecked) var savedScalar: Double = 0
+    // A single-output op's saved output (`relu`, `tanh`, `exp`) inline; several outputs in the arrays.
+    @exclusivity(unchecked) var savedOutput0: Tensor? = nil
+    @exclusivity(unchecked) var savedOutputVersion0 = 0
     @exclusivity(unchecked) var savedOutputs: [Tensor] = []
     @exclusivity(unchecked) var savedOutputVersions: [Int] = []
     /// Number of outputs.
@@ -162,7 +165,7 @@ public class Node {
     private static func accumulate(into acc: inout Tensor, _ g: Tensor) {
         let f = AutogradState.flags.pointee
         if f.gradDisabled != 0 && f.forwardLevel == 0 && !acc.requiresGradFlag && acc.meta == nil && acc.viewBase == nil
-            && acc.dtype == g.dtype && acc.shape == g.shape && acc.isContiguous && g.isContiguous && acc.storage !== g.storage
+            && acc.dtype == g.dtype && Shape.same(acc.shape, g.shape) && acc.isContiguous && g.isContiguous && acc.storage !== g.storage
             && acc.storage.backend === g.storage.backend
             && isKnownUniquelyReferenced(&acc) && isKnownUniquelyReferenced(&acc.storage) {
             acc.backend.binary(.add, acc, g, out: acc)
@@ -179,8 +182,11 @@ public class Node {
 
     /// Output `i` as saved for backward, re-attached to this node so higher-order gradients flow.
     public func output(_ i: Int = 0) -> Tensor {
-        check(i < savedOutputs.count, "\(name): output \(i) was not saved for backward")
-        let s = savedOutputs[i]
+        let s: Tensor
+        if i == 0, let s0 = savedOutput0 { s = s0 } else {
+            check(i < savedOutputs.count, "\(name): output \(i) was not saved for backward")
+            s = savedOutputs[i]
+        }
         let t = Tensor(storage: s.storage, shape: s.shape, strides: s.strides, offset: s.offset)
         t.gradFn = self
         t.outputNr = i
@@ -198,6 +204,7 @@ public class Node {
         for (i, t) in savedRest.enumerated() where t.storage.version != savedVersionsRest[i] {
             Node.modifiedInPlace(name, t, savedVersionsRest[i])
         }
+        if let t = savedOutput0, t.storage.version != savedOutputVersion0 { Node.modifiedInPlace(name, t, savedOutputVersion0) }
         for (t, v) in zip(savedOutputs, savedOutputVersions) where t.storage.version != v { Node.modifiedInPlace(name, t, v) }
         return fn(grads, self)
     }
@@ -212,6 +219,7 @@ public class Node {
         saved0 = nil
         saved1 = nil
         savedRest = []
+        savedOutput0 = nil
         savedOutputs = []
         released = true
     }

@@ -47,8 +47,8 @@ public func record(_ out: Tensor, op: String, inputs: [Tensor], saving: [Tensor]
     for t in inputs { n.appendEdge(t.gradEdge) }
     for t in saving { n.save(t) }
     if saveOutput {
-        n.savedOutputs = [Tensor(storage: out.storage, shape: out.shape, strides: out.strides, offset: out.offset)]
-        n.savedOutputVersions = [out.storage.version]
+        n.savedOutput0 = Tensor(storage: out.storage, shape: out.shape, strides: out.strides, offset: out.offset)
+        n.savedOutputVersion0 = out.storage.version
     }
     if out.dtype.isFloatingPoint {
         out.gradFn = n

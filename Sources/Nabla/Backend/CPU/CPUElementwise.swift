@@ -173,7 +173,7 @@ extension CPUBackend {
     public func binary(_ op: BinaryOp, _ a: Tensor, _ b: Tensor, out: Tensor) {
         switch a.dtype {
         case .float32:
-            if a.isContiguous && b.isContiguous && out.isContiguous && a.shape == b.shape && a.shape == out.shape {
+            if a.isContiguous && b.isContiguous && out.isContiguous && Shape.same(a.shape, b.shape) && Shape.same(a.shape, out.shape) {
                 let ap = a.storage.pointer(Float.self) + a.offset, bp = b.storage.pointer(Float.self) + b.offset
                 let op_ = out.storage.pointer(Float.self) + out.offset, n = Int64(out.count)
                 if n == 1 {
