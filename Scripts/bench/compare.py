@@ -130,32 +130,34 @@ def fmt(v):
         f"{v:.2f}" if a >= 1 else f"{v:.3f}" if a >= 0.01 else f"{v:.2g}"
 
 
-def comparison_table(files, peer="torch"):
-    """Markdown: per metric, each side's median [min-max] (runs) and Nabla's speed over the peer's."""
+def comparison_table(files):
+    """Markdown: per metric and peer, each side's median [min-max] (runs) and Nabla's speed over the peer's.
+
+    The peers are every impl other than "nabla" in the files: `torch`, and where a workload has them, its own
+    variants and references (W8's `torch-0d-tensors` and `python-micrograd`)."""
     table = collect(files)
     info = {(m[0], m[3]): m for m in METRICS}
     order = {(m[0], m[3]): i for i, m in enumerate(METRICS)}
-    lines = ["| workload | what | unit | PyTorch: median [min–max] (runs) | Nabla: median [min–max] (runs) | Nabla's speed |",
-             "|---|---|---|---|---|---|"]
+    lines = ["| workload | what | unit | peer | peer: median [min–max] (runs) | Nabla: median [min–max] (runs) | Nabla's speed |",
+             "|---|---|---|---|---|---|---|"]
     for k in sorted(table, key=lambda k: (k[0], order[(k[0], k[2])], k[1])):
         wl, kv, metric = k
         _, _, keys, _, label, unit, higher = info[(wl, metric)]
-        cells, med = [], {}
-        for impl in (peer, "nabla"):
-            vs = table[k].get(impl)
-            if not vs:
-                cells.append("-")
-                continue
-            med[impl] = statistics.median(vs)
-            cells.append(f"{fmt(med[impl])} [{fmt(min(vs))}–{fmt(max(vs))}] ({len(vs)})")
-        ratio = "-"
-        if peer in med and "nabla" in med and med[peer] > 0 and med["nabla"] > 0 and unit != "acc":
-            r = med["nabla"] / med[peer] if higher else med[peer] / med["nabla"]
-            ratio = f"{r:.2f}×" if r < 10 else f"{r:.1f}×"
-            if not higher:
-                ratio += f" ({1 / r:.3f}× the time)"
         what = label.strip() + (f" n={kv[0]}" if kv else "")
-        lines.append(f"| {wl} | {what} | {unit} | {cells[0]} | {cells[1]} | {ratio} |")
+        mine = table[k].get("nabla")
+        peers = sorted(p for p in table[k] if p != "nabla") or ["-"]
+        for peer in peers:
+            theirs = table[k].get(peer)
+            cell = lambda vs: f"{fmt(statistics.median(vs))} [{fmt(min(vs))}–{fmt(max(vs))}] ({len(vs)})" if vs else "-"
+            ratio = "-"
+            if theirs and mine and unit != "acc":
+                a, b = statistics.median(mine), statistics.median(theirs)
+                if a > 0 and b > 0:
+                    r = a / b if higher else b / a
+                    ratio = f"{r:.2f}×" if r < 10 else f"{r:.1f}×"
+                    if not higher:
+                        ratio += f" ({1 / r:.3f}× the time)"
+            lines.append(f"| {wl} | {what} | {unit} | {peer} | {cell(theirs)} | {cell(mine)} | {ratio} |")
     return "\n".join(lines)
 
 
