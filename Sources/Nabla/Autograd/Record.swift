@@ -42,14 +42,13 @@ public func record(_ out: Tensor, op: String, inputs: [Tensor], saving: [Tensor]
     }
     // The common case, kept free of temporary arrays: one output, reverse mode only.
     guard f.gradDisabled == 0 && inputs.contains(where: { $0.tracksGrad }) else { return out }
-    var edges: [Edge] = []
-    edges.reserveCapacity(inputs.count)
-    for t in inputs { edges.append(t.gradEdge) }
-    let n = Node(name: op, next: edges, outputShape: out.shape, dtype: out.dtype, device: out.device, backward: backward)
-    if !saving.isEmpty { n.save(saving) }
+    let n = Node(name: op, outputShape: out.shape, dtype: out.dtype, device: out.device, backward: backward)
+    // Edges and saved tensors go into the node's inline slots: neither array escapes.
+    for t in inputs { n.appendEdge(t.gradEdge) }
+    for t in saving { n.save(t) }
     if saveOutput {
-        n.savedOutputs = [Tensor(storage: out.storage, shape: out.shape, strides: out.strides, offset: out.offset)]
-        n.savedOutputVersions = [out.storage.version]
+        n.savedOutput0 = Tensor(storage: out.storage, shape: out.shape, strides: out.strides, offset: out.offset)
+        n.savedOutputVersion0 = out.storage.version
     }
     if out.dtype.isFloatingPoint {
         out.gradFn = n
@@ -84,7 +83,8 @@ public func recordOutputs(_ outs: [Tensor], op: String, inputs: [Tensor], saving
         if tangents.contains(where: { $0 != nil }) {
             let outTangents: [Tensor]
             if let rule = withForwardLevel(0, { jvp(tangents) }) { outTangents = rule }
-            else { outTangents = ForwardMode.doubleVJP(outs: outs, inputs: inputs, tangents: tangents, backward: backward, node: node) }
+            else { outTangents = ForwardMode.doubleVJP(outs: outs, inputs: inputs, tangents: tangents, backward: backward, node: node,
+                                                                 saving: saving) }
             for (o, t) in zip(outs, outTangents) where o.dtype.isFloatingPoint { o.tangent = t }
         }
     }

@@ -36,7 +36,7 @@ enum OpSupport {
         check(a.storage.backend === b.storage.backend || a.device == b.device,
               "\(name): expected both tensors on the same device, got \(a.device) and \(b.device)")
         // Fast path: same dtype, same shape, `a` contiguous: the output shares a's shape and stride arrays.
-        if a.dtype == b.dtype && a.shape == b.shape && !op.returnsBool && a.isContiguous
+        if a.dtype == b.dtype && Shape.same(a.shape, b.shape) && !op.returnsBool && a.isContiguous
             && !((op == .div || op == .atan2) && !a.dtype.isFloatingPoint) {
             let out = Tensor(storage: Storage.allocate(count: a.count, dtype: a.dtype, backend: a.backend), shape: a.shape, strides: a.strides)
             a.backend.binary(op, a, b, out: out)

@@ -25,6 +25,14 @@ public enum Shape {
         return n
     }
 
+    /// Whether two shapes are equal (inlined: the op path compares shapes on every call).
+    @inline(__always) public static func same(_ a: [Int], _ b: [Int]) -> Bool {
+        let n = a.count
+        if n != b.count { return false }
+        for i in 0..<n where a[i] != b[i] { return false }
+        return true
+    }
+
     /// Row-major strides of `shape`.
     ///
     /// A shape with a zero dimension holds no element, so its strides are never used to address memory: they

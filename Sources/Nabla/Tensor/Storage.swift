@@ -49,13 +49,12 @@ public final class Storage: ManagedBuffer<StorageHeader, Double> {
     private static func make(count: Int, dtype: DType, backend: any Backend) -> Storage {
         let bytes = Swift.max(count, 1) * dtype.itemSize
         if bytes <= inlineBytes && backend.allocatesSmallBuffersInline {
-            let s = unsafeDowncast(create(minimumCapacity: (bytes + 7) / 8) { _ in
-                StorageHeader(data: UnsafeMutableRawPointer(bitPattern: 16)!, byteCount: bytes, dtype: dtype, backend: backend,
-                              version: 0, ownership: .inline)
+            // The header is written once, with the address of the elements (they do not move; reading their
+            // address does not touch the header, which the factory is initialising).
+            return unsafeDowncast(create(minimumCapacity: (bytes + 7) / 8) { buffer in
+                StorageHeader(data: buffer.withUnsafeMutablePointerToElements { UnsafeMutableRawPointer($0) }, byteCount: bytes,
+                              dtype: dtype, backend: backend, version: 0, ownership: .inline)
             }, to: Storage.self)
-            let p = s.withUnsafeMutablePointerToElements { UnsafeMutableRawPointer($0) }
-            s.fields.pointee = StorageHeader(data: p, byteCount: bytes, dtype: dtype, backend: backend, version: 0, ownership: .inline)
-            return s
         }
         let p = backend.allocate(byteCount: bytes)
         return unsafeDowncast(create(minimumCapacity: 0) { _ in

@@ -111,7 +111,7 @@ public final class Tensor: @unchecked Sendable {
     public func stride(_ dim: Int) -> Int { strides[Shape.normalize(dim, rank, op: "stride")] }
 
     /// Whether the elements are laid out densely in row-major order.
-    public var isContiguous: Bool { Shape.isContiguous(shape, strides) }
+    @inline(__always) public var isContiguous: Bool { shape.count == 0 || Shape.isContiguous(shape, strides) }
 
     /// Whether autograd records operations on this tensor.
     public var requiresGrad: Bool {

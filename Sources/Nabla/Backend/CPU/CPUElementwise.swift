@@ -173,9 +173,19 @@ extension CPUBackend {
     public func binary(_ op: BinaryOp, _ a: Tensor, _ b: Tensor, out: Tensor) {
         switch a.dtype {
         case .float32:
-            if a.isContiguous && b.isContiguous && out.isContiguous && a.shape == b.shape && a.shape == out.shape {
+            if a.isContiguous && b.isContiguous && out.isContiguous && Shape.same(a.shape, b.shape) && Shape.same(a.shape, out.shape) {
                 let ap = a.storage.pointer(Float.self) + a.offset, bp = b.storage.pointer(Float.self) + b.offset
                 let op_ = out.storage.pointer(Float.self) + out.offset, n = Int64(out.count)
+                if n == 1 {
+                    // One element (0-d tensors, scalar graphs): no call into the vector kernels.
+                    switch op {
+                    case .add: op_[0] = ap[0] + bp[0]; return
+                    case .sub: op_[0] = ap[0] - bp[0]; return
+                    case .mul: op_[0] = ap[0] * bp[0]; return
+                    case .div: op_[0] = ap[0] / bp[0]; return
+                    default: break
+                    }
+                }
                 switch op {
                 case .add: nabla_f32_add(ap, bp, op_, n); return
                 case .sub: nabla_f32_sub(ap, bp, op_, n); return

@@ -9,7 +9,7 @@ public func add(_ input: Tensor, _ other: Tensor, alpha: Double = 1) -> Tensor {
     return record(out, op: "AddBackward", inputs: [input, other], jvp: { t in
         let r = (t[0] ?? Tensor.zeros(sa, dtype: out.dtype, device: out.device)) + (t[1] ?? Tensor.zeros(sb, dtype: out.dtype, device: out.device))
         return r.shape == out.shape ? r : r.expand(out.shape).contiguous()
-    }) { g, _ in [g[0].sumTo(sa), g[0].sumTo(sb)] }
+    }, backward: sa == sb ? { g, _ in [g[0], g[0]] } : { g, _ in [g[0].sumTo(sa), g[0].sumTo(sb)] })
 }
 
 /// `input - other` with broadcasting (`torch.sub`).
@@ -18,22 +18,24 @@ public func sub(_ input: Tensor, _ other: Tensor, alpha: Double = 1) -> Tensor {
     let out = OpSupport.binary(.sub, input, other, name: "sub")
     guard isRecording(input, other) else { return out }
     let sa = input.shape, sb = other.shape
-    return record(out, op: "SubBackward", inputs: [input, other]) { g, _ in [g[0].sumTo(sa), (-g[0]).sumTo(sb)] }
+    return record(out, op: "SubBackward", inputs: [input, other],
+                  backward: sa == sb ? { g, _ in [g[0], -g[0]] } : { g, _ in [g[0].sumTo(sa), (-g[0]).sumTo(sb)] })
 }
 
 /// `input * other` with broadcasting (`torch.mul`).
 public func mul(_ input: Tensor, _ other: Tensor) -> Tensor {
     let out = OpSupport.binary(.mul, input, other, name: "mul")
     guard isRecording(input, other) else { return out }
-    let sa = input.shape, sb = other.shape
     return record(out, op: "MulBackward", inputs: [input, other], saving: [input, other], jvp: { t in
         var r: Tensor? = nil
         if let ta = t[0] { r = ta * other.detached() }
         if let tb = t[1] { let q = input.detached() * tb; r = r.map { $0 + q } ?? q }
         return r!.shape == out.shape ? r! : r!.expand(out.shape).contiguous()
-    }) { g, _ in
-        [input.requiresGradFlag || input.tangent != nil ? (g[0] * other).sumTo(sa) : nil,
-         other.requiresGradFlag || other.tangent != nil ? (g[0] * input).sumTo(sb) : nil]
+    }) { g, node in
+        // Reads its operands from the node's saved slots, so the closure captures nothing (no context to allocate).
+        guard let input = node.savedTensor(0), let other = node.savedTensor(1) else { nablaFail("MulBackward: saved tensors were released") }
+        return [input.requiresGradFlag || input.tangent != nil ? (g[0] * other).sumTo(input.shape) : nil,
+                other.requiresGradFlag || other.tangent != nil ? (g[0] * input).sumTo(other.shape) : nil]
     }
 }
 
@@ -59,14 +61,18 @@ public func add(_ input: Tensor, _ scalar: Double) -> Tensor {
 public func mul(_ input: Tensor, _ scalar: Double) -> Tensor {
     let out = OpSupport.binaryScalar(.mul, input, scalar, reversed: false, name: "mul")
     guard isRecording(input) else { return out }
-    return record(out, op: "MulBackward", inputs: [input], jvp: { t in t[0]! * scalar }) { g, _ in [g[0] * scalar] }
+    record(out, op: "MulBackward", inputs: [input], jvp: { t in t[0]! * scalar }) { g, node in [g[0] * node.savedScalar] }
+    out.gradFn?.savedScalar = scalar  // read by the backward, which so captures nothing
+    return out
 }
 
 /// `input / scalar` (true division).
 public func div(_ input: Tensor, _ scalar: Double) -> Tensor {
     let out = OpSupport.binaryScalar(.div, input, scalar, reversed: false, name: "div")
     guard isRecording(input) else { return out }
-    return record(out, op: "DivBackward", inputs: [input], jvp: { t in t[0]! / scalar }) { g, _ in [g[0] / scalar] }
+    record(out, op: "DivBackward", inputs: [input], jvp: { t in t[0]! / scalar }) { g, node in [g[0] / node.savedScalar] }
+    out.gradFn?.savedScalar = scalar  // read by the backward, which so captures nothing
+    return out
 }
 
 /// `scalar / input`.
