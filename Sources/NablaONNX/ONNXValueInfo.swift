@@ -32,6 +32,7 @@ public struct ONNXValueInfo: Sendable, Equatable, CustomStringConvertible {
                 d.map(String.init) ?? (i < dimensionNames.count && !dimensionNames[i].isEmpty ? dimensionNames[i] : "?")
             }.joined(separator: ", ") + "]"
         } ?? "[unknown shape]"
-        return "\(name): \(dtype.map(\.description) ?? onnxType) \(dims)"
+        let type = dtype.map { "\($0)".replacingOccurrences(of: "torch.", with: "") } ?? onnxType
+        return "\(name): \(type) \(dims)"
     }
 }

@@ -40,7 +40,7 @@ struct ModelPredictionTests {
     }
 
     @Test func savedKerasModel() throws {
-        let model = Sequential([Dense(4, activation: .relu, inputShape: [3]), Dense(2)])
+        let model = NablaKeras.Sequential([Dense(4, activation: .relu, inputShape: [3]), Dense(2)])
         let x = Tensor.randn([5, 3], generator: Generator(seed: 3))
         let expected = model.predict(x)
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("nabla-predict-\(UUID().uuidString).safetensors").path

@@ -171,6 +171,7 @@ func shapeKernel(_ ctx: ONNXNodeContext, attributeTensor: (String) throws(ONNXEr
             do { target = try Shape.broadcastThrowing(x.shape, spec, op: "Expand") } catch {
                 throw ctx.invalid("shape \(x.shape) cannot be expanded to \(spec)")
             }
+            guard let n = checkedProduct(target), n <= 1 << 28 else { throw ctx.invalid("expanded shape \(target) is too large") }
             return [x.shape == target ? x : x.expand(target)]
         }
     case "Constant":
@@ -195,7 +196,7 @@ func shapeKernel(_ ctx: ONNXNodeContext, attributeTensor: (String) throws(ONNXEr
         let v = value.reshape([]).item(), dtype = value.dtype
         return { xs in
             let shape = try runtimeInts(xs[0], ctx, what: "shape")
-            guard shape.allSatisfy({ $0 >= 0 }), shape.reduce(1, { $0.multipliedReportingOverflow(by: $1).overflow ? Int.max : $0 * $1 }) < 1 << 32 else {
+            guard let n = checkedProduct(shape), n <= 1 << 28 else {
                 throw ctx.invalid("invalid shape \(shape)")
             }
             return [Tensor.full(shape, v, dtype: dtype)]
@@ -203,6 +204,18 @@ func shapeKernel(_ ctx: ONNXNodeContext, attributeTensor: (String) throws(ONNXEr
     default:
         return nil
     }
+}
+
+/// The product of `dims`, or `nil` when it overflows or exceeds 2^40 elements (no tensor that large is real).
+func checkedProduct(_ dims: [Int]) -> Int? {
+    var p = 1
+    for d in dims {
+        guard d >= 0 else { return nil }
+        let (m, o) = p.multipliedReportingOverflow(by: d)
+        guard !o, m <= 1 << 40 else { return nil }
+        p = m
+    }
+    return p
 }
 
 /// ONNX Reshape's target: 0 copies the input's dim (unless `allowZero`), -1 is inferred.
@@ -222,10 +235,10 @@ func reshapeTarget(_ spec: [Int], _ shape: [Int], allowZero: Bool, _ ctx: ONNXNo
     }
     let total = shape.reduce(1, *)
     if let i = inferred {
-        let known = out.enumerated().filter { $0.offset != i }.reduce(1) { $0 * $1.element }
-        guard known > 0, total % known == 0 else { throw ctx.invalid("cannot reshape \(shape) into \(spec)") }
+        guard let known = checkedProduct(out.enumerated().filter { $0.offset != i }.map(\.element)), known > 0,
+              total % known == 0 else { throw ctx.invalid("cannot reshape \(shape) into \(spec)") }
         out[i] = total / known
     }
-    guard out.reduce(1, *) == total else { throw ctx.invalid("cannot reshape \(shape) (\(total) elements) into \(spec)") }
+    guard checkedProduct(out) == total else { throw ctx.invalid("cannot reshape \(shape) (\(total) elements) into \(spec)") }
     return out
 }
