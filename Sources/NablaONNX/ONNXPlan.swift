@@ -83,6 +83,7 @@ struct ONNXPlan {
             guard let s = slotOf[o.name] else { throw .malformed(path: "", reason: "graph output '\(o.name)' is never computed") }
             plan.outputSlots.append(s)
         }
+        pending = fuseActivations(pending, outputs: Set(plan.outputSlots))
         // Release each computed slot after its last reader (never the outputs' slots, never constants).
         var lastUse: [Int: Int] = [:]
         for (i, step) in pending.enumerated() { for s in step.inputs where s >= 0 && known[s] == nil { lastUse[s] = i } }
@@ -91,6 +92,35 @@ struct ONNXPlan {
         plan.steps = pending
         plan.constants = known.sorted { $0.key < $1.key }.map { (slot: $0.key, value: $0.value) }
         return plan
+    }
+
+    /// Folds a `Relu` into the node that makes its input (Conv, Gemm, MatMul, Add, BatchNormalization) when the Relu
+    /// is that value's only reader: the producer's fresh output is rectified in place when it records no gradient
+    /// (inference), saving a pass over memory and an allocation; with autograd on, the out-of-place `relu` runs.
+    private static func fuseActivations(_ steps: [Step], outputs: Set<Int>) -> [Step] {
+        let producers: Set<String> = ["Conv", "Gemm", "MatMul", "Add", "BatchNormalization"]
+        var readers: [Int: Int] = [:]
+        for step in steps { for s in step.inputs where s >= 0 { readers[s, default: 0] += 1 } }
+        var producerOf: [Int: Int] = [:]
+        for (i, step) in steps.enumerated() { for s in step.outputs where s >= 0 { producerOf[s] = i } }
+        var result = steps
+        var removed = Set<Int>()
+        for (i, step) in steps.enumerated() where step.opType == "Relu" && step.inputs.count == 1 {
+            let s = step.inputs[0]
+            guard s >= 0, readers[s] == 1, !outputs.contains(s), let j = producerOf[s], !removed.contains(j),
+                  producers.contains(result[j].opType), result[j].outputs.first == s, result[j].outputs.count == 1 else { continue }
+            let inner = result[j].kernel
+            let fused: ONNXKernel = { xs in
+                var out = try inner(xs)
+                let t = out[0]
+                out[0] = t.requiresGrad || !t.dtype.isFloatingPoint ? relu(t) : t.relu_()
+                return out
+            }
+            result[j] = Step(kernel: fused, inputs: result[j].inputs, outputs: step.outputs, release: [],
+                             name: result[j].name, opType: result[j].opType + "+Relu")
+            removed.insert(i)
+        }
+        return result.enumerated().filter { !removed.contains($0.offset) }.map(\.element)
     }
 
     /// Runs the plan on input values given per input slot, returning the output values.

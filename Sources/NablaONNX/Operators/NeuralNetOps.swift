@@ -188,6 +188,10 @@ private func convKernel(_ ctx: ONNXNodeContext) throws(ONNXError) -> ONNXKernel 
     let group = try ctx.int("group", 1), autoPad = try ctx.string("auto_pad", "NOTSET"), pads = try ctx.ints("pads")
     let constW = ctx.constants[1]
     guard group >= 1 else { throw ctx.invalid("group must be positive") }
+    // With a constant weight the kernel geometry is read once here, not on every call.
+    let fixedConv = try constW.flatMap { w throws(ONNXError) in
+        w.rank >= 3 ? try spatialAttributes(ctx, rank: w.rank - 2, kernel: Array(w.shape[2...])) : nil
+    }
     return { xs in
         let x = try input(xs, 0, ctx), w = try input(xs, 1, ctx)
         let bias = xs.count > 2 ? xs[2] : nil
@@ -199,7 +203,7 @@ private func convKernel(_ ctx: ONNXNodeContext) throws(ONNXError) -> ONNXKernel 
             throw ctx.invalid("input \(x.shape) has \(x.shape[1]) channels, weight \(w.shape) with group \(group) expects \(w.shape[1] * group)")
         }
         if let bias, bias.shape != [w.shape[0]] { throw ctx.invalid("bias \(bias.shape) must be [\(w.shape[0])]") }
-        let (k, s, d) = try spatialAttributes(ctx, rank: r, kernel: Array((constW ?? w).shape[2...]))
+        let (k, s, d) = try fixedConv ?? spatialAttributes(ctx, rank: r, kernel: Array(w.shape[2...]))
         let (b, e) = try spatialPads(ctx, autoPad: autoPad, pads: pads, input: Array(x.shape[2...]), kernel: k, stride: s, dilation: d)
         for i in 0..<r where x.shape[2 + i] + b[i] + e[i] < (k[i] - 1) * d[i] + 1 {
             throw ctx.invalid("input \(x.shape) with pads \(b + e) is smaller than the dilated kernel \(k)")
@@ -247,11 +251,15 @@ private func poolKernel(_ ctx: ONNXNodeContext) throws(ONNXError) -> ONNXKernel 
     guard !(isMax && ctx.outputCount > 1) else { throw ctx.invalid("the Indices output is not supported") }
     let autoPad = try ctx.string("auto_pad", "NOTSET"), pads = try ctx.ints("pads")
     let ceil = try ctx.int("ceil_mode", 0) != 0, countPad = try ctx.int("count_include_pad", 0) != 0
+    let kernelRank = try ctx.ints("kernel_shape")?.count ?? 0
+    guard kernelRank == 1 || kernelRank == 2 else { throw ctx.invalid("kernel_shape must hold 1 or 2 sizes") }
+    let (k, s, d) = try spatialAttributes(ctx, rank: kernelRank, kernel: nil)
     return { xs in
         let x = try input(xs, 0, ctx)
         let r = x.rank - 2
-        guard r == 1 || r == 2, x.dtype.isFloatingPoint else { throw ctx.invalid("supports 1-D and 2-D pooling of floating inputs, got \(x.dtype) \(x.shape)") }
-        let (k, s, d) = try spatialAttributes(ctx, rank: r, kernel: nil)
+        guard r == kernelRank, x.dtype.isFloatingPoint else {
+            throw ctx.invalid("expects a floating input of rank \(kernelRank + 2) for kernel_shape \(k), got \(x.dtype) \(x.shape)")
+        }
         guard isMax || d.allSatisfy({ $0 == 1 }) else { throw ctx.invalid("dilations are not supported for AveragePool") }
         var (b, e) = try spatialPads(ctx, autoPad: autoPad, pads: pads, input: Array(x.shape[2...]), kernel: k, stride: s, dilation: d)
         var y = x
