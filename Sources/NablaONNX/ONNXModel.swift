@@ -32,6 +32,10 @@ public final class ONNXModel: Stateful, @unchecked Sendable {
     /// How many nodes were folded into constants at load.
     public var foldedNodeCount: Int { plan.foldedCount }
 
+    /// The device the model's constants live on and its runs allocate on: the default device when it was loaded
+    /// (`Device.current`, the CPU unless `withDefaultDevice` says otherwise); `to(_:)` moves it.
+    public private(set) var device: Device
+
     private let graph: Onnx_GraphProto
     private var initializers: StateDict
     private var plan: ONNXPlan
@@ -88,10 +92,38 @@ public final class ONNXModel: Stateful, @unchecked Sendable {
         for i in inputs where i.dtype == nil {
             throw ONNXError.malformed(path: name, reason: "input '\(i.name)' has element type \(i.onnxType), which Nabla does not support")
         }
+        device = Device.current
         do throws(ONNXError) {
             plan = try ONNXPlan.build(graph: graph, initializers: Dictionary(uniqueKeysWithValues: inits.map { ($0.0, $0.1) }),
                                       inputNames: inputs.map(\.name), opset: opset, decoder: &decoder)
         } catch { throw Self.located(error, name) }
+    }
+
+    /// Moves the model to `device`: its initializers are copied there and the graph is compiled again, so folded
+    /// constants and prepared weights live there too, and runs allocate there. Inputs must be on that device.
+    /// ```swift
+    /// try m.to(.cuda(0))
+    /// let y = try m(x.cuda())
+    /// ```
+    public func to(_ device: Device) throws {
+        guard device != self.device else { return }
+        var moved = StateDict()
+        for (k, v) in initializers { moved[k] = v.to(device) }
+        plan = try compile(moved, on: device)
+        initializers = moved
+        self.device = device
+    }
+
+    /// Compiles the graph with `initializers` on `device`.
+    private func compile(_ initializers: StateDict, on device: Device) throws -> ONNXPlan {
+        var decoder = self.decoder
+        let graph = self.graph, names = inputs.map(\.name), opset = self.opset, path = self.path
+        do {
+            return try withDefaultDevice(device) {
+                try ONNXPlan.build(graph: graph, initializers: Dictionary(uniqueKeysWithValues: initializers.map { ($0.0, $0.1) }),
+                                   inputNames: names, opset: opset, decoder: &decoder)
+            }
+        } catch let error as ONNXError { throw Self.located(error, path) }
     }
 
     /// Puts the model's file name into errors that come without one.
@@ -145,8 +177,14 @@ public final class ONNXModel: Stateful, @unchecked Sendable {
             throw ONNXError.badInput(name: inputs.map(\.name).joined(separator: ", "),
                                      reason: "the model takes \(inputs.count) inputs, got \(values.count)")
         }
-        for (info, t) in zip(inputs, values) { try Self.check(t, against: info) }
-        return try plan.run(values)
+        for (info, t) in zip(inputs, values) {
+            try Self.check(t, against: info)
+            guard t.device == device else {
+                throw ONNXError.badInput(name: info.name, reason: "is on \(t.device), the model on \(device) (move one with .to(_:))")
+            }
+        }
+        let plan = self.plan
+        return try withDefaultDevice(device) { try plan.run(values) }
     }
 
     /// The first output for a one-input model (`session.run(None, {name: x})[0]`).
@@ -193,10 +231,8 @@ public final class ONNXModel: Stateful, @unchecked Sendable {
         if strict, let missing = initializers.keys.first(where: { state[$0] == nil }) {
             throw ONNXError.badInput(name: missing, reason: "missing from the state dict")
         }
-        do throws(ONNXError) {
-            plan = try ONNXPlan.build(graph: graph, initializers: Dictionary(uniqueKeysWithValues: next.map { ($0.0, $0.1) }),
-                                      inputNames: inputs.map(\.name), opset: opset, decoder: &decoder)
-        } catch { throw Self.located(error, path) }
+        for k in next.keys { next[k] = next[k]?.to(device) }
+        plan = try compile(next, on: device)
         initializers = next
     }
 }

@@ -114,6 +114,6 @@ func input(_ inputs: [Tensor?], _ i: Int, _ ctx: ONNXNodeContext) throws(ONNXErr
 /// Normalizes an axis against a rank, or throws naming the node.
 func normalizeAxis(_ axis: Int, rank: Int, _ ctx: ONNXNodeContext) throws(ONNXError) -> Int {
     let a = axis < 0 ? axis + rank : axis
-    guard a >= 0, a < max(rank, 1) else { throw ctx.invalid("axis \(axis) is out of range for rank \(rank)") }
+    guard a >= 0, a < rank else { throw ctx.invalid("axis \(axis) is out of range for rank \(rank)") }
     return a
 }

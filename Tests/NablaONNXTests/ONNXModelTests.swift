@@ -96,3 +96,20 @@ struct ONNXModelTests {
         }
     }
 }
+
+@Suite("ONNX models on another device")
+struct ONNXDeviceTests {
+    @Test func runsOnTheReferenceBackend() throws {
+        let m = try ONNXModel(path: ONNXFixture.path("resblock.torchscript17.onnx"))
+        #expect(m.device == .cpu)
+        try m.to(.reference)
+        #expect(m.device == .reference)
+        #expect(m.stateDict().allSatisfy { $0.1.device == .reference })
+        let x = try loadNpy(from: ONNXFixture.path("resblock.input.npy"))
+        #expect(throws: ONNXError.self) { try m(x) }   // the input must be on the model's device
+        let y = try noGrad { try m(x.to(.reference)) }
+        #expect(y.device == .reference)
+        let r = allClose(y.cpu(), try loadNpy(from: ONNXFixture.path("resblock.output.npy")), rtol: 1e-5, atol: 1e-5)
+        #expect(r.ok, "\(r.failure)")
+    }
+}

@@ -59,8 +59,8 @@ func neuralNetKernel(_ ctx: ONNXNodeContext) throws(ONNXError) -> ONNXKernel? {
             let scale = try input(xs, 1, ctx), bias = try input(xs, 2, ctx), mean = try input(xs, 3, ctx), variance = try input(xs, 4, ctx)
             guard x.rank >= 2, x.dtype.isFloatingPoint else { throw ctx.invalid("expects a floating [N, C, ...] input, got \(x.dtype) \(x.shape)") }
             let c = x.shape[1]
-            for (n, t) in [("scale", scale), ("B", bias), ("mean", mean), ("var", variance)] where t.shape != [c] {
-                throw ctx.invalid("\(n) has shape \(t.shape), expected [\(c)] for input \(x.shape)")
+            for (n, t) in [("scale", scale), ("B", bias), ("mean", mean), ("var", variance)] where t.shape != [c] || t.dtype != x.dtype {
+                throw ctx.invalid("\(n) is \(t.dtype) \(t.shape), expected \(x.dtype) [\(c)] for input \(x.shape)")
             }
             return [batchNorm(x, runningMean: mean, runningVar: variance, weight: scale, bias: bias, training: false, eps: eps)]
         }
@@ -76,6 +76,7 @@ func neuralNetKernel(_ ctx: ONNXNodeContext) throws(ONNXError) -> ONNXKernel? {
             let normShape = Array(x.shape[a...])
             func affine(_ t: Tensor?, _ what: String) throws -> Tensor? {
                 guard let t else { return nil }
+                guard t.dtype == x.dtype else { throw ctx.invalid("\(what) is \(t.dtype), the input \(x.dtype)") }
                 if t.shape == normShape { return t }
                 do { _ = try Shape.broadcastThrowing(t.shape, normShape, op: "LayerNormalization") } catch {
                     throw ctx.invalid("\(what) of shape \(t.shape) does not broadcast to \(normShape)")
@@ -137,7 +138,7 @@ private func gemmKernel(_ ctx: ONNXNodeContext) throws(ONNXError) -> ONNXKernel 
         let n = weight.shape[0]
         var bias: Tensor?
         if ctx.has(2) {
-            if let c = ctx.constants[2], c.count == n, c.rank <= 2, c.rank == 1 || c.shape[0] == 1 {
+            if let c = ctx.constants[2], c.count == n, c.dtype == b.dtype, c.rank == 1 || (c.rank == 2 && c.shape[0] == 1) {
                 bias = c.reshape([n]).contiguous()
             } else if ctx.constants.count > 2, ctx.constants[2] == nil {
                 bias = nil  // a computed C: handled by the general path below
@@ -202,8 +203,13 @@ private func convKernel(_ ctx: ONNXNodeContext) throws(ONNXError) -> ONNXKernel 
         guard x.shape[1] == w.shape[1] * group, w.shape[0] % group == 0 else {
             throw ctx.invalid("input \(x.shape) has \(x.shape[1]) channels, weight \(w.shape) with group \(group) expects \(w.shape[1] * group)")
         }
-        if let bias, bias.shape != [w.shape[0]] { throw ctx.invalid("bias \(bias.shape) must be [\(w.shape[0])]") }
+        if let bias, bias.shape != [w.shape[0]] || bias.dtype != x.dtype {
+            throw ctx.invalid("bias \(bias.dtype) \(bias.shape) must be \(x.dtype) [\(w.shape[0])]")
+        }
         let (k, s, d) = try fixedConv ?? spatialAttributes(ctx, rank: r, kernel: Array(w.shape[2...]))
+        guard k == Array(w.shape[2...]), x.dtype == w.dtype else {
+            throw ctx.invalid("kernel_shape \(k) or dtype \(x.dtype) does not match the weight \(w.dtype) \(w.shape)")
+        }
         let (b, e) = try spatialPads(ctx, autoPad: autoPad, pads: pads, input: Array(x.shape[2...]), kernel: k, stride: s, dilation: d)
         for i in 0..<r where x.shape[2 + i] + b[i] + e[i] < (k[i] - 1) * d[i] + 1 {
             throw ctx.invalid("input \(x.shape) with pads \(b + e) is smaller than the dilated kernel \(k)")
@@ -235,9 +241,11 @@ private func convTransposeKernel(_ ctx: ONNXNodeContext) throws(ONNXError) -> ON
     return { xs in
         let x = try input(xs, 0, ctx), w = try input(xs, 1, ctx)
         let bias = xs.count > 2 ? xs[2] : nil
-        guard x.rank == 4, w.rank == 4, x.dtype.isFloatingPoint, x.shape[1] == w.shape[0] else {
-            throw ctx.invalid("supports 2-D transposed convolution; got input \(x.shape), weight \(w.shape)")
+        guard x.rank == 4, w.rank == 4, x.dtype.isFloatingPoint, x.dtype == w.dtype, x.shape[1] == w.shape[0],
+              group >= 1, w.shape[0] % group == 0 else {
+            throw ctx.invalid("supports 2-D transposed convolution; got input \(x.dtype) \(x.shape), weight \(w.dtype) \(w.shape), group \(group)")
         }
+        if let bias, bias.shape != [w.shape[1] * group] { throw ctx.invalid("bias \(bias.shape) must be [\(w.shape[1] * group)]") }
         let (_, s, d) = try spatialAttributes(ctx, rank: 2, kernel: Array(w.shape[2...]))
         return [convTranspose2d(x, w, bias: bias, stride: SpatialSize(s), padding: SpatialSize([pads[0], pads[1]]),
                                 outputPadding: SpatialSize(outPad), groups: group, dilation: SpatialSize(d))]

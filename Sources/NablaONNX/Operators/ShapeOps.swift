@@ -43,7 +43,7 @@ func shapeKernel(_ ctx: ONNXNodeContext, attributeTensor: (String) throws(ONNXEr
         let axis = try ctx.int("axis", 0)
         return { xs in
             let parts = xs.compactMap { $0 }
-            guard let first = parts.first else { throw ctx.invalid("needs at least one input") }
+            guard let first = parts.first, first.rank >= 1 else { throw ctx.invalid("needs at least one input of rank >= 1") }
             let a = try normalizeAxis(axis, rank: first.rank, ctx)
             for p in parts {
                 var s1 = p.shape, s0 = first.shape
