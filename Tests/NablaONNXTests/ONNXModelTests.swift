@@ -7,7 +7,7 @@ import Testing
 struct ONNXModelTests {
     @Test func manifestListsTheModels() {
         let names = Set(ONNXFixture.all.map(\.name))
-        #expect(names == ["mlp", "cnn", "lstm", "encoder", "resblock", "tokens"])
+        #expect(names == ["mlp", "cnn", "lstm", "encoder", "resblock", "tokens", "ops"])
         #expect(Set(ONNXFixture.all.map(\.exporter)) == ["torchscript", "dynamo"])
     }
 
