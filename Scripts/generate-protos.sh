@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates Sources/<Target>/Generated/*.pb.swift from Sources/<Target>/Proto/*.proto for NablaBoard (TensorBoard's
 # protos) and NablaONNX (onnx.proto, copied with its LICENSE from the onnx 1.23.2 wheel: `pip download onnx==1.23.2`,
-# onnx/onnx.proto and onnx-1.23.2.dist-info/licenses/LICENSE).
+# onnx/onnx.proto and onnx-1.23.2.dist-info/licenses/{LICENSE,NOTICE}).
 #
 # For maintainers only: the generated files are committed and the build never runs protoc.
 # Needs `protoc` (Debian: apt-get install protobuf-compiler) and `protoc-gen-swift` built from

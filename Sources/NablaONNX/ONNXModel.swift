@@ -27,8 +27,8 @@ public final class ONNXModel: Stateful, @unchecked Sendable {
     public let opset: Int
     /// The producer recorded in the file (`"pytorch 2.15.0"`).
     public let producer: String
-    /// How many nodes the graph has, and how many were computed at load (constant folding).
-    public private(set) var nodeCount: Int
+    /// How many nodes the graph has.
+    public let nodeCount: Int
     /// How many nodes were folded into constants at load.
     public var foldedNodeCount: Int { plan.foldedCount }
 

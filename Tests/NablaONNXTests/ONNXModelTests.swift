@@ -39,6 +39,14 @@ struct ONNXModelTests {
         #expect(m.producer.hasPrefix("pytorch"))
     }
 
+    @Test func constantsAreFoldedAtLoad() throws {
+        // The TorchScript export computes attention's shapes from Constant nodes: those run once at load.
+        let m = try ONNXModel(path: ONNXFixture.path("tokens.torchscript17.onnx"))
+        #expect(m.foldedNodeCount > 0 && m.foldedNodeCount < m.nodeCount, "\(m.foldedNodeCount) of \(m.nodeCount)")
+        let cnn = try ONNXModel(path: ONNXFixture.path("cnn.torchscript17.onnx"))
+        #expect(cnn.foldedNodeCount == 0 && cnn.nodeCount == 10)
+    }
+
     @Test func runByNameAndGradients() throws {
         let m = try ONNXModel(path: ONNXFixture.path("resblock.torchscript17.onnx"))
         let x = try loadNpy(from: ONNXFixture.path("resblock.input.npy")).requiresGrad_()
