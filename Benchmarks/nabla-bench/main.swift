@@ -7,7 +7,7 @@
 import Foundation
 import Nabla
 
-let usage = "usage: nabla-bench [W1] [W2] [W2a] [W2b] [W3] [W3-keras] [W3-compiled] [W4] [W4-compiled] [W6-compiled] [W5] [W6] [W7] [W8] [--epochs N (W3, W4)] [--seed N (W3, W4)] [--engine mt19937|philox (W3, W4, W5)] [--trace N (W3, W4, W5)] [--out FILE]   (default: W1 W2 W8, results-nabla.json)"
+let usage = "usage: nabla-bench [W1] [W2] [W2a] [W2b] [W3] [W3-keras] [W3-compiled] [W4] [W4-compiled] [W5] [W6] [W6-compiled] [W6-onnx] [W7] [W8] [--onnx FILE (W6-onnx)] [--epochs N (W3, W4)] [--seed N (W3, W4)] [--engine mt19937|philox (W3, W4, W5)] [--trace N (W3, W4, W5)] [--out FILE]   (default: W1 W2 W8, results-nabla.json)"
 var selected: [String] = []
 var outPath = "results-nabla.json"
 var args = CommandLine.arguments.dropFirst()
@@ -29,11 +29,14 @@ while let a = args.popFirst() {
     case "--trace":
         guard let e = args.popFirst().flatMap({ Int($0) }), e >= 0 else { print(usage); exit(2) }
         traceSteps = e
+    case "--onnx":
+        guard let p = args.popFirst() else { print(usage); exit(2) }
+        w6OnnxPath = p
     case "-h", "--help":
         print(usage); exit(0)
     default:
         let w = a.uppercased()
-        guard ["W1", "W2", "W2A", "W2B", "W3", "W3-KERAS", "W3-COMPILED", "W4", "W4-COMPILED", "W6-COMPILED", "W5", "W6", "W7", "W8"].contains(w) else {
+        guard ["W1", "W2", "W2A", "W2B", "W3", "W3-KERAS", "W3-COMPILED", "W4", "W4-COMPILED", "W5", "W6", "W6-COMPILED", "W6-ONNX", "W7", "W8"].contains(w) else {
             FileHandle.standardError.write(Data("nabla-bench: unknown workload \(a)\n\(usage)\n".utf8)); exit(2)
         }
         selected.append(w)
@@ -75,6 +78,7 @@ if selected.contains("W4") {
     if selected.contains("W6") { emit(runW6Standalone(), into: &results) }
     if selected.contains("W6-COMPILED") { emit(runW6Standalone(compiled: true), into: &results) }
 }
+if selected.contains("W6-ONNX") { emit(runW6ONNX(), into: &results) }
 if selected.contains("W5") { emit(runW5(), into: &results) }
 if selected.contains("W7") { emit(runW7(), into: &results) }
 if selected.contains("W8") { emit(runW8(), into: &results) }
@@ -123,6 +127,9 @@ for r in results {
     case "W6":
         print("| W6 | CNN batch-1 latency | \(fmt(r["b1_latency_us_median"])) | us |")
         print("| W6 | CNN batch-256 | \(fmt(r["b256_images_per_s"])) | images/s |")
+    case "W6-onnx":
+        print("| W6-onnx | ONNX CNN batch-1 latency | \(fmt(r["b1_latency_us_median"])) | us |")
+        print("| W6-onnx | ONNX CNN batch-256 | \(fmt(r["b256_images_per_s"])) | images/s |")
     case "W5":
         print("| W5 | LSTM training (steps 10..109) | \(fmt(r["samples_per_s_100_steps"])) | samples/s |")
         print("| W5 |   test accuracy after 1 epoch | \(fmt(r["test_acc_after_1_epoch"])) | |")

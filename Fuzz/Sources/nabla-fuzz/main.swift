@@ -8,6 +8,7 @@ import Nabla
 import NablaCLI
 import NablaData
 import NablaKeras
+import NablaONNX
 import NablaOptim
 
 @_silgen_name("LLVMFuzzerRunDriver")
@@ -55,6 +56,13 @@ let targets: [String: (String, [UInt8]) throws -> Void] = [
         let ckpt = try Checkpoint.load(from: path)
         let wanted = ckpt.partNames.contains("loader") ? ["loader"] : ["model", "optimizer", "rng"]
         try ckpt.restore(parts: parts.filter { wanted.contains($0.0) }, strict: false)
+    },
+    "onnx": { _, bytes in
+        // Reading compiles the graph (constant folding runs kernels on the file's constants); then the signature
+        // and the initializers are used as a caller would.
+        let model = try ONNXModel(data: Data(bytes), name: "fuzz.onnx")
+        _ = model.inputs.map(\.description) + model.outputs.map(\.description)
+        for (_, t) in model.stateDict() { touch(t) }
     },
     "config": { _, bytes in
         let config = try TrainConfig(text: try text(bytes), path: "fuzz.yaml")
