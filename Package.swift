@@ -1,4 +1,4 @@
-// swift-tools-version: 6.0
+// swift-tools-version: 6.1
 import PackageDescription
 
 let package = Package(
@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "NablaEstimator", targets: ["NablaEstimator"]),
         .library(name: "NablaCLI", targets: ["NablaCLI"]),
         .library(name: "NablaDistributed", targets: ["NablaDistributed"]),
+        .library(name: "NablaServe", targets: ["NablaServe"]),
         .executable(name: "nabla-bench", targets: ["nabla-bench"]),
         .executable(name: "nabla", targets: ["NablaCommand"]),
     ],
@@ -24,6 +25,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         // `swift package generate-documentation` (DocC) only; no target depends on it.
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
+        // NablaServe only (`nabla serve`). Hummingbird's default traits pull swift-configuration, which it does not need.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // OpenBLAS, loaded with dlopen at the first matrix product (Sources/CNablaBLAS/blas_loader.c).
@@ -63,19 +69,32 @@ let package = Package(
         .testTarget(name: "NablaEstimatorTests", dependencies: ["NablaEstimator", "NablaData", "NablaTestSupport"]),
         .testTarget(name: "NablaBoardTests", dependencies: ["NablaBoard", "Nabla", "NablaTestSupport"]),
         .executableTarget(name: "nabla-bench", dependencies: ["NablaNN", "NablaOptim", "NablaData", "NablaKeras"], path: "Benchmarks/nabla-bench"),
-        .target(name: "NablaCLI", dependencies: ["NablaNN", "NablaOptim", "NablaData", "NablaBoard", "NablaDistributed", "Yams"]),
+        .target(name: "NablaCLI", dependencies: ["NablaNN", "NablaOptim", "NablaData", "NablaBoard", "NablaDistributed", "NablaKeras", "Yams"]),
         .executableTarget(
             name: "NablaCommand",
-            dependencies: ["NablaCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["NablaCLI", "NablaServe", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/nabla"
         ),
+        // The TF-Serving-compatible model server of `nabla serve`; Hummingbird and the metrics stay in this target.
+        .target(
+            name: "NablaServe",
+            dependencies: [
+                "Nabla", "NablaKeras",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
+        .testTarget(name: "NablaServeTests", dependencies: ["NablaServe", "NablaKeras", "NablaTestSupport", "NablaCommand", .product(name: "Logging", package: "swift-log")]),
         // Data-parallel training over Open MPI, which is opened with dlopen (Sources/CNablaMPI/mpi_loader.c).
         .target(name: "CNablaMPI", linkerSettings: [.linkedLibrary("dl")]),
         .target(name: "NablaDistributed", dependencies: ["CNablaMPI", "Nabla", "NablaNN", "NablaData"]),
         // The scenarios the NablaDistributed tests run under `mpirun -np 2`.
         .executableTarget(name: "nabla-ddp-check", dependencies: ["NablaDistributed", "NablaOptim"], path: "Tests/DDPCheck"),
         .testTarget(name: "NablaDistributedTests", dependencies: ["NablaDistributed", "NablaTestSupport", "nabla-ddp-check", "NablaCommand"]),
-        .testTarget(name: "NablaCLITests", dependencies: ["NablaCLI", "NablaTestSupport"]),
+        .testTarget(name: "NablaCLITests", dependencies: ["NablaCLI", "NablaKeras", "NablaTestSupport"]),
         // The seed articles' examples as a PyTorch or Keras user ports them, checked against PyTorch's numbers.
         .testTarget(name: "PortedExamples", dependencies: ["NablaNN", "NablaOptim", "NablaData", "NablaKeras", "NablaTestSupport"],
                     path: "Tests/PortedExamples"),

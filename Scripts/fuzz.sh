@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 FUZZ_JOBS=${FUZZ_JOBS:-2}
-FUZZ_TARGETS=${FUZZ_TARGETS:-"safetensors npy npz idx csv cifar keras checkpoint config"}
+FUZZ_TARGETS=${FUZZ_TARGETS:-"safetensors npy npz idx csv cifar keras checkpoint config serve"}
 OUT=.build/fuzz
 BIN=Fuzz/.build/release/nabla-fuzz
 R=Tests/Fixtures/reliability

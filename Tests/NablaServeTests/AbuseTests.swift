@@ -1,0 +1,89 @@
+import Foundation
+import NablaServe
+import Testing
+
+/// Malformed and hostile requests get JSON errors; the server keeps answering well-formed ones.
+@Suite(.timeLimit(.minutes(3))) struct AbuseTests {
+    @Test func malformedBodies() async throws {
+        let base = TestServer.makeBase()
+        try TestModels.dense(base: base, version: 1)
+        let s = try await TestServer.start(base: base, maxBodyBytes: 1 << 20)
+        let c = s.client
+        let good = #"{"instances": [[1, 2, 3, 4]]}"#
+        let cases: [(String, Int, String)] = [
+            (#"{"instances": [[1, 2, 3, 4]"#, 400, "truncated"),
+            (#"{"instances": [[1, 2, 3]]}"#, 400, "shape [3] does not fit input x"),
+            (#"{"instances": [["1", 2, 3, 4]]}"#, 400, "got a string"),
+            (#"{"instances": [[true, 2, 3, 4]]}"#, 400, "got a bool"),
+            (#"{"instances": "abc"}"#, 400, "must be a list"),
+            (#"{"instances": [[NaN, 2, 3, 4]]}"#, 400, "NaN"),
+            (#"{"instances": [[1e999, 2, 3, 4]]}"#, 400, "out of range"),
+            (#"{"instances": [[1e300, 2, 3, 4]]}"#, 400, "does not fit"),
+            (#"{"instances": [[1, 2, 3, 4]], "extra": 1}"#, 400, "unexpected key"),
+            ("not json at all", 400, "not valid JSON"),
+            ("", 400, "empty"),
+            (String(repeating: "[", count: 50_000), 400, "nesting deeper"),
+            ("{\"instances\": [[" + String(repeating: "1, ", count: 3) + "1]]}\u{0}", 400, "after the JSON value"),
+        ]
+        for (body, code, text) in cases {
+            let r = try c.post("/v1/models/m:predict", body)
+            #expect(r.status == code, "\(body.prefix(60)): \(r.status) \(r.text)")
+            #expect(((r.json as? [String: Any])?["error"] as? String)?.contains(text) == true, "\(body.prefix(60)): \(r.text)")
+        }
+        // Garbage: under the limit → 400, over it (10 MB) → 413, by the declared length and by the bytes sent.
+        var g = SystemRandomNumberGenerator()
+        let garbage = (0..<(512 << 10)).map { _ in UInt8.random(in: 0...255, using: &g) }
+        #expect(try c.request("POST", "/v1/models/m:predict", body: garbage).status == 400)
+        let big = [UInt8](repeating: UInt8(ascii: "["), count: 10 << 20)
+        let r413 = try c.request("POST", "/v1/models/m:predict", body: big)
+        #expect(r413.status == 413, "\(r413.text)")
+        #expect(r413.text.contains("over the limit"))
+        let chunked = try c.connect()
+        try chunked.send("POST /v1/models/m:predict HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n")
+        let piece = [UInt8](repeating: UInt8(ascii: " "), count: 256 << 10)
+        var chunkedStatus = 0
+        do {
+            for _ in 0..<8 { try chunked.send(Array((String(piece.count, radix: 16) + "\r\n").utf8) + piece + [13, 10]) }
+            try chunked.send("0\r\n\r\n")
+        } catch {}  // the server may answer 413 and close before everything is sent
+        chunkedStatus = (try? chunked.readResponse().status) ?? 0
+        #expect(chunkedStatus == 413)
+        // Wrong Content-Length: longer than the body sent, then the client gives up; shorter than the body.
+        let longer = try c.connect()
+        try longer.send("POST /v1/models/m:predict HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n" + good)
+        longer.shutdownWrite()
+        _ = try? longer.readResponse()
+        let shorter = try c.connect()
+        try shorter.send("POST /v1/models/m:predict HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n" + good)
+        let rs = try shorter.readResponse()
+        #expect(rs.status == 400, "\(rs.text)")
+        // Invalid HTTP.
+        let junk = try c.connect()
+        try junk.send("\u{0}\u{1}GARBAGE \r\n\r\n")
+        _ = try? junk.readResponse()
+        // Still serving.
+        let after = try c.post("/v1/models/m:predict", good)
+        #expect(after.status == 200, "\(after.text)")
+        try await s.stop()
+    }
+
+    @Test func slowBodyTimesOut() async throws {
+        let base = TestServer.makeBase()
+        try TestModels.dense(base: base, version: 1)
+        let s = try await TestServer.start(base: base, requestTimeout: .milliseconds(500))
+        let conn = try s.client.connect()
+        try conn.send("POST /v1/models/m:predict HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"inst")
+        let r = try conn.readResponse()
+        #expect(r.status == 408, "\(r.text)")
+        #expect(try s.client.post("/v1/models/m:predict", #"{"instances": [[1, 2, 3, 4]]}"#).status == 200)
+        try await s.stop()
+    }
+}
+
+/// Status codes collected from several threads.
+final class ConcurrentCodes: @unchecked Sendable {
+    private let lock = NSLock()
+    private var list: [Int] = []
+    func add(_ v: Int) { lock.lock(); list.append(v); lock.unlock() }
+    var values: [Int] { lock.lock(); defer { lock.unlock() }; return list }
+}
