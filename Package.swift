@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "NablaCLI", targets: ["NablaCLI"]),
         .library(name: "NablaDistributed", targets: ["NablaDistributed"]),
         .library(name: "NablaServe", targets: ["NablaServe"]),
+        .library(name: "NablaServeCore", targets: ["NablaServeCore"]),
         .executable(name: "nabla-bench", targets: ["nabla-bench"]),
         .executable(name: "nabla", targets: ["NablaCommand"]),
     ],
@@ -76,10 +77,12 @@ let package = Package(
             path: "Sources/nabla"
         ),
         // The TF-Serving-compatible model server of `nabla serve`; Hummingbird and the metrics stay in this target.
+        // The server's request decoder and response writer, without HTTP: what the fuzz target links.
+        .target(name: "NablaServeCore", dependencies: ["Nabla"]),
         .target(
             name: "NablaServe",
             dependencies: [
-                "Nabla", "NablaKeras",
+                "Nabla", "NablaKeras", "NablaServeCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),

@@ -14,7 +14,7 @@ let package = Package(
     targets: [
         .executableTarget(
             name: "nabla-fuzz",
-            dependencies: ["Nabla", "NablaData", "NablaKeras", "NablaOptim", "NablaCLI", "NablaServe"].map {
+            dependencies: ["Nabla", "NablaData", "NablaKeras", "NablaOptim", "NablaCLI", "NablaServeCore"].map {
                 .product(name: $0, package: main.lastPathComponent)
             }
         ),

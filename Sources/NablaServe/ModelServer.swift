@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import NablaServeCore
 import ServiceLifecycle
 import Synchronization
 import UnixSignals

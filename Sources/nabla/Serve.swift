@@ -29,7 +29,7 @@ struct Serve: AsyncParsableCommand {
             maxBodyBytes: maxBodyBytes, pollInterval: .milliseconds(Int64(max(0.05, fileSystemPollWaitSeconds) * 1000)))
         let server: ModelServer
         do { server = try ModelServer(cfg) } catch {
-            FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
+            FileHandle.standardError.write(Data("error: \((error as? ServeError)?.message ?? "\(error)")\n".utf8))
             throw ExitCode(1)
         }
         let host = self.host, name = modelName

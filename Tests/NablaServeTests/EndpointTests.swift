@@ -37,11 +37,11 @@ import Testing
         let p = try c.post("/v1/models/m:predict", #"{"instances": [[1, 2, 3, 4], [-1, 0.5, 0, 2]]}"#)
         #expect(p.status == 200, "\(p.text)")
         let got = floats2D((p.json as? [String: Any])?["predictions"])
-        #expect(got.map { close($0, want) } == true, "\(p.text) vs \(want)")
+        #expect(got.map { allNear($0, want) } == true, "\(p.text) vs \(want)")
 
         let col = try c.post("/v1/models/m/versions/1:predict", #"{"inputs": [[1, 2, 3, 4], [-1, 0.5, 0, 2]]}"#)
         #expect(col.status == 200)
-        #expect(floats2D((col.json as? [String: Any])?["outputs"]).map { close($0, want) } == true, "\(col.text)")
+        #expect(floats2D((col.json as? [String: Any])?["outputs"]).map { allNear($0, want) } == true, "\(col.text)")
 
         let cl = try c.post("/v1/models/m:classify", #"{"examples": [[1, 2, 3, 4]]}"#)
         #expect(cl.status == 200, "\(cl.text)")
@@ -70,7 +70,7 @@ import Testing
         let p = try c.post("/v1/models/m:predict", #"{"instances": [{"a": [1, 2], "b": [3, 4, 5]}]}"#)
         #expect(p.status == 200, "\(p.text)")
         let want = model.predict(x: [Tensor([[Float(1), 2]]), Tensor([[Float(3), 4, 5]])], batchSize: 1)[0].toFloatArray()
-        #expect(floats2D((p.json as? [String: Any])?["predictions"]).map { close($0, [want]) } == true, "\(p.text)")
+        #expect(floats2D((p.json as? [String: Any])?["predictions"]).map { allNear($0, [want]) } == true, "\(p.text)")
         let col = try c.post("/v1/models/m:predict", #"{"inputs": {"a": [[1, 2]], "b": [[3, 4, 5]]}}"#)
         #expect(col.status == 200)
 

@@ -9,7 +9,7 @@ import NablaCLI
 import NablaData
 import NablaKeras
 import NablaOptim
-import NablaServe
+import NablaServeCore
 
 @_silgen_name("LLVMFuzzerRunDriver")
 func LLVMFuzzerRunDriver(

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Nabla
+import NablaServeCore
 
 /// Answers the REST API: routes a request, reads its body within the limits, decodes it, queues it for the batcher
 /// and writes TF Serving's JSON. Every failure becomes a JSON error with its status; nothing a client sends can stop

@@ -1,5 +1,6 @@
 import Foundation
 import Nabla
+import NablaServeCore
 
 /// The bounded request queue and the inference thread that merges concurrent requests into batches.
 ///

@@ -1,5 +1,6 @@
 import Foundation
 import NablaKeras
+import NablaServeCore
 
 /// A Keras model (`Model.save`'s one safetensors file, or `nabla export`'s) served by `ModelServer`.
 ///

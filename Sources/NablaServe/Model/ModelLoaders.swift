@@ -1,5 +1,6 @@
 import Foundation
 import Nabla
+import NablaServeCore
 import Synchronization
 
 /// How a version folder becomes a `ServableModel`: one loader per model file name.

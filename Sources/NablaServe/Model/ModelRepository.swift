@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NablaServeCore
 import Synchronization
 
 /// The state of one model version, as TF Serving reports it in `model_version_status`.

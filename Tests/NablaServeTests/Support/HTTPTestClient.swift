@@ -74,7 +74,7 @@ struct HTTPTestClient {
                 body = Array(body.prefix(cl))
             } else if headers["transfer-encoding"]?.lowercased() == "chunked" {
                 // Read to the terminating chunk, then decode.
-                while !body.ends(with: [48, 13, 10, 13, 10]) {
+                while !body.suffix(5).elementsEqual([48, 13, 10, 13, 10]) {
                     buffer = []
                     guard try fill() else { break }
                     body += buffer

@@ -104,6 +104,6 @@ func floats2D(_ any: Any?) -> [[Float]]? {
 }
 
 /// Whether two lists of rows agree within `tol`.
-func close(_ a: [[Float]], _ b: [[Float]], tol: Float = 1e-4) -> Bool {
+func allNear(_ a: [[Float]], _ b: [[Float]], tol: Float = 1e-4) -> Bool {
     a.count == b.count && zip(a, b).allSatisfy { x, y in x.count == y.count && zip(x, y).allSatisfy { abs($0 - $1) <= tol * max(1, abs($1)) } }
 }

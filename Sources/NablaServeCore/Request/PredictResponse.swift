@@ -2,10 +2,10 @@ import Foundation
 import Nabla
 
 /// Writes the JSON answers of `:predict` and `:classify` as TF Serving does.
-enum PredictResponse {
+public enum PredictResponse {
     /// `{"predictions": [...]}` (row format: one entry per sample; an object of named outputs when there are several)
     /// or `{"outputs": ...}` (columnar: the whole batch per output).
-    static func predict(_ outputs: [Tensor], signature: ModelSignature, format: PredictRequest.Format) -> [UInt8] {
+    public static func predict(_ outputs: [Tensor], signature: ModelSignature, format: PredictRequest.Format) -> [UInt8] {
         let values = outputs.map { $0.dtype.isFloatingPoint ? Values.floats($0.contiguous().toFloatArray()) : Values.ints($0.contiguous().toArray(Int64.self)) }
         let shapes = outputs.map(\.shape)
         let total = values.reduce(0) { $0 + $1.count }
@@ -50,7 +50,7 @@ enum PredictResponse {
     /// `{"result": [[["0", score], ["1", score], ...], ...]}`: per sample, each class index (as a string label) with
     /// its score, from the first output `[N, classes]`; logits are turned into probabilities with softmax, outputs that
     /// already are probabilities (non-negative, summing to 1) are kept.
-    static func classify(_ output: Tensor) throws(ServeError) -> [UInt8] {
+    public static func classify(_ output: Tensor) throws(ServeError) -> [UInt8] {
         guard output.rank == 2, output.dtype.isFloatingPoint else {
             throw ServeError.badRequest(":classify needs a model whose first output is [batch, classes] scores; this one gives shape "
                 + "\(output.shape.dropFirst().map(String.init)) per sample (dtype \(output.dtype)); use :predict")

@@ -1,16 +1,17 @@
 /// Appends JSON text to a byte buffer: the responses of the server are written with it, numbers in Swift's
 /// shortest round-trip form, non-finite numbers as `null` (JSON has no NaN or infinity).
-struct JSONWriter {
+public struct JSONWriter: Sendable {
     /// The JSON written so far (UTF-8).
-    var bytes: [UInt8] = []
+    public var bytes: [UInt8] = []
 
-    init(capacity: Int = 256) { bytes.reserveCapacity(capacity) }
+    /// An empty writer with room for `capacity` bytes.
+    public init(capacity: Int = 256) { bytes.reserveCapacity(capacity) }
 
     /// Appends `text` as it is.
-    mutating func raw(_ text: String) { bytes.append(contentsOf: text.utf8) }
+    public mutating func raw(_ text: String) { bytes.append(contentsOf: text.utf8) }
 
     /// Appends `s` as a JSON string literal.
-    mutating func string(_ s: String) {
+    public mutating func string(_ s: String) {
         bytes.append(UInt8(ascii: "\""))
         for u in s.unicodeScalars {
             switch u {
@@ -32,18 +33,18 @@ struct JSONWriter {
     }
 
     /// Appends a number (`null` when not finite).
-    mutating func number(_ v: Float) {
+    public mutating func number(_ v: Float) {
         guard v.isFinite else { raw("null"); return }
         if v == v.rounded(), abs(v) < 1e15 { raw(String(Int64(v))); return }
         raw(v.description)
     }
 
     /// Appends a number (`null` when not finite).
-    mutating func number(_ v: Double) {
+    public mutating func number(_ v: Double) {
         guard v.isFinite else { raw("null"); return }
         raw(v.description)
     }
 
     /// Appends an integer.
-    mutating func number(_ v: Int64) { raw(String(v)) }
+    public mutating func number(_ v: Int64) { raw(String(v)) }
 }
