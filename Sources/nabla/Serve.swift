@@ -29,15 +29,15 @@ struct Serve: AsyncParsableCommand {
             maxBodyBytes: maxBodyBytes, pollInterval: .milliseconds(Int64(max(0.05, fileSystemPollWaitSeconds) * 1000)))
         let server: ModelServer
         do { server = try ModelServer(cfg) } catch {
-            FileHandle.standardError.write(Data("error: \((error as? ServeError)?.message ?? "\(error)")\n".utf8))
+            FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
             throw ExitCode(1)
         }
         let host = self.host, name = modelName
         do {
             try await server.run(handlingSignals: true) { port in
                 let version = server.servingVersion.map { "version \($0)" } ?? "(no version loaded yet)"
-                print("Serving \(name) \(version) on http://\(host):\(port)")
-                fflush(stdout)
+                // Unbuffered, so a supervisor reading a pipe sees the line at once.
+                FileHandle.standardOutput.write(Data("Serving \(name) \(version) on http://\(host):\(port)\n".utf8))
             }
         } catch {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))

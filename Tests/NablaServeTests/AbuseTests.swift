@@ -26,7 +26,7 @@ import Testing
             ("{\"instances\": [[" + String(repeating: "1, ", count: 3) + "1]]}\u{0}", 400, "after the JSON value"),
         ]
         for (body, code, text) in cases {
-            let r = try c.post("/v1/models/m:predict", body)
+            let r = try await c.post("/v1/models/m:predict", body)
             #expect(r.status == code, "\(body.prefix(60)): \(r.status) \(r.text)")
             #expect(((r.json as? [String: Any])?["error"] as? String)?.contains(text) == true, "\(body.prefix(60)): \(r.text)")
         }
@@ -37,34 +37,34 @@ import Testing
             state ^= state << 13; state ^= state >> 7; state ^= state << 17
             return UInt8(truncatingIfNeeded: state >> 24)
         }
-        let r400 = try c.request("POST", "/v1/models/m:predict", body: garbage)
+        let r400 = try await c.request("POST", "/v1/models/m:predict", body: garbage)
         #expect(r400.status == 400, "\(r400.text)")
         let declared = try c.connect()
-        try declared.send("POST /v1/models/m:predict HTTP/1.1\r\nHost: x\r\nContent-Length: \(20 << 20)\r\nConnection: close\r\n\r\n[[[")
-        let r413 = try declared.readResponse()
+        try await declared.write("POST /v1/models/m:predict HTTP/1.1\r\nHost: x\r\nContent-Length: \(20 << 20)\r\nConnection: close\r\n\r\n[[[")
+        let r413 = try await declared.response()
         #expect(r413.status == 413 && r413.text.contains("over the limit"), "\(r413.text)")
         let chunked = try c.connect()
-        try chunked.send("POST /v1/models/m:predict HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+        try await chunked.write("POST /v1/models/m:predict HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
         let piece = [UInt8](repeating: UInt8(ascii: " "), count: 1 << 20)
-        for _ in 0..<20 { try chunked.send(Array((String(piece.count, radix: 16) + "\r\n").utf8) + piece + [13, 10]) }
-        try chunked.send("0\r\n\r\n")
-        let rc = try chunked.readResponse()
+        for _ in 0..<20 { try await chunked.write(Array((String(piece.count, radix: 16) + "\r\n").utf8) + piece + [13, 10]) }
+        try await chunked.write("0\r\n\r\n")
+        let rc = try await chunked.response()
         #expect(rc.status == 413, "\(rc.text)")
         // Wrong Content-Length: longer than the body sent, then the client gives up; shorter than the body.
         let longer = try c.connect()
-        try longer.send("POST /v1/models/m:predict HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n" + good)
+        try await longer.write("POST /v1/models/m:predict HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n" + good)
         longer.shutdownWrite()
-        _ = try? longer.readResponse()
+        _ = try? await longer.response()
         let shorter = try c.connect()
-        try shorter.send("POST /v1/models/m:predict HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n" + good)
-        let rs = try shorter.readResponse()
+        try await shorter.write("POST /v1/models/m:predict HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n" + good)
+        let rs = try await shorter.response()
         #expect(rs.status == 400, "\(rs.text)")
         // Invalid HTTP.
         let junk = try c.connect()
-        try junk.send("\u{0}\u{1}GARBAGE \r\n\r\n")
-        _ = try? junk.readResponse()
+        try await junk.write("\u{0}\u{1}GARBAGE \r\n\r\n")
+        _ = try? await junk.response()
         // Still serving.
-        let after = try c.post("/v1/models/m:predict", good)
+        let after = try await c.post("/v1/models/m:predict", good)
         #expect(after.status == 200, "\(after.text)")
         try await s.stop()
     }
@@ -74,10 +74,10 @@ import Testing
         try TestModels.dense(base: base, version: 1)
         let s = try await TestServer.start(base: base, requestTimeout: .milliseconds(500))
         let conn = try s.client.connect()
-        try conn.send("POST /v1/models/m:predict HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"inst")
-        let r = try conn.readResponse()
+        try await conn.write("POST /v1/models/m:predict HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"inst")
+        let r = try await conn.response()
         #expect(r.status == 408, "\(r.text)")
-        #expect(try s.client.post("/v1/models/m:predict", #"{"instances": [[1, 2, 3, 4]]}"#).status == 200)
+        #expect(try await s.client.post("/v1/models/m:predict", #"{"instances": [[1, 2, 3, 4]]}"#).status == 200)
         try await s.stop()
     }
 }

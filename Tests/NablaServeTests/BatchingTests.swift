@@ -5,17 +5,17 @@ import Testing
 /// Dynamic batching and backpressure.
 @Suite(.timeLimit(.minutes(2))) struct BatchingTests {
     /// Sends `count` requests at once, each from its own thread; returns the status codes.
-    static func burst(_ s: TestServer, count: Int, body: String) -> [Int] {
+    static func burst(_ s: TestServer, count: Int, body: String) async throws -> [Int] {
         let codes = ConcurrentCodes()
         let group = DispatchGroup()
         for _ in 0..<count {
             group.enter()
             Thread.detachNewThread {
-                codes.add((try? s.client.post("/v1/models/m:predict", body).status) ?? -1)
+                codes.add((try? s.client.postSync("/v1/models/m:predict", body).status) ?? -1)
                 group.leave()
             }
         }
-        group.wait()
+        _ = try await offPool { group.wait() }
         return codes.values
     }
 
@@ -35,9 +35,9 @@ import Testing
         let base = TestServer.makeBase()
         try TestModels.dense(base: base, version: 1)
         let s = try await TestServer.start(base: base, batching: BatchingOptions(maxBatchSize: 32, maxWaitMicroseconds: 20_000))
-        let codes = Self.burst(s, count: 32, body: #"{"instances": [[1, 2, 3, 4]]}"#)
+        let codes = try await Self.burst(s, count: 32, body: #"{"instances": [[1, 2, 3, 4]]}"#)
         #expect(codes == Array(repeating: 200, count: 32), "\(codes)")
-        let metrics = try s.client.get("/metrics").text
+        let metrics = try await s.client.get("/metrics").text
         let (all, ones) = Self.batchCounts(metrics)
         #expect(all > 0 && ones >= 0 && ones < all, "no batch larger than 1 in:\n\(metrics)")
         #expect(all < 32, "32 requests ran as \(all) batches")
@@ -48,11 +48,11 @@ import Testing
         let base = TestServer.makeBase()
         try SlowModel.publish(base: base, version: 1, delay: 0.5)
         let s = try await TestServer.start(base: base, batching: BatchingOptions(maxBatchSize: 1, maxWaitMicroseconds: 0, maxQueuedRows: 2))
-        let codes = Self.burst(s, count: 8, body: #"{"instances": [[1, 2, 3, 4]]}"#)
+        let codes = try await Self.burst(s, count: 8, body: #"{"instances": [[1, 2, 3, 4]]}"#)
         #expect(codes.filter { $0 == 200 }.count >= 1, "\(codes)")
         #expect(codes.filter { $0 == 503 }.count >= 1, "\(codes)")
         #expect(codes.allSatisfy { $0 == 200 || $0 == 503 }, "\(codes)")
-        let r = try s.client.post("/v1/models/m:predict", #"{"instances": [[1, 2, 3, 4]]}"#)
+        let r = try await s.client.post("/v1/models/m:predict", #"{"instances": [[1, 2, 3, 4]]}"#)
         #expect(r.status == 200 && r.text.contains("10"), "\(r.text)")
         try await s.stop()
     }

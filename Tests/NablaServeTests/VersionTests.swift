@@ -16,7 +16,7 @@ import Testing
             group.enter()
             Thread.detachNewThread {
                 while !stop.isSet {
-                    let r = try? s.client.post("/v1/models/m:predict", #"{"instances": [[1, 2, 3, 4]]}"#)
+                    let r = try? s.client.postSync("/v1/models/m:predict", #"{"instances": [[1, 2, 3, 4]]}"#)
                     codes.add(r?.status ?? -1)
                     if let p = floats2D((r?.json as? [String: Any])?["predictions"]) { widths.add(p.first?.count ?? -1) }
                 }
@@ -32,12 +32,12 @@ import Testing
         }
         try await Task.sleep(for: .milliseconds(300))
         stop.set()
-        group.wait()
+        _ = try await offPool { group.wait() }
         #expect(swapped)
         let all = codes.values
         #expect(!all.isEmpty && all.allSatisfy { $0 == 200 }, "\(all.filter { $0 != 200 }.count) of \(all.count) requests failed")
         #expect(Set(widths.values) == [3, 5], "outputs seen: \(Set(widths.values))")
-        let status = try s.client.get("/v1/models/m").text
+        let status = try await s.client.get("/v1/models/m").text
         #expect(status.contains("{\"version\": \"2\", \"state\": \"AVAILABLE\""), "\(status)")
         #expect(status.contains("{\"version\": \"1\", \"state\": \"END\""), "\(status)")
         try await s.stop()
@@ -52,18 +52,18 @@ import Testing
         var reported = ""
         for _ in 0..<200 {
             try await Task.sleep(for: .milliseconds(25))
-            reported = try s.client.get("/v1/models/m/versions/2").text
+            reported = try await s.client.get("/v1/models/m/versions/2").text
             if reported.contains("END") { break }
         }
         #expect(reported.contains("\"state\": \"END\"") && reported.contains("\"error_code\": \"UNKNOWN\""), "\(reported)")
         #expect(s.server.servingVersion == 1)
-        #expect(try s.client.post("/v1/models/m:predict", #"{"instances": [[1, 2, 3, 4]]}"#).status == 200)
+        #expect(try await s.client.post("/v1/models/m:predict", #"{"instances": [[1, 2, 3, 4]]}"#).status == 200)
         // An ONNX folder is reported as not servable yet.
         try FileManager.default.createDirectory(atPath: base + "/3", withIntermediateDirectories: true)
         try Data([1, 2, 3]).write(to: URL(fileURLWithPath: base + "/3/model.onnx"))
         for _ in 0..<200 {
             try await Task.sleep(for: .milliseconds(25))
-            reported = try s.client.get("/v1/models/m/versions/3").text
+            reported = try await s.client.get("/v1/models/m/versions/3").text
             if reported.contains("END") { break }
         }
         #expect(reported.contains("ONNX models cannot be served yet"), "\(reported)")

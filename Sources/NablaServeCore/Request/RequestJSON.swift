@@ -90,7 +90,7 @@ struct RequestJSONParser {
     }
 
     mutating func literal(_ text: StaticString, _ value: RequestJSON) throws(ServeError) -> RequestJSON {
-        let n = text.utf8CodeUnitsCount
+        let n = text.utf8CodeUnitCount
         guard bytes.count - i >= n else { throw fail("truncated literal") }
         for k in 0..<n where bytes[i + k] != text.utf8Start[k] { throw fail("invalid literal") }
         i += n

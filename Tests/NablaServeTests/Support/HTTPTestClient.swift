@@ -5,8 +5,8 @@ import Glibc
 
 /// A small blocking HTTP/1.1 client over a raw loopback socket, for the server tests: it sends exactly the bytes it
 /// is given (wrong Content-Length, truncated bodies, garbage) and reads one response, every step bounded by a timeout.
-struct HTTPTestClient {
-    struct Response {
+struct HTTPTestClient: Sendable {
+    struct Response: Sendable {
         var status: Int
         var headers: [String: String]
         var body: [UInt8]
@@ -21,7 +21,7 @@ struct HTTPTestClient {
     var timeoutSeconds = 20
 
     /// An open connection.
-    final class Connection {
+    final class Connection: @unchecked Sendable {
         let fd: Int32
         init(fd: Int32) { self.fd = fd }
         deinit { close(fd) }
@@ -35,6 +35,12 @@ struct HTTPTestClient {
             }
         }
         func send(_ text: String) throws { try send(Array(text.utf8)) }
+        /// `send`, off Swift's cooperative threads (a large body blocks until the server reads it).
+        func write(_ bytes: [UInt8]) async throws { try await offPool { try self.send(bytes) } }
+        /// `send` of text, off Swift's cooperative threads.
+        func write(_ text: String) async throws { try await write(Array(text.utf8)) }
+        /// `readResponse`, off Swift's cooperative threads.
+        func response() async throws -> Response { try await offPool { try self.readResponse() } }
         /// Closes the sending side (the server sees the end of the stream).
         func shutdownWrite() { _ = Glibc.shutdown(fd, Int32(SHUT_WR)) }
 
@@ -112,8 +118,8 @@ struct HTTPTestClient {
         return conn
     }
 
-    /// One request on a new connection.
-    func request(_ method: String, _ path: String, body: [UInt8]? = nil, headers: [String: String] = [:]) throws -> Response {
+    /// One request on a new connection, blocking the calling thread.
+    func requestSync(_ method: String, _ path: String, body: [UInt8]? = nil, headers: [String: String] = [:]) throws -> Response {
         let conn = try connect()
         var head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
         for (k, v) in headers { head += "\(k): \(v)\r\n" }
@@ -124,6 +130,21 @@ struct HTTPTestClient {
         return try conn.readResponse()
     }
 
-    func get(_ path: String) throws -> Response { try request("GET", path) }
-    func post(_ path: String, _ json: String) throws -> Response { try request("POST", path, body: Array(json.utf8)) }
+    func getSync(_ path: String) throws -> Response { try requestSync("GET", path) }
+    func postSync(_ path: String, _ json: String) throws -> Response { try requestSync("POST", path, body: Array(json.utf8)) }
+
+    // The async forms run the blocking socket calls on their own thread: a test that blocked one of Swift's few
+    // cooperative threads would starve the server it talks to, which runs on them too.
+    func request(_ method: String, _ path: String, body: [UInt8]? = nil, headers: [String: String] = [:]) async throws -> Response {
+        try await offPool { try self.requestSync(method, path, body: body, headers: headers) }
+    }
+    func get(_ path: String) async throws -> Response { try await offPool { try self.getSync(path) } }
+    func post(_ path: String, _ json: String) async throws -> Response { try await offPool { try self.postSync(path, json) } }
+}
+
+/// Runs blocking work on a new thread and awaits its result, leaving Swift's cooperative threads free.
+func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { (c: CheckedContinuation<T, Error>) in
+        Thread.detachNewThread { c.resume(with: Result { try body() }) }
+    }
 }
