@@ -14,9 +14,15 @@ let package = Package(
     targets: [
         .executableTarget(
             name: "nabla-fuzz",
-            dependencies: ["Nabla", "NablaData", "NablaKeras", "NablaOptim", "NablaCLI", "NablaServeCore"].map {
+            dependencies: ["Nabla", "NablaData", "NablaKeras", "NablaOptim", "NablaCLI"].map {
                 .product(name: $0, package: main.lastPathComponent)
             }
+        ),
+        // The request-body decoder of `nabla serve`, alone (no HTTP stack): Scripts/fuzz.sh runs it as target `serve`.
+        .executableTarget(
+            name: "nabla-fuzz-serve",
+            dependencies: ["Nabla", "NablaServeCore"].map { .product(name: $0, package: main.lastPathComponent) },
+            path: "ServeFuzz"
         ),
     ]
 )

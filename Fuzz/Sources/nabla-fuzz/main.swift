@@ -9,7 +9,6 @@ import NablaCLI
 import NablaData
 import NablaKeras
 import NablaOptim
-import NablaServeCore
 
 @_silgen_name("LLVMFuzzerRunDriver")
 func LLVMFuzzerRunDriver(
@@ -57,31 +56,11 @@ let targets: [String: (String, [UInt8]) throws -> Void] = [
         let wanted = ckpt.partNames.contains("loader") ? ["loader"] : ["model", "optimizer", "rng"]
         try ckpt.restore(parts: parts.filter { wanted.contains($0.0) }, strict: false)
     },
-    // The request-body decoder of `nabla serve`, against a one-input and a two-input signature; a decoded request
-    // must hold as many rows in every input as it claims.
-    "serve": { _, bytes in
-        for sig in serveSignatures {
-            guard let r = try? PredictRequest.decode(bytes, signature: sig, maxDepth: 32, allowExamples: true) else { continue }
-            for t in r.inputs {
-                guard t.shape.first == r.rows else { fatalError("serve: input of shape \(t.shape) for \(r.rows) rows") }
-                touch(t)
-            }
-        }
-        _ = try RequestJSON.parse(bytes, maxDepth: 32)
-    },
     "config": { _, bytes in
         let config = try TrainConfig(text: try text(bytes), path: "fuzz.yaml")
         let model = try BuiltModel(config.model)
         _ = model.summary(name: "fuzz")
     },
-]
-
-/// The signatures the `serve` target decodes against: `x: [-1, 2, 2]` float32; `a: [-1, 2]` float32 and `ids: [-1, -1]` int64.
-let serveSignatures = [
-    ModelSignature(inputs: [TensorSignature(name: "x", dtype: .float32, shape: [-1, 2, 2])],
-                   outputs: [TensorSignature(name: "y", dtype: .float32, shape: [-1, 3])]),
-    ModelSignature(inputs: [TensorSignature(name: "a", dtype: .float32, shape: [-1, 2]), TensorSignature(name: "ids", dtype: .int64, shape: [-1, -1])],
-                   outputs: [TensorSignature(name: "y", dtype: .float32, shape: [-1, 1])]),
 ]
 
 struct NotUTF8: Error {}
