@@ -33,7 +33,7 @@ sed -e 's|^output:.*|output: '"$WORK"'/run|' -e 's|^  validation_split: 0.*|  va
 python3 - "$WORK" <<'PY'
 import gzip, json, sys
 w = sys.argv[1]
-with gzip.open("/usr/share/fashion-mnist/t10k-images-idx3-ubyte.gz") as f:
+with gzip.open("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz") as f:
     px = f.read()[16:16 + 784]
 img = [[[round((p / 255 - 0.2860) / 0.3530, 4) for p in px[r * 28:(r + 1) * 28]] for r in range(28)]]
 open(f"{w}/body.json", "w").write(json.dumps({"instances": [img]}))
