@@ -22,7 +22,7 @@ let signatures = [
 ]
 
 var argc = CommandLine.argc
-var argv = CommandLine.unsafeArgv
+var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
 _ = LLVMFuzzerRunDriver(&argc, &argv) { data, size in
     let bytes = size > 0 && data != nil ? Array(UnsafeBufferPointer(start: data, count: size)) : []
     _ = try? RequestJSON.parse(bytes, maxDepth: 32)
