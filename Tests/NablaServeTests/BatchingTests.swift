@@ -44,6 +44,18 @@ import Testing
         try await s.stop()
     }
 
+    @Test func requestLargerThanABatchRunsInSlices() async throws {
+        let base = TestServer.makeBase()
+        let model = try TestModels.dense(base: base, version: 1)
+        let s = try await TestServer.start(base: base, batching: BatchingOptions(maxBatchSize: 4))
+        let rows: [[Float]] = (0..<10).map { i in [Float(i), 1, -1, 0.5] }
+        let body = "{\"instances\": [" + rows.map { "[" + $0.map { "\($0)" }.joined(separator: ", ") + "]" }.joined(separator: ", ") + "]}"
+        let r = try await s.client.post("/v1/models/m:predict", body)
+        #expect(r.status == 200, "\(r.text)")
+        #expect(floats2D((r.json as? [String: Any])?["predictions"]).map { allNear($0, TestModels.expected(model, rows)) } == true, "\(r.text)")
+        try await s.stop()
+    }
+
     @Test func fullQueueAnswers503() async throws {
         let base = TestServer.makeBase()
         try SlowModel.publish(base: base, version: 1, delay: 0.5)

@@ -129,7 +129,20 @@ final class Batcher: @unchecked Sendable {
         do {
             let inputs = batch.count == 1 ? batch[0].inputs
                 : (0..<batch[0].inputs.count).map { k in cat(batch.map { $0.inputs[k] }, dim: 0) }
-            let outputs = try model.predict(inputs)
+            // A request larger than a batch runs in slices of `maxBatchSize` rows, so its size (bounded only by the
+            // body limit) never sets the size of one forward pass.
+            var parts: [[Tensor]] = []
+            for start in stride(from: 0, to: rows, by: max(1, options.maxBatchSize)) {
+                let n = min(options.maxBatchSize, rows - start)
+                let part = try model.predict(rows <= options.maxBatchSize ? inputs : inputs.map { $0.narrow(0, start: start, length: n) })
+                guard part.count == model.signature.outputs.count, part.allSatisfy({ $0.rank >= 1 && $0.shape[0] == n }),
+                      parts.isEmpty || zip(part, parts[0]).allSatisfy({ $0.shape.dropFirst() == $1.shape.dropFirst() && $0.dtype == $1.dtype }) else {
+                    throw ServeError(status: 500, "the model returned outputs of shapes \(part.map(\.shape)) for a batch of \(n)")
+                }
+                parts.append(part)
+            }
+            let outputs = parts.count == 1 ? parts[0]
+                : (0..<parts[0].count).map { k in cat(parts.map { $0[k] }, dim: 0) }
             guard outputs.count == model.signature.outputs.count, outputs.allSatisfy({ $0.rank >= 1 && $0.shape[0] == rows }) else {
                 throw ServeError(status: 500, "the model returned outputs of shapes \(outputs.map(\.shape)) for a batch of \(rows)")
             }
