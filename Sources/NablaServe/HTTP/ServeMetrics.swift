@@ -11,7 +11,7 @@ final class ServeMetrics: Sendable {
     private let versionGauge: Gauge
     private let queueGauge: Gauge
 
-    private static func name(_ metric: String, unit: String? = nil, help: String) -> MetricNameDescriptor {
+    private static func name(_ metric: String, unit: String = "", help: String) -> MetricNameDescriptor {
         MetricNameDescriptor(namespace: "nabla", subsystem: "serve", metricName: metric, unitName: unit, helpText: help)
     }
 

@@ -120,7 +120,6 @@ struct ServeResponder: HTTPResponder {
         case .int32: return "DT_INT32"
         case .int64: return "DT_INT64"
         case .bool: return "DT_BOOL"
-        default: return "DT_INVALID"
         }
     }
 
