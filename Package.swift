@@ -1,4 +1,4 @@
-// swift-tools-version: 6.0
+// swift-tools-version: 6.1
 import PackageDescription
 
 let package = Package(
@@ -15,6 +15,8 @@ let package = Package(
         .library(name: "NablaCLI", targets: ["NablaCLI"]),
         .library(name: "NablaDistributed", targets: ["NablaDistributed"]),
         .library(name: "NablaONNX", targets: ["NablaONNX"]),
+        .library(name: "NablaServe", targets: ["NablaServe"]),
+        .library(name: "NablaServeCore", targets: ["NablaServeCore"]),
         .executable(name: "nabla-bench", targets: ["nabla-bench"]),
         .executable(name: "nabla", targets: ["NablaCommand"]),
     ],
@@ -25,6 +27,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         // `swift package generate-documentation` (DocC) only; no target depends on it.
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
+        // NablaServe only (`nabla serve`). Hummingbird's default traits pull swift-configuration, which it does not need.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // OpenBLAS, loaded with dlopen at the first matrix product (Sources/CNablaBLAS/blas_loader.c).
@@ -75,9 +82,24 @@ let package = Package(
                                                 "NablaONNX", "Yams"]),
         .executableTarget(
             name: "NablaCommand",
-            dependencies: ["NablaCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["NablaCLI", "NablaServe", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/nabla"
         ),
+        // The TF-Serving-compatible model server of `nabla serve`; Hummingbird and the metrics stay in this target.
+        // The server's request decoder and response writer, without HTTP: what the fuzz target links.
+        .target(name: "NablaServeCore", dependencies: ["Nabla"]),
+        .target(
+            name: "NablaServe",
+            dependencies: [
+                "Nabla", "NablaKeras", "NablaServeCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
+        .testTarget(name: "NablaServeTests", dependencies: ["NablaServe", "NablaKeras", "NablaTestSupport", "NablaCommand", .product(name: "Logging", package: "swift-log")]),
         // Data-parallel training over Open MPI, which is opened with dlopen (Sources/CNablaMPI/mpi_loader.c).
         .target(name: "CNablaMPI", linkerSettings: [.linkedLibrary("dl")]),
         .target(name: "NablaDistributed", dependencies: ["CNablaMPI", "Nabla", "NablaNN", "NablaData"]),

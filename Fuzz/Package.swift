@@ -18,5 +18,11 @@ let package = Package(
                 .product(name: $0, package: main.lastPathComponent)
             }
         ),
+        // The request-body decoder of `nabla serve`, alone (no HTTP stack): Scripts/fuzz.sh runs it as target `serve`.
+        .executableTarget(
+            name: "nabla-fuzz-serve",
+            dependencies: ["Nabla", "NablaServeCore"].map { .product(name: $0, package: main.lastPathComponent) },
+            path: "ServeFuzz"
+        ),
     ]
 )

@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 FUZZ_JOBS=${FUZZ_JOBS:-2}
-FUZZ_TARGETS=${FUZZ_TARGETS:-"safetensors npy npz idx csv cifar keras checkpoint config onnx"}
+FUZZ_TARGETS=${FUZZ_TARGETS:-"safetensors npy npz idx csv cifar keras checkpoint config onnx serve"}
 OUT=.build/fuzz
 BIN=Fuzz/.build/release/nabla-fuzz
 R=Tests/Fixtures/reliability
@@ -34,7 +34,9 @@ run_target() {
   cp Fuzz/Corpus/"$t"/* "$dir/corpus/"
   for f in $(reproducers "$t"); do cp "$f" "$dir/corpus/"; done
   local rc=0
-  "$BIN" "$t" "$dir/corpus" -max_total_time="$FUZZ_SECONDS" -timeout=10 -malloc_limit_mb=4096 -rss_limit_mb=4096 \
+  local cmd=("$BIN" "$t")
+  [ "$t" = serve ] && cmd=("$BIN-serve")   # the request decoder of nabla serve has its own executable
+  "${cmd[@]}" "$dir/corpus" -max_total_time="$FUZZ_SECONDS" -timeout=10 -malloc_limit_mb=4096 -rss_limit_mb=4096 \
     -artifact_prefix="$dir/" -print_final_stats=1 >"$dir/log" 2>&1 || rc=$?
   local execs
   execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$dir/log" | grep -o '[0-9]*$' || echo "?")

@@ -4,12 +4,12 @@ import NablaCLI
 
 /// The `nabla` command: Caffe-style training, evaluation and prediction from one YAML config.
 @main
-struct NablaTool: ParsableCommand {
+struct NablaTool: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nabla",
         abstract: "Train, evaluate and inspect Nabla models described by one YAML config file.",
         discussion: "A config holds the data, the model (a layer list) and the solver; see Examples/configs/.",
-        subcommands: [Train.self, Eval.self, Predict.self, Summary.self, Demo.self, Tokenize.self, Embed.self, Search.self]
+        subcommands: [Train.self, Eval.self, Predict.self, Summary.self, Export.self, Serve.self, Demo.self, Tokenize.self, Embed.self, Search.self]
     )
 }
 

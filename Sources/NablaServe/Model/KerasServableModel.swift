@@ -1,0 +1,42 @@
+import Foundation
+import NablaKeras
+import NablaServeCore
+
+/// A Keras model (`Model.save`'s one safetensors file, or `nabla export`'s) served by `ModelServer`.
+///
+/// The signature's inputs are the model's `Input`s (shapes from the saved architecture, batch `-1`); the outputs are
+/// named after the layers that produce them. `predict` runs in eval mode without autograd.
+public final class KerasServableModel: ServableModel, @unchecked Sendable {
+    // Unchecked: the server calls `predict` from one thread at a time (ServableModel's contract); the model is
+    // never mutated after `init`.
+    /// The Keras model.
+    public let model: Model
+    /// Its inputs and outputs.
+    public let signature: ModelSignature
+
+    /// Wraps a built Keras model (functional or `Sequential` with a known input shape).
+    public init(_ model: Model) {
+        self.model = model
+        _ = model.eval()
+        var used = Set<String>()
+        func unique(_ n: String) -> String {
+            var name = n, k = 1
+            while !used.insert(name).inserted { name = "\(n)_\(k)"; k += 1 }
+            return name
+        }
+        signature = ModelSignature(
+            inputs: model.inputs.map { TensorSignature(name: unique($0.node.name), dtype: $0.dtype, shape: $0.shape) },
+            outputs: model.outputs.map { TensorSignature(name: unique($0.node.name), dtype: $0.dtype, shape: [-1] + $0.shape.dropFirst()) })
+    }
+
+    /// Loads a model written by `Model.save` (`keras.models.load_model`).
+    /// - Throws: `ModelSerializationError` or the file error, naming the file.
+    public convenience init(contentsOf path: String) throws {
+        self.init(try loadModel(path))
+    }
+
+    /// The model's outputs for one batch.
+    public func predict(_ inputs: [Tensor]) throws -> [Tensor] {
+        noGrad { model.invoke(inputs) }
+    }
+}

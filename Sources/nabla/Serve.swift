@@ -1,0 +1,48 @@
+import ArgumentParser
+import Foundation
+import NablaServe
+
+/// `nabla serve --model-name NAME --model-base-path DIR [--rest-api-port 8501] [--host 127.0.0.1]`.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve the newest version of a model over TF Serving's REST API.",
+        discussion: """
+            DIR holds numeric version folders (DIR/1, DIR/2, ...) with a model.safetensors from `nabla export` or Keras \
+            Model.save. New versions are loaded in the background and swapped in without failing requests. \
+            Stops gracefully on SIGTERM or SIGINT. See docs/serving.md.
+            """)
+
+    @Option(help: "The model's name in URLs (/v1/models/NAME).") var modelName: String
+    @Option(help: "The folder of numeric version folders.") var modelBasePath: String
+    @Option(help: "The HTTP port (0 picks a free one).") var restApiPort = 8501
+    @Option(help: "The address to bind (127.0.0.1: this machine only; 0.0.0.0: every interface).") var host = "127.0.0.1"
+    @Option(help: "Most samples in one forward pass of the dynamic batcher.") var maxBatchSize = 32
+    @Option(help: "Longest wait in microseconds for a batch to fill (only while other requests are arriving).") var batchTimeoutMicros = 2000
+    @Option(help: "Most samples waiting; requests beyond it get 503.") var maxQueuedRows = 1024
+    @Option(help: "Largest request body in bytes (413 above).") var maxBodyBytes = 8 << 20
+    @Option(help: "Seconds between checks for new versions.") var fileSystemPollWaitSeconds = 1.0
+
+    func run() async throws {
+        let cfg = ModelServerConfiguration(
+            modelName: modelName, modelBasePath: modelBasePath, host: host, port: restApiPort,
+            batching: BatchingOptions(maxBatchSize: maxBatchSize, maxWaitMicroseconds: batchTimeoutMicros, maxQueuedRows: maxQueuedRows),
+            maxBodyBytes: maxBodyBytes, pollInterval: .milliseconds(Int64(max(0.05, fileSystemPollWaitSeconds) * 1000)))
+        let server: ModelServer
+        do { server = try ModelServer(cfg) } catch {
+            FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
+            throw ExitCode(1)
+        }
+        let host = self.host, name = modelName
+        do {
+            try await server.run(handlingSignals: true) { port in
+                let version = server.servingVersion.map { "version \($0)" } ?? "(no version loaded yet)"
+                // Unbuffered, so a supervisor reading a pipe sees the line at once.
+                FileHandle.standardOutput.write(Data("Serving \(name) \(version) on http://\(host):\(port)\n".utf8))
+            }
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+        print("Stopped serving \(name)")
+    }
+}
