@@ -56,6 +56,18 @@ let targets: [String: (String, [UInt8]) throws -> Void] = [
         let wanted = ckpt.partNames.contains("loader") ? ["loader"] : ["model", "optimizer", "rng"]
         try ckpt.restore(parts: parts.filter { wanted.contains($0.0) }, strict: false)
     },
+    "torch": { path, _ in
+        // A torch.save file (zip or legacy): zip directory, CRCs, records, then the restricted unpickler.
+        for (_, t) in try loadTorch(from: path) { touch(t) }
+    },
+    "pickle": { _, bytes in
+        // The restricted unpickler alone (no zip around it, so mutations reach the opcodes); storages read as zeros.
+        let value = try TorchCheckpoint.unpickle(bytes, path: "fuzz.pkl") { _, numel, size in
+            guard numel <= 1 << 16 else { throw UnpicklingError.unsupported(path: "fuzz.pkl", reason: "large storage") }
+            return [UInt8](repeating: 0, count: numel * size)
+        }
+        for (_, t) in value.flattened() { touch(t) }
+    },
     "config": { _, bytes in
         let config = try TrainConfig(text: try text(bytes), path: "fuzz.yaml")
         let model = try BuiltModel(config.model)
