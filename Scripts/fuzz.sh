@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Builds the fuzz package (Fuzz/, libFuzzer + AddressSanitizer, release) and runs every reader target for
 # FUZZ_SECONDS seconds (default 60), FUZZ_JOBS at a time (default 2). Each target starts from its seed corpus
-# (Fuzz/Corpus/<target>) plus the committed reproducers (Tests/Fixtures/reliability); new inputs go to
+# (Fuzz/Corpus/<target>) plus the committed reproducers (Tests/Fixtures/reliability, Tests/Fixtures/torch); new inputs go to
 # .build/fuzz/<target>/corpus, crashes to .build/fuzz/<target>/crash-*. Exits non-zero when a target crashed.
 #   FUZZ_SECONDS=300 FUZZ_TARGETS="npy keras" Scripts/fuzz.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 FUZZ_JOBS=${FUZZ_JOBS:-2}
-FUZZ_TARGETS=${FUZZ_TARGETS:-"safetensors npy npz idx csv cifar keras checkpoint config onnx serve"}
+FUZZ_TARGETS=${FUZZ_TARGETS:-"safetensors npy npz idx csv cifar keras checkpoint config onnx serve torch pickle"}
 OUT=.build/fuzz
 BIN=Fuzz/.build/release/nabla-fuzz
 R=Tests/Fixtures/reliability
@@ -25,6 +25,8 @@ reproducers() {
     checkpoint) echo "$R/checkpoint/*.safetensors" ;;
     config) echo "$R/cfg_*.yaml" ;;
     onnx) echo "Tests/Fixtures/onnx/invalid/*.onnx" ;;
+    torch) echo "Tests/Fixtures/torch/crafted_*.pt Tests/Fixtures/torch/evil_*.pt" ;;
+    pickle) echo "Tests/Fixtures/torch/*.pkl" ;;
   esac
 }
 

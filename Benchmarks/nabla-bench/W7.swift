@@ -9,9 +9,12 @@ func runW7() -> [String: Any] {
     let layer = TransformerEncoderLayer(dModel: 256, nhead: 4, dimFeedforward: 1024, dropout: 0, batchFirst: true)
     layer.train()
     let opt = Adam(layer.parameters(), lr: 1e-3)
-    let x = Tensor.randn([32, 128, 256])
+    // NABLA_W7_BATCH and NABLA_W7_STEPS shrink the run for instruction counts under valgrind (default 32 and 23).
+    let env = ProcessInfo.processInfo.environment
+    let batch = env["NABLA_W7_BATCH"].flatMap(Int.init) ?? 32, steps = max(env["NABLA_W7_STEPS"].flatMap(Int.init) ?? 23, 4)
+    let x = Tensor.randn([batch, 128, 256])
     var times: [Double] = []
-    for it in 0..<23 {
+    for it in 0..<steps {
         let t0 = now()
         let out = layer(x)
         let loss = (out * out).mean()
@@ -21,7 +24,7 @@ func runW7() -> [String: Any] {
         let dt = now() - t0
         if it >= 3 { times.append(dt * 1e3) }
     }
-    let d = 256.0, ff = 1024.0, t = 128.0, b = 32.0
+    let d = 256.0, ff = 1024.0, t = 128.0, b = Double(batch)
     let fwdFlop = b * t * (4 * d * d * 2 + 2 * d * ff * 2 + 2 * t * d * 2)
     let med = median(times)
     return [

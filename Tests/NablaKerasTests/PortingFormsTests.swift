@@ -20,6 +20,10 @@ import NablaTestSupport
         #expect(Reshape([4, 4], inputShape: [16]).declaredInputShape == [16] && Dropout(0.2, inputShape: [3]).declaredInputShape == [3])
         let first = Dense(4, inputDim: 3, activation: .relu)
         #expect(first.declaredInputShape == [3] && first.activation == .relu)
+        // Keras' keyword order: `Dense(32, input_dim=784, kernel_regularizer=l2(1e-4))`, the regularizer after inputDim.
+        let regularized = Sequential([Dense(4, inputDim: 3, kernelRegularizer: .l2(1e-4), biasRegularizer: .l1(1e-3))])
+        _ = regularized.predict(Tensor.randn(2, 3))
+        #expect(regularized.regularizationLosses.count == 2 && regularized.countParams() == 16)
     }
 
     @Test func evaluateTakesTheFormsFitTakes() {

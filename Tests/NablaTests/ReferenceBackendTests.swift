@@ -163,6 +163,14 @@ func onReference(_ body: () -> Void) { withDefaultDevice(.reference, body) }
         }
     }
 
+    /// Each op has its own counter: the ordinals are the positions in `allCases`, and a bump moves one count only.
+    @Test func fusedOpCountersAreOnePerOp() {
+        #expect(FusedOp.allCases.map(\.ordinal) == Array(0..<FusedOp.caseCount))
+        let counter = FusedOpCounter()
+        for (i, op) in FusedOp.allCases.enumerated() { for _ in 0...i { counter.bump(op) } }
+        for (i, op) in FusedOp.allCases.enumerated() { #expect(counter.count(op) == i + 1 && counter.snapshot[op] == i + 1) }
+    }
+
     @Test func everyFusedOpReachesTheReferenceBackendAndNoCPUKernel() {
         let cpu = (Device.cpu.backend as AnyObject), ref = ReferenceBackend.shared
         let cpuBefore = Self.counts(cpu), refBefore = ref.counter.snapshot

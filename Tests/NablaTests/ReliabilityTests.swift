@@ -92,6 +92,32 @@ import NablaTestSupport
         #expect(FileManager.default.fileExists(atPath: dir + "/x.bin"))
     }
 
+    /// A temporary file named from another PID namespace (a writer in another container sharing the folder) is
+    /// kept while fresh, whatever its pid means here, and removed once a day old; one from this namespace goes as
+    /// soon as its process is gone.
+    @Test func temporaryFilesOfOtherPIDNamespacesWaitADay() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("nabla-atomic-\(UInt32.random(in: 0...UInt32.max))").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let other = AtomicFile.pidNamespace &+ 1
+        let foreignFresh = dir + "/a.bin.tmp-2147483646-1-\(other)"
+        let foreignOld = dir + "/b.bin.tmp-2147483646-2-\(other)"
+        let deadHere = dir + "/c.bin.tmp-2147483646-3-\(AtomicFile.pidNamespace)"
+        for p in [foreignFresh, foreignOld, deadHere] { FileManager.default.createFile(atPath: p, contents: Data([1])) }
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -2 * 86_400)], ofItemAtPath: foreignOld)
+        #expect(AtomicFile.temporaryFiles(in: dir).map(\.namespace).allSatisfy { $0 != nil })
+        #expect(AtomicFile.removeStaleTemporaryFiles(in: dir) == 2)
+        #expect(FileManager.default.fileExists(atPath: foreignFresh))
+        #expect(!FileManager.default.fileExists(atPath: foreignOld) && !FileManager.default.fileExists(atPath: deadHere))
+        // A write of this process names its own namespace.
+        var seen: [UInt64?] = []
+        try AtomicFile.write(to: dir + "/d.bin") { w in
+            seen = AtomicFile.temporaryFiles(in: dir).filter { $0.pid == getpid() }.map(\.namespace)
+            try [UInt8(1)].withUnsafeBytes { try w($0) }
+        }
+        #expect(seen == [AtomicFile.pidNamespace])
+    }
+
     @Test func failedWriteLeavesNoTemporaryFile() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("nabla-atomic-\(UInt32.random(in: 0...UInt32.max))").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)

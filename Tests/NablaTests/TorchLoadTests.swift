@@ -110,6 +110,16 @@ private func doubles(_ t: Tensor) -> [Double] {
         #expect(throws: (any Error).self) { try loadTorchObject(from: torchFixture(file)) }
     }
 
+    /// The 936-byte memo bomb, whose shared references expand to millions of values: refused by a budget
+    /// proportional to the pickle's size (under the flat 5-million limit it ran past the fuzzer's 10 s timeout).
+    @Test func sharedReferenceExpansionIsBoundedByThePickleSize() {
+        do { _ = try loadTorchObject(from: torchFixture("crafted_memo_bomb.pt")); Issue.record("loaded") } catch {
+            #expect("\(error)".contains("too many values"), "\(error)")
+        }
+        #expect(TorchCheckpoint.valueBudget(pickleBytes: 936) == 10_000 + 16 * 936)
+        #expect(TorchCheckpoint.valueBudget(pickleBytes: 1 << 30) == 5_000_000)
+    }
+
     @Test func storageSizeLieNamesTheStorage() {
         do { _ = try loadTorchObject(from: torchFixture("crafted_storage_lies.pt")); Issue.record("loaded") } catch {
             #expect("\(error)".contains("storage 0") && "\(error)".contains("16 bytes"))

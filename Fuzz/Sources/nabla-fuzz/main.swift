@@ -64,6 +64,18 @@ let targets: [String: (String, [UInt8]) throws -> Void] = [
         _ = model.inputs.map(\.description) + model.outputs.map(\.description)
         for (_, t) in model.stateDict() { touch(t) }
     },
+    "torch": { path, _ in
+        // A torch.save file (zip or legacy): zip directory, CRCs, records, then the restricted unpickler.
+        for (_, t) in try loadTorch(from: path) { touch(t) }
+    },
+    "pickle": { _, bytes in
+        // The restricted unpickler alone (no zip around it, so mutations reach the opcodes); storages read as zeros.
+        let value = try TorchCheckpoint.unpickle(bytes, path: "fuzz.pkl") { _, numel, size in
+            guard numel <= 1 << 16 else { throw UnpicklingError.unsupported(path: "fuzz.pkl", reason: "large storage") }
+            return [UInt8](repeating: 0, count: numel * size)
+        }
+        for (_, t) in value.flattened() { touch(t) }
+    },
     "config": { _, bytes in
         let config = try TrainConfig(text: try text(bytes), path: "fuzz.yaml")
         let model = try BuiltModel(config.model)

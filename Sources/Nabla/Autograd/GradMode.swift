@@ -14,6 +14,8 @@ struct AutogradFlags {
     var tracer: UnsafeMutableRawPointer? = nil
     /// The `GraphRunner` running a compiled graph on this thread, unretained (named in failure messages).
     var compiledRunner: UnsafeMutableRawPointer? = nil
+    /// Autograd nodes this thread has made (`autogradNodesCreated()`).
+    var nodesCreated: Int = 0
 }
 
 /// Per-thread `AutogradFlags`, held in POSIX thread-specific storage (allocated on a thread's first use, freed when

@@ -1,10 +1,5 @@
-import Synchronization
-
-/// Autograd nodes made so far by this process (every thread).
-let nodesCreated = Atomic<Int>(0)
-
-/// How many autograd nodes this process has made so far: the proof, in tests, that a compiled run records none.
-public func autogradNodesCreated() -> Int { nodesCreated.load(ordering: .relaxed) }
+/// How many autograd nodes the calling thread has made so far: the proof, in tests, that a compiled run records none.
+public func autogradNodesCreated() -> Int { AutogradState.flags.pointee.nodesCreated }
 
 
 /// The backward function of a recorded op: output gradients in, one gradient per input out
@@ -78,7 +73,7 @@ public class Node {
         self.backwardFn = backward
         self.isAccumulator = isAccumulator
         setEdges(next)
-        nodesCreated.add(1, ordering: .relaxed)
+        AutogradState.flags.pointee.nodesCreated &+= 1
     }
 
     /// A node with one output of shape `outputShape` (the common case: no array of shapes).
@@ -93,7 +88,7 @@ public class Node {
         self.backwardFn = backward
         self.isAccumulator = isAccumulator
         setEdges(next)
-        nodesCreated.add(1, ordering: .relaxed)
+        AutogradState.flags.pointee.nodesCreated &+= 1
     }
 
     /// A node with one output and no edges yet (`record` appends them with `appendEdge`).
@@ -106,7 +101,7 @@ public class Node {
         self.outputDevice = device
         self.backwardFn = backward
         self.isAccumulator = false
-        nodesCreated.add(1, ordering: .relaxed)
+        AutogradState.flags.pointee.nodesCreated &+= 1
     }
 
     private func setEdges(_ edges: [Edge]) {

@@ -2,26 +2,64 @@ import Synchronization
 
 /// How many times each fused op reached one backend: the proof, in tests, that an op took the road its device
 /// asks for (a `.reference` tensor never reaches a CPU kernel).
-package final class FusedOpCounter: Sendable {
-    private let counts = Mutex([Int](repeating: 0, count: FusedOp.allCases.count))
-    private static let index: [FusedOp: Int] = Dictionary(uniqueKeysWithValues: FusedOp.allCases.enumerated().map { ($1, $0) })
+///
+/// One relaxed atomic increment per call, indexed by the op's ordinal: no lock and no hashing on the op path.
+/// `@unchecked Sendable`: the counters are atomics in a buffer that lives as long as the counter and is never
+/// reallocated.
+package final class FusedOpCounter: @unchecked Sendable {
+    private let counts: UnsafeMutablePointer<Atomic<Int>>
 
-    package init() {}
+    package init() {
+        counts = .allocate(capacity: FusedOp.caseCount)
+        for i in 0..<FusedOp.caseCount { (counts + i).initialize(to: Atomic(0)) }
+    }
+
+    deinit {
+        counts.deinitialize(count: FusedOp.caseCount)
+        counts.deallocate()
+    }
 
     /// Counts one call of `op`.
     @inline(__always) package func bump(_ op: FusedOp) {
-        let i = Self.index[op]!
-        counts.withLock { $0[i] += 1 }
+        counts[op.ordinal].wrappingAdd(1, ordering: .relaxed)
     }
 
     /// The calls of `op` so far.
-    package func count(_ op: FusedOp) -> Int {
-        let i = Self.index[op]!
-        return counts.withLock { $0[i] }
-    }
+    package func count(_ op: FusedOp) -> Int { counts[op.ordinal].load(ordering: .relaxed) }
 
     /// Every op's count.
     package var snapshot: [FusedOp: Int] {
-        counts.withLock { c in Dictionary(uniqueKeysWithValues: FusedOp.allCases.enumerated().map { ($1, c[$0]) }) }
+        Dictionary(uniqueKeysWithValues: FusedOp.allCases.map { ($0, count($0)) })
+    }
+}
+
+extension FusedOp {
+    /// The number of fused ops.
+    package static let caseCount = allCases.count
+
+    /// The op's position in `allCases` (declaration order), the index of its counter.
+    package var ordinal: Int {
+        switch self {
+        case .conv2d: 0
+        case .conv2dBackward: 1
+        case .softmax: 2
+        case .softmaxBackward: 3
+        case .normRows: 4
+        case .normRowsBackward: 5
+        case .batchNormStats: 6
+        case .batchNormAffine: 7
+        case .batchNormBackward: 8
+        case .attention: 9
+        case .attentionBackward: 10
+        case .recurrentSequence: 11
+        case .recurrentSequenceBackward: 12
+        case .lstmCell: 13
+        case .lstmCellBackward: 14
+        case .sgdStep: 15
+        case .adamStep: 16
+        case .rmspropStep: 17
+        case .adagradStep: 18
+        case .adadeltaStep: 19
+        }
     }
 }

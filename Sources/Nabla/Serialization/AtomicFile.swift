@@ -8,8 +8,10 @@ import Darwin
 ///
 /// The bytes go to a temporary file in the same directory, which is flushed to disk (`fsync`) and then
 /// renamed over `path`; on any failure the temporary file is removed and `path` is left untouched.
-/// A process killed mid-write leaves its temporary file (`<name>.tmp-<pid>-<random>`) behind: the next write
-/// to the same folder removes every such file whose process is gone (`removeStaleTemporaryFiles(in:)`).
+/// A process killed mid-write leaves its temporary file (`<name>.tmp-<pid>-<random>-<namespace>`) behind: the next
+/// write to the same folder removes every such file whose process is gone (`removeStaleTemporaryFiles(in:)`). The
+/// name carries the writer's PID namespace, so a writer in another container sharing the folder (whose pid means
+/// nothing here) keeps its file until it is a day old.
 /// Every Nabla writer (safetensors, npy, npz, checkpoints) goes through it.
 /// ```swift
 /// try AtomicFile.write(to: "weights.bin") { write in try write(bytes) }
@@ -19,7 +21,7 @@ public enum AtomicFile {
     public static func write(to path: String, _ body: (_ write: (UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
         let dir = directory(of: path)
         removeStaleTemporaryFiles(in: dir)
-        let tmp = "\(path).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let tmp = "\(path).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))-\(pidNamespace)"
         let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_TRUNC, 0o644)
         guard fd >= 0 else { throw SerializationError.io(path: path, reason: "cannot create temporary file \(tmp): \(errorText())") }
         var committed = false
@@ -52,39 +54,68 @@ public enum AtomicFile {
         try write(to: path) { w in try bytes.withUnsafeBytes { try w($0) } }
     }
 
-    /// The temporary files of interrupted writes in `directory` (names `<name>.tmp-<pid>-<random>`), with the
-    /// writing process's id.
-    public static func temporaryFiles(in directory: String) -> [(path: String, pid: Int32)] {
+    /// The temporary files of interrupted writes in `directory` (names `<name>.tmp-<pid>-<random>-<namespace>`, or
+    /// `<name>.tmp-<pid>-<random>` from older writers), with the writing process's id and PID namespace (nil for
+    /// the older names, taken as this namespace).
+    public static func temporaryFiles(in directory: String) -> [(path: String, pid: Int32, namespace: UInt64?)] {
         guard let d = opendir(directory) else { return [] }
         defer { closedir(d) }
-        var out: [(String, Int32)] = []
+        var out: [(String, Int32, UInt64?)] = []
         while let entry = readdir(d) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
                 String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
             }
-            guard let pid = temporaryFilePID(name) else { continue }
-            out.append((directory == "/" ? "/" + name : directory + "/" + name, pid))
+            guard let (pid, ns) = temporaryFileOwner(name) else { continue }
+            out.append((directory == "/" ? "/" + name : directory + "/" + name, pid, ns))
         }
         return out
     }
 
-    /// Removes the temporary files of interrupted writes in `directory` whose process no longer runs; returns
-    /// how many were removed. Files of live processes (a write in progress) are kept.
+    /// Removes the temporary files of interrupted writes in `directory` whose writer is gone; returns how many were
+    /// removed. A file written in this PID namespace goes when its process no longer runs (a write in progress is
+    /// kept); a file from another namespace, whose pid cannot be checked from here, goes when it has not been
+    /// modified for `foreignAge` seconds (a day).
     @discardableResult
     public static func removeStaleTemporaryFiles(in directory: String) -> Int {
         var removed = 0
-        for (path, pid) in temporaryFiles(in: directory) where pid != getpid() && !processIsAlive(pid) {
-            if unlink(path) == 0 { removed += 1 }
+        let here = pidNamespace
+        for (path, pid, ns) in temporaryFiles(in: directory) {
+            let stale = (ns ?? here) == here ? pid != getpid() && !processIsAlive(pid) : secondsSinceModified(path) > foreignAge
+            if stale && unlink(path) == 0 { removed += 1 }
         }
         return removed
     }
 
-    /// The process id in a temporary file name `<name>.tmp-<pid>-<random>`, or nil for other names.
-    static func temporaryFilePID(_ name: String) -> Int32? {
+    /// How long a temporary file from another PID namespace must sit unmodified before a write here removes it.
+    public static let foreignAge: Double = 86_400
+
+    /// The process id and PID namespace in a temporary file name `<name>.tmp-<pid>-<random>[-<namespace>]`, or nil
+    /// for other names.
+    static func temporaryFileOwner(_ name: String) -> (pid: Int32, namespace: UInt64?)? {
         guard let r = name.ranges(of: ".tmp-").last else { return nil }
         let parts = name[r.upperBound...].split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count == 2, let pid = Int32(parts[0]), pid > 0, UInt32(parts[1]) != nil else { return nil }
-        return pid
+        guard parts.count == 2 || parts.count == 3, let pid = Int32(parts[0]), pid > 0, UInt32(parts[1]) != nil else { return nil }
+        if parts.count == 2 { return (pid, nil) }
+        guard let ns = UInt64(parts[2]) else { return nil }
+        return (pid, ns)
+    }
+
+    /// This process's PID namespace: the inode of `/proc/self/ns/pid` on Linux, 0 where there is none.
+    package static let pidNamespace: UInt64 = {
+        var st = stat()
+        return stat("/proc/self/ns/pid", &st) == 0 ? UInt64(st.st_ino) : 0
+    }()
+
+    /// Seconds since `path` was last modified (0 when it cannot be read).
+    static func secondsSinceModified(_ path: String) -> Double {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return 0 }
+        #if canImport(Darwin)
+        let mtime = Double(st.st_mtimespec.tv_sec)
+        #else
+        let mtime = Double(st.st_mtim.tv_sec)
+        #endif
+        return Double(time(nil)) - mtime
     }
 
     static func processIsAlive(_ pid: Int32) -> Bool { kill(pid, 0) == 0 || errno == EPERM }

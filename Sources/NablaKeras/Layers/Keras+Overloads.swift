@@ -25,13 +25,15 @@ extension Dense {
         if let biasConstraint { addConstraint(biasConstraint, forWeight: "bias", axes: [0]) }
     }
 
-    /// `Dense(32, input_dim=784, activation='relu')`: `inputDim` written right after the units.
-    @_disfavoredOverload
-    public convenience init(_ units: Int, inputDim: Int, activation: ActivationFunction, useBias: Bool = true,
-                            kernelInitializer: Initializer = .glorotUniform, kernelRegularizer: Regularizer? = nil,
-                            name: String? = nil) {
+    /// `Dense(32, input_dim=784, activation='relu', kernel_regularizer=...)`: `inputDim` written right after the
+    /// units, then any of Keras' other arguments.
+    public convenience init(_ units: Int, inputDim: Int, activation: ActivationFunction = .linear, useBias: Bool = true,
+                            kernelInitializer: Initializer = .glorotUniform, biasInitializer: Initializer = .zeros,
+                            kernelRegularizer: Regularizer? = nil, biasRegularizer: Regularizer? = nil,
+                            kernelConstraint: Constraint? = nil, biasConstraint: Constraint? = nil, name: String? = nil) {
         self.init(units, activation: activation, useBias: useBias, kernelInitializer: kernelInitializer,
-                  kernelRegularizer: kernelRegularizer, inputDim: inputDim, name: name)
+                  biasInitializer: biasInitializer, kernelRegularizer: kernelRegularizer, biasRegularizer: biasRegularizer,
+                  kernelConstraint: kernelConstraint, biasConstraint: biasConstraint, inputDim: inputDim, name: name)
     }
 }
 

@@ -37,6 +37,8 @@ public final class Flatten: Module {
     /// Last dim flattened.
     public let endDim: Int
     /// Creates the layer.
+    // Disfavoured: in a file that also imports NablaKeras, a call both types accept means Keras' `Flatten`.
+    @_disfavoredOverload
     public init(startDim: Int = 1, endDim: Int = -1) { self.startDim = startDim; self.endDim = endDim; super.init() }
     /// `x.flatten(startDim:endDim:)`.
     public override func forward(_ input: Tensor) -> Tensor { input.flatten(startDim: startDim, endDim: endDim) }

@@ -205,6 +205,8 @@ extension GRU {
 
 extension Dropout {
     /// `nn.Dropout(0.5)`: the probability positional.
+    // Disfavoured: in a file that also imports NablaKeras, a call both types accept means Keras' `Dropout`.
+    @_disfavoredOverload
     public convenience init(_ p: Double, inplace: Bool = false, generator: Generator? = nil) { self.init(p: p, generator: generator) }
     /// `nn.Dropout(p=0.2, inplace=True)`: `inplace` is accepted for porting; the result is always a new tensor.
     public convenience init(p: Double = 0.5, inplace: Bool, generator: Generator? = nil) { self.init(p: p, generator: generator) }

@@ -16,6 +16,8 @@ public final class Embedding: Module {
     public var weight: Tensor
 
     /// Creates the layer (`nn.Embedding(num_embeddings, embedding_dim, padding_idx)`).
+    // Disfavoured: in a file that also imports NablaKeras, a call both types accept means Keras' `Embedding`.
+    @_disfavoredOverload
     public init(_ numEmbeddings: Int, _ embeddingDim: Int, paddingIdx: Int? = nil, dtype: DType = .float32,
                 generator: Generator? = nil) {
         check(numEmbeddings >= 0 && embeddingDim >= 0,
@@ -31,6 +33,13 @@ public final class Embedding: Module {
         if let p = self.paddingIdx { w.select(0, p).zero_() }
         weight = Parameter(w)
         super.init()
+    }
+
+    /// Creates the layer with PyTorch's keywords (`nn.Embedding(num_embeddings=1000, embedding_dim=64)`), the
+    /// spelling that also names this type in a file importing NablaKeras.
+    public convenience init(numEmbeddings: Int, embeddingDim: Int, paddingIdx: Int? = nil, dtype: DType = .float32,
+                            generator: Generator? = nil) {
+        self.init(numEmbeddings, embeddingDim, paddingIdx: paddingIdx, dtype: dtype, generator: generator)
     }
 
     /// Wraps an existing `[numEmbeddings, embeddingDim]` matrix (`nn.Embedding.from_pretrained`).

@@ -10,12 +10,16 @@ public final class Sequential: Module {
     public private(set) var entries: [(String, Module)]
 
     /// Positional entries.
+    // Disfavoured: in a file that also imports NablaKeras, a call both types accept means Keras' `Sequential`.
+    @_disfavoredOverload
     public init(_ modules: Module...) {
         entries = modules.enumerated().map { ("\($0.offset)", $0.element) }
         super.init()
     }
 
     /// Positional entries from an array.
+    // Disfavoured: in a file that also imports NablaKeras, a call both types accept means Keras' `Sequential`.
+    @_disfavoredOverload
     public init(_ modules: [Module]) {
         entries = modules.enumerated().map { ("\($0.offset)", $0.element) }
         super.init()

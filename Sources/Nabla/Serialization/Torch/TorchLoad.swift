@@ -85,7 +85,7 @@ public enum TorchCheckpoint {
         }
         var u = Unpickler(bytes: bytes, path: path, allowedGlobals: allowedGlobals, persistentLoad: load,
                           reduce: { g, a in try rebuild(g, a, path: path) })
-        var budget = 5_000_000
+        var budget = valueBudget(pickleBytes: bytes.count)
         return try convert(try u.load(), path: path, depth: 0, budget: &budget)
     }
 
@@ -124,7 +124,7 @@ public enum TorchCheckpoint {
         }
         var u = Unpickler(bytes: pickle, path: path, allowedGlobals: allowedGlobals, persistentLoad: load, reduce: { g, a in try rebuild(g, a, path: path) })
         let v = try u.load()
-        var budget = 5_000_000
+        var budget = valueBudget(pickleBytes: pickle.count)
         return try convert(v, path: path, depth: 0, budget: &budget)
     }
 
@@ -183,7 +183,7 @@ public enum TorchCheckpoint {
         for (key, s) in storages where s.flat == nil {
             throw SerializationError.badHeader(path: path, reason: "legacy checkpoint: storage '\(key)' has no data")
         }
-        var budget = 5_000_000
+        var budget = valueBudget(pickleBytes: bytes.count)
         return try convert(object, path: path, depth: 0, budget: &budget)
     }
 
@@ -245,6 +245,12 @@ public enum TorchCheckpoint {
             return i
         }
     }
+
+    /// How many values a pickle of `pickleBytes` bytes may expand to: 16 per byte plus 10 000, at most 5 million.
+    /// A pickle spends at least a byte on each value it writes, so only shared references (memo gets) expand it;
+    /// a few kilobytes that describe millions of values are a bomb (the 936-byte memo bomb ran past the fuzzer's
+    /// 10 s timeout under a flat limit).
+    package static func valueBudget(pickleBytes: Int) -> Int { min(5_000_000, 10_000 + 16 * pickleBytes) }
 
     /// The public value of `v`; bounded in depth and in total size (a memo can make a tiny pickle describe a huge tree).
     static func convert(_ v: PickleValue, path: String, depth: Int, budget: inout Int) throws -> TorchValue {
