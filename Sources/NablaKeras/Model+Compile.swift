@@ -9,12 +9,18 @@ extension Model {
     /// model.compile(optimizer: "adam", loss: "sparse_categorical_crossentropy", metrics: ["accuracy"])
     /// model.compile(optimizer: .sgd(lr: 0.01, momentum: 0.9), loss: .sparseCategoricalCrossentropy(fromLogits: true))
     /// ```
-    public func compile(optimizer: OptimizerSpec = "rmsprop", loss: Loss? = nil, metrics: [MetricSpec] = []) {
-        compile(optimizer: optimizer, losses: loss.map { [$0] } ?? [], metrics: metrics)
+    ///
+    /// With `jitCompile: true` (Keras' `jit_compile`), `fit` and `trainOnBatch` run each training step (forward, loss,
+    /// backward, update) as one compiled graph (see `CompiledFunction`).
+    public func compile(optimizer: OptimizerSpec = "rmsprop", loss: Loss? = nil, metrics: [MetricSpec] = [], jitCompile: Bool = false) {
+        compile(optimizer: optimizer, losses: loss.map { [$0] } ?? [], metrics: metrics, jitCompile: jitCompile)
     }
 
     /// Configures training of a multi-output model: one loss per output, weighted by `lossWeights`.
-    public func compile(optimizer: OptimizerSpec = "rmsprop", losses: [Loss], lossWeights: [Double]? = nil, metrics: [MetricSpec] = []) {
+    public func compile(optimizer: OptimizerSpec = "rmsprop", losses: [Loss], lossWeights: [Double]? = nil, metrics: [MetricSpec] = [],
+                        jitCompile: Bool = false) {
+        self.jitCompile = jitCompile
+        compiledStep = nil
         if let w = lossWeights { check(w.count == losses.count, "compile: \(losses.count) losses but \(w.count) loss weights") }
         optimizerSpec = optimizer
         self.optimizer = nil
@@ -26,8 +32,8 @@ extension Model {
     }
 
     /// Configures training with an optimizer you made over `model.trainableWeights` yourself.
-    public func compile(optimizer: Optimizer, loss: Loss? = nil, metrics: [MetricSpec] = []) {
-        compile(optimizer: OptimizerSpec(name: optimizer.name) { _ in optimizer }, loss: loss, metrics: metrics)
+    public func compile(optimizer: Optimizer, loss: Loss? = nil, metrics: [MetricSpec] = [], jitCompile: Bool = false) {
+        compile(optimizer: OptimizerSpec(name: optimizer.name) { _ in optimizer }, loss: loss, metrics: metrics, jitCompile: jitCompile)
         self.optimizer = optimizer
     }
 
@@ -88,6 +94,23 @@ extension Model {
 
     /// One optimisation step on a batch; returns the loss and the (detached) predictions.
     func step(_ xs: [Tensor], _ ys: [Tensor]) -> (loss: Tensor, preds: [Tensor]) {
+        guard jitCompile else { return eagerStep(xs, ys) }
+        let opt = ensureOptimizer()   // made before tracing, so the compiled step updates it
+        _ = opt
+        if compiledStep == nil {
+            compiledStep = CompiledFunction(name: "\(name) train step") { [unowned self] all in
+                let n = all.count - self.stepTargetCount
+                let (loss, preds) = self.eagerStep(Array(all[..<n]), Array(all[n...]))
+                return [loss] + preds
+            }
+        }
+        stepTargetCount = ys.count
+        let out = compiledStep!.call(xs + ys)
+        return (out[0], Array(out.dropFirst()))
+    }
+
+    /// One eager training step: forward, loss, backward, update, constraints.
+    func eagerStep(_ xs: [Tensor], _ ys: [Tensor]) -> (loss: Tensor, preds: [Tensor]) {
         let opt = ensureOptimizer()
         opt.zeroGrad()
         let (preds, extra) = forwardWithLosses(xs)

@@ -28,6 +28,12 @@ open class Model: Layer {
     var metricSpecs: [MetricSpec] = []
     var compiledMetrics: [Metric] = []
     var extraLosses: [(String, () -> Tensor)] = []
+    /// Whether `fit` runs each training step as a compiled graph (`compile(..., jitCompile: true)`).
+    public internal(set) var jitCompile = false
+    /// The compiled training step when `jitCompile` is on (made at the first step after `compile`).
+    public internal(set) var compiledStep: CompiledFunction?
+    /// How many of the compiled step's arguments are targets (the rest are inputs).
+    var stepTargetCount = 0
     var lossGraph: Graph?
     var trainableCache: [Tensor]?
     /// Set by a callback to end `fit` after the current epoch (`model.stop_training`).

@@ -43,6 +43,25 @@ import NablaTestSupport
         #expect(h2["val_loss"].count == 2 && h2["val_sparse_top_k_categorical_accuracy"].count == 2)
     }
 
+    /// `compile(..., jitCompile: true)`: fit runs its steps as a compiled graph and gives eager fit's numbers.
+    @Test func jitCompiledFitMatchesEagerFit() throws {
+        func run(_ jit: Bool) -> (History, Model) {
+            manualSeed(3)
+            let x = Tensor.randn([96, 4])
+            let y = x.sum(dim: 1).gt(0).to(.int64)
+            let model = Sequential([Dense(16, activation: .relu, inputShape: [4]), Dropout(0.2), Dense(2, activation: .softmax)])
+            model.compile(optimizer: "adam", loss: "sparse_categorical_crossentropy", metrics: ["accuracy"], jitCompile: jit)
+            return (model.fit(x: x, y: y, epochs: 4, batchSize: 32, shuffle: false, verbose: 0), model)
+        }
+        let (eager, _) = run(false)
+        let (jit, model) = run(true)
+        let step = try #require(model.compiledStep)
+        #expect(step.graph != nil && step.graphBreaks.isEmpty, "\(step.explain())")
+        for k in ["loss", "accuracy"] {
+            for (a, b) in zip(eager[k], jit[k]) { #expect(Swift.abs(a - b) < 1e-5, "\(k): \(eager[k]) vs \(jit[k])") }
+        }
+    }
+
     @Test func earlyStoppingStopsAndRestoresBest() {
         manualSeed(4)
         let x = Tensor.randn([64, 3]), y = Tensor.randn([64, 1])
