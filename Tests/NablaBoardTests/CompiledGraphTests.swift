@@ -1,0 +1,32 @@
+import Foundation
+import Nabla
+import NablaBoard
+import Testing
+import NablaTestSupport
+
+/// A compiled graph (`compile`) shown in TensorBoard's Graphs tab: TensorBoard reads back one node per graph node,
+/// wired to the nodes that wrote the buffers it reads.
+@Suite struct CompiledGraphTests {
+    @Test func tensorBoardReadsACompiledGraph() throws {
+        let w = Tensor.randn([4, 3])
+        let f = compile { (x: Tensor) -> Tensor in x.matmul(w).relu().sum(dims: [1]) }
+        let x = Tensor.randn([2, 4])
+        _ = f(x); _ = f(x)
+        let graph = try #require(f.graph)
+        let description = GraphDescription(graph)
+        #expect(description.nodes.filter { $0.op == "Placeholder" }.count == 1)
+        #expect(description.nodes.filter { $0.op == "Variable" }.count == 1)   // w
+        let dir = SummaryWriterTests.temporaryLogDir()
+        let writer = try SummaryWriter(logDir: dir)
+        writer.addGraph(graph)
+        try writer.close()
+        let runs = try readWithTensorBoard(dir)
+        let main = try #require(runs["."] as? [String: Any])
+        let nodes = try #require(main["graph"] as? [[String: Any]])
+        let ops = nodes.compactMap { $0["op"] as? String }
+        #expect(ops.contains("matmul") && ops.contains("relu") && ops.contains("sum"), "\(ops)")
+        let relu = try #require(nodes.first { $0["op"] as? String == "relu" })
+        let matmulName = try #require(nodes.first { $0["op"] as? String == "matmul" }?["name"] as? String)
+        #expect(relu["input"] as? [String] == [matmulName], "\(relu)")
+    }
+}
