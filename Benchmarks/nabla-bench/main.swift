@@ -7,7 +7,7 @@
 import Foundation
 import Nabla
 
-let usage = "usage: nabla-bench [W1] [W2] [W2a] [W2b] [W3] [W3-keras] [W3-compiled] [W4] [W4-compiled] [W5] [W6] [W6-compiled] [W6-onnx] [W7] [W8] [--onnx FILE (W6-onnx)] [--epochs N (W3, W4)] [--seed N (W3, W4)] [--engine mt19937|philox (W3, W4, W5)] [--trace N (W3, W4, W5)] [--out FILE]   (default: W1 W2 W8, results-nabla.json)"
+let usage = "usage: nabla-bench [W1] [W2] [W2a] [W2b] [W3] [W3-keras] [W3-compiled] [W4] [W4-compiled] [W5] [W6] [W6-compiled] [W6-onnx] [W7] [W7-compiled] [W8] [--onnx FILE (W6-onnx)] [--epochs N (W3, W4)] [--seed N (W3, W4)] [--engine mt19937|philox (W3, W4, W5)] [--trace N (W3, W4, W5)] [--out FILE]   (default: W1 W2 W8, results-nabla.json)"
 var selected: [String] = []
 var outPath = "results-nabla.json"
 var args = CommandLine.arguments.dropFirst()
@@ -36,7 +36,7 @@ while let a = args.popFirst() {
         print(usage); exit(0)
     default:
         let w = a.uppercased()
-        guard ["W1", "W2", "W2A", "W2B", "W3", "W3-KERAS", "W3-COMPILED", "W4", "W4-COMPILED", "W5", "W6", "W6-COMPILED", "W6-ONNX", "W7", "W8"].contains(w) else {
+        guard ["W1", "W2", "W2A", "W2B", "W3", "W3-KERAS", "W3-COMPILED", "W4", "W4-COMPILED", "W5", "W6", "W6-COMPILED", "W6-ONNX", "W7", "W7-COMPILED", "W8"].contains(w) else {
             FileHandle.standardError.write(Data("nabla-bench: unknown workload \(a)\n\(usage)\n".utf8)); exit(2)
         }
         selected.append(w)
@@ -81,6 +81,7 @@ if selected.contains("W4") {
 if selected.contains("W6-ONNX") { emit(runW6ONNX(), into: &results) }
 if selected.contains("W5") { emit(runW5(), into: &results) }
 if selected.contains("W7") { emit(runW7(), into: &results) }
+if selected.contains("W7-COMPILED") { emit(runW7(compiled: true), into: &results) }
 if selected.contains("W8") { emit(runW8(), into: &results) }
 
 let formatter = ISO8601DateFormatter()
