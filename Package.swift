@@ -91,7 +91,7 @@ let package = Package(
         .target(
             name: "NablaServe",
             dependencies: [
-                "Nabla", "NablaKeras", "NablaServeCore",
+                "Nabla", "NablaKeras", "NablaONNX", "NablaServeCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -99,7 +99,7 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
-        .testTarget(name: "NablaServeTests", dependencies: ["NablaServe", "NablaKeras", "NablaTestSupport", "NablaCommand", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "NablaServeTests", dependencies: ["NablaServe", "NablaKeras", "NablaONNX", "NablaTestSupport", "NablaCommand", .product(name: "Logging", package: "swift-log")]),
         // Data-parallel training over Open MPI, which is opened with dlopen (Sources/CNablaMPI/mpi_loader.c).
         .target(name: "CNablaMPI", linkerSettings: [.linkedLibrary("dl")]),
         .target(name: "NablaDistributed", dependencies: ["CNablaMPI", "Nabla", "NablaNN", "NablaData"]),

@@ -16,6 +16,7 @@ public enum ModelLoaders {
 
     private static let loaders = Mutex<[(String, Loader)]>([
         ("model.safetensors", { path in try KerasServableModel(contentsOf: path) }),
+        ("model.onnx", { path in try ONNXServableModel(contentsOf: path) }),
     ])
 
     /// Registers (or replaces) the loader of model files named `fileName`.
