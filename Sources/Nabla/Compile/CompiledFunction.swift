@@ -16,7 +16,9 @@ import Foundation
 ///
 /// Swift values the closure captures (a `Double` learning rate, a flag) are constants of the graph, as in
 /// `jax.jit`; pass tensors to vary them, or give `watch` a value that changes when they do. Optimizers are the
-/// exception: their learning rate and step count are read at every run, so schedulers work.
+/// exception: their learning rate and step count are read at every run, so schedulers work. The graph updates the
+/// storages it captured in place: after giving a parameter a new storage (`module.to(...)`, `set_`) or an optimizer
+/// new state (`loadStateDict`), call `reset()`. Call a compiled function from one thread at a time.
 /// ```swift
 /// let step = compile { (x: Tensor, y: Tensor) -> Tensor in
 ///     opt.zeroGrad()
