@@ -13,11 +13,15 @@ public final class KerasServableModel: ServableModel, @unchecked Sendable {
     public let model: Model
     /// Its inputs and outputs.
     public let signature: ModelSignature
+    /// The smallest vocabulary of the model's `Embedding` layers: integer inputs must lie in `0..<vocabulary`
+    /// (checked before inference, so an out-of-range id is a 400, not a stopped server). Nil without embeddings.
+    public let vocabulary: Int?
 
     /// Wraps a built Keras model (functional or `Sequential` with a known input shape).
     public init(_ model: Model) {
         self.model = model
         _ = model.eval()
+        vocabulary = model.layers.compactMap { ($0 as? Embedding)?.inputDim }.min()
         var used = Set<String>()
         func unique(_ n: String) -> String {
             var name = n, k = 1
@@ -37,6 +41,14 @@ public final class KerasServableModel: ServableModel, @unchecked Sendable {
 
     /// The model's outputs for one batch.
     public func predict(_ inputs: [Tensor]) throws -> [Tensor] {
-        noGrad { model.invoke(inputs) }
+        if let vocabulary {
+            for (x, sig) in zip(inputs, signature.inputs) where !x.dtype.isFloatingPoint && x.dtype != .bool && x.count > 0 {
+                let lo = x.min().item(), hi = x.max().item()
+                guard lo >= 0 && hi < Double(vocabulary) else {
+                    throw ServeError(status: 400, "input \(sig.name): token ids must lie in [0, \(vocabulary)) (the model's Embedding vocabulary), got values in [\(Int(lo)), \(Int(hi))]")
+                }
+            }
+        }
+        return noGrad { model.invoke(inputs) }
     }
 }
