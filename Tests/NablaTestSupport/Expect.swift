@@ -1,3 +1,4 @@
+import Synchronization
 import Foundation
 import Nabla
 import Testing
@@ -118,6 +119,7 @@ public func expectMatchesFixture(_ fixture: FixtureFile, _ name: String, sourceL
         let r = allClose(o, expected, rtol: 1e-9, atol: 1e-11)
         #expect(r.ok, "\(name) output \(i): \(r.failure)", sourceLocation: sourceLocation)
     }
+    expectCompiledMatchesEager(name, inputs.map { $0.detached() }, sourceLocation: sourceLocation, f)
     guard let grads = c.grads, let up = c.upstream else { return }
     let gs = gradients(of: [(outs[0] * up.tensor).sum()], wrt: inputs, allowUnused: true)
     for (i, (g, e)) in zip(gs, grads).enumerated() {
@@ -129,6 +131,31 @@ public func expectMatchesFixture(_ fixture: FixtureFile, _ name: String, sourceL
     let r32 = allClose(out32.to(.float64), c.outputs[0].tensor, rtol: 1e-4, atol: 1e-4)
     #expect(r32.ok, "\(name) float32: \(r32.failure)", sourceLocation: sourceLocation)
 }
+
+/// `compile`: the case runs as a compiled function (traced, then replayed) without gradients and gives the eager
+/// outputs (1e-9: the same kernels run). A case that reads values on the host falls back to eager; the fallbacks are
+/// gathered in `compileFallbacks` (docs/compile.md lists them).
+public func expectCompiledMatchesEager(_ name: String, _ xs: [Tensor], sourceLocation: SourceLocation = #_sourceLocation,
+                                       _ f: ([Tensor]) -> [Tensor]) {
+    withoutActuallyEscaping(f) { ef in
+        let cf = CompiledFunction(name: name, warmup: 0) { ef($0) }
+        let eager = noGrad { ef(xs) }
+        _ = noGrad { cf.call(xs) }
+        let replay = noGrad { cf.call(xs) }
+        if let b = cf.graphBreaks.first {
+            compileFallbacks.withLock { $0.append("\(name): \(b.reason)") }
+            return
+        }
+        #expect(replay.count == eager.count, "\(name) compiled: \(replay.count) outputs, eager \(eager.count)", sourceLocation: sourceLocation)
+        for (i, (a, b)) in zip(replay, eager).enumerated() {
+            let r = allClose(a, b, rtol: 1e-9, atol: 1e-11)
+            #expect(r.ok, "\(name) compiled output \(i): \(r.failure)", sourceLocation: sourceLocation)
+        }
+    }
+}
+
+/// Fixture cases that fell back to eager under `compile` (`expectCompiledMatchesEager`), with the reason.
+public let compileFallbacks = Mutex<[String]>([])
 
 /// The path of `Tests/Fixtures/reliability/<relative>`: the malformed inputs the fuzzers found, replayed as tests.
 public func reliabilityFixture(_ relative: String = "", file: String = #filePath) -> String {

@@ -94,6 +94,7 @@ import NablaTestSupport
         let single = expected.dtype == .float32
         let r = allClose(out, expected, rtol: single ? 2e-5 : 1e-9, atol: single ? 1e-6 : 1e-12)
         #expect(r.ok, "\(name): \(r.failure)")
+        expectCompiledMatchesEager(name, inputs.map { $0.detached() }) { [f($0)] }
         guard let grads = c.grads, let upstream = c.upstream else { return }
         let leaves = inputs.filter { $0.requiresGrad }
         let gs = gradients(of: [(out * upstream.tensor).sum()], wrt: leaves, allowUnused: true)

@@ -27,6 +27,7 @@ func expectMatchesReduceFixture(_ name: String, _ f: ([Tensor]) -> [Tensor]) {
         let r = allClose(o, expected, rtol: rtol, atol: atol)
         #expect(r.ok, "\(name) output \(i): \(r.failure)")
     }
+    expectCompiledMatchesEager(name, inputs.map { $0.detached() }, f)
     guard let grads = c.grads, let up = c.upstream else { return }
     let diff = inputs.filter { $0.dtype.isFloatingPoint }
     guard outs[0].requiresGrad else {

@@ -40,7 +40,7 @@ final class GraphRunner {
         var inputStorage: [Int: Storage] = [:]
         for (k, r) in g.inputs.enumerated() {
             let buf = g.buffers[r.buffer]
-            let s = inputStorage[r.buffer] ?? Storage.allocate(count: buf.count, dtype: buf.dtype, backend: Device.cpu.backend)
+            let s = inputStorage[r.buffer] ?? Storage.allocate(count: buf.count, dtype: buf.dtype, backend: buf.inputBackend ?? Device.cpu.backend)
             inputStorage[r.buffer] = s
             _ = k
             inputViews.append(Tensor(storage: s, shape: r.shape, strides: r.strides, offset: r.offset))

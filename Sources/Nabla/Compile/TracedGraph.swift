@@ -44,6 +44,8 @@ public struct TracedBuffer: @unchecked Sendable {
     public var count: Int
     /// The storage itself for captured and constant buffers (nil for inputs and intermediates).
     var storage: Storage?
+    /// For an input: the backend of the argument's device (its copy lives there).
+    var inputBackend: (any Backend)? = nil
 }
 
 /// The arguments a node's call receives at run time.

@@ -153,7 +153,8 @@ final class Tracer {
     func registerInput(_ x: Tensor, index k: Int) -> TensorRef {
         let id = ObjectIdentifier(x.storage)
         if bufferOf[id] == nil {
-            buffers.append(TracedBuffer(role: .input(k), dtype: x.dtype, count: x.storage.byteCount / x.dtype.itemSize, storage: nil))
+            buffers.append(TracedBuffer(role: .input(k), dtype: x.dtype, count: x.storage.byteCount / x.dtype.itemSize, storage: nil,
+                                        inputBackend: x.storage.backend))
             storages.append(x.storage)
             bufferOf[id] = buffers.count - 1
         }
