@@ -18,6 +18,7 @@ func checkIndexingFixture(_ name: String, file: FixtureFile, _ f: ([Tensor]) -> 
         #expect(r.ok, "\(name): \(r.failure)")
         #expect(o.dtype == e.tensor.dtype, "\(name): dtype \(o.dtype), expected \(e.tensor.dtype)")
     }
+    expectCompiledMatchesEager(name, inputs.map { $0.detached() }, f)
     guard let grads = c.grads, let up = c.upstream else { return }
     let diff = inputs.filter { $0.dtype.isFloatingPoint }
     let gs = gradients(of: [(outs[0] * up.tensor).sum()], wrt: diff, allowUnused: true)

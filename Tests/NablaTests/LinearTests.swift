@@ -14,6 +14,7 @@ import NablaTestSupport
         let (rtol, atol) = ins[0].dtype == .float32 ? (1e-4, 1e-5) : (1e-10, 1e-12)
         let r = allClose(out, c.outputs[0].tensor, rtol: rtol, atol: atol)
         #expect(r.ok, "\(name): \(r.failure)")
+        expectCompiledMatchesEager(name, ins.map { $0.detached() }) { [linear($0[0], weight: $0[1], bias: $0.count > 2 ? $0[2] : nil)] }
         let gs = gradients(of: [(out * c.upstream!.tensor).sum()], wrt: ins)
         for (i, (g, e)) in zip(gs, c.grads!).enumerated() {
             let rg = allClose(g!, e.tensor, rtol: rtol, atol: atol)

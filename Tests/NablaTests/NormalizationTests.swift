@@ -17,6 +17,8 @@ func checkNormFixture(_ name: String, rtol: Double = 1e-7, atol: Double = 1e-9, 
         let r = allClose(o, e.tensor, rtol: rtol, atol: atol)
         #expect(r.ok, "\(name) output \(k): \(r.failure)")
     }
+    // Last (deferred): the compiled runs update running statistics that are inputs of the case.
+    defer { expectCompiledMatchesEager(name, inputs.map { $0.detached() }, f) }
     guard let grads = c.grads, let up = c.upstream else { return }
     let diff = inputs.filter { $0.dtype.isFloatingPoint }
     let gs = gradients(of: [(outs[0] * up.tensor).sum()], wrt: diff, allowUnused: true)

@@ -26,6 +26,8 @@ final class GraphRunner {
     private var dynamic: [Storage?]
     private var contexts: [AnyObject?]
     private var rules: [[OptimizerRule]?]
+    /// Constants the graph updates in place, with the bytes each run starts from.
+    private var restores: [(Storage, [UInt8])] = []
     /// The node running now (for error messages).
     private(set) var runningNode = -1
     /// Backend calls made by the last run.
@@ -66,6 +68,11 @@ final class GraphRunner {
             } else {
                 steps.append(step)
             }
+        }
+        var written = Set<Int>()
+        for n in g.nodes { for w in n.writes { written.insert(w.buffer) } }
+        for b in written where g.buffers[b].role == .constant {
+            if let s = g.buffers[b].storage, let bytes = g.buffers[b].initialBytes { restores.append((s, bytes)) }
         }
         outputBindings = g.outputs.map(bind)
         sinkBindings = g.gradSinks.map { bind($0.ref) }
@@ -113,6 +120,7 @@ final class GraphRunner {
     /// One run: copies the arguments in, runs every node, returns copies of the outputs.
     func run(_ xs: [Tensor]) -> [Tensor] {
         for (x, view) in zip(xs, inputViews) { view.backend.copy(x, into: view) }
+        for (s, bytes) in restores { bytes.withUnsafeBytes { s.backend.upload($0, to: s, byteOffset: 0) } }
         currentInputs = xs
         for k in rules.indices { rules[k] = nil }
         let f = AutogradState.flags

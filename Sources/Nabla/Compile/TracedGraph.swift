@@ -46,6 +46,10 @@ public struct TracedBuffer: @unchecked Sendable {
     var storage: Storage?
     /// For an input: the backend of the argument's device (its copy lives there).
     var inputBackend: (any Backend)? = nil
+    /// For a constant: its bytes when the trace first read it. A constant the graph then updates in place (running
+    /// statistics created inside the traced code) is restored from them at the start of every run, as the Swift code
+    /// would create it afresh at every call.
+    var initialBytes: [UInt8]? = nil
 }
 
 /// The arguments a node's call receives at run time.

@@ -143,7 +143,13 @@ final class Tracer {
         let count = s.byteCount / Swift.max(s.dtype.itemSize, 1)
         let role: BufferRole
         if fresh.contains(id) { role = writing ? .intermediate : .constant } else { role = .captured }
-        buffers.append(TracedBuffer(role: role, dtype: s.dtype, count: count, storage: role == .intermediate ? nil : s))
+        var buf = TracedBuffer(role: role, dtype: s.dtype, count: count, storage: role == .intermediate ? nil : s)
+        if role == .constant {
+            var bytes = [UInt8](repeating: 0, count: s.byteCount)
+            paused { bytes.withUnsafeMutableBytes { s.backend.download(s, byteOffset: 0, into: $0) } }
+            buf.initialBytes = bytes
+        }
+        buffers.append(buf)
         storages.append(s)
         bufferOf[id] = buffers.count - 1
         return buffers.count - 1
