@@ -131,9 +131,7 @@ public final class CompiledFunction: @unchecked Sendable {
             if let k = xs.firstIndex(where: { $0 === leaf }) { sinks.append((nil, k, r)) } else { sinks.append((leaf, nil, r)) }
         }
         let graph = CompiledGraph(buffers: tracer.buffers, nodes: tracer.nodes, inputs: inputRefs, outputs: outputRefs,
-                                  gradSinks: sinks, ruleSources: tracer.ruleSources, ruleCounts: tracer.ruleSources.map { s in
-                                      tracer.nodes.filter { n in n.rule.map { tracer.ruleSources[$0.source] === s } ?? false }.count
-                                  })
+                                  gradSinks: sinks, ruleSources: tracer.ruleSources, ruleCounts: tracer.ruleCounts)
         graph.optimize()
         let runner = GraphRunner(graph)
         cache[sig] = .compiled(graph, runner)

@@ -26,6 +26,11 @@ enum GraphPasses {
         writers[b] == 0 || (writers[b] == 1 && (first[b] ?? Int.max) < i)
     }
 
+    /// `reads` with every buffer in `rename` replaced by the buffer holding the same value.
+    static func renamed(_ reads: [TensorRef?], _ rename: [Int: Int]) -> [TensorRef?] {
+        reads.map { $0.map { r in var r = r; r.buffer = rename[r.buffer] ?? r.buffer; return r } }
+    }
+
     /// Keeps the nodes where `keep` is true, renumbering context links.
     static func filter(_ g: CompiledGraph, keep: [Bool], log: String) {
         var newIndex = [Int?](repeating: nil, count: g.nodes.count)
@@ -68,7 +73,7 @@ enum GraphPasses {
         var nodes = g.nodes
         for i in nodes.indices {
             var n = nodes[i]
-            n.reads = n.reads.map { $0.map { r in var r = r; r.buffer = rename[r.buffer] ?? r.buffer; return r } }
+            n.reads = renamed(n.reads, rename)
             nodes[i] = n
             // Only pure, single-writer, whole-buffer results of stable inputs are values one may share.
             guard !n.kind.isImpure, n.contextFrom == nil, n.returned.isEmpty, !g.hasEffect(n), !n.writes.isEmpty,
@@ -102,7 +107,7 @@ enum GraphPasses {
         var nodes = g.nodes
         for i in nodes.indices {
             var n = nodes[i]
-            n.reads = n.reads.map { $0.map { r in var r = r; r.buffer = rename[r.buffer] ?? r.buffer; return r } }
+            n.reads = renamed(n.reads, rename)
             nodes[i] = n
             let identity: Bool
             switch n.kind {

@@ -40,11 +40,10 @@ final class GraphRunner {
         rules = [[OptimizerRule]?](repeating: nil, count: g.ruleSources.count)
         let dyn = MemoryPlan.returnedBuffers(g)
         var inputStorage: [Int: Storage] = [:]
-        for (k, r) in g.inputs.enumerated() {
+        for r in g.inputs {
             let buf = g.buffers[r.buffer]
             let s = inputStorage[r.buffer] ?? Storage.allocate(count: buf.count, dtype: buf.dtype, backend: buf.inputBackend ?? Device.cpu.backend)
             inputStorage[r.buffer] = s
-            _ = k
             inputViews.append(Tensor(storage: s, shape: r.shape, strides: r.strides, offset: r.offset))
         }
         func bind(_ r: TensorRef) -> Binding {
@@ -64,7 +63,7 @@ final class GraphRunner {
             let step = Step(node: n, reads: n.reads.map { $0.map(bind) }, writes: n.writes.map(bind),
                             returned: n.returned.map { $0?.buffer })
             if i < g.folded.count && g.folded[i] {
-                _ = execute(step, index: i)   // constant folding: run once now
+                _ = execute(step)   // constant folding: run once now
             } else {
                 steps.append(step)
             }
@@ -87,7 +86,7 @@ final class GraphRunner {
         }
     }
 
-    private func execute(_ step: Step, index: Int) -> NodeResult {
+    private func execute(_ step: Step) -> NodeResult {
         let n = step.node
         var rule: OptimizerRule? = nil
         if let (s, k) = n.rule {
@@ -130,7 +129,7 @@ final class GraphRunner {
         backendCalls = 0
         for (i, step) in steps.enumerated() {
             runningNode = i
-            let r = execute(step, index: i)
+            let r = execute(step)
             if let c = r.context { contexts[indexInGraph(i)] = c }
             backendCalls += 1
         }

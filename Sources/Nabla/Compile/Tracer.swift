@@ -42,7 +42,9 @@ final class Tracer {
     private var gradLeafIDs: Set<ObjectIdentifier> = []
     /// The rule sources (optimizers) met, in order, and the rules each has given so far in this trace.
     private(set) var ruleSources: [RuleSource] = []
-    private var ruleCounts: [Int] = []
+    private(set) var ruleCounts: [Int] = []
+    /// Buffers some recorded node has written.
+    private var written = Set<Int>()
     private var currentSource: Int?
     /// The first reason this trace cannot become a graph.
     private(set) var graphBreak: GraphBreak?
@@ -100,7 +102,7 @@ final class Tracer {
     /// Called before the host reads `t`'s elements: a value the graph computed cannot be read while tracing.
     static func noteHostRead(_ x: Tensor, op: String) {
         guard let t = current, t.isRecording else { return }
-        if let b = t.bufferOf[ObjectIdentifier(x.storage)], t.buffers[b].role == .intermediate || t.isWritten(b) {
+        if t.holdsComputedValue(x.storage) {
             t.breakGraph("\(op) reads a tensor of shape \(x.shape) that the traced code computed")
         }
     }
@@ -132,8 +134,11 @@ final class Tracer {
 
     // MARK: Recording
 
-    private func isWritten(_ b: Int) -> Bool {
-        nodes.contains { n in n.writes.contains { $0.buffer == b } }
+    /// Whether `s` holds a value the traced code computed (an intermediate, or a buffer a node wrote): reading it on
+    /// the host makes the rest of the call depend on data.
+    private func holdsComputedValue(_ s: Storage) -> Bool {
+        guard let b = bufferOf[ObjectIdentifier(s)] else { return false }
+        return buffers[b].role == .intermediate || written.contains(b)
     }
 
     /// The buffer of a storage the trace has not seen yet, classified by how it is first met.
@@ -211,6 +216,7 @@ final class Tracer {
             ruleCounts[s] += 1
         }
         nodes.append(node)
+        for w in node.writes { written.insert(w.buffer) }
         if let c = result.context {
             contexts.append(c)
             contextNode[ObjectIdentifier(c)] = nodes.count - 1
@@ -229,6 +235,7 @@ final class Tracer {
         let data = Data(bytes)
         let count = buffers[b].count
         let whole = TensorRef(buffer: b, shape: [count], strides: [1], offset: 0)
+        written.insert(b)
         nodes.append(TracedNode(kind: .upload(byteOffset: byteOffset, bytes: data), reads: [], writes: [whole], returned: [],
                                 contextFrom: nil, location: .here(), backend: base, call: { be, a in
                                     data.withUnsafeBytes { be.upload($0, to: a.writes[0].storage, byteOffset: byteOffset) }
@@ -238,7 +245,6 @@ final class Tracer {
 
     /// Records a host download of `storage` (a data-dependent read): a graph break when the graph wrote it.
     func noteDownload(_ storage: Storage) {
-        guard isRecording, let b = bufferOf[ObjectIdentifier(storage)] else { return }
-        if buffers[b].role == .intermediate || isWritten(b) { breakGraph("a host read of a tensor the traced code computed") }
+        if isRecording && holdsComputedValue(storage) { breakGraph("a host read of a tensor the traced code computed") }
     }
 }
