@@ -51,6 +51,10 @@ func runW4(compiled: Bool = false) -> (result: [String: Any], model: Sequential,
         return loss
     }
     let step = compile(name: "W4", body)
+    // Transient memory of a step: the allocator's peak over the first epoch's steps after the 10th (the compiled
+    // graph is built by then) minus what was held before training (parameters, data).
+    let baseline = MemoryStats.currentBytes
+    var stepPeak = 0
     for ep in 1...max(1, w4Epochs) {
         model.train()
         let t0 = now()
@@ -58,12 +62,14 @@ func runW4(compiled: Bool = false) -> (result: [String: Any], model: Sequential,
         var steps = 0, lastLoss = 0.0
         for i in stride(from: 0, to: n, by: batch) {
             let (xb, yb) = train.batch(perm.narrow(0, start: i, length: min(batch, n - i)))
+            if ep == 1 && steps == 10 { MemoryStats.resetPeak() }
             let loss = compiled ? step(xb, yb) : body(xb, yb)
             traceLoss("W4", (ep - 1) * (n + batch - 1) / batch + steps, loss)
             steps += 1
             if steps % 50 == 0 { lastLoss = loss.item() }
         }
         let dt = now() - t0
+        if ep == 1 { stepPeak = MemoryStats.peakBytes - baseline }
         let acc = testAccuracy(model, test.images, test.labels)
         FileHandle.standardError.write(Data(String(format: "# W4 epoch %d: %.2fs  %.0f samples/s  test_acc=%.4f  loss=%.4f\n",
                                                    ep, dt, Double(n) / dt, acc, lastLoss).utf8))
@@ -80,6 +86,7 @@ func runW4(compiled: Bool = false) -> (result: [String: Any], model: Sequential,
         "desc": "CNN conv32-pool-conv64-pool-fc128-fc10, CE, Adam 1e-3, batch 128, \(epochs.count) epochs, seed \(benchSeed) (\(benchEngine))",
         "seconds_per_epoch_median": median(secs), "seconds_per_epoch_min": secs.min() ?? 0, "seconds_per_epoch_max": secs.max() ?? 0,
         "samples_per_s_median": Double(n) / median(secs), "final_test_acc": epochs.last?["test_acc"] ?? 0, "epochs": epochs,
+        "step_peak_bytes": stepPeak,
     ]
     return (result, model, test.images)
 }

@@ -9,7 +9,7 @@ struct NablaTool: AsyncParsableCommand {
         commandName: "nabla",
         abstract: "Train, evaluate and inspect Nabla models described by one YAML config file.",
         discussion: "A config holds the data, the model (a layer list) and the solver; see Examples/configs/.",
-        subcommands: [Train.self, Eval.self, Predict.self, Summary.self, Export.self, Serve.self, Demo.self, Tokenize.self, Embed.self, Search.self]
+        subcommands: [Train.self, Eval.self, Predict.self, Summary.self, Graph.self, Export.self, Serve.self, Demo.self, Tokenize.self, Embed.self, Search.self]
     )
 }
 

@@ -32,7 +32,7 @@ import NablaTestSupport
         #expect(g.tracedNodeCount > g.nodes.count, "\(g.passLog)")
         let kinds = g.nodes.map { "\($0.kind)" }
         #expect(!kinds.contains("exp"), "\(g)")
-        #expect(kinds.filter { $0 == "sin" }.count == 1, "\(g)")
+        #expect("\(g)".components(separatedBy: "sin").count == 2, "\(g)")
         #expect(!kinds.contains { $0.hasPrefix("mul(_, 1.0)") }, "\(g)")
         #expect(g.folded.contains(true), "\(g.passLog)")
         let r = allClose(c(x), x.sin() * 2.0 + 3.0, rtol: 1e-6, atol: 1e-6)
@@ -41,17 +41,18 @@ import NablaTestSupport
     }
 
     @Test func theMemoryPlanReusesBuffersWhoseLifetimesDoNotOverlap() throws {
-        let c = compile { (x: Tensor) -> Tensor in
+        let w = Tensor.randn([64, 64], generator: Generator(seed: 3))
+        let f = { (x: Tensor) -> Tensor in
             var y = x
-            for _ in 0..<8 { y = (y * 1.5).tanh() }
+            for _ in 0..<8 { y = y.matmul(w).softmax(dim: 1) }   // no element-wise chain: every result is a buffer
             return y
         }
+        let c = compile(f)
         let x = Tensor.randn([64, 64])
         _ = c(x); _ = c(x)
         let g = try #require(c.graph)
         #expect(g.plan.peakBytes * 4 <= g.plan.unplannedBytes, "peak \(g.plan.peakBytes) of \(g.plan.unplannedBytes)")
-        var y = x
-        for _ in 0..<8 { y = (y * 1.5).tanh() }
+        let y = f(x)
         let r = allClose(c(x), y, rtol: 1e-6, atol: 1e-7)
         #expect(r.ok, "\(r.failure)")
     }

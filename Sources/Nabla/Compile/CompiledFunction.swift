@@ -138,8 +138,18 @@ public final class CompiledFunction: @unchecked Sendable {
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         compileSeconds.append(seconds)
         events.append("traced \(sig): \(tracer.nodes.count) backend calls → \(graph.nodes.count) nodes in \(String(format: "%.3f", seconds)) s; " + graph.passLog.joined(separator: "; "))
+        if Self.logsGraphs {
+            FileHandle.standardError.write(Data("compile(\(name)): graph for \(sig)\n\(graph)\n".utf8))
+        }
         return outs
     }
+
+    /// Whether `NABLA_LOGS` asks for every compiled graph on standard error (`NABLA_LOGS=graph`, as PyTorch's
+    /// `TORCH_LOGS=graph_code`).
+    static let logsGraphs: Bool = {
+        guard let v = ProcessInfo.processInfo.environment["NABLA_LOGS"] else { return false }
+        return v.split(separator: ",").contains { $0.trimmingCharacters(in: .whitespaces) == "graph" }
+    }()
 
     /// The graph compiled for the most recent signature, if it compiled.
     public var graph: CompiledGraph? {

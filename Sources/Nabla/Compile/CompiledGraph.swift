@@ -56,19 +56,22 @@ public final class CompiledGraph: CustomStringConvertible, @unchecked Sendable {
     /// Replaces the nodes (a pass) and logs what it did.
     func replaceNodes(_ new: [TracedNode], log: String) {
         nodes = new
-        passLog.append(log)
+        if !log.isEmpty { passLog.append(log) }
     }
 
     /// Sets the memory plan.
     func setPlan(_ p: MemoryPlan) { plan = p }
 
     /// Runs the passes in order: dead-code elimination, common-subexpression elimination, algebraic
-    /// simplification, dead-code elimination again; then marks what folds to constants and plans memory.
+    /// simplification, dead-code elimination again, copy forwarding, element-wise fusion; then marks what folds to
+    /// constants and plans memory.
     func optimize() {
         GraphPasses.eliminateDeadCode(self)
         GraphPasses.eliminateCommonSubexpressions(self)
         GraphPasses.simplifyAlgebra(self)
         GraphPasses.eliminateDeadCode(self)
+        GraphPasses.forwardCopies(self)
+        GraphPasses.fuseElementwise(self)
         folded = GraphPasses.foldableNodes(self)
         passLog.append("constant folding: \(folded.filter { $0 }.count) nodes run once, when the graph is built")
         setPlan(MemoryPlan.make(for: self))

@@ -131,6 +131,36 @@ enum GraphPasses {
         filter(g, keep: keep, log: "algebraic simplification: removed \(keep.filter { !$0 }.count) identity nodes")
     }
 
+    /// Copy forwarding: a whole-buffer copy of a result that nothing else reads is dropped, and the node computing
+    /// that result writes straight into the copy's destination (gradients the trace copied into `.grad`, which eager
+    /// mode hands over without a copy when it owns the only reference).
+    static func forwardCopies(_ g: CompiledGraph) {
+        let writers = writerCounts(g), first = firstWriter(g), liveOut = g.liveOut
+        var readers = [[Int]](repeating: [], count: g.buffers.count)
+        for (i, n) in g.nodes.enumerated() { for r in n.reads { if let r { readers[r.buffer].append(i) } } }
+        var nodes = g.nodes
+        var keep = [Bool](repeating: true, count: nodes.count)
+        for i in nodes.indices {
+            guard case .copy = nodes[i].kind, let src = nodes[i].reads[0], nodes[i].writes.count == 1 else { continue }
+            let dst = nodes[i].writes[0]
+            let sb = g.buffers[src.buffer], db = g.buffers[dst.buffer]
+            guard sb.dtype == db.dtype, sb.count == db.count, sb.role == .intermediate, db.role == .intermediate,
+                  writers[src.buffer] == 1, writers[dst.buffer] == 1, !liveOut.contains(src.buffer),
+                  readers[src.buffer] == [i], readers[dst.buffer].allSatisfy({ $0 > i }),
+                  src.coversContiguously(sb.count), dst.coversContiguously(db.count),
+                  let p = first[src.buffer], p < i, keep[p],
+                  let k = nodes[p].writes.firstIndex(where: { $0.buffer == src.buffer }),
+                  nodes[p].writes[k].coversContiguously(sb.count),
+                  !nodes[p].reads.contains(where: { $0?.buffer == dst.buffer })
+            else { continue }
+            let shape = nodes[p].writes[k].shape
+            nodes[p].writes[k] = TensorRef(buffer: dst.buffer, shape: shape, strides: Shape.contiguousStrides(shape), offset: 0)
+            keep[i] = false
+        }
+        g.replaceNodes(nodes, log: "")
+        filter(g, keep: keep, log: "copy forwarding: removed \(keep.filter { !$0 }.count) copies")
+    }
+
     /// Nodes computable once, when the graph is built: pure nodes whose inputs are all constants (`fill`, literals
     /// and what is computed from them alone, such as the ones that seed a backward). Their results become constants.
     static func foldableNodes(_ g: CompiledGraph) -> [Bool] {

@@ -26,6 +26,8 @@ final class GraphRunner {
     private var dynamic: [Storage?]
     private var contexts: [AnyObject?]
     private var rules: [[OptimizerRule]?]
+    /// Arguments the graph changes in place (`x.add_(1)` on an argument): copied back to the caller's tensor.
+    private var mutatedInputs: [Int] = []
     /// Constants the graph updates in place, with the bytes each run starts from.
     private var restores: [(Storage, [UInt8])] = []
     /// The node running now (for error messages).
@@ -70,6 +72,7 @@ final class GraphRunner {
         }
         var written = Set<Int>()
         for n in g.nodes { for w in n.writes { written.insert(w.buffer) } }
+        mutatedInputs = g.inputs.indices.filter { written.contains(g.inputs[$0].buffer) }
         for b in written where g.buffers[b].role == .constant {
             if let s = g.buffers[b].storage, let bytes = g.buffers[b].initialBytes { restores.append((s, bytes)) }
         }
@@ -134,6 +137,7 @@ final class GraphRunner {
             backendCalls += 1
         }
         runningNode = -1
+        for k in mutatedInputs { xs[k].backend.copy(inputViews[k], into: xs[k]) }
         assignGradients(inputs: xs)
         let outs = outputBindings.map { b -> Tensor in
             let v = resolve(b)

@@ -84,7 +84,7 @@ public enum OpKind: Hashable, CustomStringConvertible, Sendable {
     /// One optimizer update in place (its step count and learning rate are read from the optimizer at each run).
     case optimizerStep(String)
     /// Element-wise nodes fused into one pass over the data, tile by tile.
-    indirect case fused([OpKind])
+    indirect case fused(FusedProgram)
 
     /// Whether running the node has an effect beyond its outputs (it must run even when nothing reads them).
     public var isImpure: Bool {
@@ -143,7 +143,7 @@ public enum OpKind: Hashable, CustomStringConvertible, Sendable {
         case .lstmCell: return "lstmCell"
         case .lstmCellBackward: return "lstmCellBackward"
         case .optimizerStep(let name): return "optimizerStep(\(name))"
-        case .fused(let ops): return "fused[" + ops.map(\.description).joined(separator: ", ") + "]"
+        case .fused(let p): return "fused\(p)"
         }
     }
 }

@@ -57,6 +57,7 @@ public final class Storage: ManagedBuffer<StorageHeader, Double> {
             }, to: Storage.self)
         }
         let p = backend.allocate(byteCount: bytes)
+        MemoryStats.allocated(bytes)
         return unsafeDowncast(create(minimumCapacity: 0) { _ in
             StorageHeader(data: p, byteCount: bytes, dtype: dtype, backend: backend, version: 0, ownership: .backend)
         }, to: Storage.self)
@@ -70,7 +71,10 @@ public final class Storage: ManagedBuffer<StorageHeader, Double> {
     }
 
     deinit {
-        if fields.pointee.ownership == .backend { backend.deallocate(data, byteCount: byteCount) }
+        if fields.pointee.ownership == .backend {
+            backend.deallocate(data, byteCount: byteCount)
+            MemoryStats.freed(byteCount)
+        }
     }
 
     /// The header, read and written through its address (no exclusivity bookkeeping on the op path).

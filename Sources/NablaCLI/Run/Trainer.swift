@@ -116,6 +116,33 @@ public final class Trainer {
         return checkpointDir + "/" + name
     }
 
+    /// One training step of `net` with `opt` as a function of `[images, labels]`: forward, loss, backward, update;
+    /// returns `[loss, correct predictions]`.
+    func makeStepBody(_ net: Module, _ opt: Optimizer) -> ([Tensor]) -> [Tensor] {
+        { xs in
+            let out = net(xs[0])
+            let loss = self.lossValue(out, xs[1])
+            TrainingLoop.optimize(loss, with: opt)
+            return [loss, noGrad { out.argmax(dim: 1).eq(xs[1]).to(.float64).sum() }]
+        }
+    }
+
+    /// The compiled graph of one training step on the first `batchSize` training samples (forward, backward and
+    /// the optimizer's update), for `nabla graph`. It trains the model in memory by one step; nothing is saved.
+    /// - Throws: `TrainError` when the step cannot be captured (a graph break).
+    public func trainingStepGraph(batchSize: Int? = nil) throws -> CompiledGraph {
+        let n = Swift.min(batchSize ?? config.solver.batchSize, data.trainImages.shape[0])
+        let x = data.prepare(data.trainImages.narrow(0, start: 0, length: n))
+        let y = data.trainLabels.narrow(0, start: 0, length: n)
+        model.module.train()
+        let step = CompiledFunction(name: "train step", warmup: 1, makeStepBody(model.module, makeOptimizer(config.solver, model.module.parameters())))
+        _ = step.call([x, y]); _ = step.call([x, y])
+        guard let g = step.graph else {
+            throw TrainError("the training step of \(config.path) could not be captured: " + step.graphBreaks.map(\.description).joined(separator: "; "))
+        }
+        return g
+    }
+
     /// Trains from scratch, or with `resume` from the latest checkpoint of the output folder (restoring
     /// model, optimizer, lr schedule, data order and random state), up to `epochs` epochs.
     public func run(resume: Bool = false) throws -> TrainResult {
@@ -157,12 +184,7 @@ public final class Trainer {
         if startEpoch >= epochs { log("Already trained \(startEpoch) of \(epochs) epochs; nothing to do\n") }
 
         // One training step: forward, loss, backward, update; with `compile`, it runs as one compiled graph.
-        let stepBody = { (xs: [Tensor]) -> [Tensor] in
-            let out = net(xs[0])
-            let loss = self.lossValue(out, xs[1])
-            TrainingLoop.optimize(loss, with: opt)
-            return [loss, noGrad { out.argmax(dim: 1).eq(xs[1]).to(.float64).sum() }]
-        }
+        let stepBody = makeStepBody(net, opt)
         let trainStep = CompiledFunction(name: "train step", stepBody)
         var loop = TrainingLoop(progress: ProgressBar(epochs: epochs, isTTY: isTTY, emit: log), globalStep: step)
         var history: [EpochMetrics] = []
