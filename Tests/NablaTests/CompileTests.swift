@@ -52,6 +52,8 @@ import NablaTestSupport
         _ = c(x); _ = c(x)
         let g = try #require(c.graph)
         #expect(g.plan.peakBytes * 4 <= g.plan.unplannedBytes, "peak \(g.plan.peakBytes) of \(g.plan.unplannedBytes)")
+        // No plan fits in less than what is alive at once; this one stays close to it.
+        #expect(g.plan.peakBytes >= g.plan.liveBytesBound && g.plan.peakBytes <= 2 * g.plan.liveBytesBound, "\(g)")
         let y = f(x)
         let r = allClose(c(x), y, rtol: 1e-6, atol: 1e-7)
         #expect(r.ok, "\(r.failure)")

@@ -24,7 +24,7 @@ public final class CompiledGraph: CustomStringConvertible, @unchecked Sendable {
     /// What each pass did, in order (`dce: removed 3 nodes`).
     public private(set) var passLog: [String] = []
     /// The memory plan of the intermediates (set by `plan()`).
-    public private(set) var plan: MemoryPlan = MemoryPlan(slot: [:], storages: [], peakBytes: 0)
+    public private(set) var plan: MemoryPlan = MemoryPlan(placement: [:], storages: [], peakBytes: 0)
 
     init(buffers: [TracedBuffer], nodes: [TracedNode], inputs: [TensorRef], outputs: [TensorRef],
          gradSinks: [(leaf: Tensor?, inputIndex: Int?, ref: TensorRef)], ruleSources: [RuleSource], ruleCounts: [Int]) {
@@ -89,7 +89,7 @@ public final class CompiledGraph: CustomStringConvertible, @unchecked Sendable {
             lines.append("  \(outs.isEmpty ? "" : outs + " = ")\(n.kind)(\(ins))")
         }
         lines.append("  return " + outputs.map(\.description).joined(separator: ", "))
-        lines.append("}  // \(nodes.count) nodes, peak \(plan.peakBytes) bytes of intermediates")
+        lines.append("}  // \(nodes.count) nodes, peak \(plan.peakBytes) bytes of intermediates (\(plan.liveBytesBound) alive at most at once, \(plan.unplannedBytes) unshared)")
         return lines.joined(separator: "\n")
     }
 

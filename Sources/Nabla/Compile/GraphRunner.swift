@@ -52,14 +52,16 @@ final class GraphRunner {
             let b = r.buffer
             if dyn.contains(b) { return .dynamic(buffer: b, shape: r.shape, strides: r.strides, offset: r.offset) }
             let storage: Storage
+            var base = 0
             switch g.buffers[b].role {
             case .input: storage = inputStorage[b]!
             case .captured, .constant: storage = g.buffers[b].storage!
             case .intermediate:
-                guard let k = g.plan.slot[b] else { nablaFail("compile: buffer %b\(b) has no place in the memory plan") }
-                storage = g.plan.storages[k]
+                guard let place = g.plan.placement[b] else { nablaFail("compile: buffer %b\(b) has no place in the memory plan") }
+                storage = g.plan.storages[place.arena]
+                base = place.offset
             }
-            return .fixed(Tensor(storage: storage, shape: r.shape, strides: r.strides, offset: r.offset))
+            return .fixed(Tensor(storage: storage, shape: r.shape, strides: r.strides, offset: base + r.offset))
         }
         for (i, n) in g.nodes.enumerated() {
             let step = Step(node: n, reads: n.reads.map { $0.map(bind) }, writes: n.writes.map(bind),

@@ -1,24 +1,34 @@
-/// Where a compiled graph's intermediates live: buffers whose lifetimes do not overlap share one storage.
+/// Where a compiled graph's intermediates live: one arena per dtype and device, in which buffers whose lifetimes do
+/// not overlap share bytes.
 ///
 /// Lifetimes run from the first node that touches a buffer to the last (a backward that reads a forward's context
-/// touches what that forward touched); outputs, gradients and constant-folded
-/// buffers live for the whole run. Buffers a backend allocates and returns itself (fused backward ops) are not
-/// planned. Greedy best fit by size within each dtype, in node order.
+/// touches what that forward touched); outputs, gradients and constant-folded buffers live for the whole run (so a
+/// `.grad` handed out after a run is never reused for something else by the next). Buffers a backend allocates and
+/// returns itself (fused backward ops) are not planned. Offsets come from TensorFlow Lite's greedy-by-size
+/// algorithm: the largest buffers are placed first, each in the smallest gap between the buffers it overlaps in time.
 public struct MemoryPlan: @unchecked Sendable {
-    /// Buffer → index into `storages`.
-    let slot: [Int: Int]
-    /// The storages the plan allocated, shared across runs.
+    /// Buffer → arena index and offset in elements.
+    let placement: [Int: (arena: Int, offset: Int)]
+    /// The arenas, shared across runs.
     let storages: [Storage]
-    /// Bytes of all planned storages: the peak memory of the graph's intermediates.
+    /// Bytes of all arenas: the peak memory of the graph's intermediates.
     public let peakBytes: Int
     /// Bytes the same intermediates would take with one buffer each (what eager allocates over a run).
     public var unplannedBytes: Int = 0
+    /// The most bytes of intermediates alive at one node: no plan can use fewer.
+    public var liveBytesBound: Int = 0
 
     /// Buffers a node returns (allocated by the backend at each run, so not planned).
     static func returnedBuffers(_ g: CompiledGraph) -> Set<Int> {
         var s = Set<Int>()
         for n in g.nodes { for r in n.returned { if let r { s.insert(r.buffer) } } }
         return s
+    }
+
+    /// Elements a buffer takes in its arena: its count, rounded up to whole 64-byte lines.
+    private static func footprint(_ buf: TracedBuffer) -> Int {
+        let perLine = Swift.max(1, 64 / buf.dtype.itemSize)
+        return (Swift.max(buf.count, 1) + perLine - 1) / perLine * perLine
     }
 
     /// Plans the intermediates of `g`.
@@ -30,40 +40,60 @@ public struct MemoryPlan: @unchecked Sendable {
             // A backward reads, through its context, what its forward read and wrote (attention's q, k, v).
             if let c = n.contextFrom { for b in g.nodes[c].touched { end[b] = Swift.max(end[b], i) } }
         }
-        for b in g.liveOut { end[b] = Int.max }
-        // Constant-folded buffers are written once, before any run: they live from before the first node to the end.
-        for (i, n) in g.nodes.enumerated() where i < g.folded.count && g.folded[i] {
-            for w in n.writes { start[w.buffer] = -1; end[w.buffer] = Int.max }
-        }
+        // Outputs, gradients and constant-folded buffers (written once, before any run) live for the whole run.
+        var whole = g.liveOut
+        for (i, n) in g.nodes.enumerated() where i < g.folded.count && g.folded[i] { for w in n.writes { whole.insert(w.buffer) } }
+        for b in whole where start[b] != Int.max { start[b] = -1; end[b] = Int.max }
         let planned = g.buffers.indices.filter { b in
             g.buffers[b].role == .intermediate && !dynamic.contains(b) && start[b] != Int.max
-        }.sorted { start[$0] < start[$1] }
-        var slot: [Int: Int] = [:]
-        var storages: [Storage] = []
-        var busyUntil: [Int] = []   // per storage: last node index of its current buffer
-        var bytes = 0, unplanned = 0
-        for b in planned {
-            let buf = g.buffers[b]
-            unplanned += buf.count * buf.dtype.itemSize
-            // The smallest free storage of the same dtype that is large enough (and not more than twice as large).
-            var best: Int? = nil
-            for (k, s) in storages.enumerated() where busyUntil[k] < start[b] && s.dtype == buf.dtype {
-                let cap = s.byteCount / buf.dtype.itemSize
-                guard cap >= buf.count && cap <= 2 * Swift.max(buf.count, 32) else { continue }
-                if best == nil || s.byteCount < storages[best!].byteCount { best = k }
-            }
-            if let k = best {
-                slot[b] = k; busyUntil[k] = end[b]
-            } else {
-                let backend = g.nodes.first { $0.touched.contains(b) }?.backend ?? Device.cpu.backend
-                storages.append(Storage.allocate(count: buf.count, dtype: buf.dtype, backend: backend))
-                busyUntil.append(end[b])
-                slot[b] = storages.count - 1
-                bytes += Swift.max(buf.count, 1) * buf.dtype.itemSize
-            }
         }
-        var p = MemoryPlan(slot: slot, storages: storages, peakBytes: bytes)
+        func backend(_ b: Int) -> any Backend { g.nodes.first { $0.touched.contains(b) }?.backend ?? Device.cpu.backend }
+        // One arena per dtype and device.
+        var groups: [String: [Int]] = [:]
+        var groupOrder: [String] = []
+        for b in planned {
+            let key = "\(g.buffers[b].dtype)@\(backend(b).device)"
+            if groups[key] == nil { groupOrder.append(key) }
+            groups[key, default: []].append(b)
+        }
+        var placement: [Int: (arena: Int, offset: Int)] = [:]
+        var storages: [Storage] = []
+        var bytes = 0, unplanned = 0
+        for key in groupOrder {
+            let members = groups[key]!
+            let bySize = members.sorted { footprint(g.buffers[$0]) != footprint(g.buffers[$1])
+                ? footprint(g.buffers[$0]) > footprint(g.buffers[$1]) : start[$0] < start[$1] }
+            var placed: [(buffer: Int, offset: Int, size: Int)] = []
+            var arenaSize = 0
+            for b in bySize {
+                let size = footprint(g.buffers[b])
+                unplanned += g.buffers[b].count * g.buffers[b].dtype.itemSize
+                let overlapping = placed.filter { !(end[$0.buffer] < start[b] || end[b] < start[$0.buffer]) }
+                    .sorted { $0.offset < $1.offset }
+                var best: Int? = nil, bestGap = Int.max, cursor = 0
+                for p in overlapping {
+                    let gap = p.offset - cursor
+                    if gap >= size && gap < bestGap { best = cursor; bestGap = gap }
+                    cursor = Swift.max(cursor, p.offset + p.size)
+                }
+                let offset = best ?? cursor
+                placed.append((b, offset, size))
+                placement[b] = (storages.count, offset)
+                arenaSize = Swift.max(arenaSize, offset + size)
+            }
+            let dtype = g.buffers[members[0]].dtype
+            storages.append(Storage.allocate(count: arenaSize, dtype: dtype, backend: backend(members[0])))
+            bytes += arenaSize * dtype.itemSize
+        }
+        var p = MemoryPlan(placement: placement, storages: storages, peakBytes: bytes)
         p.unplannedBytes = unplanned
+        var bound = 0
+        for i in g.nodes.indices {
+            var live = 0
+            for b in planned where start[b] <= i && i <= end[b] { live += g.buffers[b].count * g.buffers[b].dtype.itemSize }
+            bound = Swift.max(bound, live)
+        }
+        p.liveBytesBound = bound
         return p
     }
 }

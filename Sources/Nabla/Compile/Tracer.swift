@@ -134,10 +134,11 @@ final class Tracer {
 
     // MARK: Recording
 
-    /// Whether `s` holds a value the traced code computed (an intermediate, or a buffer a node wrote): reading it on
-    /// the host makes the rest of the call depend on data.
+    /// Whether `s` holds a value that changes from call to call (an argument, an intermediate, or a buffer a node
+    /// wrote): reading it on the host makes the rest of the call depend on data.
     private func holdsComputedValue(_ s: Storage) -> Bool {
         guard let b = bufferOf[ObjectIdentifier(s)] else { return false }
+        if case .input = buffers[b].role { return true }
         return buffers[b].role == .intermediate || written.contains(b)
     }
 
