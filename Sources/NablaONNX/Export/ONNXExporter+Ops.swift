@@ -22,7 +22,8 @@ extension ONNXExporter {
             builder.addInitializer(name: name, dtype: dtype, shape: [g1.buffers[w.buffer].count], bytes: bytes)
             try write(0, ONNXValue(name: name, dtype: dtype, shape: [SymInt(g1.buffers[w.buffer].count)]))
         case .copy:
-            try write(0, cast(try read(0), writeDType(0)))
+            let v = cast(try read(0, broadcastable: true), writeDType(0))
+            if try v.shape == writeShape(0) || !writeBroadcast(0, v) { try write(0, try expand(v, try writeShape(0))) }
         case .fill(let value):
             let shape = try writeShape(0), dtype = writeDType(0)
             if shape.allSatisfy({ $0.fixed != nil }) {

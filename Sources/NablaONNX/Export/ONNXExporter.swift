@@ -19,6 +19,9 @@ final class ONNXExporter {
     private var current: [Int: ONNXValue] = [:]
     /// Writes into parts of a buffer, waiting to be concatenated: (node, write index, value).
     private var pieces: [Int: [(node: Int, refs: (TensorRef, TensorRef), value: ONNXValue)]] = [:]
+    /// Buffers a `copy` filled with a broadcast value (a linear layer's bias before its product is added): the
+    /// unexpanded value and the buffer's shape. `Expand` is written only when a read needs the full tensor.
+    private var broadcastFills: [Int: (value: ONNXValue, shape: [SymInt])] = [:]
     /// The node being lowered (for messages).
     var nodeIndex = 0
 
@@ -122,6 +125,7 @@ final class ONNXExporter {
     /// The current value of buffer `b` (concatenating pending slice writes; making initializers on first use).
     func value(of b: Int) throws -> ONNXValue {
         if let p = pieces[b], !p.isEmpty { try assemble(b, p) }
+        if let f = broadcastFills.removeValue(forKey: b) { current[b] = try expand(f.value, f.shape) }
         if let v = current[b] { return v }
         if let v = try initializer(b) { current[b] = v; return v }
         throw unsupported("it reads a buffer (%b\(b)) that no exported op wrote")
@@ -148,9 +152,14 @@ final class ONNXExporter {
 
     /// A view of a buffer, built from its current value with Reshape, Slice, Transpose and Expand.
     func view(_ r1: TensorRef, _ r2: TensorRef, broadcastable: Bool = false) throws -> ONNXValue {
-        var v = try value(of: r1.buffer)
         let c1 = g1.buffers[r1.buffer].count, c2 = g2.buffers[r2.buffer].count
         let target = try merge(r1.shape, r2.shape)
+        if broadcastable, let f = broadcastFills[r1.buffer],
+           ViewDecomposition.isContiguousWhole(shape: r1.shape, strides: r1.strides, offset: r1.offset, count: c1),
+           Array(target.drop { $0 == SymInt(1) }) == Array(f.shape.drop { $0 == SymInt(1) }) {
+            return f.value   // still broadcast: the reader's NumPy broadcasting expands it
+        }
+        var v = try value(of: r1.buffer)
         if ViewDecomposition.isContiguousWhole(shape: r1.shape, strides: r1.strides, offset: r1.offset, count: c1),
            ViewDecomposition.isContiguousWhole(shape: r2.shape, strides: r2.strides, offset: r2.offset, count: c2) {
             return try reshape(v, target)
@@ -182,6 +191,19 @@ final class ONNXExporter {
         return v
     }
 
+    /// Makes write `k` of the current node (a whole buffer) hold `value` broadcast to the write's shape, without
+    /// expanding it yet; false when the write is not a whole buffer.
+    func writeBroadcast(_ k: Int, _ value: ONNXValue) throws -> Bool {
+        let r1 = g1.nodes[nodeIndex].writes[k], r2 = g2.nodes[nodeIndex].writes[k]
+        guard ViewDecomposition.isContiguousWhole(shape: r1.shape, strides: r1.strides, offset: r1.offset, count: g1.buffers[r1.buffer].count),
+              ViewDecomposition.isContiguousWhole(shape: r2.shape, strides: r2.strides, offset: r2.offset, count: g2.buffers[r2.buffer].count)
+        else { return false }
+        current[r1.buffer] = nil
+        pieces[r1.buffer] = nil
+        broadcastFills[r1.buffer] = (value, try merge(r1.shape, r2.shape))
+        return true
+    }
+
     /// Makes `value` the new contents of write `k` of the current node.
     func write(_ k: Int, _ value: ONNXValue, anyShape: Bool = false) throws {
         try assign(g1.nodes[nodeIndex].writes[k], g2.nodes[nodeIndex].writes[k], value, anyShape: anyShape)
@@ -209,6 +231,7 @@ final class ONNXExporter {
         let shape = try merge(r1.shape, r2.shape)
         let whole1 = ViewDecomposition.isContiguousWhole(shape: r1.shape, strides: r1.strides, offset: r1.offset, count: c1)
         let whole2 = ViewDecomposition.isContiguousWhole(shape: r2.shape, strides: r2.strides, offset: r2.offset, count: c2)
+        broadcastFills[b] = nil
         if whole1 && whole2 {
             current[b] = anyShape ? value : try reshape(value, shape)
             pieces[b] = nil
