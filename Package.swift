@@ -55,13 +55,13 @@ let package = Package(
             dependencies: ["Nabla", "CZlib", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             exclude: ["Proto"]
         ),
-        // ONNX import; onnx.proto (with its LICENSE) is in Proto/, the generated Swift in Generated/ (Scripts/generate-protos.sh).
+        // ONNX import and export (export takes NablaNN modules and Keras models); onnx.proto (with its LICENSE) is in Proto/, the generated Swift in Generated/ (Scripts/generate-protos.sh).
         .target(
             name: "NablaONNX",
-            dependencies: ["Nabla", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            dependencies: ["Nabla", "NablaNN", "NablaKeras", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             exclude: ["Proto"]
         ),
-        .testTarget(name: "NablaONNXTests", dependencies: ["NablaONNX", "NablaTestSupport"]),
+        .testTarget(name: "NablaONNXTests", dependencies: ["NablaONNX", "NablaNN", "NablaKeras", "NablaTestSupport"]),
         .executableTarget(name: "fashion-mlp", dependencies: ["NablaNN", "NablaOptim", "NablaData"], path: "Examples/FashionMLP"),
         .executableTarget(name: "fashion-cnn", dependencies: ["NablaNN", "NablaOptim", "NablaData"], path: "Examples/FashionCNN"),
         .executableTarget(name: "finetune", dependencies: ["NablaNN", "NablaOptim", "NablaData"], path: "Examples/Finetune"),
@@ -106,7 +106,7 @@ let package = Package(
         // The scenarios the NablaDistributed tests run under `mpirun -np 2`.
         .executableTarget(name: "nabla-ddp-check", dependencies: ["NablaDistributed", "NablaOptim"], path: "Tests/DDPCheck"),
         .testTarget(name: "NablaDistributedTests", dependencies: ["NablaDistributed", "NablaTestSupport", "nabla-ddp-check", "NablaCommand"]),
-        .testTarget(name: "NablaCLITests", dependencies: ["NablaCLI", "NablaKeras", "NablaTestSupport"]),
+        .testTarget(name: "NablaCLITests", dependencies: ["NablaCLI", "NablaKeras", "NablaONNX", "NablaTestSupport"]),
         // The seed articles' examples as a PyTorch or Keras user ports them, checked against PyTorch's numbers.
         .testTarget(name: "PortedExamples", dependencies: ["NablaNN", "NablaOptim", "NablaData", "NablaKeras", "NablaTestSupport"],
                     path: "Tests/PortedExamples"),

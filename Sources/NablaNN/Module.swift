@@ -38,8 +38,8 @@ open class Module: CustomStringConvertible {
         return callUncompiled(input)
     }
 
-    /// The forward pass with its hooks, never through `compile()`.
-    func callUncompiled(_ input: Tensor) -> Tensor {
+    /// The forward pass with its hooks, never through `compile()` (what tracing for ONNX export runs).
+    public func callUncompiled(_ input: Tensor) -> Tensor {
         var x = input
         for (_, h) in forwardPreHooks { if let r = h(self, x) { x = r } }
         var y = forward(x)

@@ -18,6 +18,11 @@ public enum ONNXError: Error, CustomStringConvertible, Equatable {
     case badTensor(name: String, reason: String)
     /// The inputs given to `run` do not match the model's signature.
     case badInput(name: String, reason: String)
+    /// A traced op that the ONNX exporter cannot write, with the Swift line it was traced at.
+    case exportUnsupported(op: String, location: String, reason: String)
+    /// The model could not be exported (its trace broke, depends on the batch size in a way ONNX cannot express, or
+    /// the written file does not reproduce the model's outputs).
+    case exportFailed(reason: String)
 
     /// A readable message naming the file, node or value and the problem.
     public var description: String {
@@ -31,6 +36,8 @@ public enum ONNXError: Error, CustomStringConvertible, Equatable {
         case .invalidNode(let n, let t, let r): return "node '\(n)' (\(t)): \(r)"
         case .badTensor(let n, let r): return "tensor '\(n)': \(r)"
         case .badInput(let n, let r): return "input '\(n)': \(r)"
+        case .exportUnsupported(let op, let loc, let r): return "ONNX export: \(op) (traced at \(loc)) cannot be exported: \(r)"
+        case .exportFailed(let r): return "ONNX export: \(r)"
         }
     }
 }

@@ -5,35 +5,11 @@ import Testing
 
 @Suite("ONNX models in onnxruntime (the .build/venv that `make venv` creates)")
 struct ONNXRuntimeTests {
-    /// Runs `Scripts/onnx_run_ort.py` (onnx.checker, then onnxruntime) on `model` with `input`; returns its output.
-    private func onnxruntime(_ model: String, _ input: String) throws -> Tensor {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let python = root.appendingPathComponent(".build/venv/bin/python").path
-        guard FileManager.default.isExecutableFile(atPath: python) else {
-            throw ONNXError.io(path: python, reason: "missing: run `make venv` to install onnx and onnxruntime for the ONNX tests")
-        }
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("nabla-ort-\(UUID().uuidString).npy").path
-        defer { try? FileManager.default.removeItem(atPath: out) }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: python)
-        p.arguments = [root.appendingPathComponent("Scripts/onnx_run_ort.py").path, model, input, out]
-        let err = Pipe()
-        p.standardError = err
-        p.standardOutput = Pipe()
-        try p.run()
-        let message = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else {
-            throw ONNXError.io(path: model, reason: "onnx_run_ort.py failed: \(String(decoding: message, as: UTF8.self))")
-        }
-        return try loadNpy(from: out)
-    }
-
     @Test(arguments: ["cnn.torchscript17.onnx", "encoder.dynamo18.onnx"])
     func nablaMatchesOnnxruntime(_ file: String) throws {
         let f = try #require(ONNXFixture.all.first { $0.file == file })
         let model = ONNXFixture.path(file), input = ONNXFixture.path(f.input)
-        let expected = try onnxruntime(model, input)
+        let expected = try runOnnxruntime(model, input)
         let m = try ONNXModel(path: model)
         let y = try noGrad { try m(try loadNpy(from: input)) }
         let r = allClose(y, expected, rtol: 1e-5, atol: 1e-5)

@@ -40,7 +40,7 @@ public final class CompiledFunction: @unchecked Sendable {
         case eager(GraphBreak)
     }
 
-    private let body: ([Tensor]) -> [Tensor]
+    let body: ([Tensor]) -> [Tensor]
     /// A name for messages.
     public let name: String
     private let watch: (() -> AnyHashable)?

@@ -2,24 +2,44 @@ import Foundation
 import Nabla
 import NablaKeras
 import NablaNN
+import NablaONNX
 
 /// `nabla export`: a config's model with trained weights, written in `Model.save`'s format (one safetensors file,
-/// the Keras architecture in its metadata) so that `loadModel` and `nabla serve` read it without the config.
+/// the Keras architecture in its metadata) so that `loadModel` and `nabla serve` read it without the config, or as
+/// an ONNX file (`OUT.onnx` or `--format onnx`).
 public enum ModelExport {
-    /// Where the model file goes for `--out OUT`: `OUT/model.safetensors` when OUT is a folder or has no extension,
-    /// OUT itself otherwise.
-    /// - Throws: `TrainError` for an ONNX path (`.onnx`), which another issue provides.
-    public static func outputPath(_ out: String, format: String? = nil) throws -> String {
+    /// The file formats `nabla export` writes.
+    public enum Format: String, Sendable {
+        /// `Model.save`'s safetensors file with the Keras architecture (the default).
+        case safetensors
+        /// An ONNX model (opset 17, dynamic batch) written by `exportONNX`.
+        case onnx
+    }
+
+    /// The format for `--out OUT [--format F]`: `F` when given, else ONNX for an `.onnx` OUT, else safetensors.
+    /// - Throws: `TrainError` for an unknown format, or a format that contradicts OUT's extension.
+    public static func format(of out: String, format: String? = nil) throws -> Format {
         let ext = (out as NSString).pathExtension.lowercased()
-        if format?.lowercased() == "onnx" || ext == "onnx" {
-            throw TrainError("ONNX export is not available yet: export to a .safetensors file or a folder")
+        guard let format else { return ext == "onnx" ? .onnx : .safetensors }
+        guard let f = Format(rawValue: format.lowercased()) else {
+            throw TrainError("unknown export format '\(format)'; expected safetensors or onnx")
         }
-        if let format, format.lowercased() != "safetensors" {
-            throw TrainError("unknown export format '\(format)'; expected safetensors (ONNX export is not available yet)")
+        if (ext == "onnx" && f != .onnx) || (ext == "safetensors" && f != .safetensors) {
+            throw TrainError("--format \(format) contradicts the output file \(out)")
         }
+        return f
+    }
+
+    /// Where the model file goes for `--out OUT`: `OUT/model.safetensors` (`OUT/model.onnx` for ONNX) when OUT is a
+    /// folder or has no extension, OUT itself otherwise.
+    /// - Throws: `TrainError` for an unknown or contradictory format (`format(of:format:)`).
+    public static func outputPath(_ out: String, format: String? = nil) throws -> String {
+        let f = try Self.format(of: out, format: format)
+        let ext = (out as NSString).pathExtension.lowercased()
+        let file = f == .onnx ? "/model.onnx" : "/model.safetensors"
         var isDir: ObjCBool = false
-        if FileManager.default.fileExists(atPath: out, isDirectory: &isDir), isDir.boolValue { return out + "/model.safetensors" }
-        return ext.isEmpty ? out + "/model.safetensors" : out
+        if FileManager.default.fileExists(atPath: out, isDirectory: &isDir), isDir.boolValue { return out + file }
+        return ext.isEmpty ? out + file : out
     }
 
     /// The Keras `Sequential` equivalent of a config's model, holding the same weights.
@@ -109,16 +129,23 @@ public enum ModelExport {
     }
 
     /// Builds the config's model, loads `checkpoint`, converts it to Keras (`kerasModel`), saves it to `out`
-    /// (`outputPath`), then reloads the file and checks that it computes what the config model computes.
+    /// (`outputPath`), then reloads the file and checks that it computes what the config model computes. For ONNX
+    /// (`format(of:format:)`) the module is exported with `exportONNX` instead, which checks the file the same way.
     /// - Returns: the path written.
-    /// - Throws: `ConfigError` for a bad config, `TrainError` for an unexportable layer, an ONNX path or a mismatch,
-    ///   the checkpoint's and the file's errors.
+    /// - Throws: `ConfigError` for a bad config, `TrainError` for an unexportable layer or a mismatch, `ONNXError`
+    ///   from the ONNX exporter, the checkpoint's and the file's errors.
     @discardableResult
     public static func export(config: TrainConfig, checkpoint: String, to out: String, format: String? = nil) throws -> String {
         let path = try outputPath(out, format: format)
         let built = try BuiltModel(config.model)
         try loadWeights(into: built.module, from: checkpoint)
         _ = built.module.eval()
+        if try Self.format(of: out, format: format) == .onnx {
+            // The config's own module, traced (any layer the exporter lowers, not only those Keras has); the exporter
+            // reads the file back and checks it against the module before returning.
+            try exportONNX(built.module, exampleInputs: [Tensor.randn([2] + built.inputShape)], to: path)
+            return path
+        }
         let keras = try kerasModel(built, name: config.name)
         let dir = (path as NSString).deletingLastPathComponent
         if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }

@@ -2,6 +2,7 @@ import Foundation
 import Nabla
 import NablaCLI
 import NablaKeras
+import NablaONNX
 import NablaTestSupport
 import Testing
 
@@ -55,8 +56,36 @@ import Testing
         #expect(try ModelExport.outputPath(dir) == dir + "/model.safetensors")
         #expect(try ModelExport.outputPath(dir + "/v/2") == dir + "/v/2/model.safetensors")
         #expect(try ModelExport.outputPath(dir + "/m.safetensors") == dir + "/m.safetensors")
-        for (out, format) in [(dir + "/m.onnx", nil), (dir + "/m", "onnx")] as [(String, String?)] {
-            #expect { try ModelExport.outputPath(out, format: format) } throws: { "\($0)".contains("ONNX export is not available yet") }
+        #expect(try ModelExport.outputPath(dir + "/m.onnx") == dir + "/m.onnx")
+        #expect(try ModelExport.outputPath(dir + "/m", format: "onnx") == dir + "/m/model.onnx")
+        #expect(try ModelExport.outputPath(dir, format: "ONNX") == dir + "/model.onnx")
+        #expect { try ModelExport.outputPath(dir + "/m.onnx", format: "safetensors") } throws: { "\($0)".contains("contradicts") }
+        #expect { try ModelExport.outputPath(dir + "/m", format: "tflite") } throws: { "\($0)".contains("unknown export format 'tflite'") }
+    }
+
+    @Test func onnxExportRunsInONNXModel() throws {
+        // leaky_relu and layer_norm have no Keras mapping but export to ONNX.
+        let cfg = try Self.config("""
+        [{conv2d: {out_channels: 3, kernel_size: 3, padding: 1}}, batch_norm2d, leaky_relu, {max_pool2d: 2}, flatten, \
+        {linear: 5}, layer_norm, gelu, dropout, {linear: 2}]
+        """)
+        let dir = Self.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let source = try BuiltModel(cfg.model)
+        noGrad {
+            for (name, t) in source.module.namedBuffers() where name.hasSuffix("running_mean") { _ = t.copy_(Tensor.randn(t.shape)) }
+            for (name, t) in source.module.namedBuffers() where name.hasSuffix("running_var") { _ = t.copy_(Tensor.rand(t.shape) + 0.5) }
+        }
+        try saveSafetensors(source.module.stateDict(), to: dir + "/weights.safetensors")
+        for (out, format) in [(dir + "/a.onnx", nil), (dir + "/b", "onnx")] as [(String, String?)] {
+            let path = try ModelExport.export(config: cfg, checkpoint: dir + "/weights.safetensors", to: out, format: format)
+            let m = try ONNXModel(path: path)
+            #expect(m.inputs[0].dimensionNames.first == "batch")
+            _ = source.module.eval()
+            for x in [Tensor.randn([3, 1, 6, 6]), Tensor.randn([1, 1, 6, 6])] {
+                let check = allClose(try noGrad { try m(x) }, noGrad { source.module(x) }, rtol: 1e-5, atol: 1e-5)
+                #expect(check.ok, "\(path): \(check.failure)")
+            }
         }
     }
 

@@ -21,7 +21,17 @@ public func embedding(_ indices: Tensor, _ weight: Tensor, paddingIdx: Int? = ni
         pad = paddingIdx < 0 ? paddingIdx + num : paddingIdx
     }
     let flat = indices.reshape([-1])
-    let out = noGrad { indexSelect(weight, dim: 0, index: flat) }.reshapeNoGrad(indices.shape + [dim])
+    let out: Tensor
+    if Tracer.current?.isRecording == true {
+        // Under a trace (compile, ONNX export) the ids must stay a graph input: the backend's gather reads them on the
+        // device (and checks their bounds) instead of indexSelect's host copy, which would freeze them in the graph.
+        let ids = OpSupport.cast(flat, .int64)
+        let rows = Tensor(empty: [ids.count, dim], dtype: weight.dtype, device: weight.device)
+        if rows.count > 0 { weight.backend.gather(weight, dim: 0, index: indexAlong(ids, dim: 0, shape: [ids.count, dim]), out: rows) }
+        out = rows.reshapeNoGrad(indices.shape + [dim])
+    } else {
+        out = noGrad { indexSelect(weight, dim: 0, index: flat) }.reshapeNoGrad(indices.shape + [dim])
+    }
     guard isRecording(weight) else { return out }
     let idx = OpSupport.cast(flat, .int64)
     let weightShape = weight.shape
