@@ -153,7 +153,7 @@ def collect(files):
             doc = json.load(f)
         for r in doc.get("results", []):
             for wl, impl, keys, metric, _, _, _ in METRICS:
-                if r.get("workload") != wl or (impl and r.get("impl") != impl) or metric not in r:
+                if r.get("workload") != wl or (impl and r.get("impl") != impl) or r.get(metric) is None:
                     continue
                 k = (wl, tuple(r.get(x) for x in keys), metric)
                 table.setdefault(k, {}).setdefault(r.get("impl"), []).append(float(r[metric]))
