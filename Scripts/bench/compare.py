@@ -87,7 +87,7 @@ def new_venv(venv, what, need_gb, flags):
     """Creates `venv` (outside the tree, with `need_gb` free) for `what`; returns its pip install command."""
     venv_abs = os.path.abspath(venv)
     if venv_abs == ROOT or venv_abs.startswith(ROOT + os.sep):
-        sys.exit(f"compare: the {what} venv {venv} lies inside the repository; choose one outside it ({flags[0]})")
+        sys.exit(f"compare: the venv {venv} (for {what}) lies inside the repository; choose one outside it ({flags[0]})")
     have = free_gb(venv_abs)
     if have < need_gb:
         sys.exit(f"compare: installing {what} needs about {need_gb} GB free near {venv_abs}, only {have:.1f} GB are; "
@@ -305,10 +305,11 @@ def main():
                     files.append(out)
 
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    raw_dir = os.path.relpath(out_dir, ROOT) if os.path.abspath(out_dir).startswith(ROOT + os.sep) else out_dir
     versions = f"PyTorch {version_of(torch_py, 'torch')}" + (f", JAX {version_of(jax_py, 'jax')}" if jax_py else "")
     head = (f"Sitting of {stamp:%Y-%m-%d %H:%M} UTC on {cpu_slug()} ({os.cpu_count()} CPUs), Nabla at `{commit}`, "
             f"{versions}; {args.repeats} alternating runs per side and workload, in the order {', '.join(order)}. "
-            f"Raw JSON: `{os.path.relpath(out_dir, ROOT)}/`. Nabla's speed over an impl: for rates Nabla ÷ it, for "
+            f"Raw JSON: `{raw_dir}/`. Nabla's speed over an impl: for rates Nabla ÷ it, for "
             f"times it ÷ Nabla (above 1 is faster).")
     if args.epochs or args.max_steps:
         head += (f" CHECK RUN ({'--epochs ' + str(args.epochs) if args.epochs else ''}"
