@@ -61,7 +61,9 @@ import optax  # noqa: E402
 from jax import lax  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_torch import RESULTS, cpu_model, emit, load_fashion_mnist, log, med  # noqa: E402
+from bench_torch import RESULTS, cpu_model, emit, epochs_result, load_fashion_mnist, log, w7_result  # noqa: E402
+
+JIT = "; whole step under jax.jit (donated params and Adam state), optax.adam"
 
 
 def uniform(rng, shape, bound):
@@ -204,35 +206,18 @@ def train_classifier(name, model, params, data, shape, epochs, batch=128, seed=0
     return eps
 
 
-def epochs_result(workload, desc, eps):
-    secs = [e["seconds"] for e in eps]
-    n = eps[0]["samples"]
-    r = {
-        "workload": workload, "impl": "jax-jit",
-        "desc": desc + "; whole step under jax.jit (donated params and Adam state), optax.adam; median over all "
-                       "epochs, compiles in epoch 1 (compile_seconds = epoch 1 - median of epochs 2..)"
-                + (f"; CHECK ONLY: {eps[0]['steps']} steps per epoch" if n < 60000 else ""),
-        "seconds_per_epoch_median": med(secs), "seconds_per_epoch_min": min(secs), "seconds_per_epoch_max": max(secs),
-        "samples_per_s_median": n / med(secs), "final_test_acc": eps[-1]["test_acc"], "epochs": eps,
-        "first_step_seconds": eps[0].get("first_step_seconds"),
-        "compile_seconds": secs[0] - med(secs[1:]) if len(secs) > 1 else None,
-    }
-    if n < 60000:
-        r["max_steps"] = eps[0]["steps"]
-    return r
-
-
 def run_w3(data, epochs=5, max_steps=None):
     params = mlp_params(np.random.default_rng(0))
     eps = train_classifier("W3", mlp, params, data, (-1, 784), epochs, max_steps=max_steps)
-    emit(epochs_result("W3", f"MLP 784-512-256-10 ReLU, CE, Adam 1e-3, batch 128, {epochs} epochs", eps))
+    emit(epochs_result("W3", True, f"MLP 784-512-256-10 ReLU, CE, Adam 1e-3, batch 128, {epochs} epochs" + JIT, eps,
+                       impl="jax-jit"))
 
 
 def run_w4(data, epochs=3, max_steps=None):
     params = cnn_params(np.random.default_rng(0))
     eps = train_classifier("W4", cnn, params, data, (-1, 28, 28, 1), epochs, max_steps=max_steps)
-    emit(epochs_result("W4", f"CNN conv32-pool-conv64-pool-fc128-fc10 (NHWC), CE, Adam 1e-3, batch 128, "
-                             f"{epochs} epochs", eps))
+    emit(epochs_result("W4", True, f"CNN conv32-pool-conv64-pool-fc128-fc10 (NHWC), CE, Adam 1e-3, batch 128, "
+                                   f"{epochs} epochs" + JIT, eps, impl="jax-jit"))
 
 
 def run_w7():
@@ -256,19 +241,12 @@ def run_w7():
         params, opt_state, loss = step(params, opt_state, x)
         jax.block_until_ready((params, loss))
         times.append((time.perf_counter() - t0) * 1e3)
-    warm, times = times[:warmup], times[warmup:]
-    d, ff, T, B = 256, 1024, 128, 32
-    fwd_flop = B * T * (4 * d * d * 2 + 2 * d * ff * 2 + 2 * T * d * 2)
-    log(f"W7 jax.jit: {med(times):.1f} ms/step (warm-up {', '.join(f'{t:.0f}' for t in warm)} ms)")
-    emit({
-        "workload": "W7", "impl": "jax-jit",
-        "desc": "post-norm Transformer encoder layer (256, 4 heads, ff 1024, ReLU, dropout 0) in jax.numpy on "
-                "randn(32,128,256); loss = mean(out^2); fwd+bwd+optax.adam in one jax.jit (donated params and "
-                "state); median of 20 after 3 warm-up (the first compiles)",
-        "ms_per_step_median": med(times), "ms_per_step_min": min(times), "ms_per_step_max": max(times),
-        "approx_gflops_3x_fwd": 3 * fwd_flop / (med(times) / 1e3) / 1e9,
-        "warmup_ms": warm, "compile_seconds": (sum(warm) - warmup * med(times)) / 1e3, "final_loss": float(loss),
-    })
+    r = w7_result("jax-jit", "post-norm Transformer encoder layer (256, 4 heads, ff 1024, ReLU, dropout 0) in "
+                  "jax.numpy on randn(32,128,256); loss = mean(out^2); fwd+bwd+optax.adam in one jax.jit (donated "
+                  "params and state); median of 20 after 3 warm-up (the first compiles)", times[:warmup],
+                  times[warmup:], True)
+    r["final_loss"] = float(loss)
+    emit(r)
 
 
 # --------------------------------------------------------------------------- main
@@ -286,6 +264,7 @@ def meta():
         "cpus": sorted(os.sched_getaffinity(0)),
         "xla_pool_threads": xla_pool_threads(),
         "xla_flags": os.environ.get("XLA_FLAGS", ""),
+        "compilation_cache_dir": getattr(jax.config, "jax_compilation_cache_dir", None),  # None: every run compiles
         "nproc": os.cpu_count(),
         "cpu_model": cpu_model(),
     }

@@ -9,7 +9,8 @@ Run it in a virtual environment outside the repository (pip install torch numpy)
 
 W3C, W4C and W7C are W3, W4 and W7 with torch.compile (inductor, which needs a C compiler) on the model and on
 Adam's step; their results say impl "torch-compile" and workload "W3", "W4", "W7", beside nabla-bench's
-W3-compiled etc. (impl "nabla-compiled").
+W3-compiled etc. (impl "nabla-compiled"). They compile cold, in a fresh inductor cache directory per run
+(`--inductor-cache` keeps the default one, where a later run finds its kernels already built).
 
 Prints one JSON object per measurement on stdout and writes them all (plus a "meta"
 block) to results-torch.json unless --out says otherwise.
@@ -19,15 +20,18 @@ can reproduce it.  Timing: time.perf_counter() wall clock, warm-up first, median
 repeats.  Threads: torch.set_num_threads(2) (the machine has 2 cores).
 """
 import argparse
+import atexit
 import gc
 import gzip
 import json
 import os
 import platform
+import shutil
 import statistics
 import struct
 import subprocess
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -495,23 +499,29 @@ def run_w7(compiled=False):
         loss.backward()
         opt_step()
         times.append((time.perf_counter() - t0) * 1e3)
-    warm, times = times[:warmup], times[warmup:]
+    emit(w7_result("torch-compile" if compiled else "torch",
+                   "TransformerEncoderLayer(256, 4 heads, ff 1024, dropout 0, batch_first, post-norm, ReLU) on "
+                   "randn(32,128,256); loss = out.pow(2).mean(); fwd+bwd+Adam step; median of 20 after 3 warm-up"
+                   + (", with torch.compile(layer) and torch.compile(opt.step), compiled during the warm-up"
+                      if compiled else ""), times[:warmup], times[warmup:], compiled))
+
+
+def w7_result(impl, desc, warm, times, compiled):
+    """W7's result line from the warm-up and timed steps' milliseconds (logged too); compiled runs add `warmup_ms`
+    and `compile_seconds` (the warm-up's time beyond as many median steps)."""
     # rough FLOP count: per token fwd = QKV+out proj 4*d*d*2 + FFN 2*d*ff*2 + attention 2*T*d*2
     d, ff, T, B = 256, 1024, 128, 32
     fwd_flop = B * T * (4 * d * d * 2 + 2 * d * ff * 2 + 2 * T * d * 2)
     r = {
-        "workload": "W7", "impl": "torch-compile" if compiled else "torch",
-        "desc": "TransformerEncoderLayer(256, 4 heads, ff 1024, dropout 0, batch_first, post-norm, ReLU) on randn(32,128,256); "
-                "loss = out.pow(2).mean(); fwd+bwd+Adam step; median of 20 after 3 warm-up"
-                + (", with torch.compile(layer) and torch.compile(opt.step), compiled during the warm-up" if compiled else ""),
+        "workload": "W7", "impl": impl, "desc": desc,
         "ms_per_step_median": med(times), "ms_per_step_min": min(times), "ms_per_step_max": max(times),
         "approx_gflops_3x_fwd": 3 * fwd_flop / (med(times) / 1e3) / 1e9,
     }
     if compiled:
         r["warmup_ms"] = warm
-        r["compile_seconds"] = (sum(warm) - warmup * med(times)) / 1e3
-    log(f"W7{' torch.compile' if compiled else ''}: {med(times):.1f} ms/step (warm-up {', '.join(f'{t:.0f}' for t in warm)} ms)")
-    emit(r)
+        r["compile_seconds"] = (sum(warm) - len(warm) * med(times)) / 1e3
+    log(f"W7 {impl}: {med(times):.1f} ms/step (warm-up {', '.join(f'{t:.0f}' for t in warm)} ms)")
+    return r
 
 
 # --------------------------------------------------------------------------- W8 (optional)
@@ -698,6 +708,8 @@ def main():
     ap.add_argument("--w4-epochs", type=int, default=3)
     ap.add_argument("--epochs", type=int, help="epochs of W3/W3C and W4/W4C (default 5 and --w4-epochs); for checks")
     ap.add_argument("--max-steps", type=int, help="end each W3/W4 epoch after N steps: only to check that it runs")
+    ap.add_argument("--inductor-cache", action="store_true",
+                    help="W3C/W4C/W7C: keep inductor's on-disk cache (default: a fresh one per run, compiling cold)")
     ap.add_argument("--w1-backend", help=argparse.SUPPRESS)
     ap.add_argument("--w1-sizes", default="256,1024,2048", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -712,8 +724,16 @@ def main():
     unknown = only - set(ALL_WORKLOADS)
     if unknown:
         sys.exit(f"bench_torch.py: unknown workloads {sorted(unknown)}; choose from {','.join(ALL_WORKLOADS)}")
+    cold = None
+    if only & {"W3C", "W4C", "W7C"} and not args.inductor_cache:
+        # Before torch is imported: inductor keeps compiled graphs and kernels in a cache that outlives the process,
+        # so a second run would skip most of its compile. A fresh cache per run measures the compile a new program
+        # pays, as Nabla's and JAX's (no persistent cache by default) are.
+        cold = os.environ["TORCHINDUCTOR_CACHE_DIR"] = tempfile.mkdtemp(prefix="bench-torch-inductor-")
+        atexit.register(shutil.rmtree, cold, True)
     t_start = time.perf_counter()
     m = meta()
+    m["inductor_cache"] = "fresh per run" if cold else os.environ.get("TORCHINDUCTOR_CACHE_DIR", "default (kept)")
     log(json.dumps(m))
     if "W1" in only:
         run_w1(sizes)
