@@ -25,10 +25,13 @@ uniform), drawn from numpy with seed 0, not PyTorch's draws.
 
 Threads: two, like bench_torch.py's torch.set_num_threads(2). XLA's CPU client sizes its intra-op pool (the threads
 named "tf_XLAEigen") from the CPUs the process may run on, so this script restricts itself to the first two of them
-(os.sched_setaffinity, what `taskset -c 0,1` does) before jax is imported. The often-quoted
-`XLA_FLAGS="--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=2"` does not do it: jaxlib 0.10.2
-accepts it and still starts one pool thread per allowed CPU (checked by counting the threads by name, with and
-without `taskset -c 0`). `--threads N` changes the count; meta reports the CPUs and the pool's thread count.
+(os.sched_setaffinity, what `taskset -c 0,1` does) before jax is imported: checked with jaxlib 0.10.2 by counting
+the threads by name, 2 on a 2-CPU machine and 1 under `taskset -c 0`. The often-quoted
+`XLA_FLAGS="--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=N"` does not set the pool's size: the
+bare `intra_op_parallelism_threads=N` is ignored (with N=1 the pool still had 2 threads on 2 CPUs) and
+`--intra_op_parallelism_threads` is an unknown flag that aborts; whether `--xla_cpu_multi_thread_eigen=false` makes
+the kernels run on one thread was not measured (the machine was loaded). `--threads N` changes the count; meta
+reports the CPUs and the pool's thread count.
 """
 import argparse
 import json
