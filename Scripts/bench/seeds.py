@@ -18,16 +18,9 @@ if len(sys.argv) < 2 or sys.argv[1] not in ("W3", "W4"):
 workload = sys.argv[1]
 seeds = [int(s) for s in sys.argv[2:]] or [0, 1, 2, 3, 4]
 torch = bt.get_torch()
-xtr, ytr, xte, yte = bt.load_fashion_mnist()
-shape = (-1, 784) if workload == "W3" else (-1, 1, 28, 28)
-Xtr, Xte = torch.from_numpy(xtr.reshape(shape).copy()), torch.from_numpy(xte.reshape(shape).copy())
-Ytr, Yte = torch.from_numpy(ytr), torch.from_numpy(yte)
-nn = torch.nn
+Xtr, Ytr, Xte, Yte = bt.fashion_tensors(bt.load_fashion_mnist(), (-1, 784) if workload == "W3" else (-1, 1, 28, 28))
 for seed in seeds:
     torch.manual_seed(seed)
-    if workload == "W3":
-        model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 256), nn.ReLU(), nn.Linear(256, 10))
-    else:
-        model = bt.CNN.make()
+    model = bt.make_mlp() if workload == "W3" else bt.CNN.make()
     eps = bt.train_epochs(workload, model, Xtr, Ytr, Xte, Yte, epochs=5 if workload == "W3" else 3, seed=seed)
     print(f"seed {seed}: " + " ".join(f"{e['test_acc']:.4f}" for e in eps), flush=True)

@@ -42,7 +42,7 @@ class LSTMNet(nn.Module):
 
 torch.manual_seed(seed)
 if workload == "W3":
-    model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 256), nn.ReLU(), nn.Linear(256, 10))
+    model = bt.make_mlp()
 elif workload == "W4":
     model = bt.CNN.make()
 else:
