@@ -211,3 +211,16 @@ public func compile(name: String = "compiled", watch: (() -> AnyHashable)? = nil
 public func withRuleSource<R>(_ source: RuleSource, _ body: () -> R) -> R {
     Tracer.withRuleSource(source, body)
 }
+
+/// Runs `body`, which reads tensor values on the host only to check them (a class index in range, say) and
+/// computes nothing the caller uses from them. Under `compile`, these reads neither break the graph nor become part
+/// of it, and later runs of the graph do not repeat the check (the kernels still check their own bounds). Outside a
+/// trace it just runs `body`.
+public func checkingOnHost<R>(_ body: () throws -> R) rethrows -> R {
+    let f = AutogradState.flags
+    let saved = f.pointee.tracer
+    guard saved != nil else { return try body() }
+    f.pointee.tracer = nil
+    defer { AutogradState.flags.pointee.tracer = saved }
+    return try body()
+}

@@ -30,8 +30,10 @@ private func nllRows(_ op: String, _ input: Tensor, _ target: Tensor, weight: Te
     let c = input.shape[input.rank == 1 ? 0 : 1]
     let rows = classRows(input)
     let tgt = target.reshape([-1]).to(.int64)
-    for t in tgt.contiguous().toArray(Int64.self) where t != Int64(ignoreIndex) {
-        check(t >= 0 && t < Int64(c), "\(op): target class \(t) is out of range for \(c) classes (expected 0 ≤ target < \(c), or ignoreIndex \(ignoreIndex))")
+    checkingOnHost {
+        for t in tgt.contiguous().toArray(Int64.self) where t != Int64(ignoreIndex) {
+            check(t >= 0 && t < Int64(c), "\(op): target class \(t) is out of range for \(c) classes (expected 0 ≤ target < \(c), or ignoreIndex \(ignoreIndex))")
+        }
     }
     let valid = tgt.ne(Double(ignoreIndex))
     let safe = `where`(valid, tgt, Tensor.zerosLike(tgt))
@@ -143,7 +145,7 @@ private func crossEntropyProbabilities(_ logp: Tensor, _ target: Tensor, weight:
 public func binaryCrossEntropy(_ input: Tensor, _ target: Tensor, weight: Tensor? = nil, reduction: Reduction = .mean) -> Tensor {
     checkSameShape("binaryCrossEntropy", input, target)
     if input.count > 0 {
-        let (lo, hi) = noGrad { (input.amin().item(), input.amax().item()) }
+        let (lo, hi) = checkingOnHost { noGrad { (input.amin().item(), input.amax().item()) } }
         check(lo >= 0 && hi <= 1, "binaryCrossEntropy: all elements of input should be between 0 and 1, got values in [\(lo), \(hi)]; use binaryCrossEntropyWithLogits for unnormalised scores")
     }
     var losses = -(target * input.log().clamp(min: -100) + (1 - target) * (1 - input).log().clamp(min: -100))

@@ -161,7 +161,8 @@ public func take(_ input: Tensor, index: Tensor) -> Tensor {
 /// `numClasses == -1` uses the largest value plus one.
 public func oneHot(_ tensor: Tensor, numClasses: Int = -1) -> Tensor {
     check(!tensor.dtype.isFloatingPoint && tensor.dtype != .bool, "oneHot: expects an integer (int64) tensor, got \(tensor.dtype)")
-    let values = tensor.toArray(Int64.self)
+    // With numClasses given, the values are only checked (no graph break under compile); without, they set the size.
+    let values = numClasses < 0 ? tensor.toArray(Int64.self) : checkingOnHost { tensor.toArray(Int64.self) }
     let maxValue = Int(values.max() ?? -1)
     let n = numClasses < 0 ? maxValue + 1 : numClasses
     check(values.allSatisfy { $0 >= 0 }, "oneHot: class values must be non-negative, got shape \(tensor.shape)")
