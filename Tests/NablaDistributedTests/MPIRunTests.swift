@@ -142,6 +142,19 @@ struct UncheckedSendable<T>: @unchecked Sendable {
         #expect(r.output.contains("ddp steps 6"), "\(r.output)")
     }
 
+    /// Keras `fit` under mpirun, Horovod's way: 2 ranks × batch 64 give the weights and epoch logs of 1 process × batch
+    /// 128 (float64, 22 Adam steps including a short last batch); only rank 0 prints and runs file-writing callbacks.
+    @Test(.timeLimit(.minutes(2))) func kerasFitTwoRanksOfSixtyFourEqualOneProcessOfOneHundredTwentyEight() throws {
+        guard try mpirunOrSkip() else { return }
+        let r = try MPIRun.run("keras")
+        #expect(r.status == 0 && !r.timedOut, "\(r.output)")
+        #expect(!r.output.contains("FAIL"), "\(r.output)")
+        let hashes = r.output.split(separator: "\n").filter { $0.contains("keras steps 22") }.map { $0.split(separator: " ").last.map(String.init) ?? "" }
+        #expect(hashes.count == 2 && Set(hashes).count == 1, "replicas differ: \(r.output)")
+        // verbose 2 prints one line per epoch, on rank 0 only
+        #expect(r.output.components(separatedBy: "Epoch 2/2").count - 1 == 1, "\(r.output)")
+    }
+
     @Test(.timeLimit(.minutes(2))) func unusedParametersFinishWithFinishGradientSync() throws {
         guard try mpirunOrSkip() else { return }
         let r = try MPIRun.run("unused")
