@@ -73,7 +73,7 @@ ip netns exec "$ns_a" unshare --uts sh -c 'hostname nabla-host-a; exec "$@"' mpi
     timeout -k 5 "$timeout_s" mpirun --allow-run-as-root -np 2 --hostfile "$work/hostfile" \
     --mca plm_rsh_agent "$work/agent" \
     --mca btl tcp,self --mca btl_tcp_if_include "$ip_a/24" --mca oob_tcp_if_include "$ip_a/24" \
-    --mca btl_vader_single_copy_mechanism none \
+    --mca btl_vader_single_copy_mechanism none --mca orte_tmpdir_base "$work" \
     "$@" &
 child=$!
 wait "$child"   # in the background and waited for, so a signal to this script runs the cleanup at once

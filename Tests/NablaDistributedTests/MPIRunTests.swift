@@ -54,6 +54,15 @@ enum MPIRun {
         var env = ProcessInfo.processInfo.environment
         env["OMPI_MCA_btl"] = env["OMPI_MCA_btl"] ?? "self,vader,tcp"   // no InfiniBand probing in containers
         env["OMPI_MCA_rmaps_base_oversubscribe"] = "1"
+        // Each job alone: its own session directory (not the /tmp/ompi.HOST.UID that every mpirun of this user on
+        // the machine shares, other test runs included), and PMIx's plain hash store instead of its shared-memory
+        // store, whose locks Open MPI 4 / PMIx tear down at exit with sporadic `PMIX ERROR ... gds_ds12_lock` /
+        // `ds21` errors after the ranks have finished.
+        let session = FileManager.default.temporaryDirectory.appendingPathComponent("nabla-mpi-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: session, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: session) }
+        env["OMPI_MCA_orte_tmpdir_base"] = session
+        env["PMIX_MCA_gds"] = env["PMIX_MCA_gds"] ?? "hash"
         process.environment = env
         let pipe = Pipe()
         process.standardOutput = pipe
