@@ -49,7 +49,7 @@ let package = Package(
         .target(name: "NablaOptim", dependencies: ["NablaNN"]),
         .target(name: "NablaData", dependencies: ["Nabla"]),
         .target(name: "NablaEstimator", dependencies: ["NablaNN", "NablaOptim", "NablaBoard"]),
-        .target(name: "NablaKeras", dependencies: ["Nabla", "NablaNN", "NablaOptim", "NablaData", "NablaBoard"]),
+        .target(name: "NablaKeras", dependencies: ["Nabla", "NablaNN", "NablaOptim", "NablaData", "NablaBoard", "NablaDistributed"]),
         .target(
             name: "NablaBoard",
             dependencies: ["Nabla", "CZlib", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
@@ -65,7 +65,7 @@ let package = Package(
         .executableTarget(name: "fashion-mlp", dependencies: ["NablaNN", "NablaOptim", "NablaData"], path: "Examples/FashionMLP"),
         .executableTarget(name: "fashion-cnn", dependencies: ["NablaNN", "NablaOptim", "NablaData"], path: "Examples/FashionCNN"),
         .executableTarget(name: "finetune", dependencies: ["NablaNN", "NablaOptim", "NablaData"], path: "Examples/Finetune"),
-        .executableTarget(name: "keras-fashion", dependencies: ["NablaKeras", "NablaData"], path: "Examples/KerasFashion"),
+        .executableTarget(name: "keras-fashion", dependencies: ["NablaKeras", "NablaData", "NablaDistributed"], path: "Examples/KerasFashion"),
         .executableTarget(name: "linear-regression", dependencies: ["NablaOptim"], path: "Examples/LinearRegression"),
         .target(name: "NablaTestSupport", dependencies: ["Nabla"], path: "Tests/NablaTestSupport"),
         .testTarget(name: "NablaTests", dependencies: ["Nabla", "NablaTestSupport"]),
@@ -104,7 +104,7 @@ let package = Package(
         .target(name: "CNablaMPI", linkerSettings: [.linkedLibrary("dl")]),
         .target(name: "NablaDistributed", dependencies: ["CNablaMPI", "Nabla", "NablaNN", "NablaData"]),
         // The scenarios the NablaDistributed tests run under `mpirun -np 2`.
-        .executableTarget(name: "nabla-ddp-check", dependencies: ["NablaDistributed", "NablaOptim"], path: "Tests/DDPCheck"),
+        .executableTarget(name: "nabla-ddp-check", dependencies: ["NablaDistributed", "NablaOptim", "NablaKeras"], path: "Tests/DDPCheck"),
         .testTarget(name: "NablaDistributedTests", dependencies: ["NablaDistributed", "NablaTestSupport", "nabla-ddp-check", "NablaCommand"]),
         .testTarget(name: "NablaCLITests", dependencies: ["NablaCLI", "NablaKeras", "NablaONNX", "NablaTestSupport"]),
         // The seed articles' examples as a PyTorch or Keras user ports them, checked against PyTorch's numbers.

@@ -4,10 +4,12 @@
 //     swift run -c release keras-fashion            # the CNN of WORKLOADS.md W4, 3 epochs
 //     swift run -c release keras-fashion mlp        # the MLP of W3, 5 epochs
 //     swift run -c release keras-fashion cnn 1      # any model, any number of epochs
+//     mpirun -np 2 .build/release/keras-fashion     # data-parallel: fit splits every batch of 128 × 2 over the ranks
 //
 // Images are channels-last ([N, 28, 28, 1]) as Keras expects; pixels in [0, 1].
 import Foundation
 import NablaData
+import NablaDistributed
 import NablaKeras
 
 let args = CommandLine.arguments.dropFirst()
@@ -44,11 +46,14 @@ if kind == "cnn" {
     model.add(Dense(10))
 }
 model.compile(optimizer: .adam(lr: 1e-3), loss: .sparseCategoricalCrossentropy(fromLogits: true), metrics: ["accuracy"])
-model.summary()
+// Under mpirun, fit prints on rank 0 only; the program's own prints do the same.
+let rank = ProcessGroup.isLaunched() ? (try? ProcessGroup.initialize())?.rank ?? 0 : 0
+let isRoot = rank == 0
+if isRoot { model.summary() }
 
 let t0 = Date()
 model.fit(x: xTrain, y: yTrain, epochs: epochs, batchSize: 128, validationData: (xTest, yTest))
 let seconds = Date().timeIntervalSince(t0)
 let logs = model.evaluate(x: xTest, y: yTest, batchSize: 1000)
-print(String(format: "%@ via fit: test accuracy %.2f%% after %d epochs (%.1f s of training)",
-             kind.uppercased(), 100 * (logs["accuracy"] ?? 0), epochs, seconds))
+if isRoot { print(String(format: "%@ via fit: test accuracy %.2f%% after %d epochs (%.1f s of training)",
+             kind.uppercased(), 100 * (logs["accuracy"] ?? 0), epochs, seconds)) }

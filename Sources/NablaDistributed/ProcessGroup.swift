@@ -54,6 +54,12 @@ public final class ProcessGroup: @unchecked Sendable {
     /// Whether `initialize` has run (`torch.distributed.is_initialized`).
     public static var isInitialized: Bool { current.withLock { $0 != nil } }
 
+    /// Whether a launcher (`mpirun`, `srun`) started this process as one of several ranks, read from `environment`
+    /// without initialising anything; `initialize` then starts MPI, else it makes a group of one.
+    public static func isLaunched(environment: [String: String] = ProcessInfo.processInfo.environment) -> Bool {
+        LaunchEnvironment(environment).launched || environment["NABLA_DISTRIBUTED_FORCE_MPI"] == "1"
+    }
+
     private init(rank: Int, worldSize: Int, localRank: Int, localWorldSize: Int, backend: DistributedBackend,
                  mpiThreadLevel: Int?, libraryVersion: String, comm: CommunicationThread, usesMPI: Bool, threads: Int? = nil) {
         self.rank = rank; self.worldSize = worldSize; self.localRank = localRank; self.localWorldSize = localWorldSize

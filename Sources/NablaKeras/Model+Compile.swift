@@ -94,7 +94,8 @@ extension Model {
 
     /// One optimisation step on a batch; returns the loss and the (detached) predictions.
     func step(_ xs: [Tensor], _ ys: [Tensor]) -> (loss: Tensor, preds: [Tensor]) {
-        guard jitCompile else { return eagerStep(xs, ys) }
+        // Under mpirun the gradients are averaged on the host between backward and the update: the step runs eagerly.
+        guard jitCompile && distribution == nil else { return eagerStep(xs, ys) }
         let opt = ensureOptimizer()   // made before tracing, so the compiled step updates it
         _ = opt
         if compiledStep == nil {
@@ -116,6 +117,7 @@ extension Model {
         let (preds, extra) = forwardWithLosses(xs)
         let loss = totalLoss(preds, ys, extra: extra)
         loss.backward()
+        distribution?.averageGradients(trainableWeights)   // under mpirun: the mean over the ranks
         opt.step()
         applyConstraints()
         return (loss.detached(), preds)

@@ -55,8 +55,15 @@ extension Model {
         var val: ArrayBatches? = validationData.map { ArrayBatches($0.x, $0.y, batchSize: batchSize, model: name) }
         if validationSplit > 0 && val == nil { (train, val) = train.split(validationSplit) }
         let t = train
+        let validate = val.map { v in { self.evaluateBatches(v.steps) { v.batch($0, order: nil) } } }
+        if let dist = FitDistribution.current(enabled: dataParallel, model: name) {
+            // Under mpirun: this rank's share of global batches of batchSize × ranks (Model+Distributed.swift).
+            let sharded = ShardedArrayBatches(arrays: t, distribution: dist)
+            return runFit(epochs: epochs, initialEpoch: initialEpoch, steps: sharded.steps, callbacks: callbacks, verbose: verbose,
+                          modelDir: modelDir, distribution: dist, epochBatches: { sharded.batches(shuffle: shuffle) }, validate: validate)
+        }
         return runFit(epochs: epochs, initialEpoch: initialEpoch, steps: t.steps, callbacks: callbacks, verbose: verbose,
-                      modelDir: modelDir, epochBatches: {
+                      modelDir: modelDir, distribution: FitDistribution.current(enabled: dataParallel, model: name), epochBatches: {
                           let order = shuffle ? Tensor.randperm(t.count) : nil
                           var k = 0
                           return AnyIterator {
@@ -65,7 +72,7 @@ extension Model {
                               return t.batch(k, order: order)
                           }
                       },
-                      validate: val.map { v in { self.evaluateBatches(v.steps) { v.batch($0, order: nil) } } })
+                      validate: validate)
     }
 
     /// `fit` for a single-input, single-output model.
@@ -95,7 +102,7 @@ extension Model {
                                               verbose: Int = 1, initialEpoch: Int = 0, modelDir: String? = nil) -> History
         where L.Element == (Tensor, Tensor), V.Element == (Tensor, Tensor) {
         runFit(epochs: epochs, initialEpoch: initialEpoch, steps: loader.underestimatedCount, callbacks: callbacks, verbose: verbose,
-               modelDir: modelDir, epochBatches: {
+               modelDir: modelDir, distribution: FitDistribution.current(enabled: dataParallel, model: name), epochBatches: {
                    var it = loader.makeIterator()
                    return AnyIterator { it.next().map { ([$0.0], [$0.1]) } }
                },
@@ -120,12 +127,25 @@ extension Model {
         return evaluateBatches(batches.count) { batches[$0] }
     }
 
+    /// The loop behind every `fit`. With `distribution` (under mpirun) the epoch's batches are this rank's share,
+    /// and the steps, logs and callbacks follow `FitDistribution`'s rules.
     func runFit(epochs: Int, initialEpoch: Int, steps: Int, callbacks: [Callback], verbose: Int, modelDir: String? = nil,
+                distribution: FitDistribution? = nil,
                 epochBatches: () -> AnyIterator<([Tensor], [Tensor])>, validate: (() -> Logs)?) -> History {
         _ = ensureBuiltForTraining(epochBatches)
         _ = ensureOptimizer()
-        let (initialEpoch, dirCallbacks) = prepareModelDir(modelDir, initialEpoch: initialEpoch)
-        let callbacks = callbacks + dirCallbacks
+        var (initialEpoch, dirCallbacks) = prepareModelDir(modelDir, initialEpoch: initialEpoch)
+        var callbacks = callbacks + dirCallbacks
+        var verbose = verbose
+        if let distribution {
+            initialEpoch = distribution.broadcastState(weights, initialEpoch: initialEpoch)
+            if !distribution.isRoot {
+                verbose = 0
+                callbacks = callbacks.filter { !$0.rankZeroOnly }
+            }
+        }
+        self.distribution = distribution
+        defer { self.distribution = nil }
         for c in callbacks { c.model = self }
         stopTraining = false
         history = History()
@@ -157,6 +177,7 @@ extension Model {
                 values.append(("val_loss", v["loss"] ?? .nan))
                 for m in metrics { values.append(("val_" + m.name, v[m.name] ?? .nan)) }
             }
+            if let distribution { values = distribution.average(values) }   // Horovod's MetricAverageCallback
             var logs: Logs = [:]
             for (k, v) in values { logs[k] = v }
             if let opt = optimizer, let g = opt.paramGroups.first { logs["lr"] = g.lr }
@@ -164,6 +185,7 @@ extension Model {
             history.append(epoch, logs)
             for c in callbacks { c.onEpochEnd(epoch, logs: logs) }
             lastLogs = logs
+            if let distribution { stopTraining = distribution.anyStop(stopTraining) }   // all ranks stop together
             if stopTraining { break }
         }
         eval()

@@ -40,6 +40,13 @@ open class Model: Layer {
     public var stopTraining = false
     /// The `History` of the last `fit`.
     public internal(set) var history = History()
+    /// Whether `fit` trains data-parallel when the process is one of several ranks started by `mpirun` (default
+    /// true, as `nabla train` does): rank 0's weights broadcast at the start, gradients averaged at each step, each
+    /// rank a share of the data, only rank 0 printing and writing files, epoch logs averaged. Set it to false to
+    /// train each rank's model on its own (`Model+Distributed.swift`).
+    public var dataParallel = true
+    /// The running `fit`'s ranks when it trains data-parallel, else nil.
+    var distribution: FitDistribution?
 
     /// A functional model from placeholders to outputs; traps with a clear message when an output
     /// needs an input that is not listed.

@@ -230,21 +230,66 @@ case "hang":
     try group.allReduce(Tensor.zeros([4]))
     say("FAIL allReduce returned although rank 1 never called it")
 
+case "w4bench":
+    // Throughput of W4's CNN (WORKLOADS.md) on synthetic 28x28 images, Adam 1e-3, global batch 128: batch 128 / world
+    // per rank through DistributedDataParallel (alone: one process, batch 128). Medians of `NABLA_W4BENCH_REPEATS`
+    // (default 3) timings of `NABLA_W4BENCH_STEPS` (default 40) steps after 5 warm-up steps; rank 0 prints.
+    let env = ProcessInfo.processInfo.environment
+    let steps = Int(env["NABLA_W4BENCH_STEPS"] ?? "") ?? 40, repeats = Int(env["NABLA_W4BENCH_REPEATS"] ?? "") ?? 3
+    manualSeed(0)
+    let model = Sequential(
+        Conv2d(1, 32, kernelSize: 3, padding: 1), ReLU(), MaxPool2d(kernelSize: 2),
+        Conv2d(32, 64, kernelSize: 3, padding: 1), ReLU(), MaxPool2d(kernelSize: 2),
+        Flatten(), Linear(3136, 128), ReLU(), Linear(128, 10))
+    let net: Module = world > 1 ? try DistributedDataParallel(model) : model
+    let opt = Adam(net.parameters(), lr: 1e-3)
+    let perRank = 128 / world
+    let data = Generator(seed: UInt64(rank))
+    let x = Tensor.randn([perRank * 8, 1, 28, 28], generator: data), y = Tensor.randint(0, 10, [perRank * 8], generator: data)
+    func run(_ n: Int) {
+        for k in 0..<n {
+            let rows = (k % 8) * perRank
+            opt.zeroGrad()
+            crossEntropy(net(x.narrow(0, start: rows, length: perRank)), y.narrow(0, start: rows, length: perRank)).backward()
+            opt.step()
+        }
+    }
+    run(5)
+    var rates: [Double] = []
+    for _ in 0..<repeats {
+        try group.barrier()
+        let start = Date()
+        run(steps)
+        try group.barrier()
+        rates.append(Double(steps * 128) / Date().timeIntervalSince(start))
+    }
+    if rank == 0 {
+        say(String(format: "W4 %d process(es) x %d thread(s), global batch 128: %.0f samples/s (median of %d: %@)", world,
+                   group.threadsPerRank, rates.sorted()[rates.count / 2], repeats, rates.map { String(format: "%.0f", $0) }.joined(separator: " ")))
+    }
+
+case "keras":
+    try kerasScenario(group: group, say: say, expect: expect)
+
 case "bandwidth":
-    for mb in [1, 16, 64] {
+    for mb in [1, 25, 100] {
         let n = mb * 1 << 20 / 4
         let t = Tensor.zeros([n], dtype: .float32)
         try group.allReduce(t)
-        let reps = 5
-        let start = Date()
-        for _ in 0..<reps { try group.allReduce(t) }
-        let s = Date().timeIntervalSince(start) / Double(reps)
+        var times: [Double] = []
+        for _ in 0..<7 {
+            try group.barrier()
+            let start = Date()
+            try group.allReduce(t)
+            times.append(Date().timeIntervalSince(start))
+        }
+        let s = times.sorted()[times.count / 2]   // the median of 7
         // bus bandwidth as nccl-tests reports it: 2 (n-1)/n * bytes / time
         let bus = 2 * Double(world - 1) / Double(world) * Double(n * 4) / s / 1e9
         if rank == 0 { say(String(format: "allReduce %d MB float32: %.2f ms, bus bandwidth %.2f GB/s", mb, s * 1e3, bus)) }
     }
 
 default:
-    print("usage: nabla-ddp-check collectives|mismatch|ddp|ddpbench|unused|die|exit|hang|bandwidth|info"); exit(2)
+    print("usage: nabla-ddp-check collectives|mismatch|ddp|keras|w4bench|ddpbench|unused|die|exit|hang|bandwidth|info"); exit(2)
 }
 exit(failures == 0 ? 0 : 1)

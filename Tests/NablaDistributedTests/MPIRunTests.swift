@@ -54,6 +54,15 @@ enum MPIRun {
         var env = ProcessInfo.processInfo.environment
         env["OMPI_MCA_btl"] = env["OMPI_MCA_btl"] ?? "self,vader,tcp"   // no InfiniBand probing in containers
         env["OMPI_MCA_rmaps_base_oversubscribe"] = "1"
+        // Each job alone: its own session directory (not the /tmp/ompi.HOST.UID that every mpirun of this user on
+        // the machine shares, other test runs included), and PMIx's plain hash store instead of its shared-memory
+        // store, whose locks Open MPI 4 / PMIx tear down at exit with sporadic `PMIX ERROR ... gds_ds12_lock` /
+        // `ds21` errors after the ranks have finished.
+        let session = FileManager.default.temporaryDirectory.appendingPathComponent("nabla-mpi-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: session, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: session) }
+        env["OMPI_MCA_orte_tmpdir_base"] = session
+        env["PMIX_MCA_gds"] = env["PMIX_MCA_gds"] ?? "hash"
         process.environment = env
         let pipe = Pipe()
         process.standardOutput = pipe
@@ -140,6 +149,19 @@ struct UncheckedSendable<T>: @unchecked Sendable {
         let hashes = r.output.split(separator: "\n").filter { $0.contains("parameter hash") }.map { $0.split(separator: " ").last.map(String.init) ?? "" }
         #expect(hashes.count == 2 && Set(hashes).count == 1, "replicas differ: \(r.output)")
         #expect(r.output.contains("ddp steps 6"), "\(r.output)")
+    }
+
+    /// Keras `fit` under mpirun, Horovod's way: 2 ranks × batch 64 give the weights and epoch logs of 1 process × batch
+    /// 128 (float64, 22 Adam steps including a short last batch); only rank 0 prints and runs file-writing callbacks.
+    @Test(.timeLimit(.minutes(2))) func kerasFitTwoRanksOfSixtyFourEqualOneProcessOfOneHundredTwentyEight() throws {
+        guard try mpirunOrSkip() else { return }
+        let r = try MPIRun.run("keras")
+        #expect(r.status == 0 && !r.timedOut, "\(r.output)")
+        #expect(!r.output.contains("FAIL"), "\(r.output)")
+        let hashes = r.output.split(separator: "\n").filter { $0.contains("keras steps 22") }.map { $0.split(separator: " ").last.map(String.init) ?? "" }
+        #expect(hashes.count == 2 && Set(hashes).count == 1, "replicas differ: \(r.output)")
+        // verbose 2 prints one line per epoch, on rank 0 only
+        #expect(r.output.components(separatedBy: "Epoch 2/2").count - 1 == 1, "\(r.output)")
     }
 
     @Test(.timeLimit(.minutes(2))) func unusedParametersFinishWithFinishGradientSync() throws {

@@ -19,6 +19,16 @@ import NablaNN
         #expect(throws: DistributedError.self) { try group.allReduce(Tensor([1, 2]), op: .mean) }
     }
 
+    /// What Keras `fit` and the examples check before starting MPI: a launcher's rank or a size above one.
+    @Test func isLaunchedReadsTheLauncherEnvironment() {
+        #expect(!ProcessGroup.isLaunched(environment: [:]))
+        #expect(!ProcessGroup.isLaunched(environment: ["OMPI_COMM_WORLD_SIZE": "1", "OMPI_COMM_WORLD_RANK": "0"]))
+        #expect(ProcessGroup.isLaunched(environment: ["OMPI_COMM_WORLD_SIZE": "2", "OMPI_COMM_WORLD_RANK": "1"]))
+        #expect(ProcessGroup.isLaunched(environment: ["SLURM_PROCID": "0", "SLURM_NTASKS": "4"]))
+        #expect(ProcessGroup.isLaunched(environment: ["PMIX_RANK": "0"]))
+        #expect(ProcessGroup.isLaunched(environment: ["NABLA_DISTRIBUTED_FORCE_MPI": "1"]))
+    }
+
     @Test func ddpInAGroupOfOneLeavesGradientsAlone() throws {
         let group = try ProcessGroup.initialize(backend: .mpi, environment: [:])
         let model = Linear(3, 2)

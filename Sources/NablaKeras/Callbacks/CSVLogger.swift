@@ -6,6 +6,8 @@ import NablaNN
 /// Columns are `epoch` then the log names sorted; with `append: true` an existing file keeps its
 /// lines and no second header is written.
 public final class CSVLogger: Callback {
+    /// Runs on rank 0 only under `mpirun` (it writes files).
+    public override var rankZeroOnly: Bool { true }
     /// The file written.
     public let filename: String
     /// The column separator.

@@ -28,6 +28,10 @@ open class Callback {
     public internal(set) weak var model: Model?
     /// Creates a callback.
     public init() {}
+    /// Whether only rank 0 runs this callback when `fit` trains data-parallel under `mpirun` (callbacks that
+    /// write files or print: `ModelCheckpoint`, `CSVLogger`, `TensorBoard`). Others run on every rank, on the
+    /// epoch logs averaged over the ranks, so they decide alike (`EarlyStopping`, learning-rate schedules).
+    open var rankZeroOnly: Bool { false }
     /// Called once before the first epoch.
     open func onTrainBegin(logs: Logs) {}
     /// Called once after the last epoch (also after an early stop).

@@ -6,6 +6,8 @@ import NablaNN
 /// `filepath` may contain `{epoch}` (1-based, as Keras) and any log name, e.g.
 /// `"ckpt-{epoch}-{val_loss}.safetensors"`. Weights are keyed by layer (`dense_1.kernel`).
 public final class ModelCheckpoint: Callback {
+    /// Runs on rank 0 only under `mpirun` (it writes files).
+    public override var rankZeroOnly: Bool { true }
     /// The path pattern.
     public let filepath: String
     /// The log name watched by `saveBestOnly`.

@@ -14,6 +14,8 @@ import NablaNN
 /// // tensorboard --logdir logs
 /// ```
 public final class TensorBoard: Callback {
+    /// Runs on rank 0 only under `mpirun` (it writes files).
+    public override var rankZeroOnly: Bool { true }
     /// How often scalars are written (`update_freq`).
     public enum UpdateFrequency: Sendable, Equatable {
         /// Once per epoch.

@@ -94,6 +94,8 @@ final class PositionalWeights: Stateful {
 
 /// Saves a `ModelDir` checkpoint after each epoch (added by `fit(..., modelDir:)`).
 final class ModelDirCheckpoint: Callback {
+    /// Runs on rank 0 only under `mpirun` (it writes files).
+    override var rankZeroOnly: Bool { true }
     let dir: ModelDir
     init(_ dir: ModelDir) { self.dir = dir }
     override func onEpochEnd(_ epoch: Int, logs: Logs) {
