@@ -2,6 +2,9 @@
 #define NABLA_KERNELS_H
 #include <stdint.h>
 #include <stddef.h>
+/* Included here as well as by the umbrella directory, so that an existing build's cached clang module of
+   CNablaKernels is rebuilt with it (a new header alone in the directory does not invalidate the cache). */
+#include "nabla_thread_state.h"
 
 /* Capability reported by the dispatcher: 2 = AVX2+FMA, 0 = baseline. */
 int nabla_cpu_capability(void);

@@ -12,15 +12,18 @@ enum Engine {
     static func run(roots: [Tensor], rootGrads: [Tensor], retainGraph: Bool, createGraph: Bool,
                     capture: [Edge]? = nil) -> [Tensor?] {
         let mark = epoch.wrappingAdd(1, ordering: .relaxed).newValue
-        // Discover nodes reachable from the roots and count incoming edges.
+        // Discover nodes reachable from the roots and count incoming edges. The list of them is kept only for a
+        // capture: otherwise the nodes no edge reaches, where the pass starts, are among the roots.
+        let keepsOrder = capture != nil
         var order: [Node] = []
         var stack: [Node] = []
+        var rootNodes: [Node] = []
         for r in roots {
             guard let n = r.gradEdge.node else { continue }
-            if n.mark != mark { n.mark = mark; n.dependencies = 0; n.resetPending(); stack.append(n) }
+            if n.mark != mark { n.mark = mark; n.dependencies = 0; n.resetPending(); stack.append(n); rootNodes.append(n) }
         }
         while let n = stack.popLast() {
-            order.append(n)
+            if keepsOrder { order.append(n) }
             for k in 0..<n.edgeCount {
                 guard let m = n.edge(k).node else { continue }
                 if m.mark != mark {
@@ -46,7 +49,8 @@ enum Engine {
             guard let n = e.node else { continue }
             n.addPending(e.outputNr, g)
         }
-        var ready: [Node] = order.filter { $0.dependencies == 0 }
+        // The nodes to start from, in the order a traversal of the roots discovers them (the last root first).
+        var ready: [Node] = keepsOrder ? order.filter { $0.dependencies == 0 } : rootNodes.reversed().filter { $0.dependencies == 0 }
         var single: [Tensor] = []
         single.reserveCapacity(1)
         let previous = isGradEnabled
@@ -78,10 +82,20 @@ enum Engine {
                 }
                 continue
             }
+            if n.pairBackwardFn != nil && runs && n.outputCount == 1 && slots == nil && !n.isObserved,
+               let g = pending0 {
+                // A one- or two-input op with a pair backward and nothing to observe its gradient: no arrays.
+                let (g0, g1) = n.applyPair(g)
+                if !retainGraph { n.release() }
+                let edges = n.edgeCount
+                if edges > 0 { deliver(g0, to: n.edge0, ready: &ready) }
+                if edges > 1 { deliver(g1, to: n.edge1, ready: &ready) }
+                continue
+            }
             // Materialise missing output gradients as zeros; run hooks and retained grads.
             var grads: [Tensor]
             var anyGrad = false
-            if n.outputCount == 1 && n.outputHooks.isEmpty && n.retained.isEmpty && slots == nil {
+            if n.outputCount == 1 && !n.isObserved && slots == nil {
                 // The common case: one output, no hooks, nothing retained or captured. The one-element array is
                 // reused from node to node (it is uniquely referenced again once a backward has returned, unless
                 // that backward kept it, and then copy-on-write leaves the kept one alone).
@@ -94,7 +108,7 @@ enum Engine {
                 grads = []
                 grads.reserveCapacity(n.outputCount)
                 for i in 0..<n.outputCount {
-                    if var g = i == 0 ? pending0 : n.pendingRest[i - 1] {
+                    if var g = i == 0 ? pending0 : n.extras!.pendingRest[i - 1] {
                         anyGrad = true
                         for (k, h) in n.outputHooks where k == i { if let r = h(g) { g = r } }
                         for (k, w) in n.retained where k == i {
@@ -116,7 +130,7 @@ enum Engine {
                 check(inputGrads.count == n.edgeCount, "\(n.name): backward returned \(inputGrads.count) gradients for \(n.edgeCount) inputs")
             }
             grads = []
-            if n.outputCount > 1 { n.pendingRest = [] }
+            if n.outputCount > 1 { n.extras?.pendingRest = [] }
             if runs && !retainGraph { n.release() }
             for k in 0..<n.edgeCount {
                 let e = n.edge(k)
@@ -127,6 +141,15 @@ enum Engine {
             }
         }
         return captured
+    }
+
+    /// Adds `g` (when there is one) to the gradient gathered at the edge's node and readies that node when this
+    /// was its last incoming edge.
+    @inline(__always) private static func deliver(_ g: Tensor?, to e: Edge, ready: inout [Node]) {
+        guard let m = e.node else { return }
+        if let g { m.addPending(e.outputNr, g) }
+        m.dependencies -= 1
+        if m.dependencies == 0 { ready.append(m) }
     }
 
     /// The nodes whose backward must run: those with an input from which a captured node can be reached.

@@ -12,7 +12,7 @@ public enum ForwardMode {
                 let scratch = node ?? Node(name: "jvp", next: [], outputShapes: outs.map(\.shape), dtype: outs[0].dtype, device: outs[0].device, backward: nil)
                 if node == nil {
                     scratch.save(saving)  // a backward may read its operands from the node's saved slots
-                    scratch.savedOutputs = outs.map { Tensor(storage: $0.storage, shape: $0.shape, strides: $0.strides, offset: $0.offset) }
+                    scratch.ensuredExtras.savedOutputs = outs.map { Tensor(storage: $0.storage, shape: $0.shape, strides: $0.strides, offset: $0.offset) }
                 }
                 let vs = backward(us, scratch)
                 var total: Tensor? = nil

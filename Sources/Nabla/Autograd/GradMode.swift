@@ -1,48 +1,18 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import CNablaKernels
 
 /// The autograd flags of one thread: grad mode, inference mode and the forward-mode level (PyTorch keeps the same
-/// three per thread). Zero-initialised means grad mode on, no inference, no forward level.
-struct AutogradFlags {
-    var gradDisabled: Int32 = 0
-    var inference: Int32 = 0
-    var forwardLevel: Int32 = 0
-    /// The `Tracer` recording this thread's backend calls (`compile`), unretained; nil outside a trace.
-    var tracer: UnsafeMutableRawPointer? = nil
-    /// The `GraphRunner` running a compiled graph on this thread, unretained (named in failure messages).
-    var compiledRunner: UnsafeMutableRawPointer? = nil
-    /// Autograd nodes this thread has made (`autogradNodesCreated()`).
-    var nodesCreated: Int = 0
-}
+/// three per thread), the `Tracer` recording this thread's backend calls (`compile`, unretained, nil outside a
+/// trace), the `GraphRunner` running a compiled graph (named in failure messages) and the count of autograd nodes
+/// made (`autogradNodesCreated()`). Zero-initialised means grad mode on, no inference, no forward level.
+/// Declared in C (`nabla_thread_state.h`) so that it can be a C thread-local.
+typealias AutogradFlags = NablaAutogradFlags
 
-/// Per-thread `AutogradFlags`, held in POSIX thread-specific storage (allocated on a thread's first use, freed when
-/// the thread exits). One pointer load on the op path.
+/// Per-thread `AutogradFlags`, a C `_Thread_local`: once linked into an executable, reading it is one
+/// thread-pointer-relative address (POSIX thread-specific storage cost a `pthread_getspecific` call and a
+/// `swift_once` check of its key, a dozen times per scalar op).
 enum AutogradState {
-    /// The thread-specific key, made once (a global `let`: Swift initialises it exactly once, thread-safely).
-    private static let key: pthread_key_t = makeKey()
-
-    private static func makeKey() -> pthread_key_t {
-        var k = pthread_key_t()
-        let rc = pthread_key_create(&k) { $0?.deallocate() }
-        if rc != 0 { fatalError("autograd: pthread_key_create failed (\(rc))") }
-        return k
-    }
-
     /// This thread's flags.
-    @inline(__always) static var flags: UnsafeMutablePointer<AutogradFlags> {
-        if let p = pthread_getspecific(key) { return p.assumingMemoryBound(to: AutogradFlags.self) }
-        return makeFlags()
-    }
-
-    @inline(never) private static func makeFlags() -> UnsafeMutablePointer<AutogradFlags> {
-        let p = UnsafeMutablePointer<AutogradFlags>.allocate(capacity: 1)
-        p.initialize(to: AutogradFlags())
-        pthread_setspecific(key, p)
-        return p
-    }
+    @inline(__always) static var flags: UnsafeMutablePointer<AutogradFlags> { nabla_autograd_flags_ptr() }
 
     /// Whether grad mode is on for this thread.
     @inline(__always) static var gradEnabled: Bool { flags.pointee.gradDisabled == 0 }

@@ -6,6 +6,11 @@ public func autogradNodesCreated() -> Int { AutogradState.flags.pointee.nodesCre
 /// (nil where an input needs none). Written with Tensor ops, so it is itself differentiable.
 public typealias BackwardFunction = (_ grads: [Tensor], _ node: Node) -> [Tensor?]
 
+/// The backward of a single-output op with one or two inputs: the output gradient in, the inputs' gradients out as
+/// a pair (the second nil for a one-input op; nil where an input needs none). The engine calls it with no array in
+/// either direction (the hot ops of scalar graphs use it). Written with Tensor ops, so it is itself differentiable.
+public typealias PairBackwardFunction = (_ grad: Tensor, _ node: Node) -> (Tensor?, Tensor?)
+
 /// Where a gradient flows next: an input's producing node and which of its outputs the input was.
 public struct Edge {
     /// The node that produced the input (an `AccumulateGrad` for leaves); nil when the input needs no gradient.
@@ -23,41 +28,38 @@ public class Node {
     @exclusivity(unchecked) var edgeCount: Int
     @exclusivity(unchecked) var edge0 = Edge(node: nil, outputNr: 0)
     @exclusivity(unchecked) var edge1 = Edge(node: nil, outputNr: 0)
-    @exclusivity(unchecked) var edgesRest: [Edge] = []
+    /// The fields most nodes never use (edges and saved tensors past the second, several outputs, hooks), out of
+    /// line: a node of a unary or binary op keeps one nil reference instead of nine empty arrays to set and release.
+    @exclusivity(unchecked) var extras: NodeExtras? = nil
     @exclusivity(unchecked) var backwardFn: BackwardFunction?
+    /// The backward of a one- or two-input op recorded with `record(_:op:inputs:pairBackward:)` (then `backwardFn`
+    /// is nil).
+    @exclusivity(unchecked) var pairBackwardFn: PairBackwardFunction? = nil
     // The saved tensors and their versions when they were saved, the first two inline as the edges are.
     @exclusivity(unchecked) var savedCount = 0
     @exclusivity(unchecked) var saved0: Tensor? = nil
     @exclusivity(unchecked) var saved1: Tensor? = nil
-    @exclusivity(unchecked) var savedRest: [Tensor] = []
     @exclusivity(unchecked) var savedVersion0 = 0
     @exclusivity(unchecked) var savedVersion1 = 0
-    @exclusivity(unchecked) var savedVersionsRest: [Int] = []
     /// A scalar operand the backward needs (`x * 2.0`), kept here so the backward closure captures nothing.
     @exclusivity(unchecked) var savedScalar: Double = 0
     // A single-output op's saved output (`relu`, `tanh`, `exp`) inline; several outputs in the arrays.
     @exclusivity(unchecked) var savedOutput0: Tensor? = nil
     @exclusivity(unchecked) var savedOutputVersion0 = 0
-    @exclusivity(unchecked) var savedOutputs: [Tensor] = []
-    @exclusivity(unchecked) var savedOutputVersions: [Int] = []
     /// Number of outputs.
     public let outputCount: Int
     /// Shape of the first output, and of the others when there are several: to materialise zero gradients
     /// for unused outputs. Kept apart so a single-output node allocates no array of shapes.
     let firstOutputShape: [Int]
-    @exclusivity(unchecked) var otherOutputShapes: [[Int]]? = nil
     @exclusivity(unchecked) var outputDType: DType
     /// The device of the outputs (where missing output gradients are made as zeros).
     @exclusivity(unchecked) var outputDevice: Device
     /// Whether this is an `AccumulateGrad` (checked by the engine without a dynamic cast).
     let isAccumulator: Bool
     @exclusivity(unchecked) var released = false
-    // Hooks and retained gradients of non-leaf outputs, keyed by output index.
-    @exclusivity(unchecked) var outputHooks: [(Int, (Tensor) -> Tensor?)] = []
-    @exclusivity(unchecked) var retained: [(Int, WeakTensor)] = []
-    // Engine scratch, valid during one backward pass: the gradient gathered for output 0, and for the others.
+    // Engine scratch, valid during one backward pass: the gradient gathered for output 0 (for the others: in
+    // `extras`).
     @exclusivity(unchecked) var pending0: Tensor? = nil
-    @exclusivity(unchecked) var pendingRest: [Tensor?] = []
     @exclusivity(unchecked) var dependencies = 0
     @exclusivity(unchecked) var mark = 0
 
@@ -67,11 +69,11 @@ public class Node {
         self.edgeCount = 0
         self.outputCount = outputShapes.count
         self.firstOutputShape = outputShapes.first ?? []
-        if outputShapes.count > 1 { self.otherOutputShapes = Array(outputShapes.dropFirst()) }
         self.outputDType = dtype
         self.outputDevice = device
         self.backwardFn = backward
         self.isAccumulator = isAccumulator
+        if outputShapes.count > 1 { ensuredExtras.otherOutputShapes = Array(outputShapes.dropFirst()) }
         setEdges(next)
         AutogradState.flags.pointee.nodesCreated &+= 1
     }
@@ -104,8 +106,27 @@ public class Node {
         AutogradState.flags.pointee.nodesCreated &+= 1
     }
 
+    /// The out-of-line fields, created if needed.
+    @inline(__always) var ensuredExtras: NodeExtras {
+        if let e = extras { return e }
+        let e = NodeExtras()
+        extras = e
+        return e
+    }
+
+    // Read-only views of the out-of-line fields (empty when there are none).
+    var savedRest: [Tensor] { extras?.savedRest ?? [] }
+    var savedOutputs: [Tensor] { extras?.savedOutputs ?? [] }
+    var outputHooks: [(Int, (Tensor) -> Tensor?)] { extras?.outputHooks ?? [] }
+    var retained: [(Int, WeakTensor)] { extras?.retained ?? [] }
+    /// Whether a hook or a retained gradient watches an output's gradient.
+    @inline(__always) var isObserved: Bool {
+        guard let e = extras else { return false }
+        return !e.outputHooks.isEmpty || !e.retained.isEmpty
+    }
+
     private func setEdges(_ edges: [Edge]) {
-        if edges.count > 2 { edgesRest.reserveCapacity(edges.count - 2) }
+        if edges.count > 2 { ensuredExtras.edgesRest.reserveCapacity(edges.count - 2) }
         for e in edges { appendEdge(e) }
     }
 
@@ -114,13 +135,13 @@ public class Node {
         switch edgeCount {
         case 0: edge0 = e
         case 1: edge1 = e
-        default: edgesRest.append(e)
+        default: ensuredExtras.edgesRest.append(e)
         }
         edgeCount += 1
     }
 
     /// Edge `k` (of `edgeCount`).
-    @inline(__always) func edge(_ k: Int) -> Edge { k == 0 ? edge0 : (k == 1 ? edge1 : edgesRest[k - 2]) }
+    @inline(__always) func edge(_ k: Int) -> Edge { k == 0 ? edge0 : (k == 1 ? edge1 : extras!.edgesRest[k - 2]) }
 
     /// One edge per differentiable input, in the order the backward returns their gradients.
     public var next: [Edge] { (0..<edgeCount).map { edge($0) } }
@@ -135,33 +156,39 @@ public class Node {
         switch savedCount {
         case 0: saved0 = t; savedVersion0 = t.storage.version
         case 1: saved1 = t; savedVersion1 = t.storage.version
-        default: savedRest.append(t); savedVersionsRest.append(t.storage.version)
+        default:
+            let e = ensuredExtras
+            e.savedRest.append(t); e.savedVersionsRest.append(t.storage.version)
         }
         savedCount += 1
     }
 
     /// Saved tensor `i` (of `savedCount`); nil after the node was released.
     @inline(__always) func savedTensor(_ i: Int) -> Tensor? {
-        i == 0 ? saved0 : (i == 1 ? saved1 : (i - 2 < savedRest.count ? savedRest[i - 2] : nil))
+        if i == 0 { return saved0 }
+        if i == 1 { return saved1 }
+        guard let e = extras, i - 2 < e.savedRest.count else { return nil }
+        return e.savedRest[i - 2]
     }
 
     /// The version saved tensor `i` had when it was saved.
     @inline(__always) func savedVersion(_ i: Int) -> Int {
-        i == 0 ? savedVersion0 : (i == 1 ? savedVersion1 : savedVersionsRest[i - 2])
+        i == 0 ? savedVersion0 : (i == 1 ? savedVersion1 : extras!.savedVersionsRest[i - 2])
     }
 
     /// Shape of output `i`.
-    func outputShape(_ i: Int) -> [Int] { i == 0 ? firstOutputShape : otherOutputShapes![i - 1] }
+    func outputShape(_ i: Int) -> [Int] { i == 0 ? firstOutputShape : extras!.otherOutputShapes![i - 1] }
 
     /// The gradient gathered so far for output `i` during a backward pass.
-    @inline(__always) func pending(_ i: Int) -> Tensor? { i == 0 ? pending0 : pendingRest[i - 1] }
+    @inline(__always) func pending(_ i: Int) -> Tensor? { i == 0 ? pending0 : extras!.pendingRest[i - 1] }
 
     /// Adds `g` to the gradient gathered for output `i`.
     @inline(__always) func addPending(_ i: Int, _ g: Tensor) {
         if i == 0 {
             if pending0 == nil { pending0 = g } else { Node.accumulate(into: &pending0!, g) }
         } else {
-            if pendingRest[i - 1] == nil { pendingRest[i - 1] = g } else { Node.accumulate(into: &pendingRest[i - 1]!, g) }
+            let e = extras!
+            if e.pendingRest[i - 1] == nil { e.pendingRest[i - 1] = g } else { Node.accumulate(into: &e.pendingRest[i - 1]!, g) }
         }
     }
 
@@ -183,7 +210,7 @@ public class Node {
     /// Clears the gathered gradients before a pass.
     @inline(__always) func resetPending() {
         pending0 = nil
-        if outputCount > 1 { pendingRest = Array(repeating: nil, count: outputCount - 1) }
+        if outputCount > 1 { ensuredExtras.pendingRest = Array(repeating: nil, count: outputCount - 1) }
     }
 
     /// Output `i` as saved for backward, re-attached to this node so higher-order gradients flow.
@@ -202,17 +229,37 @@ public class Node {
 
     /// Runs the op's backward for the given output gradients (checks saved tensors first).
     func apply(_ grads: [Tensor]) -> [Tensor?] {
-        guard let fn = backwardFn else {
-            nablaFail("\(name): trying to backward through the graph a second time (or directly access saved tensors after they have already been freed). Saved intermediate values of the graph are freed when you call backward(); specify retainGraph: true if you need to backward through the graph a second time")
+        if backwardFn == nil, pairBackwardFn != nil {
+            let (g0, g1) = applyPair(grads[0])
+            return edgeCount == 1 ? [g0] : [g0, g1]
         }
+        guard let fn = backwardFn else { Node.freedTwice(name) }
+        checkSavedVersions()
+        return fn(grads, self)
+    }
+
+    /// Runs a pair backward (`pairBackwardFn`) for the gradient of the one output (checks saved tensors first).
+    @inline(__always) func applyPair(_ grad: Tensor) -> (Tensor?, Tensor?) {
+        guard let fn = pairBackwardFn else { Node.freedTwice(name) }
+        checkSavedVersions()
+        return fn(grad, self)
+    }
+
+    /// Traps when a saved tensor was changed in place since it was saved.
+    @inline(__always) private func checkSavedVersions() {
         if let t = saved0, t.storage.version != savedVersion0 { Node.modifiedInPlace(name, t, savedVersion0) }
         if let t = saved1, t.storage.version != savedVersion1 { Node.modifiedInPlace(name, t, savedVersion1) }
-        for (i, t) in savedRest.enumerated() where t.storage.version != savedVersionsRest[i] {
-            Node.modifiedInPlace(name, t, savedVersionsRest[i])
-        }
         if let t = savedOutput0, t.storage.version != savedOutputVersion0 { Node.modifiedInPlace(name, t, savedOutputVersion0) }
-        for (t, v) in zip(savedOutputs, savedOutputVersions) where t.storage.version != v { Node.modifiedInPlace(name, t, v) }
-        return fn(grads, self)
+        if let e = extras {
+            for (i, t) in e.savedRest.enumerated() where t.storage.version != e.savedVersionsRest[i] {
+                Node.modifiedInPlace(name, t, e.savedVersionsRest[i])
+            }
+            for (t, v) in zip(e.savedOutputs, e.savedOutputVersions) where t.storage.version != v { Node.modifiedInPlace(name, t, v) }
+        }
+    }
+
+    private static func freedTwice(_ name: String) -> Never {
+        nablaFail("\(name): trying to backward through the graph a second time (or directly access saved tensors after they have already been freed). Saved intermediate values of the graph are freed when you call backward(); specify retainGraph: true if you need to backward through the graph a second time")
     }
 
     private static func modifiedInPlace(_ name: String, _ t: Tensor, _ v: Int) -> Never {
@@ -222,13 +269,32 @@ public class Node {
     /// Frees saved tensors and the backward closure (after a backward without `retainGraph`).
     func release() {
         backwardFn = nil
+        pairBackwardFn = nil
         saved0 = nil
         saved1 = nil
-        savedRest = []
         savedOutput0 = nil
-        savedOutputs = []
+        if let e = extras { e.savedRest = []; e.savedOutputs = [] }
         released = true
     }
+}
+
+/// The fields of a `Node` that most nodes never use, allocated on first use (as `AutogradMeta` is for tensors).
+final class NodeExtras {
+    /// Edges past the second.
+    @exclusivity(unchecked) var edgesRest: [Edge] = []
+    /// Saved tensors past the second, and their versions when saved.
+    @exclusivity(unchecked) var savedRest: [Tensor] = []
+    @exclusivity(unchecked) var savedVersionsRest: [Int] = []
+    /// The saved outputs of a multi-output op, and their versions when saved.
+    @exclusivity(unchecked) var savedOutputs: [Tensor] = []
+    @exclusivity(unchecked) var savedOutputVersions: [Int] = []
+    /// Shapes of the outputs after the first.
+    @exclusivity(unchecked) var otherOutputShapes: [[Int]]? = nil
+    /// Hooks and retained gradients of non-leaf outputs, keyed by output index.
+    @exclusivity(unchecked) var outputHooks: [(Int, (Tensor) -> Tensor?)] = []
+    @exclusivity(unchecked) var retained: [(Int, WeakTensor)] = []
+    /// Engine scratch: the gradients gathered for the outputs after the first.
+    @exclusivity(unchecked) var pendingRest: [Tensor?] = []
 }
 
 /// The node that adds incoming gradients into a leaf's `.grad`.

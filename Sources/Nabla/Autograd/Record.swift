@@ -42,8 +42,43 @@ public func record(_ out: Tensor, op: String, inputs: [Tensor], saving: [Tensor]
     }
     // The common case, kept free of temporary arrays: one output, reverse mode only.
     guard f.gradDisabled == 0 && inputs.contains(where: { $0.tracksGrad }) else { return out }
+    attachNode(out, op: op, inputs: inputs, saving: saving, saveOutput: saveOutput, backward: backward, pairBackward: nil)
+    return out
+}
+
+/// Attaches an autograd node to `out` whose backward returns the gradients of its one or two inputs as a pair:
+/// `record(_:op:inputs:saving:saveOutput:jvp:backward:)` for the hot ops, without an array of gradients.
+///
+/// - Parameters:
+///   - inputs: one or two differentiable inputs; `pairBackward` returns their gradients in this order (the second
+///     nil for one input).
+///   - pairBackward: gradients of the inputs from the gradient of the output (Tensor ops only).
+///
+/// Inlined at its call sites, so that the optimiser can drop the `inputs:`/`saving:` array literals altogether.
+@discardableResult @inline(__always)
+public func record(_ out: Tensor, op: String, inputs: [Tensor], saving: [Tensor] = [], saveOutput: Bool = false,
+                   jvp: ([Tensor?]) -> Tensor? = { _ in nil }, pairBackward: @escaping PairBackwardFunction) -> Tensor {
+    check(inputs.count == 1 || inputs.count == 2, "\(op): a pair backward takes one or two inputs, got \(inputs.count)")
+    let f = AutogradState.flags.pointee
+    if f.forwardLevel != 0 {
+        let one = inputs.count == 1
+        recordOutputs([out], op: op, inputs: inputs, saving: saving, saveOutputs: saveOutput,
+                      jvp: { t in jvp(t).map { [$0] } },
+                      backward: { g, node in let (a, b) = pairBackward(g[0], node); return one ? [a] : [a, b] })
+        return out
+    }
+    guard f.gradDisabled == 0 && inputs.contains(where: { $0.tracksGrad }) else { return out }
+    attachNode(out, op: op, inputs: inputs, saving: saving, saveOutput: saveOutput, backward: nil, pairBackward: pairBackward)
+    return out
+}
+
+/// Makes the node of a single-output op in reverse mode and attaches it to `out` (edges and saved tensors in the
+/// node's inline slots: neither array escapes).
+@inline(__always)
+private func attachNode(_ out: Tensor, op: String, inputs: [Tensor], saving: [Tensor], saveOutput: Bool,
+                        backward: BackwardFunction?, pairBackward: PairBackwardFunction?) {
     let n = Node(name: op, outputShape: out.shape, dtype: out.dtype, device: out.device, backward: backward)
-    // Edges and saved tensors go into the node's inline slots: neither array escapes.
+    n.pairBackwardFn = pairBackward
     for t in inputs { n.appendEdge(t.gradEdge) }
     for t in saving { n.save(t) }
     if saveOutput {
@@ -55,7 +90,6 @@ public func record(_ out: Tensor, op: String, inputs: [Tensor], saving: [Tensor]
         out.outputNr = 0
         out.requiresGradFlag = true
     }
-    return out
 }
 
 /// Attaches one autograd node to several outputs (`split`, `max` with indices, `unbind`).
@@ -68,8 +102,8 @@ public func recordOutputs(_ outs: [Tensor], op: String, inputs: [Tensor], saving
                      dtype: outs[0].dtype, device: outs[0].device, backward: backward)
         if !saving.isEmpty { n.save(saving) }
         if saveOutputs {
-            n.savedOutputs = outs.map { Tensor(storage: $0.storage, shape: $0.shape, strides: $0.strides, offset: $0.offset) }
-            n.savedOutputVersions = outs.map { $0.storage.version }
+            n.ensuredExtras.savedOutputs = outs.map { Tensor(storage: $0.storage, shape: $0.shape, strides: $0.strides, offset: $0.offset) }
+            n.ensuredExtras.savedOutputVersions = outs.map { $0.storage.version }
         }
         for (i, o) in outs.enumerated() where o.dtype.isFloatingPoint {
             o.gradFn = n

@@ -24,7 +24,7 @@ extension Tensor {
     public func retainGrad() {
         check(requiresGradFlag, "retainGrad: can't retain the gradient of a tensor that doesn't require grad")
         guard let fn = gradFn else { return }
-        if !retainsGradFlag { retainsGradFlag = true; fn.retained.append((outputNr, WeakTensor(tensor: self))) }
+        if !retainsGradFlag { retainsGradFlag = true; fn.ensuredExtras.retained.append((outputNr, WeakTensor(tensor: self))) }
     }
 
     /// Whether `.grad` is kept for this non-leaf tensor.
@@ -34,7 +34,7 @@ extension Tensor {
     /// (`register_hook`).
     public func registerHook(_ hook: @escaping (Tensor) -> Tensor?) {
         check(requiresGradFlag, "registerHook: cannot register a hook on a tensor that doesn't require gradient")
-        if let fn = gradFn { fn.outputHooks.append((outputNr, hook)) } else { hooks = (hooks ?? []) + [hook] }
+        if let fn = gradFn { fn.ensuredExtras.outputHooks.append((outputNr, hook)) } else { hooks = (hooks ?? []) + [hook] }
     }
 
     /// A tensor sharing storage but cut from the graph (`detach()`): no history, no gradient.

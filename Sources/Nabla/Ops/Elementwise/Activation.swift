@@ -21,11 +21,10 @@ public func relu(_ x: Tensor) -> Tensor {
     let out = OpSupport.unary(.relu, x)
     guard isRecording(x) else { return out }
     return record(out, op: "ReluBackward", inputs: [x], saveOutput: true,
-                  jvp: { t in t[0]! * out.ne(0).to(out.dtype) }) { g, node in
+                  jvp: { t in t[0]! * out.ne(0).to(out.dtype) }, pairBackward: { g, node in
         // Recording (higher order): a differentiable mask multiply; otherwise one fused kernel.
-        isGradEnabled ? [g[0] * node.output().ne(0).to(g[0].dtype)]
-                      : [OpSupport.binary(.thresholdBackward, g[0], node.output(), name: "relu")]
-    }
+        (isGradEnabled ? g * node.output().ne(0).to(g.dtype) : OpSupport.binary(.thresholdBackward, g, node.output(), name: "relu"), nil)
+    })
 }
 
 /// `x` where positive, `negativeSlope * x` elsewhere (`F.leaky_relu`).

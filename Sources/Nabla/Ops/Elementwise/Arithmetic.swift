@@ -9,7 +9,7 @@ public func add(_ input: Tensor, _ other: Tensor, alpha: Double = 1) -> Tensor {
     return record(out, op: "AddBackward", inputs: [input, other], jvp: { t in
         let r = (t[0] ?? Tensor.zeros(sa, dtype: out.dtype, device: out.device)) + (t[1] ?? Tensor.zeros(sb, dtype: out.dtype, device: out.device))
         return r.shape == out.shape ? r : r.expand(out.shape).contiguous()
-    }, backward: sa == sb ? { g, _ in [g[0], g[0]] } : { g, _ in [g[0].sumTo(sa), g[0].sumTo(sb)] })
+    }, pairBackward: sa == sb ? { g, _ in (g, g) } : { g, _ in (g.sumTo(sa), g.sumTo(sb)) })
 }
 
 /// `input - other` with broadcasting (`torch.sub`).
@@ -19,7 +19,7 @@ public func sub(_ input: Tensor, _ other: Tensor, alpha: Double = 1) -> Tensor {
     guard isRecording(input, other) else { return out }
     let sa = input.shape, sb = other.shape
     return record(out, op: "SubBackward", inputs: [input, other],
-                  backward: sa == sb ? { g, _ in [g[0], -g[0]] } : { g, _ in [g[0].sumTo(sa), (-g[0]).sumTo(sb)] })
+                  pairBackward: sa == sb ? { g, _ in (g, -g) } : { g, _ in (g.sumTo(sa), (-g).sumTo(sb)) })
 }
 
 /// `input * other` with broadcasting (`torch.mul`).
@@ -31,37 +31,38 @@ public func mul(_ input: Tensor, _ other: Tensor) -> Tensor {
         if let ta = t[0] { r = ta * other.detached() }
         if let tb = t[1] { let q = input.detached() * tb; r = r.map { $0 + q } ?? q }
         return r!.shape == out.shape ? r! : r!.expand(out.shape).contiguous()
-    }) { g, node in
+    }, pairBackward: { g, node in
         // Reads its operands from the node's saved slots, so the closure captures nothing (no context to allocate).
         guard let input = node.savedTensor(0), let other = node.savedTensor(1) else { nablaFail("MulBackward: saved tensors were released") }
-        return [input.requiresGradFlag || input.tangent != nil ? (g[0] * other).sumTo(input.shape) : nil,
-                other.requiresGradFlag || other.tangent != nil ? (g[0] * input).sumTo(other.shape) : nil]
-    }
+        return (input.requiresGradFlag || input.tangent != nil ? (g * other).sumTo(input.shape) : nil,
+                other.requiresGradFlag || other.tangent != nil ? (g * input).sumTo(other.shape) : nil)
+    })
 }
 
 /// `input / other` with broadcasting, true division (`torch.div`).
 public func div(_ input: Tensor, _ other: Tensor) -> Tensor {
     let out = OpSupport.binary(.div, input, other, name: "div")
     guard isRecording(input, other) else { return out }
-    let sa = input.shape, sb = other.shape
-    return record(out, op: "DivBackward", inputs: [input, other], saving: [input, other]) { g, _ in
-        [(g[0] / other).sumTo(sa),
-         other.requiresGradFlag || other.tangent != nil ? (-g[0] * input / (other * other)).sumTo(sb) : nil]
-    }
+    return record(out, op: "DivBackward", inputs: [input, other], saving: [input, other], pairBackward: { g, node in
+        // Reads its operands from the node's saved slots, so the closure captures nothing.
+        guard let input = node.savedTensor(0), let other = node.savedTensor(1) else { nablaFail("DivBackward: saved tensors were released") }
+        return ((g / other).sumTo(input.shape),
+                other.requiresGradFlag || other.tangent != nil ? (-g * input / (other * other)).sumTo(other.shape) : nil)
+    })
 }
 
 /// `input + scalar`.
 public func add(_ input: Tensor, _ scalar: Double) -> Tensor {
     let out = OpSupport.binaryScalar(.add, input, scalar, reversed: false, name: "add")
     guard isRecording(input) else { return out }
-    return record(out, op: "AddBackward", inputs: [input], jvp: { t in t[0]! }) { g, _ in [g[0]] }
+    return record(out, op: "AddBackward", inputs: [input], jvp: { t in t[0]! }, pairBackward: { g, _ in (g, nil) })
 }
 
 /// `input * scalar`.
 public func mul(_ input: Tensor, _ scalar: Double) -> Tensor {
     let out = OpSupport.binaryScalar(.mul, input, scalar, reversed: false, name: "mul")
     guard isRecording(input) else { return out }
-    record(out, op: "MulBackward", inputs: [input], jvp: { t in t[0]! * scalar }) { g, node in [g[0] * node.savedScalar] }
+    record(out, op: "MulBackward", inputs: [input], jvp: { t in t[0]! * scalar }, pairBackward: { g, node in (g * node.savedScalar, nil) })
     out.gradFn?.savedScalar = scalar  // read by the backward, which so captures nothing
     return out
 }
@@ -70,7 +71,7 @@ public func mul(_ input: Tensor, _ scalar: Double) -> Tensor {
 public func div(_ input: Tensor, _ scalar: Double) -> Tensor {
     let out = OpSupport.binaryScalar(.div, input, scalar, reversed: false, name: "div")
     guard isRecording(input) else { return out }
-    record(out, op: "DivBackward", inputs: [input], jvp: { t in t[0]! / scalar }) { g, node in [g[0] / node.savedScalar] }
+    record(out, op: "DivBackward", inputs: [input], jvp: { t in t[0]! / scalar }, pairBackward: { g, node in (g / node.savedScalar, nil) })
     out.gradFn?.savedScalar = scalar  // read by the backward, which so captures nothing
     return out
 }
@@ -86,7 +87,7 @@ public func div(_ scalar: Double, _ input: Tensor) -> Tensor {
 public func neg(_ input: Tensor) -> Tensor {
     let out = OpSupport.unary(.neg, input)
     guard isRecording(input) else { return out }
-    return record(out, op: "NegBackward", inputs: [input], jvp: { t in -t[0]! }) { g, _ in [-g[0]] }
+    return record(out, op: "NegBackward", inputs: [input], jvp: { t in -t[0]! }, pairBackward: { g, _ in (-g, nil) })
 }
 
 extension Tensor {
