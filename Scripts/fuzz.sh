@@ -4,16 +4,20 @@
 # (Fuzz/Corpus/<target>) plus the committed reproducers (Tests/Fixtures/reliability, Tests/Fixtures/torch); new inputs go to
 # .build/fuzz/<target>/corpus, crashes to .build/fuzz/<target>/crash-*. Exits non-zero when a target crashed.
 #   FUZZ_SECONDS=300 FUZZ_TARGETS="npy keras" Scripts/fuzz.sh
+# FUZZ_TIMEOUT (default 10) is the seconds one input may run before it counts as a hang (raise it on a loaded machine:
+# the limit is wall-clock time). FUZZ_BIN names other binaries (a copy, so that a rebuild does not replace them under
+# a long run; the serve target runs "$FUZZ_BIN-serve"); FUZZ_SKIP_BUILD=1 runs them without building first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 FUZZ_JOBS=${FUZZ_JOBS:-2}
+FUZZ_TIMEOUT=${FUZZ_TIMEOUT:-10}
 FUZZ_TARGETS=${FUZZ_TARGETS:-"safetensors npy npz idx csv cifar keras checkpoint config onnx serve torch pickle"}
 OUT=.build/fuzz
-BIN=Fuzz/.build/release/nabla-fuzz
+BIN=${FUZZ_BIN:-Fuzz/.build/release/nabla-fuzz}
 R=Tests/Fixtures/reliability
 
-(cd Fuzz && swift build -c release -Xswiftc -sanitize=fuzzer,address -Xswiftc -use-ld=lld)
+[ "${FUZZ_SKIP_BUILD:-0}" = 1 ] || (cd Fuzz && swift build -c release -Xswiftc -sanitize=fuzzer,address -Xswiftc -use-ld=lld)
 
 reproducers() {
   case "$1" in
@@ -38,7 +42,7 @@ run_target() {
   local rc=0
   local cmd=("$BIN" "$t")
   [ "$t" = serve ] && cmd=("$BIN-serve")   # the request decoder of nabla serve has its own executable
-  "${cmd[@]}" "$dir/corpus" -max_total_time="$FUZZ_SECONDS" -timeout=10 -malloc_limit_mb=4096 -rss_limit_mb=4096 \
+  "${cmd[@]}" "$dir/corpus" -max_total_time="$FUZZ_SECONDS" -timeout="$FUZZ_TIMEOUT" -malloc_limit_mb=4096 -rss_limit_mb=4096 \
     -artifact_prefix="$dir/" -print_final_stats=1 >"$dir/log" 2>&1 || rc=$?
   local execs
   execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$dir/log" | grep -o '[0-9]*$' || echo "?")
@@ -47,7 +51,7 @@ run_target() {
   return "$rc"
 }
 export -f run_target reproducers
-export OUT BIN R FUZZ_SECONDS
+export OUT BIN R FUZZ_SECONDS FUZZ_TIMEOUT
 
 status=0
 printf '%s\n' $FUZZ_TARGETS | xargs -P "$FUZZ_JOBS" -I{} bash -c 'run_target {}' || status=$?

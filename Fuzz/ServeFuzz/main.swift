@@ -1,4 +1,4 @@
-// libFuzzer target for the request-body decoder of `nabla serve` (NablaServeCore: RequestJSON, PredictRequest), which
+// libFuzzer target for the request-body decoder of `nabla serve` (Nabla's JSONValue through NablaServeCore's PredictRequest), which
 // reads bytes from the network: whatever the bytes, decoding must return or throw `ServeError`, never trap, recurse
 // without bound or allocate without bound. A decoded request is checked (every input holds `rows` samples) and its
 // tensors read. It links Nabla and NablaServeCore only, not the HTTP stack.
@@ -25,7 +25,7 @@ var argc = CommandLine.argc
 var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
 _ = LLVMFuzzerRunDriver(&argc, &argv) { data, size in
     let bytes = size > 0 && data != nil ? Array(UnsafeBufferPointer(start: data, count: size)) : []
-    _ = try? RequestJSON.parse(bytes, maxDepth: 32)
+    _ = try? JSONValue.parseRequestBody(bytes, maxDepth: 32)
     for sig in signatures {
         guard let r = try? PredictRequest.decode(bytes, signature: sig, maxDepth: 32, allowExamples: true) else { continue }
         for t in r.inputs {

@@ -90,10 +90,9 @@ import NablaTestSupport
         return out
     }
 
-    @Test func trainEvaluatePredictWithCheckpointsSummariesAndWarmStart() throws {
+    @Test(.seeded(3)) func trainEvaluatePredictWithCheckpointsSummariesAndWarmStart() throws {
         let dir = Self.temporaryDir("iris"), warmDir = Self.temporaryDir("warm")
         defer { try? FileManager.default.removeItem(atPath: dir); try? FileManager.default.removeItem(atPath: warmDir) }
-        manualSeed(3)
         let train = Self.blobs(40, seed: 1), test = Self.blobs(20, seed: 2)
         let params: [String: Double] = ["n_classes": 3, "learning_rate": 0.1]
         let estimator = Estimator(modelFn: Self.myModel, modelDir: dir, config: RunConfig(saveCheckpointsSteps: 50, saveSummarySteps: 20),

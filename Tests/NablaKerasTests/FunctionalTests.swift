@@ -37,8 +37,7 @@ import NablaTestSupport
     }
 
     /// Seed example: two branches merged by concatenation, trained with categorical cross-entropy on two inputs.
-    @Test func twoBranchMergeModel() {
-        manualSeed(1)
+    @Test(.seeded(1)) func twoBranchMergeModel() {
         let left = Sequential()
         left.add(Dense(32, inputShape: [784]))
         let right = Sequential()

@@ -69,8 +69,7 @@ import NablaTestSupport
         #expect(b.narrow(0, start: 16, length: 16).equal(Tensor.ones([16])))
     }
 
-    @Test func smallCNNTrains() {
-        manualSeed(11)
+    @Test(.seeded(11)) func smallCNNTrains() {
         // Two classes: bright top half vs bright bottom half.
         let n = 64
         let labels = Tensor.randint(2, [n])

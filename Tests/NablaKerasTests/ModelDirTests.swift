@@ -11,10 +11,9 @@ import NablaTestSupport
         return m
     }
 
-    @Test func resumeGivesTheSameWeightsAsOneRun() throws {
+    @Test(.seeded(31)) func resumeGivesTheSameWeightsAsOneRun() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("nabla-modeldir-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        manualSeed(31)
         let x = Tensor.randn([40, 4]), y = Tensor.randint(0, 3, [40])
         // Same initial weights by copy (other suites may draw from the global generator concurrently).
         let straight = Self.makeModel()

@@ -5,8 +5,7 @@ import NablaTestSupport
 /// Keras spellings: positional fit/evaluate/predict, inputDim, tuple sizes, toCategorical, regularizers and
 /// constraints, and a target-free fit with addLoss.
 @Suite(.serialized) struct KerasPortingFormsTests {
-    @Test func positionalFitEvaluatePredictAndInputDim() {
-        manualSeed(1)
+    @Test(.seeded(1)) func positionalFitEvaluatePredictAndInputDim() {
         let x = Tensor.rand(200, 1), y = x * 0.1 + 0.3
         let model = Sequential()
         model.add(Dense(1, inputDim: 1))
@@ -26,8 +25,7 @@ import NablaTestSupport
         #expect(regularized.regularizationLosses.count == 2 && regularized.countParams() == 16)
     }
 
-    @Test func evaluateTakesTheFormsFitTakes() {
-        manualSeed(2)
+    @Test(.seeded(2)) func evaluateTakesTheFormsFitTakes() {
         let a = Input(shape: [2]), b = Input(shape: [2])
         let out = Dense(1)(Concatenate()([a, b]))
         let model = Model(inputs: [a, b], outputs: out)
@@ -49,8 +47,7 @@ import NablaTestSupport
         #expect(toCategorical(Tensor([1, 3])).shape == [2, 4])
     }
 
-    @Test func regularizersAddTheirPenaltyAndConstraintsHold() {
-        manualSeed(5)
+    @Test(.seeded(5)) func regularizersAddTheirPenaltyAndConstraintsHold() {
         let dense = Dense(3, kernelRegularizer: .l2(0.5), biasRegularizer: .l1(0.25), inputShape: [2])
         let model = Sequential([dense])
         model.compile(optimizer: .sgd(lr: 0), loss: "mse")
@@ -78,8 +75,7 @@ import NablaTestSupport
         #expect(cn.allSatisfy { abs($0 - 1) < 1e-4 }, "\(cn)")
     }
 
-    @Test func fitWithoutTargetsWhenAddLossSuppliesTheLoss() {
-        manualSeed(6)
+    @Test(.seeded(6)) func fitWithoutTargetsWhenAddLossSuppliesTheLoss() {
         let inp = Input(shape: [4])
         let code = Dense(2)(inp)
         let recon = Dense(4)(code)

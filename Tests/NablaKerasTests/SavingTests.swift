@@ -33,8 +33,7 @@ final class ScaleBy: Layer {
         return loaded
     }
 
-    @Test func sequentialMLPAndCNNRoundTrip() throws {
-        manualSeed(21)
+    @Test(.seeded(21)) func sequentialMLPAndCNNRoundTrip() throws {
         let mlp = Sequential([Dense(16, activation: .relu, inputShape: [8]), Dropout(0.3), Dense(4, activation: .softmax)])
         _ = try roundTrip(mlp, Tensor.randn([5, 8]))
         let cnn = Sequential()
@@ -54,8 +53,7 @@ final class ScaleBy: Layer {
         #expect((loaded.getLayer(index: 3) as! Conv2D).bias == nil)
     }
 
-    @Test func functionalModelWithBranchesAndNestedModelRoundTrip() throws {
-        manualSeed(22)
+    @Test(.seeded(22)) func functionalModelWithBranchesAndNestedModelRoundTrip() throws {
         let a = Input(shape: [6])
         let inner = Model(inputs: a, outputs: Dense(5, activation: .tanh)(a))
         let x1 = Input(shape: [6]), x2 = Input(shape: [6])

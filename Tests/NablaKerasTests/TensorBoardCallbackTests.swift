@@ -16,8 +16,7 @@ import NablaTestSupport
         return s.map { (($0[0] as? NSNumber)?.intValue ?? -1, ($0[2] as? NSNumber)?.uint32Value ?? 0) }
     }
 
-    @Test func scalarsHistogramsAndGraphMatchHistory() throws {
-        manualSeed(11)
+    @Test(.seeded(11)) func scalarsHistogramsAndGraphMatchHistory() throws {
         let dir = Self.temporaryDir("tb")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let x = Tensor.randn([64, 4]), y = x.sum(dim: 1).gt(0).to(.int64)

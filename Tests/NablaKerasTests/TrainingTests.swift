@@ -6,8 +6,7 @@ import NablaTestSupport
 
 @Suite(.serialized) struct TrainingTests {
     /// Seed example: linear regression y = 0.1x + 0.3 fitted with compile + fit.
-    @Test func linearRegressionWithFit() {
-        manualSeed(0)
+    @Test(.seeded(0)) func linearRegressionWithFit() {
         let x = Tensor.rand([200, 1])
         let y = x * 0.1 + 0.3
         let model = Sequential()
@@ -21,8 +20,7 @@ import NablaTestSupport
         #expect(h["mae"].count == 60)
     }
 
-    @Test func compileFitWithValidationData() {
-        manualSeed(3)
+    @Test(.seeded(3)) func compileFitWithValidationData() {
         let n = 256
         let x = Tensor.randn([n, 4])
         let y = x.sum(dim: 1).gt(0).to(.int64)
@@ -69,8 +67,7 @@ import NablaTestSupport
         }
     }
 
-    @Test func earlyStoppingStopsAndRestoresBest() {
-        manualSeed(4)
+    @Test(.seeded(4)) func earlyStoppingStopsAndRestoresBest() {
         let x = Tensor.randn([64, 3]), y = Tensor.randn([64, 1])
         let model = Sequential([Dense(1, inputShape: [3])])
         model.compile(optimizer: .sgd(lr: 0.05), loss: "mse")
@@ -171,8 +168,7 @@ import NablaTestSupport
         #expect(abs(withLogits - withProbs) < 1e-6)
     }
 
-    @Test func addLossAndDataLoaderFit() {
-        manualSeed(7)
+    @Test(.seeded(7)) func addLossAndDataLoaderFit() {
         let x = Tensor.randn([40, 3]), y = Tensor.randn([40, 1])
         let dense = Dense(1)
         let inp = Input(shape: [3])
@@ -186,8 +182,7 @@ import NablaTestSupport
         #expect(e["loss"]! > 0)
     }
 
-    @Test func symbolicAddLossTrainsWithoutLossArgument() {
-        manualSeed(8)
+    @Test(.seeded(8)) func symbolicAddLossTrainsWithoutLossArgument() {
         let x = Input(shape: [2]), target = Input(shape: [1])
         let pred = Dense(1)(x)
         let model = Model(inputs: [x, target], outputs: pred)
@@ -226,10 +221,9 @@ import NablaTestSupport
     }
 
     /// Fashion-MNIST MLP on a slice, trained with fit (skipped when the dataset is not installed).
-    @Test func fashionMNISTMLPOnASlice() throws {
+    @Test(.seeded(0)) func fashionMNISTMLPOnASlice() throws {
         guard FileManager.default.fileExists(atPath: FashionMNIST.defaultRoot + "/train-labels-idx1-ubyte.gz")
             || FileManager.default.fileExists(atPath: FashionMNIST.defaultRoot + "/train-labels-idx1-ubyte") else { return }
-        manualSeed(0)
         let train = try FashionMNIST(train: true), test = try FashionMNIST(train: false)
         let xTrain = train.images.narrow(0, start: 0, length: 6000).reshape([6000, 784])
         let yTrain = train.labels.narrow(0, start: 0, length: 6000)

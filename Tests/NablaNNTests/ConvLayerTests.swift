@@ -51,8 +51,7 @@ import NablaTestSupport
         #expect(AvgPool1d(kernelSize: 2).description == "AvgPool1d(kernel_size=(2,), stride=(2,), padding=(0,))")
     }
 
-    @Test func tinyCNNTrains() {
-        manualSeed(0)
+    @Test(.seeded(0)) func tinyCNNTrains() {
         // Two classes: a bright square top-left or bottom-right.
         var images = [Double](repeating: 0, count: 16 * 64), labels: [Double] = []
         for i in 0..<16 {

@@ -11,8 +11,7 @@ import NablaTestSupport
                    Flatten(), Dropout(0.5), Linear(4 * 14 * 14, 10))
     }
 
-    @Test func aCompiledModuleMatchesEagerInEvalAndRetracesOnModeChanges() throws {
-        manualSeed(3)
+    @Test(.seeded(3)) func aCompiledModuleMatchesEagerInEvalAndRetracesOnModeChanges() throws {
         let model = makeModel()
         let x = Tensor.randn([2, 1, 28, 28])
         model.eval()

@@ -142,8 +142,7 @@ import NablaTestSupport
         }
     }
 
-    @Test func float64MatchesStepByStepReference() {
-        manualSeed(11)
+    @Test(.seeded(11)) func float64MatchesStepByStepReference() {
         forEachSmallLayout { layers, bias, batchFirst, bidirectional, states in
             let lstm = LSTM(5, 7, numLayers: layers, bias: bias, batchFirst: batchFirst, bidirectional: bidirectional,
                             dtype: .float64)
@@ -156,16 +155,14 @@ import NablaTestSupport
         }
     }
 
-    @Test func float32MatchesReferenceAcrossCoreSplit() {
-        manualSeed(12)
+    @Test(.seeded(12)) func float32MatchesReferenceAcrossCoreSplit() {
         // 67 rows of a 128-wide LSTM over 5 steps is worth a fork, so the batch rows run split across threads.
         compare(LSTM(9, 128, batchFirst: true), seq: 5, batch: 67, states: true, rtol: 2e-4, atol: 2e-5)
         compare(LSTM(3, 5, numLayers: 2, bidirectional: true), seq: 6, batch: 1, states: false, rtol: 2e-4, atol: 2e-5)
         compare(LSTM(4, 6, bias: false, bidirectional: true), seq: 1, batch: 2, states: true, rtol: 2e-4, atol: 2e-5)
     }
 
-    @Test func sequenceGradientIsDifferentiable() {
-        manualSeed(13)
+    @Test(.seeded(13)) func sequenceGradientIsDifferentiable() {
         let lstm = LSTM(2, 3, bidirectional: true, dtype: .float64)
         let x = Tensor.randn([3, 2, 2], dtype: .float64)
         let h0 = Tensor.randn([2, 2, 3], dtype: .float64), c0 = Tensor.randn([2, 2, 3], dtype: .float64)
@@ -179,8 +176,7 @@ import NablaTestSupport
         #expect(gx.shape == w.shape && gx.abs().sum().item() > 0)
     }
 
-    @Test func gruFloat64MatchesStepByStepReference() {
-        manualSeed(14)
+    @Test(.seeded(14)) func gruFloat64MatchesStepByStepReference() {
         forEachSmallLayout { layers, bias, batchFirst, bidirectional, states in
             let gru = GRU(5, 7, numLayers: layers, bias: bias, batchFirst: batchFirst, bidirectional: bidirectional,
                           dtype: .float64)
@@ -193,22 +189,19 @@ import NablaTestSupport
         }
     }
 
-    @Test func gruFloat32MatchesReferenceAcrossCoreSplit() {
-        manualSeed(15)
+    @Test(.seeded(15)) func gruFloat32MatchesReferenceAcrossCoreSplit() {
         compare(GRU(9, 128, batchFirst: true), seq: 5, batch: 67, states: true, rtol: 2e-4, atol: 2e-5)
         compare(GRU(3, 5, numLayers: 2, bidirectional: true), seq: 6, batch: 1, states: false, rtol: 2e-4, atol: 2e-5)
         compare(GRU(4, 6, bias: false, bidirectional: true), seq: 1, batch: 2, states: true, rtol: 2e-4, atol: 2e-5)
     }
 
-    @Test func gruSequenceGradientIsDifferentiable() {
-        manualSeed(16)
+    @Test(.seeded(16)) func gruSequenceGradientIsDifferentiable() {
         let gru = GRU(2, 3, bidirectional: true, dtype: .float64)
         let x = Tensor.randn([3, 2, 2], dtype: .float64), h0 = Tensor.randn([2, 2, 3], dtype: .float64)
         #expect(gradgradcheck({ a in let (o, h) = gru(a[0], a[1]); return o.sum() + (h * h).sum() }, inputs: [x, h0]).passed)
     }
 
-    @Test func rnnMatchesReferenceInBothPrecisions() {
-        manualSeed(17)
+    @Test(.seeded(17)) func rnnMatchesReferenceInBothPrecisions() {
         for nonlinearity in [RNNNonlinearity.tanh, .relu] {
             forEachSmallLayout { layers, bias, batchFirst, bidirectional, states in
                 let rnn = RNN(5, 7, numLayers: layers, nonlinearity: nonlinearity, bias: bias, batchFirst: batchFirst,

@@ -33,10 +33,9 @@ import NablaTestSupport
         return (losses, model.stateDict(), step)
     }
 
-    @Test(arguments: ["W3", "W4", "W5", "W7"], [DType.float64, .float32])
+    @Test(.seeded(5), arguments: ["W3", "W4", "W5", "W7"], [DType.float64, .float32])
     func compiledTrainingStepsMatchEager(_ name: String, _ dtype: DType) throws {
         let w = ReferenceTrainingTests.workload(name)
-        manualSeed(5)
         let state = w.make().stateDict()
         let (eagerLosses, eagerState, _) = try Self.train(w, state: state, dtype: dtype, steps: 10, compiled: false)
         let (losses, compiledState, step) = try Self.train(w, state: state, dtype: dtype, steps: 10, compiled: true)
@@ -53,9 +52,8 @@ import NablaTestSupport
         }
     }
 
-    @Test func aCompiledStepMakesNoAutogradNodeAndFewerBackendCallsThanEager() throws {
+    @Test(.seeded(5)) func aCompiledStepMakesNoAutogradNodeAndFewerBackendCallsThanEager() throws {
         let w = ReferenceTrainingTests.workload("W3")
-        manualSeed(5)
         let state = w.make().stateDict()
         let (_, _, step) = try Self.train(w, state: state, dtype: .float32, steps: 3, compiled: true)
         let compiled = try #require(step)
@@ -73,9 +71,8 @@ import NablaTestSupport
         #expect(graph.dot().hasPrefix("digraph"))
     }
 
-    @Test func learningRateSchedulesAndStepCountsReachTheCompiledUpdate() throws {
+    @Test(.seeded(5)) func learningRateSchedulesAndStepCountsReachTheCompiledUpdate() throws {
         let w = ReferenceTrainingTests.workload("W3")
-        manualSeed(5)
         let state = w.make().stateDict()
         func run(_ compiled: Bool) throws -> StateDict {
             let model = w.make()

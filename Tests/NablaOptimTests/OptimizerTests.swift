@@ -3,8 +3,7 @@ import NablaOptim
 import NablaTestSupport
 
 @Suite struct OptimizerTests {
-    @Test func adamAndSGDReduceALoss() {
-        manualSeed(3)
+    @Test(.seeded(3)) func adamAndSGDReduceALoss() {
         for make in [{ (p: [Tensor]) -> Optimizer in Adam(p, lr: 0.05) }, { SGD($0, lr: 0.1, momentum: 0.9) }] {
             let model = Linear(2, 1)
             let opt = make(model.parameters())

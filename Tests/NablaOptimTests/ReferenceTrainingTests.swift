@@ -71,10 +71,9 @@ import NablaTestSupport
         return (losses, model.stateDict())
     }
 
-    @Test(arguments: ["W3", "W4", "W5", "W7"], [DType.float64, .float32])
+    @Test(.seeded(5), arguments: ["W3", "W4", "W5", "W7"], [DType.float64, .float32])
     func trainingOnReferenceMatchesTheCPU(_ name: String, _ dtype: DType) throws {
         let w = Self.workload(name)
-        manualSeed(5)
         let state = w.make().stateDict()
         let (cpuLosses, cpuState) = try Self.train(w, state: state, on: .cpu, dtype: dtype, steps: 3)
         let (refLosses, refState) = try Self.train(w, state: state, on: .reference, dtype: dtype, steps: 3)

@@ -77,9 +77,18 @@ import Testing
         let cases: [(String, String, Int, String)] = [
             ("POST", "/v1/models/other:predict", 404, "Servable not found"),
             ("POST", "/v1/models/m/versions/3:predict", 404, "Specific(m, 3)"),
-            ("GET", "/v1/models/m:predict", 405, "not allowed"),
-            ("POST", "/v1/models/m:regress", 404, "unknown verb"),
+            // TF Serving's codes: a /v1/ request that is not one of the API's is a 400 "Malformed request".
+            ("GET", "/v1/models/m:predict", 400, "Malformed request: GET /v1/models/m:predict"),
+            ("POST", "/v1/models/m", 400, "Malformed request"),
+            ("POST", "/v1/models/m:explain", 400, "unknown verb"),
+            ("POST", "/v1/models/m/versions/x:predict", 400, "invalid version"),
+            ("GET", "/v1/models/m/extra", 400, "Malformed request"),
+            ("GET", "/v1/models", 400, "Missing model name"),
+            ("POST", "/v1/models/m:regress", 400, "no regression signature"),
+            ("GET", "/v1/models/other", 404, "Could not find any versions of model other"),
+            ("GET", "/v1/models/other/metadata", 404, "Servable not found for request: Latest(other)"),
             ("GET", "/nope", 404, "no such endpoint"),
+            ("POST", "/metrics", 405, "not allowed"),
             ("GET", "/v1/models/..%2F..%2Fetc", 404, "invalid model name"),
         ]
         for (method, path, code, text) in cases {

@@ -24,9 +24,8 @@ import NablaTestSupport
         #expect(r.ok, "\(what) \(dt): \(r.failure)")
     }
 
-    @Test(arguments: [DType.float32, .float64])
+    @Test(.seeded(3), arguments: [DType.float32, .float64])
     func headsMatchReferenceWithGradients(_ dt: DType) {
-        manualSeed(3)
         let (b, h, l, s, d, dv) = (2, 3, 5, 7, 3, 4)
         let masks: [Tensor?] = [
             nil,
@@ -46,8 +45,7 @@ import NablaTestSupport
         }
     }
 
-    @Test func largeInputsSplitAcrossThreadsMatchReference() {
-        manualSeed(11)
+    @Test(.seeded(11)) func largeInputsSplitAcrossThreadsMatchReference() {
         let q = heads(3, 4, 64, 16, .float32), k = heads(3, 4, 80, 16, .float32)
         let v = Tensor.randn([3, 4, 80, 8]).requiresGrad_()
         let mask = Tensor.randn([3, 1, 64, 80])
@@ -79,9 +77,8 @@ import NablaTestSupport
                           inputs: [q.detached(), k.detached(), v.detached()]).passed)
     }
 
-    @Test(arguments: [DType.float32, .float64])
+    @Test(.seeded(5), arguments: [DType.float32, .float64])
     func packedMatchesReference(_ dt: DType) {
-        manualSeed(5)
         let (n, l, heads, e) = (3, 6, 2, 10)
         for seqFirst in [false, true] {
             let raw = Tensor.randn(seqFirst ? [l, n, 3 * e] : [n, l, 3 * e], dtype: dt).requiresGrad_()
@@ -103,9 +100,8 @@ import NablaTestSupport
         #expect(gradgradcheck({ packedSelfAttention($0[0], heads: 2, scale: 0.4) }, inputs: [qkv]).passed)
     }
 
-    @Test(arguments: [DType.float32, .float64])
+    @Test(.seeded(7), arguments: [DType.float32, .float64])
     func softmaxRowsMatchReference(_ dt: DType) {
-        manualSeed(7)
         for cols in [1, 3, 17, 128] {
             let x = (Tensor.randn([5, 3, cols], dtype: dt) * 4).requiresGrad_()
             let y = softmax(x, dim: -1)

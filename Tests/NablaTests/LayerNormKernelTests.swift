@@ -13,9 +13,8 @@ import NablaTestSupport
         return y
     }
 
-    @Test(arguments: [DType.float32, .float64])
+    @Test(.seeded(2), arguments: [DType.float32, .float64])
     func matchesFormulaWithGradients(_ dt: DType) {
-        manualSeed(2)
         let (rtol, atol) = dt == .float32 ? (1e-4, 2e-5) : (1e-10, 1e-12)
         // Odd widths, a strided (transposed) input, every weight/bias combination, and one size split across threads.
         for (rows, n) in [(3, 1), (5, 7), (4, 33), (300, 256)] {

@@ -9,8 +9,7 @@ private let fixtures = loadFixture("ported")
 @Suite(.serialized) struct KerasExamplesTests {
     /// Article 004: `model.compile(optimizer=SGD, loss=mean_absolute_error)` then `model.fit(x, y, epochs, batch_size)`
     /// on `y = 0.1x + 0.3 + noise` recovers the line.
-    @Test func linearRegressionWithCompileAndFit() {
-        manualSeed(0)
+    @Test(.seeded(0)) func linearRegressionWithCompileAndFit() {
         let c = fixtures["linear_regression_autograd"]
         let (x, y) = (c.inputs[0].tensor, c.inputs[1].tensor)
         let model = Sequential()
@@ -25,8 +24,7 @@ private let fixtures = loadFixture("ported")
 
     /// Article 000: two branches `Dense(32, input_dim=784)` merged by concatenation, then `Dense(10, softmax)`;
     /// `compile(optimizer='rmsprop', loss='categorical_crossentropy')`, `fit([input_data_1, input_data_2], targets)`.
-    @Test func mergingTwoBranches() {
-        manualSeed(1)
+    @Test(.seeded(1)) func mergingTwoBranches() {
         let leftBranch = Sequential()
         leftBranch.add(Dense(32, inputDim: 784))
         let rightBranch = Sequential()
@@ -49,8 +47,7 @@ private let fixtures = loadFixture("ported")
     }
 
     /// Article 000: a functional model called like a layer reuses its weights: `y = model(x)`, `model1 = Model(x, y)`.
-    @Test func modelReusedAsLayer() {
-        manualSeed(2)
+    @Test(.seeded(2)) func modelReusedAsLayer() {
         let inputs = Input(shape: [784])
         var x = Dense(64, activation: .relu)(inputs)
         x = Dense(64, activation: .relu)(x)
@@ -68,8 +65,7 @@ private let fixtures = loadFixture("ported")
 
     /// Article 003: `my_model.add_loss(loss)`, `my_model.compile(optimizer='sgd')`, then `fit` with no loss
     /// argument; the targets are a second input, so `fit(x)` needs no `y`.
-    @Test func addLossThenCompileWithoutLoss() {
-        manualSeed(3)
+    @Test(.seeded(3)) func addLossThenCompileWithoutLoss() {
         let x1 = Input(shape: [8]), target = Input(shape: [1])
         let y1 = Dense(1, activation: .sigmoid)(Dense(16, activation: .relu)(x1))
         let myModel = Model(inputs: [x1, target], outputs: y1)
@@ -100,8 +96,7 @@ private let fixtures = loadFixture("ported")
     }
 
     /// docs/usage.md's Keras block: inputDim, a regularizer and a constraint, positional fit on toCategorical targets.
-    @Test func usageDocKerasBlock() {
-        manualSeed(4)
+    @Test(.seeded(4)) func usageDocKerasBlock() {
         let n = 128
         let y = Tensor.randint(0, 10, [n])
         let x = Tensor.randn(10, 784).indexSelect(dim: 0, index: y) + Tensor.randn(n, 784) * 0.3

@@ -27,8 +27,7 @@ private final class MixedTagger: Module {
 
 @Suite(.serialized) struct MixedImportsTests {
     /// Keras' idiom, `Sequential()` then `add`, gets the Keras model and Keras layers.
-    @Test func kerasSequentialAndLayers() {
-        manualSeed(0)
+    @Test(.seeded(0)) func kerasSequentialAndLayers() {
         let model = Sequential()
         model.add(Embedding(20, 4, inputLength: 5))
         model.add(LSTM(6, returnSequences: true))
@@ -45,8 +44,7 @@ private final class MixedTagger: Module {
 
     /// PyTorch's idioms pick NablaNN's types from their arguments: modules listed in `Sequential(...)`, two sizes for
     /// an LSTM/GRU, `p:` for Dropout, `startDim:` for Flatten, labelled sizes for Embedding.
-    @Test func pytorchSequentialAndLayers() {
-        manualSeed(1)
+    @Test(.seeded(1)) func pytorchSequentialAndLayers() {
         let net = Sequential(Linear(4, 8), ReLU(), Dropout(p: 0.1), Flatten(startDim: 1), Linear(8, 2))
         #expect(type(of: net) == NablaNN.Sequential.self)
         #expect(net(Tensor.randn(3, 4)).shape == [3, 2])
@@ -62,8 +60,7 @@ private final class MixedTagger: Module {
 
     /// The case: a Keras `Lambda` layer calling a NablaNN loss, in a model fitted by Keras with `addLoss`;
     /// a NablaData `Lambda` transform beside it (its closure takes the sample and a generator).
-    @Test func kerasLambdaCallingANablaNNLoss() {
-        manualSeed(2)
+    @Test(.seeded(2)) func kerasLambdaCallingANablaNNLoss() {
         let x = Input(shape: [4]), target = Input(shape: [1])
         let y = Dense(1)(Dense(8, activation: .relu)(x))
         let model = Model(inputs: [x, target], outputs: y)

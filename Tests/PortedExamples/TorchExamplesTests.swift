@@ -230,8 +230,7 @@ final class LinearRegressionLayer: Module {
 
     /// Article 002: the shorthands of its tensor examples (`torch.randn(10, 20)`, `x @ y`, `.shape`, `.float()`),
     /// and a CIFAR-style transform on the input of each sample.
-    @Test func tensorShorthandsAndTransforms() {
-        manualSeed(0)
+    @Test(.seeded(0)) func tensorShorthandsAndTransforms() {
         let x = Tensor.randn(10, 20)
         let y = Tensor.ones(20, 5)
         let res = x.matmul(y)

@@ -68,6 +68,12 @@ public final class Generator: Sendable {
         try $scopedDefault.withValue(generator, operation: body)
     }
 
+    /// `withDefault(_:_:)` for asynchronous work: every random call in `body` and in the child tasks it creates
+    /// draws from `generator`.
+    public static func withDefault<R>(_ generator: Generator, _ body: () async throws -> R) async rethrows -> R {
+        try await $scopedDefault.withValue(generator, operation: body)
+    }
+
     /// The algorithm the generator runs.
     public var engine: RandomEngine { state.withLock { $0.engine } }
 

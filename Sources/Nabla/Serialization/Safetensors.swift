@@ -43,10 +43,7 @@ struct SafetensorsHeader {
     /// Validates `header` (the JSON bytes) against a data section of `dataLength` bytes.
     init(header: [UInt8], dataLength: Int, path: String) throws(SerializationError) {
         let json: JSONValue
-        switch JSONValue.parse(header[...]) {
-        case .success(let v): json = v
-        case .failure(let e): throw .badHeader(path: path, reason: "invalid JSON: \(e)")
-        }
+        do { json = try JSONValue.parse(header) } catch { throw .badHeader(path: path, reason: "invalid JSON: \(error)") }
         guard case .object(let fields) = json else { throw .badHeader(path: path, reason: "the header is a JSON \(json.kind), expected an object") }
         var entries: [SafetensorsEntry] = []
         var metadata: [String: String] = [:]

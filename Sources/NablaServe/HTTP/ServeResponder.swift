@@ -36,7 +36,9 @@ struct ServeResponder: HTTPResponder {
             case .status(let model, let version):
                 endpoint = "status"
                 try requireMethod(request, .get)
-                try checkModel(model)
+                guard model == config.modelName else {
+                    throw ServeError.notFound("Could not find any versions of model \(model); this server serves \(config.modelName)")
+                }
                 response = json(200, try statusBody(version: version))
             case .metadata(let model, let version):
                 endpoint = "metadata"
@@ -46,11 +48,11 @@ struct ServeResponder: HTTPResponder {
                 response = json(200, metadataBody(loaded))
             case .infer(let model, let version, let verb):
                 endpoint = verb
-                guard verb == "predict" || verb == "classify" else {
-                    throw ServeError.notFound("unknown verb :\(String(verb.prefix(64))); this server answers :predict and :classify")
-                }
                 try requireMethod(request, .post)
                 try checkModel(model)
+                guard verb != "regress" else {
+                    throw ServeError.badRequest("model \(model) has no regression signature (:regress); use :predict or :classify")
+                }
                 response = json(200, try await infer(request, version: version, classify: verb == "classify"))
                 metrics.recordLatency(ContinuousClock.now - start)
             }
@@ -67,9 +69,15 @@ struct ServeResponder: HTTPResponder {
         Response(status: .init(code: status), headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 
+    /// The API's routes answer one method; another is TF Serving's 400 `Malformed request` under `/v1/`, a 405 for
+    /// `/metrics` and `/healthz`.
     private func requireMethod(_ request: Request, _ method: HTTPRequest.Method) throws(ServeError) {
         guard request.method == method else {
-            throw ServeError(status: 405, "\(request.method.rawValue) \(String(request.uri.path.prefix(200))) is not allowed; use \(method.rawValue)")
+            let path = String(request.uri.path.prefix(200))
+            if path.hasPrefix("/v1/") {
+                throw ServeError.badRequest("Malformed request: \(request.method.rawValue) \(path); use \(method.rawValue)")
+            }
+            throw ServeError(status: 405, "\(request.method.rawValue) \(path) is not allowed; use \(method.rawValue)")
         }
     }
 
@@ -155,6 +163,7 @@ struct ServeResponder: HTTPResponder {
         defer { if !submitted { batcher.leave() } }
         let body = try await readBody(request)
         let decoded = try PredictRequest.decode(body, signature: loaded.model.signature, maxDepth: config.maxJSONDepth, allowExamples: classify)
+        try loaded.model.checkInputs(decoded.inputs.map(\.shape))
         submitted = true
         let outputs = try await batcher.submit(decoded.inputs, rows: decoded.rows, version: loaded, arrived: true)
         if classify { return try PredictResponse.classify(outputs[0]) }

@@ -23,14 +23,20 @@ public enum ServeRoute: Equatable, Sendable {
         }
     }
 
-    /// Parses a path (the query already removed); throws 404 naming what is wrong.
+    /// Parses a path (the query already removed). As TF Serving: a path outside `/v1/` is a 404; a `/v1/` path that
+    /// is not one of the API's (a bad version, an extra segment, an unknown verb, no model name) is a 400
+    /// `Malformed request`; a name that is not a valid model name is a 404 (no such servable).
     public static func parse(_ path: String) throws(ServeError) -> ServeRoute {
         if path == "/metrics" { return .metrics }
         if path == "/healthz" { return .health }
-        let prefix = "/v1/models/"
-        guard path.hasPrefix(prefix) else {
-            throw .notFound("no such endpoint: \(String(path.prefix(200))); use /v1/models/NAME[...], /metrics or /healthz")
+        let shown = String(path.prefix(200))
+        guard path.hasPrefix("/v1/") else {
+            throw .notFound("no such endpoint: \(shown); use /v1/models/NAME[...], /metrics or /healthz")
         }
+        func malformed(_ why: String) -> ServeError { .badRequest("Malformed request: \(shown): \(why)") }
+        if path == "/v1/models" { throw .badRequest("Missing model name in request.") }
+        let prefix = "/v1/models/"
+        guard path.hasPrefix(prefix) else { throw malformed("expected /v1/models/NAME[/versions/N][/metadata|:predict|:classify]") }
         var rest = Substring(path.dropFirst(prefix.count))
         var verb: String?
         if let colon = rest.lastIndex(of: ":"), !rest[colon...].contains("/") {
@@ -39,24 +45,27 @@ public enum ServeRoute: Equatable, Sendable {
         }
         let parts = rest.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
         guard let name = parts.first, isValidName(name) else {
-            throw .notFound("invalid model name in \(String(path.prefix(200))): names are 1-128 letters, digits, '_', '-' or '.'")
+            throw .notFound("Servable not found for request: invalid model name in \(shown): names are 1-128 letters, digits, '_', '-' or '.'")
         }
         var k = 1
         var version: Int64?
         if parts.count > k && parts[k] == "versions" {
             guard parts.count > k + 1, let v = Int64(parts[k + 1]), v >= 0, parts[k + 1].utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
-                throw .notFound("invalid version in \(String(path.prefix(200))): expected /versions/N with N a number")
+                throw malformed("invalid version; expected /versions/N with N a number")
             }
             version = v
             k += 2
         }
         let tail = Array(parts[k...])
         if let verb {
-            guard tail.isEmpty else { throw .notFound("no such endpoint: \(String(path.prefix(200)))") }
+            guard tail.isEmpty else { throw malformed("a verb (:predict) follows the model name or its version") }
+            guard ["predict", "classify", "regress"].contains(verb) else {
+                throw malformed("unknown verb :\(String(verb.prefix(64))); the verbs are :predict, :classify and :regress")
+            }
             return .infer(model: name, version: version, verb: verb)
         }
         if tail.isEmpty { return .status(model: name, version: version) }
         if tail == ["metadata"] { return .metadata(model: name, version: version) }
-        throw .notFound("no such endpoint: \(String(path.prefix(200)))")
+        throw malformed("expected /v1/models/NAME[/versions/N][/metadata|:predict|:classify]")
     }
 }

@@ -105,8 +105,10 @@ final class Batcher: @unchecked Sendable {
             gather: while rows < options.maxBatchSize {
                 if head < queue.count {
                     let next = queue[head]
+                    // Only requests whose samples have the same shapes share a pass (free sizes may differ).
                     guard next.version.version == batch[0].version.version, next.version.model === batch[0].version.model,
-                          rows + next.rows <= options.maxBatchSize else { break gather }
+                          rows + next.rows <= options.maxBatchSize,
+                          Self.sameSampleShapes(next.inputs, batch[0].inputs) else { break gather }
                     batch.append(next); head += 1; rows += next.rows
                     continue
                 }
@@ -120,6 +122,11 @@ final class Batcher: @unchecked Sendable {
             cond.unlock()
             run(batch, rows: rows)
         }
+    }
+
+    /// Whether two requests' inputs agree in dtype and in every size but the batch (so they can be concatenated).
+    static func sameSampleShapes(_ a: [Tensor], _ b: [Tensor]) -> Bool {
+        a.count == b.count && zip(a, b).allSatisfy { $0.dtype == $1.dtype && $0.shape.dropFirst() == $1.shape.dropFirst() }
     }
 
     private func run(_ batch: [Item], rows: Int) {

@@ -13,4 +13,14 @@ public protocol ServableModel: AnyObject, Sendable {
     /// Runs the model on one batch: one tensor per signature input (same batch size N first), one per output.
     /// - Throws: any error; the server answers 500 with its description to the requests of that batch.
     func predict(_ inputs: [Tensor]) throws -> [Tensor]
+    /// Checks, before a request is queued, that inputs of these shapes (batch first, already matching the
+    /// signature's fixed sizes) can run through the model: where the signature leaves a size free, not every size
+    /// fits every layer. Called concurrently from request tasks.
+    /// - Throws: `ServeError` 400 naming the input, the shape the model expects and the shape given.
+    func checkInputs(_ shapes: [[Int]]) throws(ServeError)
+}
+
+extension ServableModel {
+    /// Accepts every shape that fits the signature (models that check shapes themselves in `predict`).
+    public func checkInputs(_ shapes: [[Int]]) throws(ServeError) {}
 }

@@ -28,11 +28,11 @@ public struct PredictRequest: Sendable {
     /// - Throws: `ServeError` (400) naming the problem: not JSON, missing or unknown key, wrong type, wrong shape,
     ///   wrong dtype, a number that does not fit the dtype.
     public static func decode(_ body: [UInt8], signature: ModelSignature, maxDepth: Int = 32, allowExamples: Bool = false) throws(ServeError) -> PredictRequest {
-        let json = try RequestJSON.parse(body, maxDepth: maxDepth)
+        let json = try JSONValue.parseRequestBody(body, maxDepth: maxDepth)
         guard case .object(let entries) = json else {
             throw .badRequest("the body must be a JSON object with \"instances\" or \"inputs\", got a JSON \(json.kind)")
         }
-        var rowsValue: RequestJSON?, columnar: RequestJSON?
+        var rowsValue: JSONValue?, columnar: JSONValue?
         for (key, value) in entries {
             switch key {
             case "signature_name":
@@ -56,7 +56,7 @@ public struct PredictRequest: Sendable {
         }
     }
 
-    private static func decodeRows(_ value: RequestJSON, _ sig: ModelSignature) throws(ServeError) -> PredictRequest {
+    private static func decodeRows(_ value: JSONValue, _ sig: ModelSignature) throws(ServeError) -> PredictRequest {
         guard case .array(let instances) = value else { throw .badRequest("\"instances\" must be a list of samples, got a \(value.kind)") }
         guard !instances.isEmpty else { throw .badRequest("\"instances\" is empty; send at least one sample") }
         var builders = sig.inputs.map { TensorBuilder(spec: $0, rows: instances.count) }
@@ -77,8 +77,8 @@ public struct PredictRequest: Sendable {
         return PredictRequest(inputs: builders.map { $0.tensor() }, rows: instances.count, format: .row)
     }
 
-    private static func decodeColumns(_ value: RequestJSON, _ sig: ModelSignature) throws(ServeError) -> PredictRequest {
-        var values: [(String, RequestJSON)]
+    private static func decodeColumns(_ value: JSONValue, _ sig: ModelSignature) throws(ServeError) -> PredictRequest {
+        var values: [(String, JSONValue)]
         if case .object(let named) = value {
             try checkNames(named.map(\.0), sig, where: "\"inputs\"")
             values = sig.inputs.map { s in (s.name, named.first { $0.0 == s.name }!.1) }
@@ -137,7 +137,7 @@ struct TensorBuilder {
     private func describe(_ s: [Int]) -> String { "[" + s.map { $0 < 0 ? "*" : String($0) }.joined(separator: ", ") + "]" }
 
     /// Adds one sample (a nested list, or a number for a scalar input).
-    mutating func addSample(_ value: RequestJSON, where place: String) throws(ServeError) {
+    mutating func addSample(_ value: JSONValue, where place: String) throws(ServeError) {
         var shape: [Int] = []
         var v = value
         while case .array(let a) = v {
@@ -157,9 +157,9 @@ struct TensorBuilder {
         rows += 1
     }
 
-    private mutating func flatten(_ value: RequestJSON, dim: Int, shape: [Int], place: String) throws(ServeError) {
+    private mutating func flatten(_ value: JSONValue, dim: Int, shape: [Int], place: String) throws(ServeError) {
         if dim == shape.count {
-            guard case .number(let d) = value else {
+            guard let d = value.doubleValue else {
                 throw .badRequest("\(place): input \(spec.name) has dtype \(spec.dtype) and needs numbers, got a \(value.kind)"
                     + (value.kind == "array" ? " (the sample is nested deeper than its shape \(describe(expected)))" : ""))
             }
@@ -169,16 +169,24 @@ struct TensorBuilder {
                 }
                 floats.append(Float(d))
             } else {
-                guard d == d.rounded(), abs(d) <= 9.007_199_254_740_992e15 else {
-                    throw .badRequest("\(place): input \(spec.name) has dtype \(spec.dtype) and needs integers, got \(d)")
+                // Integer literals are exact (int64 ids above 2^53 included); a number with a fraction or an exponent
+                // must be a whole number that a Double holds exactly.
+                let k: Int64
+                if case .int(let v) = value {
+                    k = Int64(v)
+                } else {
+                    guard d == d.rounded(), abs(d) <= 9.007_199_254_740_992e15 else {
+                        throw .badRequest("\(place): input \(spec.name) has dtype \(spec.dtype) and needs integers, got \(d)")
+                    }
+                    k = Int64(d)
                 }
-                guard spec.dtype != .int32 || abs(d) <= Double(Int32.max) else {
-                    throw .badRequest("\(place): \(d) does not fit input \(spec.name)'s dtype int32")
+                guard spec.dtype != .int32 || Int32(exactly: k) != nil else {
+                    throw .badRequest("\(place): \(k) does not fit input \(spec.name)'s dtype int32")
                 }
-                if spec.dtype == .bool, d != 0 && d != 1 {
-                    throw .badRequest("\(place): input \(spec.name) has dtype bool and needs 0 or 1, got \(d)")
+                if spec.dtype == .bool, k != 0 && k != 1 {
+                    throw .badRequest("\(place): input \(spec.name) has dtype bool and needs 0 or 1, got \(k)")
                 }
-                ints.append(Int64(d))
+                ints.append(k)
             }
             return
         }
