@@ -239,7 +239,9 @@ final class Tracer {
         written.insert(b)
         nodes.append(TracedNode(kind: .upload(byteOffset: byteOffset, bytes: data), reads: [], writes: [whole], returned: [],
                                 contextFrom: nil, location: .here(), backend: base, call: { be, a in
-                                    data.withUnsafeBytes { be.upload($0, to: a.writes[0].storage, byteOffset: byteOffset) }
+                                    // The buffer may start inside a shared arena (the memory plan): offset by its view.
+                                    let w = a.writes[0]
+                                    data.withUnsafeBytes { be.upload($0, to: w.storage, byteOffset: w.offset * w.dtype.itemSize + byteOffset) }
                                     return NodeResult()
                                 }, rule: nil))
     }
