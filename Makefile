@@ -18,9 +18,9 @@ BIN := .build/$(CONFIG)
 
 # Debian packages Nabla needs: OpenBLAS (matmul; loaded at run time), zlib (gzip), the Fashion-MNIST IDX files
 # (demo, benchmarks), python3-venv (the TensorBoard venv of the tests; optional PyTorch fixture/benchmark scripts),
-# Open MPI (NablaDistributed opens libmpi at run time; the tests launch `mpirun -np 2`), Graphviz (`nabla graph`
-# renders compiled graphs with its `dot`).
-DEB_PACKAGES := libopenblas-dev zlib1g-dev dataset-fashion-mnist python3-venv openmpi-bin libopenmpi-dev graphviz
+# Open MPI (NablaDistributed opens libmpi at run time; the tests launch `mpirun -np 2`, and across two network
+# namespaces made with iproute2's `ip`), Graphviz (`nabla graph` renders compiled graphs with its `dot`).
+DEB_PACKAGES := libopenblas-dev zlib1g-dev dataset-fashion-mnist python3-venv openmpi-bin libopenmpi-dev iproute2 graphviz
 
 # The Python venv the NablaBoard tests run TensorBoard from (Scripts/read_tfevents.py), and its pinned TensorBoard;
 # the NablaONNX tests run fixtures through onnxruntime (Scripts/onnx_run_ort.py) and check files with onnx.checker.

@@ -23,14 +23,16 @@ import Testing
                 group.leave()
             }
         }
-        try await Task.sleep(for: .milliseconds(300))
+        // Until version 1 has answered (bounded: a loaded machine may take seconds for the first requests).
+        for _ in 0..<600 where !widths.values.contains(3) { try await Task.sleep(for: .milliseconds(50)) }
         try TestModels.dense(base: base, version: 2, units: 5)   // a version with another output width
         var swapped = false
         for _ in 0..<400 where !swapped {
             try await Task.sleep(for: .milliseconds(25))
             swapped = s.server.servingVersion == 2
         }
-        try await Task.sleep(for: .milliseconds(300))
+        // Until version 2 has answered too (bounded).
+        for _ in 0..<600 where !widths.values.contains(5) { try await Task.sleep(for: .milliseconds(50)) }
         stop.set()
         _ = try await offPool { group.wait() }
         #expect(swapped)

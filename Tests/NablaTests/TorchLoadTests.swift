@@ -120,6 +120,19 @@ private func doubles(_ t: Tensor) -> [Double] {
         #expect(TorchCheckpoint.valueBudget(pickleBytes: 1 << 30) == 5_000_000)
     }
 
+    /// Found by the pickle fuzzer as a leak: a dict used as its own key (`d[d] = 1`) or a list appended to itself
+    /// made a reference cycle of shared containers that was never freed. Such structures are refused.
+    @Test(arguments: [
+        [0x80, 0x02, 0x7D, 0x32, 0x32, 0x32, 0x4B, 0x01, 0x73, 0x2E] as [UInt8],   // {}, DUP×3, 1, SETITEM: d[d] = 1
+        [0x80, 0x02, 0x5D, 0x32, 0x61, 0x2E],                                     // [], DUP, APPEND: l.append(l)
+        [0x80, 0x02, 0x5D, 0x32, 0x5D, 0x32, 0x28, 0x4B, 0x01, 0x65, 0x28, 0x4B, 0x02, 0x65, 0x61, 0x2E],
+    ])
+    func selfReferencingContainersAreRefused(_ bytes: [UInt8]) {
+        do { _ = try TorchCheckpoint.unpickle(bytes, path: "cycle.pkl"); Issue.record("loaded a cyclic pickle") } catch {
+            #expect("\(error)".contains("inside itself") || "\(error)".contains("cycle.pkl"), "\(error)")
+        }
+    }
+
     @Test func storageSizeLieNamesTheStorage() {
         do { _ = try loadTorchObject(from: torchFixture("crafted_storage_lies.pt")); Issue.record("loaded") } catch {
             #expect("\(error)".contains("storage 0") && "\(error)".contains("16 bytes"))

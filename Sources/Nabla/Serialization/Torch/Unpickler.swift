@@ -158,6 +158,26 @@ struct Unpickler {
 
     private mutating func put(_ i: Int) throws { memo[i] = try top() }
 
+    /// Throws when one of `values` contains `container` (a list or dict put into itself, directly or through other
+    /// containers): checkpoints never hold such cycles, and the shared containers would never be freed.
+    private func refuseCycle(_ values: [PickleValue], into container: AnyObject, _ op: String) throws {
+        var seen = Set<ObjectIdentifier>()
+        var work = values
+        while let v = work.popLast() {
+            let inner: AnyObject
+            switch v {
+            case .list(let l): inner = l
+            case .dict(let d): inner = d
+            case .tuple(let xs): work += xs; continue
+            default: continue
+            }
+            if inner === container { throw fail("\(op) would put a list or dict inside itself (a self-referencing structure)") }
+            guard seen.insert(ObjectIdentifier(inner)).inserted else { continue }
+            if case .list(let l) = v { work += l.items }
+            if case .dict(let d) = v { for (k, x) in d.items { work.append(k); work.append(x) } }
+        }
+    }
+
     /// Runs the opcode stream up to STOP and returns the object it builds.
     mutating func load() throws -> PickleValue {
         while true {
@@ -241,22 +261,26 @@ struct Unpickler {
                 let v = try pop()
                 let t = try top()
                 guard case .list(let l) = t else { throw fail("APPEND to a \(t.kind)") }
+                try refuseCycle([v], into: l, "APPEND")
                 l.items.append(v)
             case 0x65, 0x90:                                                   // APPENDS, ADDITEMS
                 let items = try popMark()
                 let t = try top()
                 guard case .list(let l) = t else { throw fail("APPENDS to a \(t.kind)") }
+                try refuseCycle(items, into: l, "APPENDS")
                 l.items.append(contentsOf: items)
             case 0x73:                                                         // SETITEM
                 let v = try pop(), k = try pop()
                 let t = try top()
                 guard case .dict(let d) = t else { throw fail("SETITEM on a \(t.kind)") }
+                try refuseCycle([k, v], into: d, "SETITEM")
                 d.set(k, v)
             case 0x75:                                                         // SETITEMS
                 let items = try popMark()
                 guard items.count % 2 == 0 else { throw fail("SETITEMS with an odd number of items") }
                 let t = try top()
                 guard case .dict(let d) = t else { throw fail("SETITEMS on a \(t.kind)") }
+                try refuseCycle(items, into: d, "SETITEMS")
                 for i in stride(from: 0, to: items.count, by: 2) { d.set(items[i], items[i + 1]) }
             case 0x91: stack.append(.tuple(try popMark()))                   // FROZENSET (read as a tuple)
             case 0x30: _ = try pop()                                           // POP
