@@ -109,8 +109,9 @@ public struct TraceLocation: @unchecked Sendable, CustomStringConvertible {
     /// The call stack captured at trace time (symbolicated only when a message needs it).
     let backtrace: Backtrace?
 
-    /// Captures the current call stack (cheap: return addresses only).
-    static func here() -> TraceLocation { TraceLocation(backtrace: try? Backtrace.capture(limit: 48)) }
+    /// Captures the current call stack (return addresses only). DWARF unwinding (`.precise`): the frame-pointer walk
+    /// crashed once in a fresh Debian root on a frame without a frame pointer.
+    static func here() -> TraceLocation { TraceLocation(backtrace: try? Backtrace.capture(algorithm: .precise, limit: 48)) }
 
     /// `File.swift:42`, or `?` when no frame outside Nabla carries a line.
     public var description: String {
