@@ -64,7 +64,7 @@ import optax  # noqa: E402
 from jax import lax  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_torch import RESULTS, cpu_model, emit, epochs_result, load_fashion_mnist, log, w7_result  # noqa: E402
+from bench_torch import cpu_model, emit, epochs_result, load_fashion_mnist, log, w7_result, write_results  # noqa: E402
 
 JIT = "; whole step under jax.jit (donated params and Adam state), optax.adam"
 
@@ -307,10 +307,7 @@ def main():
         run_w4(data, epochs=args.epochs or 3, max_steps=args.max_steps)
     if "W7" in only:
         run_w7()
-    m["total_seconds"] = time.perf_counter() - t_start
-    with open(args.out, "w") as f:
-        json.dump({"meta": m, "results": RESULTS}, f, indent=1)
-    log(f"wrote {args.out} (total {m['total_seconds']:.1f}s)")
+    write_results(args.out, m, t_start)
 
 
 if __name__ == "__main__":

@@ -700,6 +700,14 @@ def cpu_model():
     return ""
 
 
+def write_results(path, m, t_start):
+    """Writes the sitting's meta (with its total time since `t_start`) and every emitted result to `path`."""
+    m["total_seconds"] = time.perf_counter() - t_start
+    with open(path, "w") as f:
+        json.dump({"meta": m, "results": RESULTS}, f, indent=1)
+    log(f"wrote {path} (total {m['total_seconds']:.1f}s)")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--only", default="W1,W2,W3,W4,W5,W6,W7,W8",
@@ -764,10 +772,7 @@ def main():
         run_w7(compiled=True)
     if "W8" in only:
         run_w8()
-    m["total_seconds"] = time.perf_counter() - t_start
-    with open(args.out, "w") as f:
-        json.dump({"meta": m, "results": RESULTS}, f, indent=1)
-    log(f"wrote {args.out} (total {m['total_seconds']:.1f}s)")
+    write_results(args.out, m, t_start)
 
 
 if __name__ == "__main__":
