@@ -23,8 +23,8 @@ public struct OptimizerSpec: ExpressibleByStringLiteral, @unchecked Sendable {
     /// Keras' defaults for each name of `OptimizerFactory`.
     static let kerasDefaults: [String: OptimizerOptions] = [
         "sgd": OptimizerOptions(lr: 0.01, weightDecay: 0),
-        "adam": OptimizerOptions(lr: 0.001, eps: 1e-7),
-        "adamw": OptimizerOptions(lr: 0.001, weightDecay: 0.004, eps: 1e-7),
+        "adam": OptimizerOptions(lr: 0.001, eps: 1e-7, epsilonHat: true),
+        "adamw": OptimizerOptions(lr: 0.001, weightDecay: 0.004, eps: 1e-7, epsilonHat: true),
         "rmsprop": OptimizerOptions(lr: 0.001, eps: 1e-7, rho: 0.9),
         "adagrad": OptimizerOptions(lr: 0.001),
         "adadelta": OptimizerOptions(lr: 0.001, eps: 1e-7, rho: 0.95),
@@ -42,14 +42,15 @@ public struct OptimizerSpec: ExpressibleByStringLiteral, @unchecked Sendable {
     public static func sgd(lr: Double = 0.01, momentum: Double = 0, nesterov: Bool = false, weightDecay: Double = 0) -> OptimizerSpec {
         OptimizerSpec(factory: "sgd", OptimizerOptions(lr: lr, momentum: momentum, nesterov: nesterov, weightDecay: weightDecay))
     }
-    /// Adam (`keras.optimizers.Adam`); Keras' epsilon default is 1e-7.
+    /// Adam (`keras.optimizers.Adam`): Keras' epsilon default 1e-7, added where Keras adds it (`Adam.epsilonHat`).
     public static func adam(lr: Double = 0.001, beta1: Double = 0.9, beta2: Double = 0.999, epsilon: Double = 1e-7) -> OptimizerSpec {
-        OptimizerSpec(factory: "adam", OptimizerOptions(lr: lr, betas: (beta1, beta2), eps: epsilon))
+        OptimizerSpec(factory: "adam", OptimizerOptions(lr: lr, betas: (beta1, beta2), eps: epsilon, epsilonHat: true))
     }
     /// AdamW with decoupled weight decay.
     public static func adamW(lr: Double = 0.001, weightDecay: Double = 0.004, beta1: Double = 0.9, beta2: Double = 0.999,
                              epsilon: Double = 1e-7) -> OptimizerSpec {
-        OptimizerSpec(factory: "adamw", OptimizerOptions(lr: lr, weightDecay: weightDecay, betas: (beta1, beta2), eps: epsilon))
+        OptimizerSpec(factory: "adamw", OptimizerOptions(lr: lr, weightDecay: weightDecay, betas: (beta1, beta2), eps: epsilon,
+                                                   epsilonHat: true))
     }
     /// RMSprop (`keras.optimizers.RMSprop`, rho 0.9).
     public static func rmsprop(lr: Double = 0.001, rho: Double = 0.9, momentum: Double = 0, epsilon: Double = 1e-7) -> OptimizerSpec {

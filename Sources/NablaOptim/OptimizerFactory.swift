@@ -16,12 +16,14 @@ public struct OptimizerOptions: Sendable {
     public var eps: Double?
     /// RMSprop's `alpha` and Adadelta's `rho`.
     public var rho: Double?
+    /// Adam and AdamW add eps before the bias correction of `v`, as Keras does (`Adam.epsilonHat`).
+    public var epsilonHat: Bool
 
     /// Creates options; anything left out takes the optimizer's default.
     public init(lr: Double? = nil, momentum: Double = 0, nesterov: Bool = false, weightDecay: Double? = nil,
-                betas: (Double, Double) = (0.9, 0.999), eps: Double? = nil, rho: Double? = nil) {
+                betas: (Double, Double) = (0.9, 0.999), eps: Double? = nil, rho: Double? = nil, epsilonHat: Bool = false) {
         self.lr = lr; self.momentum = momentum; self.nesterov = nesterov; self.weightDecay = weightDecay
-        self.betas = betas; self.eps = eps; self.rho = rho
+        self.betas = betas; self.eps = eps; self.rho = rho; self.epsilonHat = epsilonHat
     }
 }
 
@@ -46,9 +48,11 @@ public enum OptimizerFactory {
         case "sgd":
             return SGD(params, lr: o.lr ?? 1e-3, momentum: o.momentum, weightDecay: o.weightDecay ?? 0, nesterov: o.nesterov)
         case "adam":
-            return Adam(params, lr: o.lr ?? 1e-3, betas: o.betas, eps: o.eps ?? 1e-8, weightDecay: o.weightDecay ?? 0)
+            return Adam(params, lr: o.lr ?? 1e-3, betas: o.betas, eps: o.eps ?? 1e-8, weightDecay: o.weightDecay ?? 0,
+                        epsilonHat: o.epsilonHat)
         case "adamw":
-            return AdamW(params, lr: o.lr ?? 1e-3, betas: o.betas, eps: o.eps ?? 1e-8, weightDecay: o.weightDecay ?? 1e-2)
+            return AdamW(params, lr: o.lr ?? 1e-3, betas: o.betas, eps: o.eps ?? 1e-8, weightDecay: o.weightDecay ?? 1e-2,
+                         epsilonHat: o.epsilonHat)
         case "rmsprop":
             return RMSprop(params, lr: o.lr ?? 1e-2, alpha: o.rho ?? 0.99, eps: o.eps ?? 1e-8, weightDecay: o.weightDecay ?? 0,
                            momentum: o.momentum)

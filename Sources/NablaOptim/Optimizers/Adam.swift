@@ -4,25 +4,31 @@
 /// weight decay adds `wd·p` to the gradient (L2), or with `decoupled` (AdamW) scales `p` by `1 − lr·wd` first.
 /// float32 and float64 run one fused kernel per parameter; state: `step`, `exp_avg`, `exp_avg_sq`, `max_exp_avg_sq`.
 ///
+/// With `epsilonHat` the step is Keras' and TensorFlow's instead: `p −= lr·√(1 − β2ᵗ) / (1 − β1ᵗ) · m / (√v + eps)`,
+/// eps added to the uncorrected `√v` (the ε̂ of Kingma & Ba, section 2). NablaKeras' `"adam"` uses it.
+///
 /// ```swift
 /// let opt = Adam(model.parameters(), lr: 1e-3, betas: (0.9, 0.999), amsgrad: true)
 /// ```
 public class Adam: Optimizer {
     /// Whether weight decay is decoupled (AdamW).
     public let decoupled: Bool
+    /// Whether eps is added before the bias correction of `v` (Keras' and TensorFlow's form) rather than after it.
+    public let epsilonHat: Bool
 
     /// Adam over `params`.
     public convenience init(_ params: [Tensor], lr: Double = 1e-3, betas: (Double, Double) = (0.9, 0.999),
                             eps: Double = 1e-8, weightDecay: Double = 0, amsgrad: Bool = false,
-                            maximize: Bool = false, decoupled: Bool = false) {
+                            maximize: Bool = false, decoupled: Bool = false, epsilonHat: Bool = false) {
         self.init(groups: [ParamGroup(params: params)], lr: lr, betas: betas, eps: eps, weightDecay: weightDecay,
-                  amsgrad: amsgrad, maximize: maximize, decoupled: decoupled)
+                  amsgrad: amsgrad, maximize: maximize, decoupled: decoupled, epsilonHat: epsilonHat)
     }
 
     /// Adam over parameter groups; each group may override `lr`, `beta1`, `beta2`, `eps`, `weight_decay`,
     /// `amsgrad`, `maximize`.
     public init(groups: [ParamGroup], lr: Double = 1e-3, betas: (Double, Double) = (0.9, 0.999), eps: Double = 1e-8,
-                weightDecay: Double = 0, amsgrad: Bool = false, maximize: Bool = false, decoupled: Bool = false) {
+                weightDecay: Double = 0, amsgrad: Bool = false, maximize: Bool = false, decoupled: Bool = false,
+                epsilonHat: Bool = false) {
         let name = decoupled ? "AdamW" : "Adam"
         check(lr >= 0, "\(name): invalid learning rate \(lr)")
         check(eps >= 0, "\(name): invalid epsilon \(eps)")
@@ -30,6 +36,7 @@ public class Adam: Optimizer {
         check(betas.1 >= 0 && betas.1 < 1, "\(name): invalid beta parameter at index 1: \(betas.1)")
         check(weightDecay >= 0, "\(name): invalid weightDecay \(weightDecay)")
         self.decoupled = decoupled
+        self.epsilonHat = epsilonHat
         super.init(groups: groups, defaults: [("lr", lr), ("beta1", betas.0), ("beta2", betas.1), ("eps", eps),
                                               ("weight_decay", weightDecay), ("amsgrad", amsgrad ? 1 : 0),
                                               ("maximize", maximize ? 1 : 0)], name: name)
@@ -50,8 +57,10 @@ public class Adam: Optimizer {
                     }
                     if amsgrad && s["max_exp_avg_sq"] == nil { s["max_exp_avg_sq"] = newBuffer(like: p) }
                     s.step += 1
+                    // Keras' step equals PyTorch's with eps / √(1 − β2ᵗ) in place of eps.
+                    let stepEps = epsilonHat ? eps / (1 - optimPow(beta2, Double(s.step))).squareRoot() : eps
                     let m = s["exp_avg"]!, v = s["exp_avg_sq"]!, vmax = amsgrad ? s["max_exp_avg_sq"] : nil
-                    update(p, grad: grad, rule: .adam(lr: lr, beta1: beta1, beta2: beta2, eps: eps, weightDecay: wd,
+                    update(p, grad: grad, rule: .adam(lr: lr, beta1: beta1, beta2: beta2, eps: stepEps, weightDecay: wd,
                                                       decoupled: decoupled, amsgrad: amsgrad, maximize: maximize, step: s.step),
                            state: [m, v] + (vmax.map { [$0] } ?? []))
                 }

@@ -7,15 +7,16 @@
 public final class AdamW: Adam {
     /// AdamW over `params`.
     public convenience init(_ params: [Tensor], lr: Double = 1e-3, betas: (Double, Double) = (0.9, 0.999),
-                            eps: Double = 1e-8, weightDecay: Double = 1e-2, amsgrad: Bool = false, maximize: Bool = false) {
+                            eps: Double = 1e-8, weightDecay: Double = 1e-2, amsgrad: Bool = false, maximize: Bool = false,
+                            epsilonHat: Bool = false) {
         self.init(groups: [ParamGroup(params: params)], lr: lr, betas: betas, eps: eps, weightDecay: weightDecay,
-                  amsgrad: amsgrad, maximize: maximize)
+                  amsgrad: amsgrad, maximize: maximize, epsilonHat: epsilonHat)
     }
 
     /// AdamW over parameter groups (options as `Adam`'s).
     public init(groups: [ParamGroup], lr: Double = 1e-3, betas: (Double, Double) = (0.9, 0.999), eps: Double = 1e-8,
-                weightDecay: Double = 1e-2, amsgrad: Bool = false, maximize: Bool = false) {
+                weightDecay: Double = 1e-2, amsgrad: Bool = false, maximize: Bool = false, epsilonHat: Bool = false) {
         super.init(groups: groups, lr: lr, betas: betas, eps: eps, weightDecay: weightDecay, amsgrad: amsgrad,
-                   maximize: maximize, decoupled: true)
+                   maximize: maximize, decoupled: true, epsilonHat: epsilonHat)
     }
 }
