@@ -14,7 +14,7 @@ SECONDS_TOTAL=${1:-600}
 CONNECTIONS=${2:-64}
 SAMPLE_EVERY=${SAMPLE_EVERY:-5}
 WARMUP=${WARMUP:-30}
-NABLA=.build/release/nabla
+NABLA=${NABLA:-.build/release/nabla}
 OUT=${OUT:-.build/bench/serve_soak.tsv}
 WORK=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Nabla
 import NablaServe
 
 /// `nabla serve --model-name NAME --model-base-path DIR [--rest-api-port 8501] [--host 127.0.0.1]`.
@@ -21,8 +22,17 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Most samples waiting; requests beyond it get 503.") var maxQueuedRows = 1024
     @Option(help: "Largest request body in bytes (413 above).") var maxBodyBytes = 8 << 20
     @Option(help: "Seconds between checks for new versions.") var fileSystemPollWaitSeconds = 1.0
+    @Option(help: "Most MiB of freed tensor buffers kept for reuse (HostMemoryCache; 0 turns it off).") var hostMemoryCacheMb = 1024
 
     func run() async throws {
+        guard hostMemoryCacheMb >= 0 else {
+            FileHandle.standardError.write(Data("error: --host-memory-cache-mb: expected a size >= 0, got \(hostMemoryCacheMb)\n".utf8))
+            throw ExitCode(1)
+        }
+        // Reused buffers and two malloc arenas keep the server's resident memory at its working set (docs/serving.md,
+        // "Memory").
+        HostMemoryCache.limitBytes = hostMemoryCacheMb << 20
+        limitMallocArenas()
         let cfg = ModelServerConfiguration(
             modelName: modelName, modelBasePath: modelBasePath, host: host, port: restApiPort,
             batching: BatchingOptions(maxBatchSize: maxBatchSize, maxWaitMicroseconds: batchTimeoutMicros, maxQueuedRows: maxQueuedRows),
@@ -45,4 +55,18 @@ struct Serve: AsyncParsableCommand {
         }
         print("Stopped serving \(name)")
     }
+}
+
+/// Caps glibc's malloc at two arenas (`mallopt(M_ARENA_MAX, 2)`) unless the operator chose a number
+/// (`MALLOC_ARENA_MAX` or `GLIBC_TUNABLES=glibc.malloc.arena_max=N`). With the default (eight per core), the event-loop
+/// threads that decode request bodies each grow an arena of their own, and the resident size creeps up over minutes.
+private func limitMallocArenas() {
+    #if canImport(Glibc)
+    if getenv("MALLOC_ARENA_MAX") != nil { return }
+    if let tunables = getenv("GLIBC_TUNABLES"), String(cString: tunables).contains("arena_max") { return }
+    // mallopt is not in Swift's Glibc module; it is looked up in the process (glibc always has it).
+    guard let process = dlopen(nil, RTLD_NOW), let mallopt = dlsym(process, "mallopt") else { return }
+    let mArenaMax: Int32 = -8
+    _ = unsafeBitCast(mallopt, to: (@convention(c) (Int32, Int32) -> Int32).self)(mArenaMax, 2)
+    #endif
 }

@@ -29,7 +29,7 @@ public struct StorageHeader {
 /// most of the cost of an op on a scalar); large ones come from the backend, cache-line aligned.
 public final class Storage: ManagedBuffer<StorageHeader, Double> {
     /// Who frees the buffer.
-    enum Ownership { case inline, backend, borrowed }
+    enum Ownership { case inline, backend, cached, borrowed }
 
     /// Host buffers up to this many bytes are allocated inside the storage object (8-byte aligned: the kernels
     /// use unaligned vector loads, and a 16-byte alignment would send every allocation through posix_memalign).
@@ -56,10 +56,13 @@ public final class Storage: ManagedBuffer<StorageHeader, Double> {
                               dtype: dtype, backend: backend, version: 0, ownership: .inline)
             }, to: Storage.self)
         }
-        let p = backend.allocate(byteCount: bytes)
+        // Host buffers come from the cache of freed buffers while it is on (`HostMemoryCache`, off by default).
+        let cached = backend.allocatesSmallBuffersInline && HostMemoryCache.serves(bytes)
+        let p = cached ? HostMemoryCache.allocate(byteCount: bytes) : backend.allocate(byteCount: bytes)
         MemoryStats.allocated(bytes)
         return unsafeDowncast(create(minimumCapacity: 0) { _ in
-            StorageHeader(data: p, byteCount: bytes, dtype: dtype, backend: backend, version: 0, ownership: .backend)
+            StorageHeader(data: p, byteCount: bytes, dtype: dtype, backend: backend, version: 0,
+                          ownership: cached ? .cached : .backend)
         }, to: Storage.self)
     }
 
@@ -71,9 +74,10 @@ public final class Storage: ManagedBuffer<StorageHeader, Double> {
     }
 
     deinit {
-        if fields.pointee.ownership == .backend {
-            backend.deallocate(data, byteCount: byteCount)
-            MemoryStats.freed(byteCount)
+        switch fields.pointee.ownership {
+        case .backend: backend.deallocate(data, byteCount: byteCount); MemoryStats.freed(byteCount)
+        case .cached: HostMemoryCache.release(data, byteCount: byteCount); MemoryStats.freed(byteCount)
+        case .inline, .borrowed: break
         }
     }
 

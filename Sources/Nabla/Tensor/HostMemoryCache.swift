@@ -1,0 +1,110 @@
+import Foundation
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A cache of freed host buffers, reused by later tensors of a similar size: what PyTorch's CUDA caching allocator
+/// does for GPU memory, for the CPU. Off by default (a library should not hold memory its user freed); `nabla serve`
+/// turns it on, so that a server's resident memory settles at its working set instead of swinging with every
+/// batch as the C allocator maps, unmaps and trims large blocks (and the kernel zeroes their pages again).
+///
+/// Buffers of at least `minimumBytes` are rounded up to a size class (four per power of two, at most 25 % larger)
+/// and, when freed, kept on that class's free list while the cache holds less than `limitBytes`; a buffer that
+/// would take it over the limit goes back to the system. Buffers allocated while the cache was off are freed as before.
+/// The limit starts at `NABLA_HOST_CACHE_MB` MiB when that variable is set (like `PYTORCH_CUDA_ALLOC_CONF`).
+/// ```swift
+/// HostMemoryCache.limitBytes = 1 << 30   // keep up to 1 GiB of freed buffers
+/// ...
+/// HostMemoryCache.emptyCache()           // give them back (torch.cuda.empty_cache())
+/// ```
+public enum HostMemoryCache {
+    /// Buffers smaller than this come from the C allocator directly (its bins serve them well).
+    public static let minimumBytes = 64 << 10
+
+    private struct State {
+        var limit = HostMemoryCache.limitFromEnvironment()
+        var cached = 0
+        /// Free buffers by size class, as addresses (Sendable, so the lock can hold them).
+        var free: [Int: [UInt]] = [:]
+    }
+    private static let state = Mutex(State())
+
+    /// The most bytes of freed buffers the cache keeps; 0 (the default) turns it off. Lowering it frees what is over.
+    public static var limitBytes: Int {
+        get { state.withLock { $0.limit } }
+        set {
+            precondition(newValue >= 0, "HostMemoryCache.limitBytes: expected a size >= 0, got \(newValue)")
+            state.withLock { $0.limit = newValue }
+            trim(to: newValue)
+        }
+    }
+
+    /// Bytes of freed buffers held now.
+    public static var cachedBytes: Int { state.withLock { $0.cached } }
+
+    /// Frees every cached buffer (the cache stays on).
+    public static func emptyCache() { trim(to: 0) }
+
+    /// Whether a new host buffer of `byteCount` bytes comes from the cache.
+    @inline(__always) static func serves(_ byteCount: Int) -> Bool {
+        byteCount >= minimumBytes && state.withLock { $0.limit > 0 }
+    }
+
+    /// The bytes a cached buffer of `byteCount` bytes takes (`byteCount >= minimumBytes`): the next multiple of a
+    /// quarter of the power of two at or below `byteCount`.
+    public static func sizeClass(_ byteCount: Int) -> Int {
+        let quarter = 1 << (Int.bitWidth - 1 - byteCount.leadingZeroBitCount - 2)
+        return (byteCount + quarter - 1) / quarter * quarter
+    }
+
+    /// A 64-byte aligned buffer of at least `byteCount` bytes, from the cache when one of its class is free.
+    static func allocate(byteCount: Int) -> UnsafeMutableRawPointer {
+        let size = sizeClass(byteCount)
+        let reused: UInt? = state.withLock { s in
+            guard let p = s.free[size]?.popLast() else { return nil }
+            s.cached -= size
+            return p
+        }
+        return reused.flatMap { UnsafeMutableRawPointer(bitPattern: $0) }
+            ?? UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
+    }
+
+    /// Takes back a buffer that `allocate(byteCount:)` returned: cached while under the limit, freed otherwise.
+    static func release(_ pointer: UnsafeMutableRawPointer, byteCount: Int) {
+        let size = sizeClass(byteCount), address = UInt(bitPattern: pointer)
+        let kept = state.withLock { s -> Bool in
+            guard s.cached + size <= s.limit else { return false }
+            s.free[size, default: []].append(address)
+            s.cached += size
+            return true
+        }
+        if !kept { pointer.deallocate() }
+    }
+
+    /// `NABLA_HOST_CACHE_MB` in bytes, or 0 when unset; a value that is not a size >= 0 is reported on stderr and
+    /// leaves the cache off.
+    private static func limitFromEnvironment() -> Int {
+        guard let raw = getenv("NABLA_HOST_CACHE_MB") else { return 0 }
+        let text = String(cString: raw)
+        guard let mb = Int(text), mb >= 0, mb <= 1 << 40 else {
+            FileHandle.standardError.write(Data("nabla: NABLA_HOST_CACHE_MB: expected a size in MiB >= 0, got \"\(text)\"; the host memory cache stays off\n".utf8))
+            return 0
+        }
+        return mb << 20
+    }
+
+    private static func trim(to limit: Int) {
+        let freed: [UInt] = state.withLock { s in
+            var out: [UInt] = []
+            for size in s.free.keys.sorted(by: >) where s.cached > limit {
+                while s.cached > limit, let p = s.free[size]?.popLast() { out.append(p); s.cached -= size }
+            }
+            s.free = s.free.filter { !$0.value.isEmpty }
+            return out
+        }
+        for a in freed { UnsafeMutableRawPointer(bitPattern: a)?.deallocate() }
+    }
+}
