@@ -29,10 +29,10 @@ struct Serve: AsyncParsableCommand {
             FileHandle.standardError.write(Data("error: --host-memory-cache-mb: expected a size >= 0, got \(hostMemoryCacheMb)\n".utf8))
             throw ExitCode(1)
         }
-        // Reused buffers and two malloc arenas keep the server's resident memory at its working set (docs/serving.md,
+        // Two malloc arenas and reused buffers keep the server's resident memory at its working set (docs/serving.md,
         // "Memory").
-        HostMemoryCache.limitBytes = hostMemoryCacheMb << 20
         limitMallocArenas()
+        HostMemoryCache.limitBytes = hostMemoryCacheMb << 20
         let cfg = ModelServerConfiguration(
             modelName: modelName, modelBasePath: modelBasePath, host: host, port: restApiPort,
             batching: BatchingOptions(maxBatchSize: maxBatchSize, maxWaitMicroseconds: batchTimeoutMicros, maxQueuedRows: maxQueuedRows),
@@ -57,16 +57,20 @@ struct Serve: AsyncParsableCommand {
     }
 }
 
-/// Caps glibc's malloc at two arenas (`mallopt(M_ARENA_MAX, 2)`) unless the operator chose a number
-/// (`MALLOC_ARENA_MAX` or `GLIBC_TUNABLES=glibc.malloc.arena_max=N`). With the default (eight per core), the event-loop
-/// threads that decode request bodies each grow an arena of their own, and the resident size creeps up over minutes.
+/// Runs the server with glibc's malloc capped at two arenas unless the operator chose a number (`MALLOC_ARENA_MAX`, or
+/// `GLIBC_TUNABLES` with `arena_max`). With glibc's default (eight per core), the event-loop threads that decode
+/// request bodies each grow an arena of their own, and the resident size creeps up for minutes. glibc fixes the
+/// arena count once threads have asked for arenas, which the runtime's threads do before `serve` runs, so the only
+/// reliable way is the environment at start: the command re-executes itself (same process id) with
+/// `MALLOC_ARENA_MAX=2`.
 private func limitMallocArenas() {
-    #if canImport(Glibc)
+    #if os(Linux)
     if getenv("MALLOC_ARENA_MAX") != nil { return }
     if let tunables = getenv("GLIBC_TUNABLES"), String(cString: tunables).contains("arena_max") { return }
-    // mallopt is not in Swift's Glibc module; it is looked up in the process (glibc always has it).
-    guard let process = dlopen(nil, RTLD_NOW), let mallopt = dlsym(process, "mallopt") else { return }
-    let mArenaMax: Int32 = -8
-    _ = unsafeBitCast(mallopt, to: (@convention(c) (Int32, Int32) -> Int32).self)(mArenaMax, 2)
+    setenv("MALLOC_ARENA_MAX", "2", 1)
+    var argv: [UnsafeMutablePointer<CChar>?] = CommandLine.arguments.map { strdup($0) } + [nil]
+    execv("/proc/self/exe", &argv)
+    // execv returned: it failed (no /proc?); serve with glibc's default arenas.
+    unsetenv("MALLOC_ARENA_MAX")
     #endif
 }
