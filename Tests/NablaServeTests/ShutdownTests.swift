@@ -2,8 +2,8 @@ import Foundation
 import NablaServe
 import Testing
 
-/// `nabla serve` as a process: it prints its address once ready, and SIGTERM with a request in flight lets that
-/// request finish and exits 0.
+/// `nabla serve` as a process: it prints its address once ready (running with two malloc arenas), and SIGTERM with a
+/// request in flight lets that request finish and exits 0.
 @Suite(.timeLimit(.minutes(3))) struct ShutdownTests {
     /// The `nabla` executable built beside the tests.
     static var nabla: String? {
@@ -42,6 +42,14 @@ import Testing
             return line
         }
         #expect(line.hasPrefix("Serving m version 1 on http://127.0.0.1:"), "\(line)")
+        #if os(Linux)
+        let mine = ProcessInfo.processInfo.environment
+        if mine["MALLOC_ARENA_MAX"] == nil && !(mine["GLIBC_TUNABLES"] ?? "").contains("arena_max") {
+            // The server re-executed itself with glibc capped at two malloc arenas (docs/serving.md, "Memory").
+            let env = try Data(contentsOf: URL(fileURLWithPath: "/proc/\(p.processIdentifier)/environ"))
+            #expect(env.split(separator: 0).contains { String(decoding: $0, as: UTF8.self) == "MALLOC_ARENA_MAX=2" })
+        }
+        #endif
         let port = try #require(Int(line.split(separator: ":").last?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""))
         let client = HTTPTestClient(port: port)
         #expect(try await client.post("/v1/models/m:predict", #"{"instances": [[1, 2, 3, 4]]}"#).status == 200)
