@@ -14,25 +14,34 @@ enum BLAS {
     /// OpenBLAS's own thread count.
     static var threads: Int { _ = loaded; return Int(nabla_blas_get_threads()) }
 
-    /// `C = alpha * op(A) @ op(B) + beta * C` in float32.
+    /// `C = alpha * op(A) @ op(B) + beta * C` in float32 or float64 (`cblas_sgemm` or `cblas_dgemm`).
     @inline(__always)
-    static func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
-                      a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-                      beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    static func gemm<T: BLASScalar>(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: T,
+                                    a: UnsafePointer<T>, lda: Int, b: UnsafePointer<T>, ldb: Int,
+                                    beta: T, c: UnsafeMutablePointer<T>, ldc: Int) {
         _ = loaded
-        nabla_blas_sgemm(transA ? 1 : 0, transB ? 1 : 0, Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b,
-                         Int32(ldb), beta, c, Int32(ldc))
+        T.cblasGemm(transA ? 1 : 0, transB ? 1 : 0, Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b,
+                    Int32(ldb), beta, c, Int32(ldc))
     }
+}
 
-    /// `C = alpha * op(A) @ op(B) + beta * C` in float64.
-    @inline(__always)
-    static func dgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Double,
-                      a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
-                      beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int) {
-        _ = loaded
-        nabla_blas_dgemm(transA ? 1 : 0, transB ? 1 : 0, Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b,
-                         Int32(ldb), beta, c, Int32(ldc))
-    }
+/// Row-major CBLAS GEMM with C's argument order (`nabla_blas_sgemm`, `nabla_blas_dgemm`).
+typealias CBLASGemm<T> = (_ transA: Int32, _ transB: Int32, _ m: Int32, _ n: Int32, _ k: Int32, _ alpha: T,
+                          _ a: UnsafePointer<T>?, _ lda: Int32, _ b: UnsafePointer<T>?, _ ldb: Int32, _ beta: T,
+                          _ c: UnsafeMutablePointer<T>?, _ ldc: Int32) -> Void
+
+/// Element types OpenBLAS multiplies (float32 and float64).
+protocol BLASScalar: BinaryFloatingPoint {
+    /// This type's GEMM.
+    static var cblasGemm: CBLASGemm<Self> { get }
+}
+
+extension Float: BLASScalar {
+    static var cblasGemm: CBLASGemm<Float> { nabla_blas_sgemm }
+}
+
+extension Double: BLASScalar {
+    static var cblasGemm: CBLASGemm<Double> { nabla_blas_dgemm }
 }
 
 /// The BLAS library behind CPU matrix products: OpenBLAS, loaded at run time.

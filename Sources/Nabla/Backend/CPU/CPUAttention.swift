@@ -5,54 +5,50 @@
 // The pairs are split across the kernel threads, each running single-threaded GEMMs (these are small).
 import CNablaKernels
 
+/// The softmax kernels of CNablaKernels for one element type (nabla_attention.h), as function values.
+struct AttentionKernels<T> {
+    let softmaxRows: (UnsafeMutablePointer<T>?, Int64, Int64, Int64, UnsafePointer<T>?, Int64, Int64) -> Void
+    let softmaxBackward: (UnsafePointer<T>?, UnsafePointer<T>?, UnsafeMutablePointer<T>?, Int64, Int64) -> Void
+    let softmaxForward: (UnsafePointer<T>?, UnsafeMutablePointer<T>?, Int64, Int64) -> Void
+}
+
 /// Element types the fused attention kernels run in (float32 and float64).
-protocol AttentionScalar: BinaryFloatingPoint {
-    /// `C = alpha * op(A) @ op(B) + beta * C`, row-major.
-    static func gemm(_ ta: Bool, _ tb: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Double, _ a: UnsafePointer<Self>, _ lda: Int,
-                     _ b: UnsafePointer<Self>, _ ldb: Int, _ c: UnsafeMutablePointer<Self>, _ ldc: Int)
-    /// In-place row softmax with an optional additive mask (see `nabla_f32_softmax_rows`).
-    static func softmaxRows(_ x: UnsafeMutablePointer<Self>, _ rows: Int, _ cols: Int, _ ld: Int,
-                            _ mask: UnsafePointer<Self>?, _ mrs: Int, _ mcs: Int)
-    /// `out = y * (g - rowsum(g * y))` over contiguous rows (out may alias g).
-    static func softmaxBackward(_ g: UnsafePointer<Self>, _ y: UnsafePointer<Self>, _ out: UnsafeMutablePointer<Self>,
-                                _ rows: Int, _ cols: Int)
-    /// `out = softmax(x)` over contiguous rows (out may alias x).
-    static func softmaxForward(_ x: UnsafePointer<Self>, _ out: UnsafeMutablePointer<Self>, _ rows: Int, _ cols: Int)
+protocol AttentionScalar: BLASScalar {
+    /// This type's softmax kernels (`nabla_f32_*` or `nabla_f64_*`).
+    static var attentionKernels: AttentionKernels<Self> { get }
 }
 
 extension Float: AttentionScalar {
-    static func gemm(_ ta: Bool, _ tb: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Double, _ a: UnsafePointer<Float>, _ lda: Int,
-                     _ b: UnsafePointer<Float>, _ ldb: Int, _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
-        BLAS.sgemm(transA: ta, transB: tb, m: m, n: n, k: k, alpha: Float(alpha), a: a, lda: lda, b: b, ldb: ldb, beta: 0, c: c, ldc: ldc)
-    }
-    static func softmaxRows(_ x: UnsafeMutablePointer<Float>, _ rows: Int, _ cols: Int, _ ld: Int,
-                            _ mask: UnsafePointer<Float>?, _ mrs: Int, _ mcs: Int) {
-        nabla_f32_softmax_rows(x, Int64(rows), Int64(cols), Int64(ld), mask, Int64(mrs), Int64(mcs))
-    }
-    static func softmaxBackward(_ g: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>,
-                                _ rows: Int, _ cols: Int) {
-        nabla_f32_softmax_bwd(g, y, out, Int64(rows), Int64(cols))
-    }
-    static func softmaxForward(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ rows: Int, _ cols: Int) {
-        nabla_f32_softmax_fwd(x, out, Int64(rows), Int64(cols))
+    static var attentionKernels: AttentionKernels<Float> {
+        AttentionKernels(softmaxRows: nabla_f32_softmax_rows, softmaxBackward: nabla_f32_softmax_bwd, softmaxForward: nabla_f32_softmax_fwd)
     }
 }
 
 extension Double: AttentionScalar {
-    static func gemm(_ ta: Bool, _ tb: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Double, _ a: UnsafePointer<Double>, _ lda: Int,
-                     _ b: UnsafePointer<Double>, _ ldb: Int, _ c: UnsafeMutablePointer<Double>, _ ldc: Int) {
-        BLAS.dgemm(transA: ta, transB: tb, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: 0, c: c, ldc: ldc)
+    static var attentionKernels: AttentionKernels<Double> {
+        AttentionKernels(softmaxRows: nabla_f64_softmax_rows, softmaxBackward: nabla_f64_softmax_bwd, softmaxForward: nabla_f64_softmax_fwd)
     }
-    static func softmaxRows(_ x: UnsafeMutablePointer<Double>, _ rows: Int, _ cols: Int, _ ld: Int,
-                            _ mask: UnsafePointer<Double>?, _ mrs: Int, _ mcs: Int) {
-        nabla_f64_softmax_rows(x, Int64(rows), Int64(cols), Int64(ld), mask, Int64(mrs), Int64(mcs))
+}
+
+extension AttentionScalar {
+    /// `C = alpha * op(A) @ op(B)`, row-major.
+    static func gemm(_ ta: Bool, _ tb: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Double, _ a: UnsafePointer<Self>, _ lda: Int,
+                     _ b: UnsafePointer<Self>, _ ldb: Int, _ c: UnsafeMutablePointer<Self>, _ ldc: Int) {
+        BLAS.gemm(transA: ta, transB: tb, m: m, n: n, k: k, alpha: Self(alpha), a: a, lda: lda, b: b, ldb: ldb, beta: 0, c: c, ldc: ldc)
     }
-    static func softmaxBackward(_ g: UnsafePointer<Double>, _ y: UnsafePointer<Double>, _ out: UnsafeMutablePointer<Double>,
+    /// In-place row softmax with an optional additive mask (see `nabla_f32_softmax_rows`).
+    static func softmaxRows(_ x: UnsafeMutablePointer<Self>, _ rows: Int, _ cols: Int, _ ld: Int,
+                            _ mask: UnsafePointer<Self>?, _ mrs: Int, _ mcs: Int) {
+        attentionKernels.softmaxRows(x, Int64(rows), Int64(cols), Int64(ld), mask, Int64(mrs), Int64(mcs))
+    }
+    /// `out = y * (g - rowsum(g * y))` over contiguous rows (out may alias g).
+    static func softmaxBackward(_ g: UnsafePointer<Self>, _ y: UnsafePointer<Self>, _ out: UnsafeMutablePointer<Self>,
                                 _ rows: Int, _ cols: Int) {
-        nabla_f64_softmax_bwd(g, y, out, Int64(rows), Int64(cols))
+        attentionKernels.softmaxBackward(g, y, out, Int64(rows), Int64(cols))
     }
-    static func softmaxForward(_ x: UnsafePointer<Double>, _ out: UnsafeMutablePointer<Double>, _ rows: Int, _ cols: Int) {
-        nabla_f64_softmax_fwd(x, out, Int64(rows), Int64(cols))
+    /// `out = softmax(x)` over contiguous rows (out may alias x).
+    static func softmaxForward(_ x: UnsafePointer<Self>, _ out: UnsafeMutablePointer<Self>, _ rows: Int, _ cols: Int) {
+        attentionKernels.softmaxForward(x, out, Int64(rows), Int64(cols))
     }
 }
 

@@ -236,23 +236,24 @@ extension CPUBackend {
         let p = param.storage.pointer(T.self) + param.offset
         let g = UnsafePointer(grad.storage.pointer(T.self) + grad.offset)
         let s = state.map { $0.storage.pointer(T.self) + $0.offset }
+        let k = T.optimizerKernels
         Parallel.forRanges(param.count, minChunk: 16_384) { r in
             let o = r.lowerBound, n = Int64(r.count)
             switch rule {
             case let .sgd(lr, momentum, dampening, wd, nesterov, maximize, first):
-                T.sgd(p + o, g + o, momentum != 0 ? s[0] + o : nil, n, lr, momentum, 1 - dampening, wd,
+                k.sgd(p + o, g + o, momentum != 0 ? s[0] + o : nil, n, lr, momentum, 1 - dampening, wd,
                       nesterov ? 1 : 0, maximize ? 1 : 0, first ? 1 : 0)
             case let .adam(lr, beta1, beta2, eps, wd, decoupled, amsgrad, maximize, step):
                 let (stepSize, bc2Sqrt) = OptimizerRule.adamBiasCorrection(lr: lr, beta1: beta1, beta2: beta2, step: step)
-                T.adam(p + o, g + o, s[0] + o, s[1] + o, amsgrad ? s[2] + o : nil, n, 1 - beta1, beta2, 1 - beta2, wd,
+                k.adam(p + o, g + o, s[0] + o, s[1] + o, amsgrad ? s[2] + o : nil, n, 1 - beta1, beta2, 1 - beta2, wd,
                        decoupled ? 1 : 0, 1 - lr * wd, -stepSize, bc2Sqrt, eps, amsgrad ? 1 : 0, maximize ? 1 : 0)
             case let .rmsprop(lr, alpha, eps, wd, momentum, centered, maximize):
-                T.rmsprop(p + o, g + o, s[0] + o, centered ? s[1] + o : nil, momentum > 0 ? s[centered ? 2 : 1] + o : nil, n,
+                k.rmsprop(p + o, g + o, s[0] + o, centered ? s[1] + o : nil, momentum > 0 ? s[centered ? 2 : 1] + o : nil, n,
                           lr, alpha, 1 - alpha, eps, wd, momentum, centered ? 1 : 0, maximize ? 1 : 0)
             case let .adagrad(clr, eps, wd, maximize):
-                T.adagrad(p + o, g + o, s[0] + o, n, clr, eps, wd, maximize ? 1 : 0)
+                k.adagrad(p + o, g + o, s[0] + o, n, clr, eps, wd, maximize ? 1 : 0)
             case let .adadelta(lr, rho, eps, wd, maximize):
-                T.adadelta(p + o, g + o, s[0] + o, s[1] + o, n, lr, rho, 1 - rho, eps, wd, maximize ? 1 : 0)
+                k.adadelta(p + o, g + o, s[0] + o, s[1] + o, n, lr, rho, 1 - rho, eps, wd, maximize ? 1 : 0)
             }
         }
     }
@@ -268,78 +269,42 @@ final class CPURecurrentContext: RecurrentContext {
     }
 }
 
-/// The C optimizer kernels of one element type.
+/// The C optimizer kernels of one element type (`nabla_f32_*` or `nabla_f64_*` of nabla_optim.h), as function values,
+/// so that `optimizerStepTyped` is written once for both.
+struct OptimizerKernels<T> {
+    /// A pointer the kernel only reads.
+    typealias In = UnsafePointer<T>?
+    /// A pointer the kernel writes.
+    typealias Out = UnsafeMutablePointer<T>?
+    let sgd: (_ p: Out, _ g: In, _ buf: Out, _ n: Int64, _ lr: Double, _ momentum: Double, _ dc: Double, _ wd: Double,
+              _ nesterov: Int32, _ maximize: Int32, _ first: Int32) -> Void
+    let adam: (_ p: Out, _ g: In, _ m: Out, _ v: Out, _ vmax: Out, _ n: Int64, _ lerpW: Double, _ beta2: Double, _ omb2: Double,
+               _ wd: Double, _ decoupled: Int32, _ decayC: Double, _ negStep: Double, _ bc2Sqrt: Double, _ eps: Double,
+               _ amsgrad: Int32, _ maximize: Int32) -> Void
+    let rmsprop: (_ p: Out, _ g: In, _ sq: Out, _ gavg: Out, _ buf: Out, _ n: Int64, _ lr: Double, _ alpha: Double, _ oma: Double,
+                  _ eps: Double, _ wd: Double, _ momentum: Double, _ centered: Int32, _ maximize: Int32) -> Void
+    let adagrad: (_ p: Out, _ g: In, _ sum: Out, _ n: Int64, _ clr: Double, _ eps: Double, _ wd: Double, _ maximize: Int32) -> Void
+    let adadelta: (_ p: Out, _ g: In, _ sq: Out, _ acc: Out, _ n: Int64, _ lr: Double, _ rho: Double, _ omr: Double, _ eps: Double,
+                   _ wd: Double, _ maximize: Int32) -> Void
+}
+
+/// Element types the C optimizer kernels run on (float32 and float64).
 protocol OptimizerKernelScalar: TensorScalar {
-    static func sgd(_ p: UnsafeMutablePointer<Self>, _ g: UnsafePointer<Self>, _ buf: UnsafeMutablePointer<Self>?, _ n: Int64,
-                    _ lr: Double, _ momentum: Double, _ dc: Double, _ wd: Double, _ nesterov: Int32, _ maximize: Int32, _ first: Int32)
-    static func adam(_ p: UnsafeMutablePointer<Self>, _ g: UnsafePointer<Self>, _ m: UnsafeMutablePointer<Self>,
-                     _ v: UnsafeMutablePointer<Self>, _ vmax: UnsafeMutablePointer<Self>?, _ n: Int64, _ lerpW: Double,
-                     _ beta2: Double, _ omb2: Double, _ wd: Double, _ decoupled: Int32, _ decayC: Double, _ negStep: Double,
-                     _ bc2Sqrt: Double, _ eps: Double, _ amsgrad: Int32, _ maximize: Int32)
-    static func rmsprop(_ p: UnsafeMutablePointer<Self>, _ g: UnsafePointer<Self>, _ sq: UnsafeMutablePointer<Self>,
-                        _ gavg: UnsafeMutablePointer<Self>?, _ buf: UnsafeMutablePointer<Self>?, _ n: Int64, _ lr: Double,
-                        _ alpha: Double, _ oma: Double, _ eps: Double, _ wd: Double, _ momentum: Double, _ centered: Int32,
-                        _ maximize: Int32)
-    static func adagrad(_ p: UnsafeMutablePointer<Self>, _ g: UnsafePointer<Self>, _ sum: UnsafeMutablePointer<Self>, _ n: Int64,
-                        _ clr: Double, _ eps: Double, _ wd: Double, _ maximize: Int32)
-    static func adadelta(_ p: UnsafeMutablePointer<Self>, _ g: UnsafePointer<Self>, _ sq: UnsafeMutablePointer<Self>,
-                         _ acc: UnsafeMutablePointer<Self>, _ n: Int64, _ lr: Double, _ rho: Double, _ omr: Double,
-                         _ eps: Double, _ wd: Double, _ maximize: Int32)
+    /// This type's optimizer kernels.
+    static var optimizerKernels: OptimizerKernels<Self> { get }
 }
 
 extension Float: OptimizerKernelScalar {
-    static func sgd(_ p: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ buf: UnsafeMutablePointer<Float>?, _ n: Int64,
-                    _ lr: Double, _ momentum: Double, _ dc: Double, _ wd: Double, _ nesterov: Int32, _ maximize: Int32, _ first: Int32) {
-        nabla_f32_sgd(p, g, buf, n, lr, momentum, dc, wd, nesterov, maximize, first)
-    }
-    static func adam(_ p: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ m: UnsafeMutablePointer<Float>,
-                     _ v: UnsafeMutablePointer<Float>, _ vmax: UnsafeMutablePointer<Float>?, _ n: Int64, _ lerpW: Double,
-                     _ beta2: Double, _ omb2: Double, _ wd: Double, _ decoupled: Int32, _ decayC: Double, _ negStep: Double,
-                     _ bc2Sqrt: Double, _ eps: Double, _ amsgrad: Int32, _ maximize: Int32) {
-        nabla_f32_adam_step(p, g, m, v, vmax, n, lerpW, beta2, omb2, wd, decoupled, decayC, negStep, bc2Sqrt, eps, amsgrad, maximize)
-    }
-    static func rmsprop(_ p: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ sq: UnsafeMutablePointer<Float>,
-                        _ gavg: UnsafeMutablePointer<Float>?, _ buf: UnsafeMutablePointer<Float>?, _ n: Int64, _ lr: Double,
-                        _ alpha: Double, _ oma: Double, _ eps: Double, _ wd: Double, _ momentum: Double, _ centered: Int32,
-                        _ maximize: Int32) {
-        nabla_f32_rmsprop(p, g, sq, gavg, buf, n, lr, alpha, oma, eps, wd, momentum, centered, maximize)
-    }
-    static func adagrad(_ p: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ sum: UnsafeMutablePointer<Float>, _ n: Int64,
-                        _ clr: Double, _ eps: Double, _ wd: Double, _ maximize: Int32) {
-        nabla_f32_adagrad(p, g, sum, n, clr, eps, wd, maximize)
-    }
-    static func adadelta(_ p: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ sq: UnsafeMutablePointer<Float>,
-                         _ acc: UnsafeMutablePointer<Float>, _ n: Int64, _ lr: Double, _ rho: Double, _ omr: Double,
-                         _ eps: Double, _ wd: Double, _ maximize: Int32) {
-        nabla_f32_adadelta(p, g, sq, acc, n, lr, rho, omr, eps, wd, maximize)
+    static var optimizerKernels: OptimizerKernels<Float> {
+        OptimizerKernels(sgd: nabla_f32_sgd, adam: nabla_f32_adam_step, rmsprop: nabla_f32_rmsprop, adagrad: nabla_f32_adagrad,
+                         adadelta: nabla_f32_adadelta)
     }
 }
 
 extension Double: OptimizerKernelScalar {
-    static func sgd(_ p: UnsafeMutablePointer<Double>, _ g: UnsafePointer<Double>, _ buf: UnsafeMutablePointer<Double>?, _ n: Int64,
-                    _ lr: Double, _ momentum: Double, _ dc: Double, _ wd: Double, _ nesterov: Int32, _ maximize: Int32, _ first: Int32) {
-        nabla_f64_sgd(p, g, buf, n, lr, momentum, dc, wd, nesterov, maximize, first)
-    }
-    static func adam(_ p: UnsafeMutablePointer<Double>, _ g: UnsafePointer<Double>, _ m: UnsafeMutablePointer<Double>,
-                     _ v: UnsafeMutablePointer<Double>, _ vmax: UnsafeMutablePointer<Double>?, _ n: Int64, _ lerpW: Double,
-                     _ beta2: Double, _ omb2: Double, _ wd: Double, _ decoupled: Int32, _ decayC: Double, _ negStep: Double,
-                     _ bc2Sqrt: Double, _ eps: Double, _ amsgrad: Int32, _ maximize: Int32) {
-        nabla_f64_adam_step(p, g, m, v, vmax, n, lerpW, beta2, omb2, wd, decoupled, decayC, negStep, bc2Sqrt, eps, amsgrad, maximize)
-    }
-    static func rmsprop(_ p: UnsafeMutablePointer<Double>, _ g: UnsafePointer<Double>, _ sq: UnsafeMutablePointer<Double>,
-                        _ gavg: UnsafeMutablePointer<Double>?, _ buf: UnsafeMutablePointer<Double>?, _ n: Int64, _ lr: Double,
-                        _ alpha: Double, _ oma: Double, _ eps: Double, _ wd: Double, _ momentum: Double, _ centered: Int32,
-                        _ maximize: Int32) {
-        nabla_f64_rmsprop(p, g, sq, gavg, buf, n, lr, alpha, oma, eps, wd, momentum, centered, maximize)
-    }
-    static func adagrad(_ p: UnsafeMutablePointer<Double>, _ g: UnsafePointer<Double>, _ sum: UnsafeMutablePointer<Double>, _ n: Int64,
-                        _ clr: Double, _ eps: Double, _ wd: Double, _ maximize: Int32) {
-        nabla_f64_adagrad(p, g, sum, n, clr, eps, wd, maximize)
-    }
-    static func adadelta(_ p: UnsafeMutablePointer<Double>, _ g: UnsafePointer<Double>, _ sq: UnsafeMutablePointer<Double>,
-                         _ acc: UnsafeMutablePointer<Double>, _ n: Int64, _ lr: Double, _ rho: Double, _ omr: Double,
-                         _ eps: Double, _ wd: Double, _ maximize: Int32) {
-        nabla_f64_adadelta(p, g, sq, acc, n, lr, rho, omr, eps, wd, maximize)
+    static var optimizerKernels: OptimizerKernels<Double> {
+        OptimizerKernels(sgd: nabla_f64_sgd, adam: nabla_f64_adam_step, rmsprop: nabla_f64_rmsprop, adagrad: nabla_f64_adagrad,
+                         adadelta: nabla_f64_adadelta)
     }
 }
 

@@ -5,24 +5,24 @@ import CNablaKernels
 // the whole batch that is written to and read back from memory (and freshly faulted in) on every call.
 
 /// The C kernels and BLAS product of one dtype, for the chunked convolution drivers.
-private struct ChunkKernels<T> {
+private struct ChunkKernels<T: BLASScalar> {
     typealias Columns = (UnsafePointer<T>?, UnsafeMutablePointer<T>?, UnsafePointer<nabla_conv_geom>?, Int64, Int64) -> Void
     let im2col: Columns
     let col2im: Columns
     let swap01: (UnsafePointer<T>?, UnsafePointer<T>?, UnsafeMutablePointer<T>?, Int64, Int64, Int64, Int64, Int64) -> Void
-    /// `C = op(A) @ op(B) + beta·C` (row-major; arguments as `BLAS.sgemm`).
-    let gemm: (Bool, Bool, Int, Int, Int, UnsafePointer<T>, Int, UnsafePointer<T>, Int, T, UnsafeMutablePointer<T>, Int) -> Void
+
+    /// `C = op(A) @ op(B) + beta·C` (row-major; arguments as `BLAS.gemm`, alpha 1).
+    func gemm(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, _ a: UnsafePointer<T>, _ lda: Int,
+              _ b: UnsafePointer<T>, _ ldb: Int, _ beta: T, _ c: UnsafeMutablePointer<T>, _ ldc: Int) {
+        BLAS.gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 1, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+    }
 }
 
 private var chunkKernelsF32: ChunkKernels<Float> {
-    ChunkKernels(
-        im2col: nabla_f32_im2col, col2im: nabla_f32_col2im, swap01: nabla_f32_swap01,
-        gemm: { BLAS.sgemm(transA: $0, transB: $1, m: $2, n: $3, k: $4, alpha: 1, a: $5, lda: $6, b: $7, ldb: $8, beta: $9, c: $10, ldc: $11) })
+    ChunkKernels(im2col: nabla_f32_im2col, col2im: nabla_f32_col2im, swap01: nabla_f32_swap01)
 }
 private var chunkKernelsF64: ChunkKernels<Double> {
-    ChunkKernels(
-        im2col: nabla_f64_im2col, col2im: nabla_f64_col2im, swap01: nabla_f64_swap01,
-        gemm: { BLAS.dgemm(transA: $0, transB: $1, m: $2, n: $3, k: $4, alpha: 1, a: $5, lda: $6, b: $7, ldb: $8, beta: $9, c: $10, ldc: $11) })
+    ChunkKernels(im2col: nabla_f64_im2col, col2im: nabla_f64_col2im, swap01: nabla_f64_swap01)
 }
 
 /// Target number of column-matrix elements per chunk (a few MiB: in cache, yet wide enough for an efficient GEMM).
@@ -60,7 +60,7 @@ extension CPUBackend {
         return (gx, gw, gb)
     }
 
-    private func chunkedForward<T: BinaryFloatingPoint>(_ kern: ChunkKernels<T>, _ x: Tensor, _ weight: Tensor, _ bias: Tensor?,
+    private func chunkedForward<T: BLASScalar>(_ kern: ChunkKernels<T>, _ x: Tensor, _ weight: Tensor, _ bias: Tensor?,
                                    _ g: ConvGeometry, _ out: Tensor) {
         let oc = weight.shape[0], k = g.columnsShape[0], l = g.outH * g.outW, img = g.channels * g.height * g.width
         let chunk = Self.chunkImages(k: k, l: l, batch: g.batch)
@@ -84,7 +84,7 @@ extension CPUBackend {
         }
     }
 
-    private func chunkedBackward<T: BinaryFloatingPoint>(_ kern: ChunkKernels<T>, _ x: Tensor, _ weight: Tensor, _ grad: Tensor,
+    private func chunkedBackward<T: BLASScalar>(_ kern: ChunkKernels<T>, _ x: Tensor, _ weight: Tensor, _ grad: Tensor,
                                                          _ g: ConvGeometry, _ gx: Tensor?, _ gw: Tensor?, _ gb: Tensor?) {
         let oc = weight.shape[0], k = g.columnsShape[0], l = g.outH * g.outW, img = g.channels * g.height * g.width
         let chunk = Self.chunkImages(k: k, l: l, batch: g.batch)

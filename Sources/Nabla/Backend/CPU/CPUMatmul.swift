@@ -35,25 +35,23 @@ extension CPUBackend {
             if batch > 1 && b.strides[0] == 0 && !la.trans && a.strides[0] == m * la.ld {
                 mm = m * batch; bb = 1
             }
-            let os = out.strides[0]
-            if a.dtype == .float32 {
-                let ap = a.storage.pointer(Float.self), bp = b.storage.pointer(Float.self), op = out.storage.pointer(Float.self)
-                for i in 0..<bb {
-                    BLAS.sgemm(transA: la.trans, transB: lb.trans, m: mm, n: n, k: k, alpha: 1,
-                               a: ap + a.offset + i * a.strides[0], lda: la.ld, b: bp + b.offset + i * b.strides[0], ldb: lb.ld,
-                               beta: Float(beta), c: op + out.offset + i * os, ldc: n)
-                }
-            } else {
-                let ap = a.storage.pointer(Double.self), bp = b.storage.pointer(Double.self), op = out.storage.pointer(Double.self)
-                for i in 0..<bb {
-                    BLAS.dgemm(transA: la.trans, transB: lb.trans, m: mm, n: n, k: k, alpha: 1,
-                               a: ap + a.offset + i * a.strides[0], lda: la.ld, b: bp + b.offset + i * b.strides[0], ldb: lb.ld,
-                               beta: beta, c: op + out.offset + i * os, ldc: n)
-                }
-            }
+            if a.dtype == .float32 { blasBatch(Float.self, a, la, b, lb, out, m: mm, n: n, k: k, batches: bb, beta: beta) }
+            else { blasBatch(Double.self, a, la, b, lb, out, m: mm, n: n, k: k, batches: bb, beta: beta) }
         case .int32: intMatmul(a, b, out, beta: beta, Int32.self)
         case .int64: intMatmul(a, b, out, beta: beta, Int64.self)
         case .bool: nablaFail("matmul: bool tensors are not supported; convert with .to(.int64) or .to(.float32)")
+        }
+    }
+
+    /// `batches` BLAS products `out[i] = a[i] @ b[i] + beta * out[i]` of `m`×`k` by `k`×`n`, the operands read as
+    /// `la` and `lb` say.
+    private func blasBatch<T: BLASScalar>(_: T.Type, _ a: Tensor, _ la: MatrixLayout, _ b: Tensor, _ lb: MatrixLayout,
+                                          _ out: Tensor, m: Int, n: Int, k: Int, batches: Int, beta: Double) {
+        let ap = a.storage.pointer(T.self), bp = b.storage.pointer(T.self), op = out.storage.pointer(T.self)
+        for i in 0..<batches {
+            BLAS.gemm(transA: la.trans, transB: lb.trans, m: m, n: n, k: k, alpha: 1,
+                      a: ap + a.offset + i * a.strides[0], lda: la.ld, b: bp + b.offset + i * b.strides[0], ldb: lb.ld,
+                      beta: T(beta), c: op + out.offset + i * out.strides[0], ldc: n)
         }
     }
 
