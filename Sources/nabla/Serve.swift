@@ -22,17 +22,20 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Most samples waiting; requests beyond it get 503.") var maxQueuedRows = 1024
     @Option(help: "Largest request body in bytes (413 above).") var maxBodyBytes = 8 << 20
     @Option(help: "Seconds between checks for new versions.") var fileSystemPollWaitSeconds = 1.0
-    @Option(help: "Most MiB of freed tensor buffers kept for reuse (HostMemoryCache; 0 turns it off).") var hostMemoryCacheMb = 1024
+    @Option(help: "Most MiB of freed tensor buffers kept for reuse (HostMemoryCache, default 1024 or NABLA_HOST_CACHE_MB; 0 turns it off).")
+    var hostMemoryCacheMb: Int?
 
     func run() async throws {
-        guard hostMemoryCacheMb >= 0 else {
-            FileHandle.standardError.write(Data("error: --host-memory-cache-mb: expected a size >= 0, got \(hostMemoryCacheMb)\n".utf8))
-            throw ExitCode(1)
-        }
-        // Two malloc arenas and reused buffers keep the server's resident memory at its working set (docs/serving.md,
-        // "Memory").
+        // Two malloc arenas and reused buffers (HostMemoryCache, on by default) keep the server's resident memory at its
+        // working set (docs/serving.md, "Memory").
         limitMallocArenas()
-        HostMemoryCache.limitBytes = hostMemoryCacheMb << 20
+        if let mb = hostMemoryCacheMb {
+            guard mb >= 0 && mb <= 1 << 40 else {
+                FileHandle.standardError.write(Data("error: --host-memory-cache-mb: expected a size in MiB from 0 to 2^40, got \(mb)\n".utf8))
+                throw ExitCode(1)
+            }
+            HostMemoryCache.limitBytes = mb << 20
+        }
         let cfg = ModelServerConfiguration(
             modelName: modelName, modelBasePath: modelBasePath, host: host, port: restApiPort,
             batching: BatchingOptions(maxBatchSize: maxBatchSize, maxWaitMicroseconds: batchTimeoutMicros, maxQueuedRows: maxQueuedRows),

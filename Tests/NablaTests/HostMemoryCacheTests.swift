@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import Nabla
 
@@ -19,6 +20,9 @@ import Nabla
     @Test func freedBuffersAreReusedWithinTheLimitAndGivenBack() {
         let old = HostMemoryCache.limitBytes
         defer { HostMemoryCache.limitBytes = old }
+        if ProcessInfo.processInfo.environment["NABLA_HOST_CACHE_MB"] == nil {
+            #expect(old == HostMemoryCache.defaultLimitBytes, "on by default")
+        }
         HostMemoryCache.limitBytes = 512 << 20
         let n = 9_437_183                                   // 36 MiB - 4 bytes of float32: a class no other test fills
         var first: UnsafeMutableRawPointer?

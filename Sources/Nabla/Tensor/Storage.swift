@@ -56,7 +56,7 @@ public final class Storage: ManagedBuffer<StorageHeader, Double> {
                               dtype: dtype, backend: backend, version: 0, ownership: .inline)
             }, to: Storage.self)
         }
-        // Host buffers come from the cache of freed buffers while it is on (`HostMemoryCache`, off by default).
+        // Host buffers come from the cache of freed buffers while it is on (`HostMemoryCache`, on by default).
         let cached = backend.allocatesSmallBuffersInline && HostMemoryCache.serves(bytes)
         let p = cached ? HostMemoryCache.allocate(byteCount: bytes) : backend.allocate(byteCount: bytes)
         MemoryStats.allocated(bytes)
