@@ -76,6 +76,21 @@ import NablaTestSupport
         #expect(r.ok, "\(r.failure)")
     }
 
+    @Test func aCapturedTensorReadOnTheHostFallsBackInsteadOfKeepingItsTracedValue() {
+        let threshold = Tensor([0.0], dtype: .float64)
+        let c = compile { (x: Tensor) -> Tensor in threshold.item() > 0.5 ? x * 2 : x }
+        let x = Tensor([1.0, 2.0], dtype: .float64)
+        for _ in 0..<2 { #expect(c(x).toDoubleArray() == [1, 2]) }
+        threshold.fill_(1)                                  // the caller changes it between calls
+        #expect(c(x).toDoubleArray() == [2, 4])
+        #expect(c.graph == nil)
+        #expect(c.graphBreaks.first?.reason.contains("captured") == true, "\(c.explain())")
+        // A literal made inside the function is a constant: reading it does not break the graph.
+        let d = compile { (x: Tensor) -> Tensor in x * Tensor([3.0], dtype: .float64).item() }
+        for _ in 0..<3 { #expect(d(x).toDoubleArray() == [3, 6]) }
+        #expect(d.graph != nil, "\(d.explain())")
+    }
+
     @Test func randomOpsDrawAnewAtEveryRun() {
         let c = compile { (x: Tensor) -> Tensor in x + Tensor.rand([4]) }
         let x = Tensor.zeros([4])

@@ -102,8 +102,8 @@ final class Tracer {
     /// Called before the host reads `t`'s elements: a value the graph computed cannot be read while tracing.
     static func noteHostRead(_ x: Tensor, op: String) {
         guard let t = current, t.isRecording else { return }
-        if t.holdsComputedValue(x.storage) {
-            t.breakGraph("\(op) reads a tensor of shape \(x.shape) that the traced code computed")
+        if let what = t.varyingValue(x.storage) {
+            t.breakGraph("\(op) reads a tensor of shape \(x.shape) that \(what)")
         }
     }
 
@@ -134,12 +134,21 @@ final class Tracer {
 
     // MARK: Recording
 
-    /// Whether `s` holds a value that changes from call to call (an argument, an intermediate, or a buffer a node
-    /// wrote): reading it on the host makes the rest of the call depend on data.
-    private func holdsComputedValue(_ s: Storage) -> Bool {
-        guard let b = bufferOf[ObjectIdentifier(s)] else { return false }
-        if case .input = buffers[b].role { return true }
-        return buffers[b].role == .intermediate || written.contains(b)
+    /// What `s` holds when its value may change from call to call (an argument, an intermediate, a buffer a node
+    /// wrote, or a tensor captured from outside: a parameter, a threshold the caller updates), nil for a storage the
+    /// trace has not met or a literal: reading a varying value on the host makes the rest of the call depend on
+    /// data, and the graph would keep the value of the traced call.
+    private func varyingValue(_ s: Storage) -> String? {
+        if let b = bufferOf[ObjectIdentifier(s)] {
+            switch buffers[b].role {
+            case .input: return "is an argument"
+            case .intermediate: return "the traced code computed"
+            case .constant: return written.contains(b) ? "the traced code computed" : nil
+            case .captured: return written.contains(b) ? "the traced code computed" : "the function captured (its value may change between calls)"
+            }
+        }
+        // First met by this read: a tensor from outside the call, unless the traced code created it (a literal).
+        return fresh.contains(ObjectIdentifier(s)) ? nil : "the function captured (its value may change between calls)"
     }
 
     /// The buffer of a storage the trace has not seen yet, classified by how it is first met.
@@ -248,6 +257,6 @@ final class Tracer {
 
     /// Records a host download of `storage` (a data-dependent read): a graph break when the graph wrote it.
     func noteDownload(_ storage: Storage) {
-        if isRecording && holdsComputedValue(storage) { breakGraph("a host read of a tensor the traced code computed") }
+        if isRecording, let what = varyingValue(storage) { breakGraph("a host read of a tensor that \(what)") }
     }
 }
