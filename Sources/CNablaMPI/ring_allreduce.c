@@ -19,6 +19,7 @@
 #include "mpi_p2p.h"
 #include <limits.h>
 #include <stdlib.h>
+#include <time.h>
 
 typedef void (*combine_fn)(void *restrict into, const void *restrict from, int64_t n);
 
@@ -70,42 +71,73 @@ static int64_t segment_start(int64_t count, int size, int i) {
 static int64_t segment_length(int64_t count, int size, int i) { return count / size + (i < count % size ? 1 : 0); }
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
+static double seconds(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* Waits for `count` requests. Open MPI's MPI_Waitall spins on the CPU until the peer answers; on a machine with
+   more runnable threads than cores that spinning takes the core from the very process (or the compute threads)
+   being waited for. This polls with MPI_Testall (which also progresses the transfers: with shared memory the
+   receiver's copy happens inside it) for WAIT_SPIN_SECONDS, then sleeps between polls, from 10 us doubling up to
+   WAIT_SLEEP_MAX_NS. */
+#define WAIT_SPIN_SECONDS 50e-6
+#define WAIT_SLEEP_MAX_NS 200000L
+static int wait_all(int count, void **requests) {
+    int done = 0;
+    int rc = nabla_mpi_testall(count, requests, &done);
+    if (rc || done) return rc;
+    const double start = seconds();
+    long sleep_ns = 10000;
+    for (;;) {
+        rc = nabla_mpi_testall(count, requests, &done);
+        if (rc || done) return rc;
+        if (seconds() - start > WAIT_SPIN_SECONDS) {
+            const struct timespec pause = {0, sleep_ns};
+            nanosleep(&pause, NULL);
+            if (sleep_ns < WAIT_SLEEP_MAX_NS) sleep_ns *= 2;
+        }
+    }
+}
+
 /* Sends `send_n` elements at `send` to `right` while receiving `receive_n` elements from `left`, in chunks of `chunk`
-   elements. With `combine`, each received chunk lands in scratch and is combined into `into`; without, it is
-   received straight into `into`. */
+   elements. Every send is posted at once, so the receiver can pull the data (shared memory: straight from this
+   process's buffer) whether or not this process is running. With `combine`, each received chunk lands in scratch
+   (two in flight) and is combined into `into`; without, everything is received straight into `into`. */
 static int exchange(const char *send, int64_t send_n, char *into, int64_t receive_n, int64_t chunk, int dtype,
                     combine_fn combine, int left, int right, int tag) {
     const size_t item = nabla_mpi_item_size(dtype);
     const int64_t sends = (send_n + chunk - 1) / chunk, receives = (receive_n + chunk - 1) / chunk;
-    const int64_t steps = sends > receives ? sends : receives;
-    void **send_requests = malloc((size_t)(sends > 0 ? sends : 1) * sizeof(void *));
-    if (!send_requests) return -1;
-    void *receive_requests[2] = {NULL, NULL};
+    const int64_t most = sends > receives ? sends : receives;
+    void **requests = malloc((size_t)(2 * most + 2) * sizeof(void *));
+    if (!requests) return -1;
+    void **send_requests = requests, **receive_requests = requests + sends;
     int rc = 0;
-    int64_t posted = 0;
-    for (int64_t k = 0; k < steps && rc == 0; k++) {
-        /* keep two chunks in flight each way */
-        for (; posted < steps && posted < k + 2 && rc == 0; posted++) {
-            if (posted < receives) {
-                const int64_t n = min64(chunk, receive_n - posted * chunk);
-                char *target = combine ? scratch + (size_t)(posted % 2) * (size_t)chunk * item : into + (size_t)(posted * chunk) * item;
-                rc = nabla_mpi_irecv(target, (int)n, dtype, left, tag, &receive_requests[posted % 2]);
-            }
-            if (rc == 0 && posted < sends) {
-                const int64_t n = min64(chunk, send_n - posted * chunk);
-                rc = nabla_mpi_isend(send + (size_t)(posted * chunk) * item, (int)n, dtype, right, tag, &send_requests[posted]);
-            }
-        }
-        if (rc == 0 && k < receives) {
-            rc = nabla_mpi_waitall(1, &receive_requests[k % 2]);
-            if (rc == 0 && combine) {
-                const int64_t n = min64(chunk, receive_n - k * chunk);
-                combine(into + (size_t)(k * chunk) * item, scratch + (size_t)(k % 2) * (size_t)chunk * item, n);
-            }
+    for (int64_t k = 0; k < sends && rc == 0; k++)
+        rc = nabla_mpi_isend(send + (size_t)(k * chunk) * item, (int)min64(chunk, send_n - k * chunk), dtype, right, tag,
+                             &send_requests[k]);
+    if (!combine) {
+        for (int64_t k = 0; k < receives && rc == 0; k++)
+            rc = nabla_mpi_irecv(into + (size_t)(k * chunk) * item, (int)min64(chunk, receive_n - k * chunk), dtype, left,
+                                 tag, &receive_requests[k]);
+        if (rc == 0) rc = wait_all((int)receives, receive_requests);
+    } else {
+        for (int64_t k = 0; k < receives && k < 2 && rc == 0; k++)
+            rc = nabla_mpi_irecv(scratch + (size_t)k * (size_t)chunk * item, (int)min64(chunk, receive_n - k * chunk),
+                                 dtype, left, tag, &receive_requests[k]);
+        for (int64_t k = 0; k < receives && rc == 0; k++) {
+            char *landed = scratch + (size_t)(k % 2) * (size_t)chunk * item;
+            rc = wait_all(1, &receive_requests[k]);
+            if (rc) break;
+            combine(into + (size_t)(k * chunk) * item, landed, min64(chunk, receive_n - k * chunk));
+            if (k + 2 < receives)
+                rc = nabla_mpi_irecv(landed, (int)min64(chunk, receive_n - (k + 2) * chunk), dtype, left, tag,
+                                     &receive_requests[k + 2]);
         }
     }
-    if (rc == 0) rc = nabla_mpi_waitall((int)sends, send_requests);
-    free(send_requests);
+    if (rc == 0) rc = wait_all((int)sends, send_requests);
+    free(requests);
     return rc;
 }
 
@@ -122,6 +154,8 @@ int nabla_ring_allreduce(void *buffer, int64_t count, int dtype, int op, int64_t
     int64_t chunk = chunk_bytes / (int64_t)item;
     if (chunk < 1) chunk = 1;
     if (chunk > (1 << 30)) chunk = 1 << 30;
+    const int64_t longest = segment_length(count, size, 0);
+    if (chunk > longest) chunk = longest;
     if (scratch_bytes < 2 * (size_t)chunk * item) {
         free(scratch);
         scratch_bytes = 0;

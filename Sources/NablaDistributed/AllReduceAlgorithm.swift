@@ -19,8 +19,9 @@ public enum AllReduceAlgorithm: String, Sendable, CaseIterable {
     /// Buffers of at least this many bytes take the ring under `auto`.
     public static let ringThresholdBytes = 256 << 10
 
-    /// The chunk, in bytes, in which the ring's reduce-scatter receives and combines: two of them fit the L2 cache.
-    static let ringChunkBytes: Int64 = 128 << 10
+    /// The chunk, in bytes, in which the ring's reduce-scatter receives and combines (two in flight): large enough
+    /// that a 100 MB all-reduce is a few dozen messages, small enough that the chunk just received is still in cache.
+    static let ringChunkBytes: Int64 = 1 << 20
 
     /// The algorithm named by `NABLA_ALLREDUCE` in `environment` (absent or empty: `auto`).
     /// - Throws: `DistributedError.invalidArgument` for another value.

@@ -364,7 +364,10 @@ case "bandwidth":
         let s = times.sorted()[times.count / 2]   // the median of 7
         // bus bandwidth as nccl-tests reports it: 2 (n-1)/n * bytes / time
         let bus = 2 * Double(world - 1) / Double(world) * Double(n * 4) / s / 1e9
-        if rank == 0 { say(String(format: "allReduce %d MB float32: %.2f ms, bus bandwidth %.2f GB/s", mb, s * 1e3, bus)) }
+        if rank == 0 {
+            say(String(format: "allReduce %d MB float32: %.2f ms, bus bandwidth %.2f GB/s (%@)", mb, s * 1e3, bus,
+                       group.allReduceAlgorithm.usesRing(bytes: n * 4, worldSize: world) ? "ring" : "MPI_Allreduce"))
+        }
     }
 
 default:
