@@ -128,27 +128,24 @@ case "allreduce":
                     let eps = dtype == .float32 ? 1.2e-7 : 2.3e-16
                     var worst = 0.0
                     for i in 0..<n {
-                        let vs = xs.map { $0[i] }
+                        var sum = 0.0, scale = 0.0, high = -Double.infinity, low = Double.infinity
+                        for x in xs { let v = x[i]; sum += v; scale += abs(v); high = max(high, v); low = min(low, v) }
                         let ref: Double
                         switch op {
-                        case .sum: ref = vs.reduce(0, +)
-                        case .mean: ref = vs.reduce(0, +) / Double(world)
-                        case .max: ref = vs.max()!
-                        case .min: ref = vs.min()!
+                        case .sum: ref = sum
+                        case .mean: ref = sum / Double(world)
+                        case .max: ref = high
+                        case .min: ref = low
                         }
-                        let scale = vs.reduce(0) { $0 + abs($1) }
                         worst = max(worst, abs(got[i] - ref) / (4 * Double(world) * eps * max(scale, 1e-30)))
                     }
                     expect(worst <= 1, "allReduce \(op) \(dtype) n=\(n): error \(worst)x the rounding bound")
                 } else {
                     let xs = inputs.map { $0.toArray(Int64.self) }, got = t.toArray(Int64.self)
                     let ref: [Int64] = (0..<n).map { i in
-                        let vs = xs.map { $0[i] }
-                        switch op {
-                        case .sum, .mean: return vs.reduce(0, +)
-                        case .max: return vs.max()!
-                        case .min: return vs.min()!
-                        }
+                        var sum: Int64 = 0, high = Int64.min, low = Int64.max
+                        for x in xs { let v = x[i]; sum += v; high = max(high, v); low = min(low, v) }
+                        return op == .max ? high : op == .min ? low : sum
                     }
                     expect(got == ref, "allReduce \(op) \(dtype) n=\(n): differs from the exact reference")
                 }
