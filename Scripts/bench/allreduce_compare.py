@@ -6,6 +6,9 @@ Each round runs, in this order:
   - nabla-ring: `mpirun -np 2 nabla-ddp-check bandwidth` (NABLA_ALLREDUCE=auto: Nabla's ring from 256 KB up)
   - nabla-mpi:  the same with NABLA_ALLREDUCE=mpi (Open MPI's MPI_Allreduce for every size: Nabla before the ring)
   - torch-gloo: `python Scripts/bench/ddp_torch.py allreduce`
+The two ranks run with `mpirun --bind-to none` by default, as torch.multiprocessing starts gloo's processes (unbound)
+and as Horovod's documentation runs mpirun; `--bind core` keeps Open MPI's default for 2 ranks (each bound to one
+core), which on a machine shared with other work ties each rank to one busy core.
 Each run reports the median of 7 calls (each after a barrier, after one warm-up call). The table gives, per size,
 the median over the rounds [min-max] and Nabla's speed over gloo (gloo's time / Nabla's, above 1 is faster).
 
@@ -27,14 +30,14 @@ SIZES = (1, 25, 100)
 LINE = re.compile(r"allReduce (\d+) MB float32: ([0-9.]+) ms")
 
 
-def run_nabla(check, algorithm, timeout):
+def run_nabla(check, algorithm, bind, timeout):
     env = dict(os.environ)
     env.setdefault("OMPI_MCA_btl", "self,vader,tcp")   # no InfiniBand probing in containers
     env.setdefault("PMIX_MCA_gds", "hash")
     with tempfile.TemporaryDirectory(prefix="nabla-allreduce-") as session:
         env["OMPI_MCA_orte_tmpdir_base"] = session
         out = subprocess.run(["mpirun", "--allow-run-as-root", "--oversubscribe", "-np", "2",
-                              "-x", f"NABLA_ALLREDUCE={algorithm}", check, "bandwidth"],
+                              "--bind-to", bind, "-x", f"NABLA_ALLREDUCE={algorithm}", check, "bandwidth"],
                              env=env, capture_output=True, text=True, timeout=timeout)
     times = {int(m.group(1)): float(m.group(2)) for m in LINE.finditer(out.stdout)}
     if out.returncode != 0 or sorted(times) != list(SIZES):
@@ -56,19 +59,20 @@ def main():
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--check", default=os.path.join(ROOT, ".build", "release", "nabla-ddp-check"))
     ap.add_argument("--timeout", type=float, default=300)
+    ap.add_argument("--bind", choices=["none", "core"], default="none", help="mpirun --bind-to for Nabla's ranks")
     ap.add_argument("--json", help="also write every run's medians to this file")
     args = ap.parse_args()
     runs = {"nabla-ring": [], "nabla-mpi": [], "torch-gloo": []}
     for r in range(args.rounds):
-        runs["nabla-ring"].append(run_nabla(args.check, "auto", args.timeout))
-        runs["nabla-mpi"].append(run_nabla(args.check, "mpi", args.timeout))
+        runs["nabla-ring"].append(run_nabla(args.check, "auto", args.bind, args.timeout))
+        runs["nabla-mpi"].append(run_nabla(args.check, "mpi", args.bind, args.timeout))
         runs["torch-gloo"].append(run_torch(args.timeout))
         print(f"round {r + 1}: " + "; ".join(
             f"{impl} " + " ".join(f"{mb} MB {t[mb]:.2f} ms" for mb in SIZES) for impl, ts in runs.items() for t in ts[-1:]),
             file=sys.stderr, flush=True)
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"load_average": os.getloadavg(), "runs": runs}, f, indent=1)
+            json.dump({"load_average": os.getloadavg(), "bind": args.bind, "runs": runs}, f, indent=1)
 
     def cell(impl, mb):
         ts = [t[mb] for t in runs[impl]]
@@ -81,7 +85,7 @@ def main():
         g, n, m = cell("torch-gloo", mb), cell("nabla-ring", mb), cell("nabla-mpi", mb)
         fmt = lambda c: f"{c[0]:.3g} [{c[1]:.3g}–{c[2]:.3g}]"
         print(f"| {mb} MB | {fmt(g)} | {fmt(n)} | {fmt(m)} | {g[0] / n[0]:.2f}× | {g[0] / m[0]:.2f}× |")
-    print(f"({args.rounds} rounds; load average at the end {os.getloadavg()[0]:.1f})")
+    print(f"({args.rounds} rounds, Nabla's ranks bound to {args.bind}; load average at the end {os.getloadavg()[0]:.1f})")
 
 
 if __name__ == "__main__":
