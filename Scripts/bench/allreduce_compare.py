@@ -6,9 +6,9 @@ Each round runs, in this order:
   - nabla-ring: `mpirun -np 2 nabla-ddp-check bandwidth` (NABLA_ALLREDUCE=auto: Nabla's ring from 256 KB up)
   - nabla-mpi:  the same with NABLA_ALLREDUCE=mpi (Open MPI's MPI_Allreduce for every size: Nabla before the ring)
   - torch-gloo: `python Scripts/bench/ddp_torch.py allreduce`
-The two ranks run with `mpirun --bind-to none` by default, as torch.multiprocessing starts gloo's processes (unbound)
-and as Horovod's documentation runs mpirun; `--bind core` keeps Open MPI's default for 2 ranks (each bound to one
-core), which on a machine shared with other work ties each rank to one busy core.
+Nabla's ranks keep Open MPI's default binding for 2 ranks (`--bind core`: each bound to one core, as in the tests);
+`--bind none` runs them unbound, as torch.multiprocessing starts gloo's processes (on a machine shared with other
+work, binding ties each rank to one busy core; unbound, the two ranks may share one).
 Each run reports the median of 7 calls (each after a barrier, after one warm-up call). The table gives, per size,
 the median over the rounds [min-max] and Nabla's speed over gloo (gloo's time / Nabla's, above 1 is faster).
 
@@ -59,7 +59,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--check", default=os.path.join(ROOT, ".build", "release", "nabla-ddp-check"))
     ap.add_argument("--timeout", type=float, default=300)
-    ap.add_argument("--bind", choices=["none", "core"], default="none", help="mpirun --bind-to for Nabla's ranks")
+    ap.add_argument("--bind", choices=["none", "core"], default="core", help="mpirun --bind-to for Nabla's ranks")
     ap.add_argument("--json", help="also write every run's medians to this file")
     args = ap.parse_args()
     runs = {"nabla-ring": [], "nabla-mpi": [], "torch-gloo": []}
