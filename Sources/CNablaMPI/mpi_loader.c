@@ -30,7 +30,6 @@ typedef int (*barrier_fn)(Handle);
 typedef int (*version_fn)(char *, int *);
 typedef int (*isend_fn)(const void *, int, Handle, int, int, Handle, Handle *);
 typedef int (*irecv_fn)(void *, int, Handle, int, int, Handle, Handle *);
-typedef int (*waitall_fn)(int, Handle *, void *);
 typedef int (*testall_fn)(int, Handle *, int *, void *);
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -49,7 +48,6 @@ static barrier_fn p_barrier;
 static version_fn p_version;
 static isend_fn p_isend;
 static irecv_fn p_irecv;
-static waitall_fn p_waitall;
 static testall_fn p_testall;
 static Handle comm_world;
 static Handle types[5]; /* indexed by NABLA_MPI_BYTE ... NABLA_MPI_DOUBLE */
@@ -91,7 +89,6 @@ static void load(void) {
     p_version = (version_fn)symbol("MPI_Get_library_version", &missing);
     p_isend = (isend_fn)symbol("MPI_Isend", &missing);
     p_irecv = (irecv_fn)symbol("MPI_Irecv", &missing);
-    p_waitall = (waitall_fn)symbol("MPI_Waitall", &missing);
     p_testall = (testall_fn)symbol("MPI_Testall", &missing);
     comm_world = symbol("ompi_mpi_comm_world", &missing);
     types[NABLA_MPI_BYTE] = symbol("ompi_mpi_unsigned_char", &missing);
@@ -170,7 +167,6 @@ int nabla_mpi_isend(const void *buffer, int count, int dtype, int dest, int tag,
 int nabla_mpi_irecv(void *buffer, int count, int dtype, int source, int tag, void **request) {
     return p_irecv(buffer, count, types[dtype], source, tag, comm_world, request);
 }
-int nabla_mpi_waitall(int count, void **requests) { return count > 0 ? p_waitall(count, requests, NULL) : 0; }
 int nabla_mpi_testall(int count, void **requests, int *done) {
     if (count <= 0) {
         *done = 1;

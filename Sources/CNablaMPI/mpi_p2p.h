@@ -8,8 +8,6 @@
 /* MPI_Isend / MPI_Irecv on MPI_COMM_WORLD. */
 int nabla_mpi_isend(const void *buffer, int count, int dtype, int dest, int tag, void **request);
 int nabla_mpi_irecv(void *buffer, int count, int dtype, int source, int tag, void **request);
-/* MPI_Waitall(count, requests, MPI_STATUSES_IGNORE); a count of 0 returns 0. */
-int nabla_mpi_waitall(int count, void **requests);
 /* MPI_Testall(count, requests, done, MPI_STATUSES_IGNORE); sets *done to 1 when all have completed (count 0: at once). */
 int nabla_mpi_testall(int count, void **requests, int *done);
 /* Bytes per element of a NABLA_MPI_ element type. */
