@@ -9,6 +9,7 @@
    MPI_FLOAT is &ompi_mpi_float, MPI_SUM is &ompi_mpi_op_sum. dlsym of those names gives exactly the handle.
    MPI_IN_PLACE is ((void *) 1) in Open MPI. MPICH (libmpi.so.12) uses integer handles and is not supported. */
 #include "nabla_mpi.h"
+#include "mpi_p2p.h"
 #include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -27,6 +28,9 @@ typedef int (*allgather_fn)(const void *, int, Handle, void *, int, Handle, Hand
 typedef int (*reduce_scatter_block_fn)(const void *, void *, int, Handle, Handle, Handle);
 typedef int (*barrier_fn)(Handle);
 typedef int (*version_fn)(char *, int *);
+typedef int (*isend_fn)(const void *, int, Handle, int, int, Handle, Handle *);
+typedef int (*irecv_fn)(void *, int, Handle, int, int, Handle, Handle *);
+typedef int (*testall_fn)(int, Handle *, int *, void *);
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static void *library;
@@ -42,6 +46,9 @@ static allgather_fn p_allgather;
 static reduce_scatter_block_fn p_reduce_scatter_block;
 static barrier_fn p_barrier;
 static version_fn p_version;
+static isend_fn p_isend;
+static irecv_fn p_irecv;
+static testall_fn p_testall;
 static Handle comm_world;
 static Handle types[5]; /* indexed by NABLA_MPI_BYTE ... NABLA_MPI_DOUBLE */
 static Handle ops[3];   /* NABLA_MPI_SUM, MAX, MIN */
@@ -80,6 +87,9 @@ static void load(void) {
     p_reduce_scatter_block = (reduce_scatter_block_fn)symbol("MPI_Reduce_scatter_block", &missing);
     p_barrier = (barrier_fn)symbol("MPI_Barrier", &missing);
     p_version = (version_fn)symbol("MPI_Get_library_version", &missing);
+    p_isend = (isend_fn)symbol("MPI_Isend", &missing);
+    p_irecv = (irecv_fn)symbol("MPI_Irecv", &missing);
+    p_testall = (testall_fn)symbol("MPI_Testall", &missing);
     comm_world = symbol("ompi_mpi_comm_world", &missing);
     types[NABLA_MPI_BYTE] = symbol("ompi_mpi_unsigned_char", &missing);
     types[NABLA_MPI_INT32] = symbol("ompi_mpi_int32_t", &missing);
@@ -115,10 +125,10 @@ int nabla_mpi_size(int *size) { return p_size(comm_world, size); }
 
 /* MPI counts are `int`: larger buffers go in chunks of at most 2^30 elements. */
 #define CHUNK ((int64_t)1 << 30)
-static size_t item_size(int dtype) { return dtype == NABLA_MPI_BYTE ? 1 : (dtype == NABLA_MPI_INT32 || dtype == NABLA_MPI_FLOAT) ? 4 : 8; }
+size_t nabla_mpi_item_size(int dtype) { return dtype == NABLA_MPI_BYTE ? 1 : (dtype == NABLA_MPI_INT32 || dtype == NABLA_MPI_FLOAT) ? 4 : 8; }
 
 int nabla_mpi_allreduce(const void *send, void *recv, int64_t count, int dtype, int op) {
-    const size_t size = item_size(dtype);
+    const size_t size = nabla_mpi_item_size(dtype);
     for (int64_t done = 0; done < count; done += CHUNK) {
         const int n = (int)(count - done < CHUNK ? count - done : CHUNK);
         const void *s = send ? (const char *)send + done * size : IN_PLACE;
@@ -129,7 +139,7 @@ int nabla_mpi_allreduce(const void *send, void *recv, int64_t count, int dtype, 
 }
 
 int nabla_mpi_bcast(void *buffer, int64_t count, int dtype, int root) {
-    const size_t size = item_size(dtype);
+    const size_t size = nabla_mpi_item_size(dtype);
     for (int64_t done = 0; done < count; done += CHUNK) {
         const int n = (int)(count - done < CHUNK ? count - done : CHUNK);
         const int rc = p_bcast((char *)buffer + done * size, n, types[dtype], root, comm_world);
@@ -149,3 +159,18 @@ int nabla_mpi_reduce_scatter_block(const void *send, void *recv, int64_t recv_co
 }
 
 int nabla_mpi_barrier(void) { return p_barrier(comm_world); }
+
+/* Point-to-point on MPI_COMM_WORLD for the ring all-reduce (mpi_p2p.h); MPI_STATUSES_IGNORE is NULL in Open MPI. */
+int nabla_mpi_isend(const void *buffer, int count, int dtype, int dest, int tag, void **request) {
+    return p_isend(buffer, count, types[dtype], dest, tag, comm_world, request);
+}
+int nabla_mpi_irecv(void *buffer, int count, int dtype, int source, int tag, void **request) {
+    return p_irecv(buffer, count, types[dtype], source, tag, comm_world, request);
+}
+int nabla_mpi_testall(int count, void **requests, int *done) {
+    if (count <= 0) {
+        *done = 1;
+        return 0;
+    }
+    return p_testall(count, requests, done, NULL);
+}

@@ -54,6 +54,8 @@ extension ProcessGroup {
     /// Reduces `tensor` across ranks with `op`, leaving the result in `tensor` on every rank (`all_reduce`).
     ///
     /// Contiguous tensors are reduced in place; a non-contiguous one through a contiguous copy written back.
+    /// Large buffers go round Nabla's ring all-reduce, small ones through `MPI_Allreduce` (`allReduceAlgorithm`);
+    /// the ring gives every rank the same bits.
     /// ```swift
     /// try group.allReduce(t, op: .mean)
     /// ```
@@ -94,6 +96,12 @@ extension ProcessGroup {
                 throw DistributedError.invalidArgument("allReduce: op mean needs a floating-point tensor, got \(tensor.dtype)")
             }
             guard usesMPI else { return }
+            if allReduceAlgorithm.usesRing(bytes: buffer.count * buffer.dtype.itemSize, worldSize: size) {
+                try mpiCheck("ring all-reduce (MPI_Isend/MPI_Irecv)", nabla_ring_allreduce(
+                    rawPointer(buffer), Int64(buffer.count), mpiType(buffer.dtype), mpiOp(op), op == .mean ? Int64(size) : 1,
+                    Int32(rank), Int32(size), AllReduceAlgorithm.ringChunkBytes))
+                return
+            }
             try mpiCheck("MPI_Allreduce", nabla_mpi_allreduce(nil, rawPointer(buffer), Int64(buffer.count),
                                                               mpiType(buffer.dtype), mpiOp(op)))
             if op == .mean { divide(buffer, by: size) }

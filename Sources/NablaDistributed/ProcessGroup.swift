@@ -41,6 +41,8 @@ public final class ProcessGroup: @unchecked Sendable {
     public let libraryVersion: String
     /// The kernel (and OpenBLAS) threads this rank uses: cores ÷ ranks on this machine, or `NABLA_NUM_THREADS`.
     public let threadsPerRank: Int
+    /// How `allReduce` moves data (`NABLA_ALLREDUCE`: `auto`, `ring` or `mpi`; default `auto`).
+    public let allReduceAlgorithm: AllReduceAlgorithm
 
     let comm: CommunicationThread
     let usesMPI: Bool
@@ -61,10 +63,11 @@ public final class ProcessGroup: @unchecked Sendable {
     }
 
     private init(rank: Int, worldSize: Int, localRank: Int, localWorldSize: Int, backend: DistributedBackend,
-                 mpiThreadLevel: Int?, libraryVersion: String, comm: CommunicationThread, usesMPI: Bool, threads: Int? = nil) {
+                 mpiThreadLevel: Int?, libraryVersion: String, comm: CommunicationThread, usesMPI: Bool,
+                 allReduceAlgorithm: AllReduceAlgorithm, threads: Int? = nil) {
         self.rank = rank; self.worldSize = worldSize; self.localRank = localRank; self.localWorldSize = localWorldSize
         self.backend = backend; self.mpiThreadLevel = mpiThreadLevel; self.libraryVersion = libraryVersion
-        self.comm = comm; self.usesMPI = usesMPI
+        self.comm = comm; self.usesMPI = usesMPI; self.allReduceAlgorithm = allReduceAlgorithm
         self.threadsPerRank = threads ?? max(1, System.coreCount / max(1, localWorldSize))
     }
 
@@ -75,7 +78,8 @@ public final class ProcessGroup: @unchecked Sendable {
     ///   - backend: `.mpi` (Open MPI).
     ///   - environment: The environment to read the launcher's variables from (default: the process's).
     /// - Throws: `DistributedError.libraryUnavailable` when launched by `mpirun` but libmpi cannot be loaded,
-    ///   `.mpiFailed` when `MPI_Init_thread` fails.
+    ///   `.mpiFailed` when `MPI_Init_thread` fails, `.invalidArgument` for a `NABLA_ALLREDUCE` other than `auto`,
+    ///   `ring` or `mpi`.
     @discardableResult
     public static func initialize(backend: DistributedBackend = .mpi,
                                   environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ProcessGroup {
@@ -85,11 +89,13 @@ public final class ProcessGroup: @unchecked Sendable {
         if let existing = ProcessGroup.default { return existing }
         let launch = LaunchEnvironment(environment)
         let timeout = environment["NABLA_DISTRIBUTED_TIMEOUT"].flatMap(Double.init) ?? 600
+        let algorithm = try AllReduceAlgorithm.from(environment: environment)
         let group: ProcessGroup
         if !launch.launched && environment["NABLA_DISTRIBUTED_FORCE_MPI"] != "1" {
             let comm = CommunicationThread(timeout: timeout)
             group = ProcessGroup(rank: 0, worldSize: 1, localRank: 0, localWorldSize: 1, backend: backend,
-                                 mpiThreadLevel: nil, libraryVersion: "", comm: comm, usesMPI: false)
+                                 mpiThreadLevel: nil, libraryVersion: "", comm: comm, usesMPI: false,
+                                 allReduceAlgorithm: algorithm)
         } else {
             guard nabla_mpi_load() == 1 else {
                 throw DistributedError.libraryUnavailable(String(cString: nabla_mpi_error()))
@@ -114,7 +120,7 @@ public final class ProcessGroup: @unchecked Sendable {
             group = ProcessGroup(rank: Int(rank), worldSize: Int(size), localRank: launch.localRank ?? sameHost.firstIndex(of: Int(rank)) ?? 0,
                                  localWorldSize: launch.localWorldSize ?? sameHost.count, backend: backend,
                                  mpiThreadLevel: Int(provided), libraryVersion: String(cString: nabla_mpi_library_version()),
-                                 comm: comm, usesMPI: true,
+                                 comm: comm, usesMPI: true, allReduceAlgorithm: algorithm,
                                  threads: environment["NABLA_NUM_THREADS"].flatMap(Int.init).map { max(1, $0) })
             if group.threadsPerRank != Parallel.threads { Parallel.setThreads(group.threadsPerRank) }
             atexit { ProcessGroup.finalizeAtExit() }

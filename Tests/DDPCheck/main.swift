@@ -102,6 +102,81 @@ case "collectives":
     checked += 5
     say(failures == 0 ? "collectives OK (\(checked) checks)" : "collectives FAILED \(failures)")
 
+case "allreduce":
+    // allReduce on the sizes where a ring goes wrong: fewer elements than ranks (empty segments), counts that split
+    // unevenly, segments of many chunks; random floats against a reference summed in Double, integers exactly
+    // (int64 near 2^58, which a detour through Double would round), bool or/and; every rank must hold the same bits.
+    // Run with NABLA_ALLREDUCE=ring (every size on the ring), =mpi, or unset (auto: the ring from 256 KB).
+    func randomInput(_ r: Int, _ n: Int, _ dtype: DType) -> Tensor {
+        let g = Generator(seed: UInt64(r * 1_000_003 + n * 7 + dtype.rawValue))
+        switch dtype {
+        case .float32, .float64: return Tensor.randn([n], dtype: dtype, generator: g)
+        case .int32: return Tensor.randint(-1000, 1000, [n], dtype: .int32, generator: g)
+        case .int64: return Tensor(shape: [n], data: Tensor.randint(-1000, 1000, [n], generator: g).toArray(Int64.self).map { $0 + (1 << 58) })
+        case .bool: return Tensor.randint(0, 2, [n], generator: g).ne(0)
+        }
+    }
+    var checked = 0
+    for dtype in [DType.float32, .float64, .int32, .int64] {
+        for n in [1, 2, 3, 5, 65_537, (1 << 19) + 3] {
+            for op in [ReduceOp.sum, .mean, .max, .min] where !(op == .mean && !dtype.isFloatingPoint) {
+                let t = randomInput(rank, n, dtype)
+                try group.allReduce(t, op: op)
+                let inputs = (0..<world).map { randomInput($0, n, dtype) }
+                if dtype.isFloatingPoint {
+                    let xs = inputs.map { $0.toDoubleArray() }, got = t.toDoubleArray()
+                    let eps = dtype == .float32 ? 1.2e-7 : 2.3e-16
+                    var worst = 0.0
+                    for i in 0..<n {
+                        var sum = 0.0, scale = 0.0, high = -Double.infinity, low = Double.infinity
+                        for x in xs { let v = x[i]; sum += v; scale += abs(v); high = max(high, v); low = min(low, v) }
+                        let ref: Double
+                        switch op {
+                        case .sum: ref = sum
+                        case .mean: ref = sum / Double(world)
+                        case .max: ref = high
+                        case .min: ref = low
+                        }
+                        worst = max(worst, abs(got[i] - ref) / (4 * Double(world) * eps * max(scale, 1e-30)))
+                    }
+                    expect(worst <= 1, "allReduce \(op) \(dtype) n=\(n): error \(worst)x the rounding bound")
+                } else {
+                    let xs = inputs.map { $0.toArray(Int64.self) }, got = t.toArray(Int64.self)
+                    let ref: [Int64] = (0..<n).map { i in
+                        var sum: Int64 = 0, high = Int64.min, low = Int64.max
+                        for x in xs { let v = x[i]; sum += v; high = max(high, v); low = min(low, v) }
+                        return op == .max ? high : op == .min ? low : sum
+                    }
+                    expect(got == ref, "allReduce \(op) \(dtype) n=\(n): differs from the exact reference")
+                }
+                let everywhere = try group.allGather(t)
+                expect(everywhere.allSatisfy { $0.toDoubleArray().elementsEqual(t.toDoubleArray()) { $0.bitPattern == $1.bitPattern } },
+                       "allReduce \(op) \(dtype) n=\(n): the ranks hold different bits")
+                checked += 2
+            }
+        }
+    }
+    // bool above the ring's threshold: max is logical or, min logical and
+    for op in [NablaDistributed.ReduceOp.max, NablaDistributed.ReduceOp.min] {
+        let n = 300_001
+        let t = randomInput(rank, n, .bool)
+        try group.allReduce(t, op: op)
+        let xs = (0..<world).map { randomInput($0, n, .bool).toArray(Bool.self) }
+        let ref = (0..<n).map { i in op == .max ? xs.contains { $0[i] } : xs.allSatisfy { $0[i] } }
+        expect(t.toArray(Bool.self) == ref, "allReduce \(op) bool n=\(n)")
+        checked += 1
+    }
+    // a large non-contiguous column, reduced through a contiguous copy and written back
+    let matrix = randomInput(rank, 2 * 200_001, .float64).view([200_001, 2])
+    let column = matrix.narrow(1, start: 1, length: 1)
+    try group.allReduce(column, op: .sum)
+    let columns = (0..<world).map { randomInput($0, 2 * 200_001, .float64).toDoubleArray() }
+    let refColumn = (0..<200_001).map { i in columns.map { $0[2 * i + 1] }.reduce(0, +) }
+    expect(zip(column.toDoubleArray(), refColumn).allSatisfy { abs($0 - $1) <= 1e-12 * max(1, abs($1)) }, "allReduce large column")
+    expect(matrix.narrow(1, start: 0, length: 1).toDoubleArray() == (0..<200_001).map { columns[rank][2 * $0] }, "allReduce large column leaves the other")
+    checked += 2
+    say(failures == 0 ? "allreduce OK (\(checked) checks, \(group.allReduceAlgorithm))" : "allreduce FAILED \(failures)")
+
 case "mismatch":
     // Rank 1 passes a different shape, then a different dtype: every rank must get the error.
     let t = Tensor.zeros([rank == 1 ? 5 : 4], dtype: .float32)
@@ -286,10 +361,13 @@ case "bandwidth":
         let s = times.sorted()[times.count / 2]   // the median of 7
         // bus bandwidth as nccl-tests reports it: 2 (n-1)/n * bytes / time
         let bus = 2 * Double(world - 1) / Double(world) * Double(n * 4) / s / 1e9
-        if rank == 0 { say(String(format: "allReduce %d MB float32: %.2f ms, bus bandwidth %.2f GB/s", mb, s * 1e3, bus)) }
+        if rank == 0 {
+            say(String(format: "allReduce %d MB float32: %.2f ms, bus bandwidth %.2f GB/s (%@)", mb, s * 1e3, bus,
+                       group.allReduceAlgorithm.usesRing(bytes: n * 4, worldSize: world) ? "ring" : "MPI_Allreduce"))
+        }
     }
 
 default:
-    print("usage: nabla-ddp-check collectives|mismatch|ddp|keras|w4bench|ddpbench|unused|die|exit|hang|bandwidth|info"); exit(2)
+    print("usage: nabla-ddp-check collectives|allreduce|mismatch|ddp|keras|w4bench|ddpbench|unused|die|exit|hang|bandwidth|info"); exit(2)
 }
 exit(failures == 0 ? 0 : 1)

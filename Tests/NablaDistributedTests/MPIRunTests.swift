@@ -126,6 +126,29 @@ struct UncheckedSendable<T>: @unchecked Sendable {
         #expect(!r.output.contains("FAIL"), "\(r.output)")
     }
 
+    /// Nabla's ring all-reduce on every size (`NABLA_ALLREDUCE=ring`) and the automatic choice (the ring from 256 KB),
+    /// on 2 and 3 ranks: fewer elements than ranks, counts that split unevenly, segments of several chunks, every
+    /// dtype and op against local references, and the same bits on every rank.
+    @Test(.timeLimit(.minutes(3)), arguments: [(2, "ring"), (3, "ring"), (2, "auto")])
+    func allReduceMatchesReferences(np: Int, algorithm: String) throws {
+        guard try mpirunOrSkip() else { return }
+        let r = try MPIRun.run("allreduce", np: np, timeout: 150, environment: ["NABLA_ALLREDUCE": algorithm])
+        #expect(r.status == 0 && !r.timedOut, "\(r.output)")
+        #expect(r.output.components(separatedBy: "allreduce OK").count - 1 == np, "\(r.output)")
+        #expect(r.output.contains("checks, \(algorithm))"), "\(r.output)")
+        #expect(!r.output.contains("FAIL"), "\(r.output)")
+    }
+
+    /// Every collective on 3 ranks with every all-reduce on the ring (DDP's and Keras' tests cover 2 ranks with the
+    /// automatic choice).
+    @Test(.timeLimit(.minutes(2))) func collectivesOnThreeRanksWithTheRing() throws {
+        guard try mpirunOrSkip() else { return }
+        let r = try MPIRun.run("collectives", np: 3, timeout: 100, environment: ["NABLA_ALLREDUCE": "ring"])
+        #expect(r.status == 0 && !r.timedOut, "\(r.output)")
+        #expect(r.output.components(separatedBy: "collectives OK").count - 1 == 3, "\(r.output)")
+        #expect(!r.output.contains("FAIL"), "\(r.output)")
+    }
+
     @Test(.timeLimit(.minutes(2))) func mismatchedShapesAndDtypesFailOnEveryRank() throws {
         guard try mpirunOrSkip() else { return }
         let r = try MPIRun.run("mismatch")

@@ -39,6 +39,10 @@ extension MPIRunTests {
         let k = try acrossTwoHosts("keras")
         #expect(k.status == 0 && !k.timedOut, "\(k.output)")
         #expect(!k.output.contains("FAIL") && k.output.components(separatedBy: "keras steps 22").count - 1 == 2, "\(k.output)")
+        // The all-reduce checks over TCP; the buffers from 256 KB take Nabla's ring.
+        let a = try acrossTwoHosts("allreduce")
+        #expect(a.status == 0 && !a.timedOut, "\(a.output)")
+        #expect(!a.output.contains("FAIL") && a.output.components(separatedBy: "allreduce OK").count - 1 == 2, "\(a.output)")
         print("MPIRunTests: two hosts over TCP: ddp passed in \(String(format: "%.1f", r.seconds)) s, keras fit in \(String(format: "%.1f", k.seconds)) s")
     }
 }

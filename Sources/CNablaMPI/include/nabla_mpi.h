@@ -34,6 +34,14 @@ int nabla_mpi_allgather(const void *send, int64_t count, void *recv, int dtype);
 int nabla_mpi_reduce_scatter_block(const void *send, void *recv, int64_t recv_count, int dtype, int op);
 int nabla_mpi_barrier(void);
 
+/* Nabla's ring all-reduce of `count` elements of `buffer`, in place, on MPI_COMM_WORLD (ring_allreduce.c): every
+   rank calls it with the same count, dtype, op and chunk size. `rank`/`size` are this process's and the world's;
+   a `divisor` above 1 divides the result (float types; `op` sum then gives the mean). The reduce-scatter moves data
+   in chunks of `chunk_bytes`. Returns 0, an MPI error code, or -1 for bad arguments or no memory. Not reentrant:
+   one thread at a time (NablaDistributed's communication thread). */
+int nabla_ring_allreduce(void *buffer, int64_t count, int dtype, int op, int64_t divisor, int rank, int size,
+                         int64_t chunk_bytes);
+
 /* MPI_THREAD_* levels (the same values in every MPI implementation). */
 enum { NABLA_MPI_THREAD_SINGLE = 0, NABLA_MPI_THREAD_FUNNELED = 1, NABLA_MPI_THREAD_SERIALIZED = 2,
        NABLA_MPI_THREAD_MULTIPLE = 3 };
