@@ -48,9 +48,16 @@ public final class ModelServer: Sendable {
         self.logger = log
         let metrics = ServeMetrics(model: configuration.modelName, maxBatchSize: b.maxBatchSize)
         self.metrics = metrics
+        let batcher = Batcher(options: b, onBatch: { metrics.recordBatch($0) })
+        self.batcher = batcher
+        let warmUp = configuration.warmUp, maxBatch = b.maxBatchSize, warmLog = log
         repository = ModelRepository(name: configuration.modelName, basePath: configuration.modelBasePath, logger: log,
-                                     onSwap: { metrics.serving($0) })
-        batcher = Batcher(options: b, onBatch: { metrics.recordBatch($0) })
+                                     onSwap: { metrics.serving($0) },
+                                     beforeSwap: { model in
+                                         guard warmUp else { return }
+                                         let n = ModelWarmUp.run(model, maxBatchSize: maxBatch, lock: batcher.inferenceLock)
+                                         warmLog.info("warmed up at \(n) batch sizes")
+                                     })
     }
 
     /// The version serving now (nil before the first load).

@@ -24,13 +24,20 @@ public struct ModelServerConfiguration: Sendable {
     public var idleTimeout: Duration
     /// How often the base path is checked for new versions.
     public var pollInterval: Duration
+    /// Whether a version runs once on zeros at every batch size up to `batching.maxBatchSize` after it loads and
+    /// before it serves (Triton's `model_warmup`): the first requests do not pay for first-touch memory, and the
+    /// server's resident memory reaches its working set before traffic arrives. Models with a free non-batch size
+    /// are not warmed up (no shape to make up).
+    public var warmUp: Bool
 
     /// Creates a configuration; every limit has a default that serves models of a few MB at batch sizes up to 32.
     public init(modelName: String, modelBasePath: String, host: String = "127.0.0.1", port: Int = 8501,
                 batching: BatchingOptions = BatchingOptions(), maxBodyBytes: Int = 8 << 20, maxJSONDepth: Int = 32,
-                requestTimeout: Duration = .seconds(30), idleTimeout: Duration = .seconds(60), pollInterval: Duration = .seconds(1)) {
+                requestTimeout: Duration = .seconds(30), idleTimeout: Duration = .seconds(60), pollInterval: Duration = .seconds(1),
+                warmUp: Bool = true) {
         self.modelName = modelName; self.modelBasePath = modelBasePath; self.host = host; self.port = port
         self.batching = batching; self.maxBodyBytes = maxBodyBytes; self.maxJSONDepth = maxJSONDepth
         self.requestTimeout = requestTimeout; self.idleTimeout = idleTimeout; self.pollInterval = pollInterval
+        self.warmUp = warmUp
     }
 }

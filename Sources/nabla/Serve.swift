@@ -24,6 +24,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Seconds between checks for new versions.") var fileSystemPollWaitSeconds = 1.0
     @Option(help: "Most MiB of freed tensor buffers kept for reuse (HostMemoryCache, default 1024 or NABLA_HOST_CACHE_MB; 0 turns it off).")
     var hostMemoryCacheMb: Int?
+    @Flag(inversion: .prefixedNo, help: "Run each new version on zeros at every batch size before it serves.") var warmUp = true
 
     func run() async throws {
         // Two malloc arenas and reused buffers (HostMemoryCache, on by default) keep the server's resident memory at its
@@ -39,7 +40,8 @@ struct Serve: AsyncParsableCommand {
         let cfg = ModelServerConfiguration(
             modelName: modelName, modelBasePath: modelBasePath, host: host, port: restApiPort,
             batching: BatchingOptions(maxBatchSize: maxBatchSize, maxWaitMicroseconds: batchTimeoutMicros, maxQueuedRows: maxQueuedRows),
-            maxBodyBytes: maxBodyBytes, pollInterval: .milliseconds(Int64(max(0.05, fileSystemPollWaitSeconds) * 1000)))
+            maxBodyBytes: maxBodyBytes, pollInterval: .milliseconds(Int64(max(0.05, fileSystemPollWaitSeconds) * 1000)),
+            warmUp: warmUp)
         let server: ModelServer
         do { server = try ModelServer(cfg) } catch {
             FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))

@@ -59,7 +59,8 @@ import Testing
     @Test func fullQueueAnswers503() async throws {
         let base = TestServer.makeBase()
         try SlowModel.publish(base: base, version: 1, delay: 0.5)
-        let s = try await TestServer.start(base: base, batching: BatchingOptions(maxBatchSize: 1, maxWaitMicroseconds: 0, maxQueuedRows: 2))
+        let s = try await TestServer.start(base: base, batching: BatchingOptions(maxBatchSize: 1, maxWaitMicroseconds: 0, maxQueuedRows: 2),
+                                           warmUp: false)   // a slow model: half a second per batch
         let codes = try await Self.burst(s, count: 8, body: #"{"instances": [[1, 2, 3, 4]]}"#)
         #expect(codes.filter { $0 == 200 }.count >= 1, "\(codes)")
         #expect(codes.filter { $0 == 503 }.count >= 1, "\(codes)")

@@ -29,6 +29,8 @@ final class Batcher: @unchecked Sendable {
     private var stopping = false
     private var finished = false
     private var thread: Thread?
+    /// Held while a model runs: the inference thread's batches and a new version's warm-up never run at once.
+    let inferenceLock = NSLock()
 
     init(options: BatchingOptions, onBatch: @escaping @Sendable (Int) -> Void) {
         self.options = options; self.onBatch = onBatch
@@ -141,7 +143,8 @@ final class Batcher: @unchecked Sendable {
             var parts: [[Tensor]] = []
             for start in stride(from: 0, to: rows, by: max(1, options.maxBatchSize)) {
                 let n = min(options.maxBatchSize, rows - start)
-                let part = try model.predict(rows <= options.maxBatchSize ? inputs : inputs.map { $0.narrow(0, start: start, length: n) })
+                let slice = rows <= options.maxBatchSize ? inputs : inputs.map { $0.narrow(0, start: start, length: n) }
+                let part = try inferenceLock.withLock { try model.predict(slice) }
                 guard part.count == model.signature.outputs.count, part.allSatisfy({ $0.rank >= 1 && $0.shape[0] == n }),
                       parts.isEmpty || zip(part, parts[0]).allSatisfy({ $0.shape.dropFirst() == $1.shape.dropFirst() && $0.dtype == $1.dtype }) else {
                     throw ServeError(status: 500, "the model returned outputs of shapes \(part.map(\.shape)) for a batch of \(n)")

@@ -48,8 +48,12 @@ final class ModelRepository: Sendable {
     /// Called after a version is swapped in (the metrics' version gauge).
     let onSwap: @Sendable (Int64) -> Void
 
-    init(name: String, basePath: String, logger: Logger, onSwap: @escaping @Sendable (Int64) -> Void = { _ in }) {
-        self.name = name; self.basePath = basePath; self.logger = logger; self.onSwap = onSwap
+    /// Called with a version that loaded, before it is swapped in (the warm-up).
+    let beforeSwap: @Sendable (any ServableModel) -> Void
+
+    init(name: String, basePath: String, logger: Logger, onSwap: @escaping @Sendable (Int64) -> Void = { _ in },
+         beforeSwap: @escaping @Sendable (any ServableModel) -> Void = { _ in }) {
+        self.name = name; self.basePath = basePath; self.logger = logger; self.onSwap = onSwap; self.beforeSwap = beforeSwap
     }
 
     /// The version serving now, or nil before the first load.
@@ -102,6 +106,7 @@ final class ModelRepository: Sendable {
         logger.info("loading version \(newest) of model \(name) from \(folder)")
         do {
             let model = try ModelLoaders.load(folder: folder)
+            beforeSwap(model)
             let loaded = LoadedVersion(version: newest, model: model)
             let old = state.withLock { s -> Int64? in
                 let old = s.current?.version

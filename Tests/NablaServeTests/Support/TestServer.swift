@@ -22,9 +22,10 @@ struct TestServer {
     /// Starts a server on port 0 and waits (at most 60 s) until it accepts connections.
     static func start(base: String, name: String = "m", batching: BatchingOptions = BatchingOptions(),
                       maxBodyBytes: Int = 8 << 20, requestTimeout: Duration = .seconds(30),
-                      pollInterval: Duration = .milliseconds(100)) async throws -> TestServer {
+                      pollInterval: Duration = .milliseconds(100), warmUp: Bool = true) async throws -> TestServer {
         var cfg = ModelServerConfiguration(modelName: name, modelBasePath: base, port: 0, batching: batching,
-                                           maxBodyBytes: maxBodyBytes, requestTimeout: requestTimeout, pollInterval: pollInterval)
+                                           maxBodyBytes: maxBodyBytes, requestTimeout: requestTimeout, pollInterval: pollInterval,
+                                           warmUp: warmUp)
         cfg.idleTimeout = .seconds(30)
         var logger = Logger(label: "nabla.serve.test")
         logger.logLevel = .critical
