@@ -3,7 +3,7 @@
    Nabla never links libmpi: `import NablaDistributed` and the `nabla` tool build and run on a machine without
    Open MPI, and a process started without `mpirun` never loads it. Under `mpirun` the loader opens Open MPI's
    libmpi.so.40 with RTLD_GLOBAL (Open MPI's plugins, themselves dlopen'ed, resolve libmpi's symbols through the
-   global namespace) and binds the dozen functions below with dlsym.
+   global namespace) and binds the functions below with dlsym.
 
    Open MPI's handles are not integers but addresses of global objects: MPI_COMM_WORLD is &ompi_mpi_comm_world,
    MPI_FLOAT is &ompi_mpi_float, MPI_SUM is &ompi_mpi_op_sum. dlsym of those names gives exactly the handle.
