@@ -30,7 +30,13 @@ enum MPIRun {
     static var available: Bool { mpirun != nil }
     static var required: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
 
-    struct Result { var status: Int32; var output: String; var seconds: Double; var timedOut: Bool }
+    struct Result {
+        var status: Int32; var output: String; var seconds: Double; var timedOut: Bool
+        /// The last word of each output line containing `marker` (one per rank: a parameter hash).
+        func lastWords(ofLinesContaining marker: String) -> [String] {
+            output.split(separator: "\n").filter { $0.contains(marker) }.map { $0.split(separator: " ").last.map(String.init) ?? "" }
+        }
+    }
 
     /// `mpirun --allow-run-as-root --oversubscribe -np N nabla-ddp-check scenario`, killed after `timeout` seconds.
     static func run(_ scenario: String, np: Int = 2, timeout: Double = 60, environment: [String: String] = [:]) throws -> Result {
@@ -169,7 +175,7 @@ struct UncheckedSendable<T>: @unchecked Sendable {
         let r = try MPIRun.run("ddp")
         #expect(r.status == 0 && !r.timedOut, "\(r.output)")
         #expect(!r.output.contains("FAIL"), "\(r.output)")
-        let hashes = r.output.split(separator: "\n").filter { $0.contains("parameter hash") }.map { $0.split(separator: " ").last.map(String.init) ?? "" }
+        let hashes = r.lastWords(ofLinesContaining: "parameter hash")
         #expect(hashes.count == 2 && Set(hashes).count == 1, "replicas differ: \(r.output)")
         #expect(r.output.contains("ddp steps 6"), "\(r.output)")
     }
@@ -181,7 +187,7 @@ struct UncheckedSendable<T>: @unchecked Sendable {
         let r = try MPIRun.run("keras")
         #expect(r.status == 0 && !r.timedOut, "\(r.output)")
         #expect(!r.output.contains("FAIL"), "\(r.output)")
-        let hashes = r.output.split(separator: "\n").filter { $0.contains("keras steps 22") }.map { $0.split(separator: " ").last.map(String.init) ?? "" }
+        let hashes = r.lastWords(ofLinesContaining: "keras steps 22")
         #expect(hashes.count == 2 && Set(hashes).count == 1, "replicas differ: \(r.output)")
         // verbose 2 prints one line per epoch, on rank 0 only
         #expect(r.output.components(separatedBy: "Epoch 2/2").count - 1 == 1, "\(r.output)")

@@ -33,7 +33,7 @@ extension MPIRunTests {
         let r = try acrossTwoHosts("ddp")
         #expect(r.status == 0 && !r.timedOut, "\(r.output)")
         #expect(!r.output.contains("FAIL"), "\(r.output)")
-        let hashes = r.output.split(separator: "\n").filter { $0.contains("parameter hash") }.map { $0.split(separator: " ").last.map(String.init) ?? "" }
+        let hashes = r.lastWords(ofLinesContaining: "parameter hash")
         #expect(hashes.count == 2 && Set(hashes).count == 1, "replicas differ: \(r.output)")
         // Keras fit, Horovod's way (2 × 64 = 1 × 128 in float64), over TCP.
         let k = try acrossTwoHosts("keras")

@@ -139,16 +139,16 @@ final class Tracer {
     /// trace has not met or a literal: reading a varying value on the host makes the rest of the call depend on
     /// data, and the graph would keep the value of the traced call.
     private func varyingValue(_ s: Storage) -> String? {
-        if let b = bufferOf[ObjectIdentifier(s)] {
-            switch buffers[b].role {
-            case .input: return "is an argument"
-            case .intermediate: return "the traced code computed"
-            case .constant: return written.contains(b) ? "the traced code computed" : nil
-            case .captured: return written.contains(b) ? "the traced code computed" : "the function captured (its value may change between calls)"
-            }
+        let computed = "the traced code computed", captured = "the function captured (its value may change between calls)"
+        // Not met yet: a tensor from outside the call, unless the traced code created it (a literal).
+        guard let b = bufferOf[ObjectIdentifier(s)] else { return fresh.contains(ObjectIdentifier(s)) ? nil : captured }
+        if written.contains(b) { return computed }
+        switch buffers[b].role {
+        case .input: return "is an argument"
+        case .intermediate: return computed
+        case .constant: return nil
+        case .captured: return captured
         }
-        // First met by this read: a tensor from outside the call, unless the traced code created it (a literal).
-        return fresh.contains(ObjectIdentifier(s)) ? nil : "the function captured (its value may change between calls)"
     }
 
     /// The buffer of a storage the trace has not seen yet, classified by how it is first met.

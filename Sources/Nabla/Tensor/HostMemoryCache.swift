@@ -53,11 +53,6 @@ public enum HostMemoryCache {
     /// Frees every cached buffer (the cache stays on).
     public static func emptyCache() { trim(to: 0) }
 
-    /// Whether a new host buffer of `byteCount` bytes comes from the cache.
-    @inline(__always) static func serves(_ byteCount: Int) -> Bool {
-        byteCount >= minimumBytes && state.withLock { $0.limit > 0 }
-    }
-
     /// The bytes a cached buffer of `byteCount` bytes takes (`byteCount >= minimumBytes`): the next multiple of a
     /// quarter of the power of two at or below `byteCount`.
     public static func sizeClass(_ byteCount: Int) -> Int {
@@ -65,14 +60,18 @@ public enum HostMemoryCache {
         return (byteCount + quarter - 1) / quarter * quarter
     }
 
-    /// A 64-byte aligned buffer of at least `byteCount` bytes, from the cache when one of its class is free.
-    static func allocate(byteCount: Int) -> UnsafeMutableRawPointer {
+    /// A 64-byte aligned buffer of at least `byteCount` bytes while the cache is on and `byteCount` is at least
+    /// `minimumBytes` (a free one of its class, or a new one), nil otherwise: the caller allocates it itself.
+    static func allocate(byteCount: Int) -> UnsafeMutableRawPointer? {
+        guard byteCount >= minimumBytes else { return nil }
         let size = sizeClass(byteCount)
-        let reused: UInt? = state.withLock { s in
-            guard let p = s.free[size]?.popLast() else { return nil }
+        let (on, reused): (Bool, UInt?) = state.withLock { s in
+            guard s.limit > 0 else { return (false, nil) }
+            guard let p = s.free[size]?.popLast() else { return (true, nil) }
             s.cached -= size
-            return p
+            return (true, p)
         }
+        guard on else { return nil }
         return reused.flatMap { UnsafeMutableRawPointer(bitPattern: $0) }
             ?? UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
     }

@@ -57,8 +57,9 @@ public final class Storage: ManagedBuffer<StorageHeader, Double> {
             }, to: Storage.self)
         }
         // Host buffers come from the cache of freed buffers while it is on (`HostMemoryCache`, on by default).
-        let cached = backend.allocatesSmallBuffersInline && HostMemoryCache.serves(bytes)
-        let p = cached ? HostMemoryCache.allocate(byteCount: bytes) : backend.allocate(byteCount: bytes)
+        let fromCache = backend.allocatesSmallBuffersInline ? HostMemoryCache.allocate(byteCount: bytes) : nil
+        let cached = fromCache != nil
+        let p = fromCache ?? backend.allocate(byteCount: bytes)
         MemoryStats.allocated(bytes)
         return unsafeDowncast(create(minimumCapacity: 0) { _ in
             StorageHeader(data: p, byteCount: bytes, dtype: dtype, backend: backend, version: 0,
