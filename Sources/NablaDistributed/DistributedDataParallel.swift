@@ -47,14 +47,18 @@ public final class DistributedDataParallel<M: Module>: Module {
     ///   - group: The process group (default: the one `ProcessGroup.initialize` made, or a group of one).
     ///   - bucketCapMB: The size of a gradient bucket in megabytes (PyTorch's `bucket_cap_mb`, 25).
     ///   - broadcastBuffers: Broadcast rank 0's buffers at every training-mode forward.
+    ///   - overlap: Start each bucket's all-reduce as soon as its gradients are ready, during backward (default).
+    ///     `false` starts every bucket after the last gradient arrived (no overlap; for measuring what overlap gains).
     /// - Throws: `DistributedError.mismatch` when the ranks' models differ in parameter count, shape or dtype.
-    public init(_ module: M, group: ProcessGroup? = nil, bucketCapMB: Double = 25, broadcastBuffers: Bool = true) throws {
+    public init(_ module: M, group: ProcessGroup? = nil, bucketCapMB: Double = 25, broadcastBuffers: Bool = true,
+                overlap: Bool = true) throws {
         let group = try group ?? ProcessGroup.default ?? ProcessGroup.initialize(backend: .mpi)
         self.module = module
         self.group = group
         self.broadcastBuffers = broadcastBuffers
         let params = module.parameters().filter { $0.requiresGrad }
-        self.reducer = GradientReducer(parameters: params, group: group, bucketCapBytes: Int(bucketCapMB * 1_048_576))
+        self.reducer = GradientReducer(parameters: params, group: group, bucketCapBytes: Int(bucketCapMB * 1_048_576),
+                                       overlap: overlap)
         super.init()
         // Same model everywhere: parameter and buffer counts first, then each tensor's shape (checked by broadcast).
         let counts = Tensor(shape: [2], data: [Int64(module.parameters().count), Int64(module.buffers().count)])
@@ -98,21 +102,26 @@ public final class DistributedDataParallel<M: Module>: Module {
     /// The number of gradient buckets and their sizes in elements (for tests and tuning).
     public var bucketSizes: [Int] { reducer.buckets.map(\.count) }
 
-    /// How the last synchronised backward went: how many buckets started before the last gradient arrived (their
-    /// communication overlapped backward) and how long the final wait for all buckets blocked.
-    public struct SyncStatistics: Sendable {
-        /// Buckets whose all-reduce started before the last gradient arrived.
-        public var bucketsStartedEarly: Int
-        /// Number of buckets.
-        public var buckets: Int
-        /// Seconds the final wait for the buckets blocked backward (or `finishGradientSync`).
-        public var waitSeconds: Double
-    }
+    /// How the last synchronised backward went (see `GradientSyncStatistics`).
+    public typealias SyncStatistics = GradientSyncStatistics
 
     /// The statistics of the last completed gradient sync (nil before the first).
-    public var lastSyncStatistics: SyncStatistics? {
-        reducer.lastStatistics.map { SyncStatistics(bucketsStartedEarly: $0.early, buckets: reducer.buckets.count, waitSeconds: $0.wait) }
-    }
+    public var lastSyncStatistics: SyncStatistics? { reducer.lastStatistics }
+}
+
+/// How the last synchronised backward went: how many buckets started before the last gradient arrived (their
+/// communication overlapped backward) and how long the final wait for all buckets blocked.
+public struct GradientSyncStatistics: Sendable {
+    /// Buckets whose all-reduce started before the last gradient arrived.
+    public var bucketsStartedEarly: Int
+    /// Number of buckets.
+    public var buckets: Int
+    /// Seconds the final wait for the buckets blocked backward (or `finishGradientSync`).
+    public var waitSeconds: Double
+    /// When each bucket's all-reduce started, in seconds after the first gradient of that backward arrived.
+    public var bucketStartSeconds: [Double]
+    /// When the last gradient arrived (the end of backward's gradient computation), in seconds after the first.
+    public var lastGradientSeconds: Double
 }
 
 /// The bucketed gradient all-reduce behind `DistributedDataParallel`.
@@ -131,11 +140,17 @@ final class GradientReducer {
     var works: [Work?]
     var nextLaunch = 0
     var active = false
-    var lastStatistics: (early: Int, wait: Double)?
+    let overlap: Bool
+    // Timestamps of one synchronised backward (uptime nanoseconds): first gradient, each bucket's start, last gradient.
+    var firstGradientTime: UInt64 = 0
+    var lastGradientTime: UInt64?
+    var launchTimes: [UInt64] = []
+    var lastStatistics: GradientSyncStatistics?
 
-    init(parameters: [Tensor], group: ProcessGroup, bucketCapBytes: Int) {
+    init(parameters: [Tensor], group: ProcessGroup, bucketCapBytes: Int, overlap: Bool) {
         self.parameters = parameters
         self.group = group
+        self.overlap = overlap
         var plans: [(dtype: DType, members: [Int], count: Int, bytes: Int)] = []
         var placed = [Entry?](repeating: nil, count: parameters.count)
         for i in parameters.indices.reversed() {
@@ -173,6 +188,7 @@ final class GradientReducer {
         guard enabled && group.worldSize > 1 else { return nil }
         check(!ready[i], "DistributedDataParallel: parameter \(i) received two gradients in one synchronised backward "
               + "(a second backward before the step? use noSync { } for gradient accumulation)")
+        if !active { firstGradientTime = DispatchTime.now().uptimeNanoseconds }
         active = true
         noGrad {
             if let old = parameters[i].grad { _ = slot(i).copy_(old + grad) } else { _ = slot(i).copy_(grad) }
@@ -180,7 +196,10 @@ final class GradientReducer {
         ready[i] = true
         missing[entries[i].bucket] -= 1
         let startedBefore = nextLaunch
-        launchReadyBuckets()
+        if overlap || !missing.contains(where: { $0 > 0 }) {
+            if !missing.contains(where: { $0 > 0 }) { lastGradientTime = DispatchTime.now().uptimeNanoseconds }
+            launchReadyBuckets()
+        }
         guard nextLaunch == buckets.count else { return nil }
         do { return try finish(current: i, startedEarly: startedBefore) } catch {
             nablaFail("DistributedDataParallel: gradient all-reduce failed: \(error)")
@@ -190,6 +209,7 @@ final class GradientReducer {
     /// Starts, in index order, every bucket whose gradients are all there.
     func launchReadyBuckets() {
         while nextLaunch < buckets.count && missing[nextLaunch] == 0 {
+            launchTimes.append(DispatchTime.now().uptimeNanoseconds)
             works[nextLaunch] = group.allReduceAsync(buckets[nextLaunch].flat, op: .mean)
             nextLaunch += 1
         }
@@ -206,10 +226,14 @@ final class GradientReducer {
             missing[entries[i].bucket] -= 1
         }
         let early = startedEarly ?? nextLaunch
+        let lastGradient = lastGradientTime ?? DispatchTime.now().uptimeNanoseconds
         launchReadyBuckets()
         let start = DispatchTime.now().uptimeNanoseconds
         for w in works { try w?.wait() }
-        lastStatistics = (early, Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)
+        let seconds = { (t: UInt64) in Double(t &- self.firstGradientTime) * 1e-9 }
+        lastStatistics = .init(bucketsStartedEarly: early, buckets: buckets.count,
+                               waitSeconds: Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9,
+                               bucketStartSeconds: launchTimes.map(seconds), lastGradientSeconds: seconds(lastGradient))
         var result: Tensor?
         noGrad {
             for (i, p) in parameters.enumerated() {
@@ -231,6 +255,8 @@ final class GradientReducer {
     func reset() {
         active = false
         nextLaunch = 0
+        lastGradientTime = nil
+        launchTimes.removeAll(keepingCapacity: true)
         for i in ready.indices { ready[i] = false }
         missing = buckets.map(\.members.count)
         works = [Work?](repeating: nil, count: buckets.count)

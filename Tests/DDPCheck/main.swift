@@ -248,6 +248,19 @@ case "ddp":
     }
     let stats = ddp.lastSyncStatistics
     expect(stats.map { $0.bucketsStartedEarly >= 1 && $0.buckets >= 2 } ?? false, "no bucket started during backward: \(String(describing: stats))")
+    expect(stats.map { s in s.bucketStartSeconds.count == s.buckets && s.bucketStartSeconds[0] < s.lastGradientSeconds } ?? false,
+           "the first bucket's timestamp is not before the last gradient: \(String(describing: stats))")
+    // The same step without overlap: every bucket starts after the last gradient, and the averaged gradients are the same bits.
+    let copy = makeModel()
+    try copy.loadStateDict(ddp.module.stateDict(), strict: true)
+    let serial = try DistributedDataParallel(copy, bucketCapMB: 0.004, overlap: false)
+    let (bx, by) = (xs.narrow(0, start: rank * 16, length: 16), ys.narrow(0, start: rank * 16, length: 16))
+    for net in [ddp, serial] as [Module] { net.zeroGrad(); crossEntropy(net(bx), by).backward() }
+    let serialStats = serial.lastSyncStatistics
+    expect(serialStats.map { s in s.bucketsStartedEarly == 0 && s.bucketStartSeconds.allSatisfy { $0 >= s.lastGradientSeconds } } ?? false,
+           "overlap: false started a bucket during backward: \(String(describing: serialStats))")
+    expect(zip(ddp.module.parameters(), copy.parameters()).allSatisfy { $0.grad!.toDoubleArray() == $1.grad!.toDoubleArray() },
+           "gradients with and without overlap differ")
     say(String(format: "ddp steps %d buckets %d (%d started during backward) max relative difference %.3g", steps,
                ddp.bucketSizes.count, stats?.bucketsStartedEarly ?? -1, worst))
     say(String(format: "parameter hash %016llx", hash))
@@ -272,7 +285,8 @@ case "unused":
     say("unused OK")
 
 case "ddpbench":
-    // Step time of an MLP (784-512-256-10, float32, batch 64 per rank) with DDP against the same steps alone.
+    // Step time of an MLP (784-512-256-10, float32, batch 64 per rank) alone, with DDP, and with DDP without overlap;
+    // the bucket timestamps of the last overlapped step.
     manualSeed(0)
     let model = Sequential(Linear(784, 512), ReLU(), Linear(512, 256), ReLU(), Linear(256, 10))
     let x = Tensor.randn(64, 784, generator: Generator(seed: UInt64(rank))), y = Tensor.randint(0, 10, [64], generator: Generator(seed: 9))
@@ -282,15 +296,25 @@ case "ddpbench":
         for _ in 0..<steps { opt.zeroGrad(); crossEntropy(net(x), y).backward(); opt.step() }
         return Date().timeIntervalSince(start) / Double(steps) * 1e3
     }
-    let ddp = try DistributedDataParallel(model, bucketCapMB: 0.5)
-    _ = time(model, 3); _ = time(ddp, 3)   // warm up
-    try group.barrier()
-    let alone = time(model, 20)
-    try group.barrier()
-    let parallel = time(ddp, 20)
+    // Three copies: DDP's hooks sit on the parameters of the model it wraps, so the one timed alone is not wrapped.
+    let copies = (0..<2).map { _ in Sequential(Linear(784, 512), ReLU(), Linear(512, 256), ReLU(), Linear(256, 10)) }
+    let ddp = try DistributedDataParallel(copies[0], bucketCapMB: 0.5)
+    let serial = try DistributedDataParallel(copies[1], bucketCapMB: 0.5, overlap: false)
+    _ = time(model, 3); _ = time(ddp, 3); _ = time(serial, 3)   // warm up
+    var alone: [Double] = [], parallel: [Double] = [], notOverlapped: [Double] = []
+    for _ in 0..<5 {   // alternated, medians of 5 rounds of 20 steps
+        try group.barrier(); alone.append(time(model, 20))
+        try group.barrier(); parallel.append(time(ddp, 20))
+        try group.barrier(); notOverlapped.append(time(serial, 20))
+    }
+    func median(_ v: [Double]) -> Double { v.sorted()[v.count / 2] }
     let s = ddp.lastSyncStatistics
-    say(String(format: "MLP step alone %.2f ms, with DDP %.2f ms (%d buckets, %d started during backward, last wait %.2f ms)",
-               alone, parallel, s?.buckets ?? 0, s?.bucketsStartedEarly ?? 0, (s?.waitSeconds ?? 0) * 1e3))
+    say(String(format: "MLP step alone %.2f ms, with DDP %.2f ms, with DDP overlap: false %.2f ms (%d buckets, %d started during backward, last wait %.2f ms)",
+               median(alone), median(parallel), median(notOverlapped), s?.buckets ?? 0, s?.bucketsStartedEarly ?? 0, (s?.waitSeconds ?? 0) * 1e3))
+    if let s {
+        say("bucket all-reduce starts (ms after the first gradient): " + s.bucketStartSeconds.map { String(format: "%.3f", $0 * 1e3) }.joined(separator: " ")
+            + String(format: "; last gradient at %.3f ms", s.lastGradientSeconds * 1e3))
+    }
 
 case "die", "exit":
     // Rank 1 crashes (SIGKILL), or exits early, while rank 0 waits in a collective: the job must end.
