@@ -32,4 +32,8 @@ void nabla_f64_add(const double *a, const double *b, double *out, int64_t n);
 void nabla_f64_mul(const double *a, const double *b, double *out, int64_t n);
 double nabla_f64_sum(const double *a, int64_t n);
 
+/* erf and exact GELU on float32 without a libm call per element (erf.c): relative error a few float ulps. */
+void nabla_erf_f32(const float *x, float *y, int64_t n);
+void nabla_gelu_f32(const float *x, float *y, int64_t n);
+
 #endif

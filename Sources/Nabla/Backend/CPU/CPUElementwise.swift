@@ -78,15 +78,27 @@ extension CPUBackend {
 
     // MARK: unary
 
+    /// Runs a C float32 kernel `kernel(x, out, n)` over contiguous `x` and `out` of one shape, in ranges on the
+    /// kernel threads above the grain; false (nothing done) when the layouts do not allow it.
+    private func contiguousF32(_ x: Tensor, _ out: Tensor,
+                               _ kernel: (UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Int64) -> Void) -> Bool {
+        guard x.isContiguous && out.isContiguous && x.shape == out.shape else { return false }
+        let n = out.count
+        let xs = UnsafePointer(x.storage.pointer(Float.self) + x.offset), os = out.storage.pointer(Float.self) + out.offset
+        Parallel.forRanges(n) { r in kernel(xs + r.lowerBound, os + r.lowerBound, Int64(r.count)) }
+        return true
+    }
+
     /// `out = op(x)`; `x` already has the op's compute dtype.
     public func unary(_ op: UnaryOp, _ x: Tensor, out: Tensor) {
         switch x.dtype {
         case .float32:
-            if case .relu = op, x.isContiguous, out.isContiguous {
-                nabla_f32_relu(x.storage.pointer(Float.self) + x.offset, out.storage.pointer(Float.self) + out.offset, Int64(x.count))
-                return
+            switch op {
+            case .relu where contiguousF32(x, out, nabla_f32_relu): return
+            case .gelu where contiguousF32(x, out, nabla_gelu_f32): return
+            case .erf where contiguousF32(x, out, nabla_erf_f32): return
+            default: unaryFloat(op, x, out, Float.self)
             }
-            unaryFloat(op, x, out, Float.self)
         case .float64: unaryFloat(op, x, out, Double.self)
         case .int32: unaryInt(op, x, out, Int32.self)
         case .int64: unaryInt(op, x, out, Int64.self)
