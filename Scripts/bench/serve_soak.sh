@@ -3,8 +3,8 @@
 # format) under wrk with CONNECTIONS closed-loop connections (default 64, which saturates the server: each connection
 # sends its next request as soon as the answer arrives) for SECONDS (default 600) on loopback.
 #   Scripts/bench/serve_soak.sh [SECONDS] [CONNECTIONS]
-# Samples the server's resident memory (VmRSS) every SAMPLE_EVERY seconds (default 5) into $OUT (default
-# .build/bench/serve_soak.tsv) and prints: requests/s, p50/p99, the wrk error and non-2xx counts, the 5xx count from
+# Samples the server's resident memory (VmRSS), and from /metrics malloc's bytes in use and free and the host buffer
+# cache, every SAMPLE_EVERY seconds (default 5) into $OUT (default .build/bench/serve_soak.tsv) and prints: requests/s, p50/p99, the wrk error and non-2xx counts, the 5xx count from
 # /metrics, and the RSS after warm-up (the first sample after WARMUP seconds, default 30), its minimum and maximum
 # after it and the spread (max - min) / warm-up RSS. Exits non-zero when a request failed or the spread exceeds 10 %.
 # Needs the release build (swift build -c release) and wrk (installed with apt when missing).
@@ -30,11 +30,14 @@ wait_port 18511 /healthz
 wrk -t 2 -c "$CONNECTIONS" -d "${SECONDS_TOTAL}s" --timeout 10s --latency -s "$WORK/post.lua" \
     "http://127.0.0.1:18511/v1/models/fashion:predict" > "$WORK/wrk.txt" &
 WRK_PID=$!
-printf 'seconds\trss_kib\n' > "$OUT"
+printf 'seconds\trss_kib\theap_in_use_kib\theap_free_kib\thost_cache_kib\n' > "$OUT"
 start=$(date +%s)
 while kill -0 "$WRK_PID" 2>/dev/null; do
   rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$NABLA_PID/status")
-  printf '%d\t%d\n' "$(( $(date +%s) - start ))" "$rss" >> "$OUT"
+  heap=$(curl -s --max-time 2 http://127.0.0.1:18511/metrics | awk '
+    $1 == "nabla_serve_heap_in_use_bytes" {u = $2} $1 == "nabla_serve_heap_free_bytes" {f = $2}
+    $1 == "nabla_serve_host_cache_bytes" {c = $2} END {printf "%d\t%d\t%d", u / 1024, f / 1024, c / 1024}') || heap="0	0	0"
+  printf '%d\t%d\t%s\n' "$(( $(date +%s) - start ))" "$rss" "$heap" >> "$OUT"
   sleep "$SAMPLE_EVERY"
 done
 wait "$WRK_PID"

@@ -59,6 +59,13 @@ import Testing
         #expect(metrics.text.contains("nabla_serve_model_version{model=\"m\"} 1"))
         #expect(metrics.text.contains("nabla_serve_batch_size_count"))
         #expect(metrics.text.contains("nabla_serve_request_duration_seconds_bucket"))
+        // Memory gauges: a resident set of at least a megabyte and some heap in use (values, not only names).
+        func gauge(_ name: String) -> Double? {
+            metrics.text.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ").last!) }
+        }
+        #expect((gauge("process_resident_memory_bytes") ?? 0) > 1e6, "\(metrics.text)")
+        #expect((gauge("nabla_serve_heap_in_use_bytes") ?? 0) > 0)
+        #expect(gauge("nabla_serve_heap_free_bytes") != nil && gauge("nabla_serve_host_cache_bytes") != nil)
         try await s.stop()
     }
 

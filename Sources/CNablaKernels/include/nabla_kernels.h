@@ -5,6 +5,7 @@
 /* Included here as well as by the umbrella directory, so that an existing build's cached clang module of
    CNablaKernels is rebuilt with it (a new header alone in the directory does not invalidate the cache). */
 #include "nabla_thread_state.h"
+#include "nabla_process_memory.h"
 
 /* Capability reported by the dispatcher: 2 = AVX2+FMA, 0 = baseline. */
 int nabla_cpu_capability(void);

@@ -1,8 +1,9 @@
+import Nabla
 import Prometheus
 
 /// The server's Prometheus metrics (`GET /metrics`): requests by endpoint and status code, request latency, batch
-/// sizes, queue length and the version serving. Each server has its own registry, so several servers (tests) never
-/// share counts.
+/// sizes, queue length, the version serving, and the process's memory (resident set, the C heap's bytes in use and
+/// free, the host buffer cache). Each server has its own registry, so several servers (tests) never share counts.
 final class ServeMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
     let model: String
@@ -10,6 +11,10 @@ final class ServeMetrics: Sendable {
     private let batchHistogram: ValueHistogram
     private let versionGauge: Gauge
     private let queueGauge: Gauge
+    private let residentGauge: Gauge
+    private let heapInUseGauge: Gauge
+    private let heapFreeGauge: Gauge
+    private let hostCacheGauge: Gauge
 
     private static func name(_ metric: String, unit: String = "", help: String) -> MetricNameDescriptor {
         MetricNameDescriptor(namespace: "nabla", subsystem: "serve", metricName: metric, unitName: unit, helpText: help)
@@ -32,6 +37,14 @@ final class ServeMetrics: Sendable {
                                           labels: [("model", model)])
         queueGauge = registry.makeGauge(descriptor: Self.name("queue_rows", help: "Rows waiting for the inference thread"),
                                         labels: [("model", model)])
+        residentGauge = registry.makeGauge(descriptor: MetricNameDescriptor(
+            namespace: "process", metricName: "resident_memory", unitName: "bytes", helpText: "Resident memory size in bytes"))
+        heapInUseGauge = registry.makeGauge(descriptor: Self.name("heap_in_use", unit: "bytes",
+            help: "Bytes the C allocator has handed out and not had back (malloc, including its mmap'ed blocks)"))
+        heapFreeGauge = registry.makeGauge(descriptor: Self.name("heap_free", unit: "bytes",
+            help: "Free bytes the C allocator holds in its arenas (fragmentation when it grows while in-use stays flat)"))
+        hostCacheGauge = registry.makeGauge(descriptor: Self.name("host_cache", unit: "bytes",
+            help: "Bytes of freed tensor buffers kept for reuse by Nabla's host buffer cache"))
     }
 
     /// Counts one answered request.
@@ -50,6 +63,11 @@ final class ServeMetrics: Sendable {
     /// The Prometheus text exposition of every metric.
     func render(queuedRows: Int) -> [UInt8] {
         queueGauge.set(to: Double(queuedRows))
+        let memory = ProcessMemory.current()
+        residentGauge.set(to: Double(memory.residentBytes))
+        heapInUseGauge.set(to: Double(memory.heapInUseBytes))
+        heapFreeGauge.set(to: Double(memory.heapFreeBytes))
+        hostCacheGauge.set(to: Double(HostMemoryCache.cachedBytes))
         return registry.emitToBuffer()
     }
 }
