@@ -54,13 +54,15 @@ public func calculateFanInAndFanOut(_ tensor: Tensor) -> (fanIn: Int, fanOut: In
 /// Fills `tensor` with samples uniform on `[a, b)` (`nn.init.uniform_`).
 @discardableResult
 public func uniform_(_ tensor: Tensor, a: Double = 0, b: Double = 1, generator: Generator? = nil) -> Tensor {
-    noGrad { tensor.uniform_(from: a, to: b, generator: generator) }
+    if SkipInitialization.active { return tensor }
+    return noGrad { tensor.uniform_(from: a, to: b, generator: generator) }
 }
 
 /// Fills `tensor` with samples from N(mean, std²) (`nn.init.normal_`).
 @discardableResult
 public func normal_(_ tensor: Tensor, mean: Double = 0, std: Double = 1, generator: Generator? = nil) -> Tensor {
-    noGrad { tensor.normal_(mean: mean, std: std, generator: generator) }
+    if SkipInitialization.active { return tensor }
+    return noGrad { tensor.normal_(mean: mean, std: std, generator: generator) }
 }
 
 /// Fills `tensor` with `val` (`nn.init.constant_`).
@@ -140,6 +142,7 @@ public func truncNormal_(_ tensor: Tensor, mean: Double = 0, std: Double = 1, a:
                          generator: Generator? = nil) -> Tensor {
     check(a < b && std > 0, "truncNormal_: expected a < b and std > 0, got a=\(a), b=\(b), std=\(std)")
     check(tensor.dtype.isFloatingPoint, "truncNormal_: expected a floating tensor, got \(tensor.dtype)")
+    if SkipInitialization.active { return tensor }
     func cdf(_ x: Double) -> Double { (1 + Tensor.scalar(x / 2.0.squareRoot(), dtype: .float64).erf().item()) / 2 }
     let mass = cdf((b - mean) / std) - cdf((a - mean) / std)
     return noGrad {
@@ -178,7 +181,7 @@ public func truncNormal_(_ tensor: Tensor, mean: Double = 0, std: Double = 1, a:
 public func orthogonal_(_ tensor: Tensor, gain: Double = 1, generator: Generator? = nil) -> Tensor {
     check(tensor.rank >= 2, "orthogonal_: only tensors with 2 or more dimensions are supported, got shape \(tensor.shape)")
     let rows = tensor.shape[0], cols = tensor.count / max(rows, 1)
-    if tensor.count == 0 { return tensor }
+    if tensor.count == 0 || SkipInitialization.active { return tensor }
     // Drawn in the tensor's dtype, as PyTorch's `tensor.new(rows, cols).normal_(0, 1)`, then orthonormalised in float64.
     let flat = Tensor.empty([rows, cols], dtype: tensor.dtype).normal_(generator: generator).to(.float64)
     let a = rows < cols ? flat.t().contiguous() : flat

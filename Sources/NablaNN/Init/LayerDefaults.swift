@@ -2,8 +2,10 @@
 // `.mt19937` engine fills them with the very numbers PyTorch's layers get from the same seed.
 
 /// A parameter of `shape`, uniform on ±`bound` (`init.uniform_(w, -bound, bound)`).
+/// Zeros inside `withoutInitialization`.
 func uniformParameter(_ shape: [Int], bound: Double, dtype: DType) -> Tensor {
-    Parameter(Tensor.empty(shape, dtype: dtype).uniform_(from: -bound, to: bound))
+    if SkipInitialization.active { return Parameter(Tensor.zeros(shape, dtype: dtype)) }
+    return Parameter(Tensor.empty(shape, dtype: dtype).uniform_(from: -bound, to: bound))
 }
 
 /// The weight and optional bias of Linear and the conv layers, as their `reset_parameters`: the weight by

@@ -29,7 +29,8 @@ public final class Embedding: Module {
         self.numEmbeddings = numEmbeddings
         self.embeddingDim = embeddingDim
         self.paddingIdx = paddingIdx.map { $0 < 0 ? $0 + numEmbeddings : $0 }
-        let w = Tensor.randn([numEmbeddings, embeddingDim], dtype: dtype, generator: generator)
+        let w = SkipInitialization.active ? Tensor.zeros([numEmbeddings, embeddingDim], dtype: dtype)
+            : Tensor.randn([numEmbeddings, embeddingDim], dtype: dtype, generator: generator)
         if let p = self.paddingIdx { w.select(0, p).zero_() }
         weight = Parameter(w)
         super.init()

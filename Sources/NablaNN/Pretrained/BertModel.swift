@@ -73,7 +73,7 @@ public final class BertModel: Module {
             state[k] = v
         }
         let hasPooler = state["pooler.dense.weight"] != nil
-        let model = BertModel(config: config, addPoolingLayer: hasPooler)
+        let model = withoutInitialization { BertModel(config: config, addPoolingLayer: hasPooler) }
         let keys: IncompatibleKeys
         do { keys = try model.loadStateDictReportingKeys(state, strict: false) } catch {
             throw PretrainedError.badWeights(path: folder, reason: "\(error)")
