@@ -49,6 +49,47 @@ public enum GraphOp: CustomStringConvertible, @unchecked Sendable {
         }
     }
 
+    /// The op's shape rule: the output specs for input specs, or a `ShapeError` naming the op and the shapes; nil for
+    /// placeholders and layer calls (a layer's rule is its own `computeOutputSpecs`).
+    public func outputSpecs(_ inputs: [TensorSpec]) throws(ShapeError) -> [TensorSpec]? {
+        switch self {
+        case .placeholder, .call: return nil
+        case .constant(let t): return [TensorSpec(shape: t.shape, dtype: t.dtype)]
+        case .op(let k): return [try GraphOp.primitiveSpec(k, inputs)]
+        }
+    }
+
+    /// The shape rules of the primitive kinds graphs hold (free dims `-1`).
+    static func primitiveSpec(_ kind: OpKind, _ s: [TensorSpec]) throws(ShapeError) -> TensorSpec {
+        switch kind {
+        case .unary:
+            guard s.count == 1 else { throw ShapeError(op: "\(kind)", "expected 1 input, got \(s.count)") }
+            return s[0]
+        case .binary(let op):
+            guard s.count == 2 else { throw ShapeError(op: "\(op)", "expected 2 inputs, got \(s.count)") }
+            return TensorSpec(shape: try Graph.broadcastFree(s[0].shape, s[1].shape, op: "\(op)"), dtype: s[0].dtype.promoted(with: s[1].dtype))
+        case .matmul:
+            guard s.count == 2 else { throw ShapeError(op: "matmul", "expected 2 inputs, got \(s.count)") }
+            let a = s[0].shape, b = s[1].shape
+            guard a.count >= 1, b.count >= 2 else {
+                throw ShapeError(op: "matmul", "expected operands of rank >= 1 and >= 2, got \(TensorSpec.format(a)) and \(TensorSpec.format(b))")
+            }
+            let k1 = a[a.count - 1], k2 = b[b.count - 2]
+            guard k1 < 0 || k2 < 0 || k1 == k2 else {
+                throw ShapeError(op: "matmul", "shapes \(TensorSpec.format(a)) and \(TensorSpec.format(b)) cannot be multiplied (\(k1) vs \(k2))")
+            }
+            let dtype = s[0].dtype.promoted(with: s[1].dtype)
+            if b.count == 2 { return TensorSpec(shape: Array(a.dropLast()) + [b[1]], dtype: dtype) }
+            guard a.count >= 2 else {
+                throw ShapeError(op: "matmul", "a batched right operand \(TensorSpec.format(b)) needs a left operand of rank >= 2, got \(TensorSpec.format(a))")
+            }
+            let batch = try Graph.broadcastFree(Array(a.dropLast(2)), Array(b.dropLast(2)), op: "matmul")
+            return TensorSpec(shape: batch + [a[a.count - 2], b[b.count - 1]], dtype: dtype)
+        default:
+            throw ShapeError(op: "\(kind)", "is not an op graphs hold (relu, sigmoid, tanh, exp, add, sub, mul, div, matmul are)")
+        }
+    }
+
     /// The primitive op kinds a graph node can hold, with the eager op that runs each.
     static func eager(_ kind: OpKind) -> (([Tensor]) -> Tensor)? {
         switch kind {

@@ -2,14 +2,14 @@
 // the op's throwing shape rule (broadcasting, matmul); running the graph calls the eager op of that kind.
 
 extension SymbolicTensor {
-    /// Adds a node of primitive op `kind` on `inputs` with output spec `spec`.
-    private static func node(_ kind: OpKind, _ inputs: [SymbolicTensor], _ spec: TensorSpec) -> SymbolicTensor {
-        GraphNode(kind: .op(kind), inputs: inputs, outputSpecs: [spec]).output(0)
+    /// Adds a node of primitive op `kind` on `inputs`, its output spec from the kind's shape rule.
+    private static func node(_ kind: OpKind, _ inputs: [SymbolicTensor]) throws(ShapeError) -> SymbolicTensor {
+        let spec = try GraphOp.primitiveSpec(kind, inputs.map(\.spec))
+        return GraphNode(kind: .op(kind), inputs: inputs, outputSpecs: [spec]).output(0)
     }
 
     private func binary(_ op: BinaryOp, _ other: SymbolicTensor) throws(ShapeError) -> SymbolicTensor {
-        let shape = try Graph.broadcastFree(shape, other.shape, op: "\(op)")
-        return Self.node(.binary(op), [self, other], TensorSpec(shape: shape, dtype: dtype.promoted(with: other.dtype)))
+        try Self.node(.binary(op), [self, other])
     }
 
     /// Element-wise sum with broadcasting (`torch.add`); throws when the shapes cannot broadcast.
@@ -37,30 +37,12 @@ extension SymbolicTensor {
 
     /// Matrix product of two symbolic values (`torch.matmul`: 2-D, batched with broadcast batch shapes, or a
     /// batch of rows times a matrix).
-    public func matmul(_ other: SymbolicTensor) throws(ShapeError) -> SymbolicTensor {
-        let a = shape, b = other.shape
-        guard a.count >= 1, b.count >= 2 else {
-            throw ShapeError(op: "matmul", "expected operands of rank >= 1 and >= 2, got \(TensorSpec.format(a)) and \(TensorSpec.format(b))")
-        }
-        let k1 = a[a.count - 1], k2 = b[b.count - 2]
-        guard k1 < 0 || k2 < 0 || k1 == k2 else {
-            throw ShapeError(op: "matmul", "shapes \(TensorSpec.format(a)) and \(TensorSpec.format(b)) cannot be multiplied (\(k1) vs \(k2))")
-        }
-        let out: [Int]
-        if b.count == 2 { out = Array(a.dropLast()) + [b[1]] } else {
-            guard a.count >= 2 else {
-                throw ShapeError(op: "matmul", "a batched right operand \(TensorSpec.format(b)) needs a left operand of rank >= 2, got \(TensorSpec.format(a))")
-            }
-            let batch = try Graph.broadcastFree(Array(a.dropLast(2)), Array(b.dropLast(2)), op: "matmul")
-            out = batch + [a[a.count - 2], b[b.count - 1]]
-        }
-        return Self.node(.matmul, [self, other], TensorSpec(shape: out, dtype: dtype.promoted(with: other.dtype)))
-    }
+    public func matmul(_ other: SymbolicTensor) throws(ShapeError) -> SymbolicTensor { try Self.node(.matmul, [self, other]) }
 
     /// An element-wise unary op that keeps the shape: one of `relu`, `sigmoid`, `tanh`, `exp` (the kinds graphs run).
     public func unary(_ op: UnaryOp) -> SymbolicTensor {
         check(GraphOp.eager(.unary(op)) != nil, "graph: unary op \(op) is not available on symbolic tensors (relu, sigmoid, tanh, exp are)")
-        return Self.node(.unary(op), [self], spec)
+        return Graph.orTrap { () throws(ShapeError) in try Self.node(.unary(op), [self]) }
     }
 
     /// `max(x, 0)` (`torch.relu`).
