@@ -29,8 +29,9 @@ public struct GraphTrace {
         self.nodeOutputs = nodeOutputs
         self.graphBreak = graphBreak
         let aligned = other.map { o in
-            o.graph.nodes.count == graph.nodes.count && zip(o.graph.nodes, graph.nodes).allSatisfy { $0.kind == $1.kind }
-                && o.spanOutputs.count == nodeOutputs.count
+            // The same ops in the same order (attributes may hold the sizes: a convolution's geometry, a batch norm's n).
+            o.graph.nodes.count == graph.nodes.count && o.spanOutputs.count == nodeOutputs.count
+                && zip(o.graph.nodes, graph.nodes).allSatisfy { GraphTrace.stem($0.kind) == GraphTrace.stem($1.kind) }
         } ?? false
         self.other = aligned ? other?.graph : nil
         self.otherOutputs = aligned ? other?.spanOutputs : nil
@@ -43,6 +44,9 @@ public struct GraphTrace {
             return zip(r.shape, o[j].shape).map { $0 == $1 ? $0 : -1 }
         }
     }
+
+    /// The op's name without its attributes (`conv2d`).
+    static func stem(_ k: OpKind) -> Substring { k.description.prefix { $0.isLetter || $0.isNumber } }
 
     /// The views op `k` touches, in order: reads, writes, returned buffers.
     private static func views(_ n: TracedNode) -> [TensorRef?] { n.reads + n.writes.map { Optional($0) } + n.returned }
