@@ -5,7 +5,8 @@ enum ModelLoading {
     @TaskLocal static var active = false
 }
 
-/// The base class of Keras layers and models (`keras.layers.Layer`).
+/// The base class of Keras layers and models (`keras.layers.Layer`); a graph node calls it as one op
+/// (`GraphCallable`).
 ///
 /// A layer creates its weights in `build(inputShape:)` from the shape of its first input (deferred
 /// initialisation), then computes in `call(_:training:)`. It is called either on concrete tensors
@@ -19,7 +20,7 @@ enum ModelLoading {
 ///     override func call(_ x: Tensor, training: Bool) -> Tensor { x * w }
 /// }
 /// ```
-open class Layer: Module {
+open class Layer: Module, GraphCallable {
     /// The layer's name, unique per process unless given (`dense_1`, `dense_2`, ...).
     public let name: String
     /// Whether `build` has run.
@@ -100,10 +101,10 @@ open class Layer: Module {
         return [call(inputs[0], training: training)]
     }
 
-    /// The output specs for input specs, or a `ShapeError` naming the layer.
+    /// The output specs for input specs, or a `ShapeError` naming the layer (Keras' `compute_output_shape`).
     ///
-    /// The default runs `call` (with `training: false`, no gradient) on small zero tensors; layers
-    /// with a cheap rule override it.
+    /// The default traces `call` (with `training: false`) symbolically: its ops' shape rules give the shapes and no
+    /// kernel runs (`Graph.inferSpecs`); layers with a rule of their own override it.
     open func computeOutputSpecs(_ inputs: [TensorSpec]) throws(ShapeError) -> [TensorSpec] {
         Graph.inferSpecs(inputs) { self.call($0, training: false) }
     }
@@ -237,8 +238,7 @@ open class Layer: Module {
             ensureBuilt(shapes)
         }
         let specs = try computeOutputSpecs(inputs.map(\.spec))
-        let outs = try GraphNode.make(op: className, name: name, attributes: config, inputs: inputs, subgraph: subgraph,
-                                      owner: self, shapeRule: { _ in specs }) { self.invoke($0) }
+        let outs = GraphNode.call(self, name: name, attributes: config, inputs: inputs, outputSpecs: specs)
         if firstNode == nil { firstNode = outs.first?.node }
         return outs
     }

@@ -21,8 +21,8 @@ extension Model {
     }
 
     /// The output specs of `g` for input specs `inputs`, node by node: a node owned by a layer takes the layer's
-    /// `validate` and `computeOutputSpecs`; a model used as a layer is propagated through; other nodes (symbolic
-    /// ops) keep the specs recorded when the graph was built.
+    /// `validate` and `computeOutputSpecs`; a model used as a layer is propagated through; primitive ops (`x + y`
+    /// on symbolic tensors) and constants take their shape rules (`GraphOp.outputSpecs`).
     static func propagate(_ g: Graph, _ inputs: [TensorSpec]) throws(ShapeError) -> [TensorSpec] {
         var known: [ObjectIdentifier: [TensorSpec]] = [:]
         for (x, s) in zip(g.inputs, inputs) { known[ObjectIdentifier(x.node), default: x.node.outputSpecs][x.index] = s }
@@ -36,6 +36,8 @@ extension Model {
             } else if let layer = node.owner as? Layer {
                 try layer.validate(ins.map(\.shape))
                 outs = try layer.computeOutputSpecs(ins)
+            } else if let specs = try node.kind.outputSpecs(ins) {
+                outs = specs   // a primitive op or a constant: its own shape rule
             }
             guard outs.count == node.outputSpecs.count else {
                 throw ShapeError(op: "layer \(node.name)", "gives \(outs.count) outputs for inputs \(ins), the graph expects \(node.outputSpecs.count)")

@@ -15,7 +15,9 @@ import NablaOptim
 /// ```
 /// Subclass it and override `call(_:training:)` for a subclassed model (layers found by reflection).
 open class Model: Layer {
-    /// The functional graph (nil for subclassed models and unbuilt `Sequential`s).
+    /// The functional graph (nil for subclassed models and unbuilt `Sequential`s): layer calls as nodes, and what
+    /// they compute as the compile IR's op kinds (`graph.trace`, which `print(graph)`, `graph.dot()` and the
+    /// `TensorBoard` callback show).
     public internal(set) var graph: Graph?
     var graphLayers: [Layer] = []
 

@@ -185,6 +185,44 @@ import NablaTestSupport
         #expect(g.nodes.map(\.op) == ["Dropout", "Dense"])
         #expect(g.description.contains("%out = Dense[units=2, activation=\"tanh\", use_bias=true]"))
         #expect(g.dot().contains("features"))
+        // What the layers compute is held as the compile IR's op kinds, grouped by layer call, free batch `*`.
+        let t = g.trace
+        #expect(t.graphBreak == nil && t.spans.count == 2)
+        #expect(t.spans[0].isEmpty)   // Dropout in inference mode computes nothing
+        let dense = t.spans[1].map { t.graph.nodes[$0].kind }
+        #expect(dense.contains(.unary(.tanh)), "\(dense)")
+        #expect(dense.contains { if case .matmul = $0 { return true }; if case .matmulAccumulate = $0 { return true }; return false }, "\(dense)")
+        let last = t.spans[1].last!
+        #expect(t.symbolicShape(t.graph.nodes[last].writes[0], node: last) == [-1, 2])
+        #expect(g.description.contains("= tanh(%b"), "\(g)")
+        #expect(g.description.contains("[*, 2]"), "\(g)")
+    }
+
+    @Test func symbolicCallsRunNoKernel() {
+        /// Counts its eager calls in a buffer, in place: a symbolic call that ran a kernel would count.
+        final class Counting: Layer {
+            let calls = Tensor.zeros([1])
+            override func call(_ x: Tensor, training: Bool) -> Tensor {
+                noGrad { _ = calls.add_(1) }
+                return x * 2
+            }
+        }
+        let x = Input(shape: [3])
+        let c = Counting()
+        let h = c(x)   // no shape rule of its own: its shape comes from a symbolic trace of `call`
+        #expect(h.shape == [-1, 3])
+        let model = Model(inputs: x, outputs: Dense(2)(h))
+        _ = model.graph!.description
+        _ = model.graph!.dot()
+        _ = try? model.checkInputShapes([[5, 3]])
+        #expect(c.calls.item() == 0)
+        let out = model(Tensor.ones([4, 3]))
+        #expect(out.shape == [4, 2])
+        #expect(c.calls.item() == 1)
+        let t = model.graph!.trace
+        let kinds = t.spans[0].map { t.graph.nodes[$0].kind }
+        #expect(kinds.contains(.binaryScalar(.mul, scalar: 2, reversed: false)), "\(kinds)")
+        #expect(kinds.contains(.binaryScalar(.add, scalar: 1, reversed: false)), "\(kinds)")   // recorded, not run
     }
 }
 

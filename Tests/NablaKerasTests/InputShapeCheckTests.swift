@@ -16,6 +16,14 @@ import NablaKeras
         #expect(throws: ShapeError.self) { try m.checkInputShapes([[1, 5, 5]]) }
     }
 
+    @Test func primitiveOpsOnSymbolicTensorsTakeTheirShapeRules() throws {
+        let a = Input(shape: [-1, 2], name: "pa"), b = Input(shape: [-1, 2], name: "pb")
+        let m = Model(inputs: [a, b], outputs: Dense(1)((a + b).relu()))
+        let e = #expect(throws: ShapeError.self) { try m.checkInputShapes([[1, 2, 2], [1, 3, 2]]) }
+        #expect(e?.op == "add", "\(String(describing: e))")
+        #expect(try m.checkInputShapes([[4, 3, 2], [4, 1, 2]]).map(\.shape) == [[-1, 3, 1]])
+    }
+
     @Test func mergedBranchesOfDifferentLengthsAndBadReshapesThrow() throws {
         let a = Input(shape: [-1, 2], name: "a"), b = Input(shape: [-1, 2], name: "b")
         let m = Model(inputs: [a, b], outputs: Dense(1)(Add(name: "sum")([a, b])))

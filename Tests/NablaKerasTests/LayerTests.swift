@@ -31,6 +31,14 @@ import NablaTestSupport
         #expect(text.contains("(None, 26, 26, 8)"))
         #expect(text.contains("Non-trainable params: 32"))   // BatchNormalization moving mean and variance
         #expect(model.predict(Tensor.rand([3, 28, 28, 1])).shape == [3, 10])
+        // What the model computes, as op kinds traced symbolically, one span per layer call.
+        let t = model.graph!.trace
+        #expect(t.graphBreak == nil && t.spans.count == 7)
+        let first = t.spans[0].map { t.graph.nodes[$0].kind }
+        #expect(first.contains { if case .conv2d = $0 { return true }; if case .im2col = $0 { return true }; return false }, "\(first)")
+        #expect(t.spans.allSatisfy { !$0.isEmpty }, "\(t.spans)")
+        let outs = t.nodeOutputs.indices.map { t.outputShapes(ofNode: $0)[0] }
+        #expect(outs == shapes, "\(outs)")
     }
 
     @Test func batchNormalizationUsesKerasMomentum() {
@@ -59,6 +67,10 @@ import NablaTestSupport
         let r = SimpleRNN(4)(e)
         #expect(r.shape == [-1, 4])
         let model = Model(inputs: ids, outputs: [g, r])
+        let t = model.graph!.trace   // recurrent sequences and gathers, traced without running a kernel
+        #expect(t.graphBreak == nil, "\(String(describing: t.graphBreak))")
+        #expect(t.graph.nodes.filter { if case .recurrentSequence = $0.kind { return true }; return false }.count == 3)
+        #expect(model.graph!.description.contains("lstmSequence"), "\(model.graph!)")
         let out = model.predict(x: [Tensor.randint(50, [3, 7])])
         #expect(out[0].shape == [3, 5] && out[1].shape == [3, 4])
         let lstm = model.layers.first { $0 is LSTM } as! LSTM

@@ -48,27 +48,73 @@ import NablaTestSupport
         #expect(allClose(w.grad!, wr.grad!).ok)
     }
 
+    /// A callable node that counts its runs (a layer, without NablaKeras).
+    final class Counting: GraphCallable, @unchecked Sendable {
+        var runs = 0
+        var className: String { "Counting" }
+        var subgraph: Graph? { nil }
+        func invoke(_ inputs: [Tensor]) -> [Tensor] { runs += 1; return [inputs[0] + 1] }
+    }
+
     @Test func onlyNeededNodesRun() throws {
         let x = Graph.placeholder(shape: [-1, 2])
         let used = x.exp()
-        final class Counter: @unchecked Sendable { var runs = 0 }
-        let counter = Counter()
-        _ = x.apply("unused") { counter.runs += 1; return $0 }
-        let probes = counter.runs   // shape inference ran it on small examples
+        let counter = Counting()
+        let unused = GraphNode.call(counter, name: "unused", inputs: [x], outputSpecs: [x.spec])
+        #expect(counter.runs == 0)   // adding a node runs nothing
+        #expect(unused[0].node.op == "Counting" && unused[0].node.owner === counter)
         let g = try Graph(inputs: [x], outputs: [used])
         #expect(g.nodes.count == 1)
         _ = g.run([Tensor.ones([3, 2])])
-        #expect(counter.runs == probes)
+        #expect(counter.runs == 0)
+        let g2 = try Graph(inputs: [x], outputs: [unused[0]])
+        #expect(allClose(g2.run([Tensor.ones([3, 2])])[0], Tensor.full([3, 2], 2.0)).ok)
+        #expect(counter.runs == 1)
     }
 
-    @Test func shapeInferenceByExampleKeepsBatchFree() throws {
-        let x = Graph.placeholder(shape: [-1, 4, 5])
-        let y = x.apply("flatten") { $0.flatten(startDim: 1) }
-        #expect(y.shape == [-1, 20])
-        let z = x.apply("sum1") { $0.sum(dim: 1) }
-        #expect(z.shape == [-1, 5])
-        let specs = Graph.inferSpecs([TensorSpec(shape: [-1, 3])]) { [$0[0].t()] }
-        #expect(specs == [TensorSpec(shape: [3, -1])])
+    @Test func opsAreData() throws {
+        let x = Graph.placeholder(shape: [-1, 2], name: "x")
+        let w = Tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], dtype: .float32)
+        let y = try x.matmul(constant: w).relu()
+        let g = try Graph(inputs: [x], outputs: [y])
+        #expect(g.nodes.map(\.op) == ["Constant", "matmul", "relu"])
+        guard case .op(let k) = g.nodes[2].kind else { Issue.record("relu is not an op node"); return }
+        #expect(k == .unary(.relu))
+        if case .op(let m) = g.nodes[1].kind { #expect(m == .matmul) } else { Issue.record("matmul is not an op node") }
+    }
+
+    @Test func traceHoldsTheOpKindsWithFreeDims() throws {
+        let x = Graph.placeholder(shape: [-1, 2], name: "x")
+        let w = Tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], dtype: .float32)
+        let h = try x.matmul(constant: w)
+        let y = h.tanh()
+        let g = try Graph(inputs: [x], outputs: [y])
+        let t = g.trace
+        #expect(t.graphBreak == nil)
+        #expect(t.spans.count == g.nodes.count)
+        let kinds = t.graph.nodes.map(\.kind)
+        #expect(kinds.contains(.matmul) && kinds.contains(.unary(.tanh)), "\(kinds)")
+        let mm = try #require(t.graph.nodes.firstIndex { $0.kind == .matmul })
+        // The backend's matmul is batched: its views are [1, *, 2] x [1, 2, 3].
+        #expect(t.symbolicShape(t.graph.nodes[mm].writes[0], node: mm).suffix(2) == [-1, 3])
+        #expect(t.symbolicShape(t.graph.nodes[mm].reads[1]!, node: mm).suffix(2) == [2, 3])
+        #expect(t.outputShapes(ofNode: 1) == [[-1, 3]] && t.outputShapes(ofNode: 2) == [[-1, 3]])
+        let text = g.description
+        #expect(text.contains("= matmul(%b0[1, *, 2], "), "\(text)")
+        #expect(text.contains("tanh(%b"), "\(text)")
+        #expect(g.dot().contains("cluster_"))
+    }
+
+    @Test func shapeInferenceTracesSymbolicallyAndRunsNoKernel() throws {
+        let specs = Graph.inferSpecs([TensorSpec(shape: [-1, 4, 5])]) { [$0[0].flatten(startDim: 1), $0[0].sum(dim: 1)] }
+        #expect(specs == [TensorSpec(shape: [-1, 20]), TensorSpec(shape: [-1, 5])])
+        #expect(Graph.inferSpecs([TensorSpec(shape: [-1, 3])]) { [$0[0].t()] } == [TensorSpec(shape: [3, -1])])
+        #expect(Graph.inferSpecs([TensorSpec(shape: [2, 3], dtype: .int64)]) { [$0[0].to(.float64) * 0.5] } == [TensorSpec(shape: [2, 3], dtype: .float64)])
+        // The ops are recorded, not run: `x + 1` on zeros would be ones.
+        let m = MetaTrace.trace(MetaTrace.probes([TensorSpec(shape: [-1, 3])], freeSize: 2)) { xs, _ in [(xs[0] + 1).exp()] }
+        #expect(m.outputs[0].shape == [2, 3])
+        #expect(m.outputs[0].equal(Tensor.zeros([2, 3])))
+        #expect(m.graph.nodes.map(\.kind) == [.binaryScalar(.add, scalar: 1, reversed: false), .unary(.exp)])
     }
 
     @Test func broadcastShapeRuleThrows() throws {

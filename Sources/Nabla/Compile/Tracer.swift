@@ -48,6 +48,8 @@ final class Tracer {
     private var currentSource: Int?
     /// The first reason this trace cannot become a graph.
     private(set) var graphBreak: GraphBreak?
+    /// A symbolic (meta) trace: calls are recorded but no kernel runs (`MetaTrace.swift`).
+    var isMeta = false
 
     /// Whether this trace is being recorded (false after a graph break).
     var isRecording: Bool { graphBreak == nil }
@@ -97,6 +99,7 @@ final class Tracer {
         let t = Unmanaged<Tracer>.fromOpaque(raw).takeUnretainedValue()
         t.fresh.insert(ObjectIdentifier(s))
         t.storages.append(s)
+        if t.isMeta { t.zeroMetaStorage(s) }
     }
 
     /// Called before the host reads `t`'s elements: a value the graph computed cannot be read while tracing.
@@ -202,7 +205,8 @@ final class Tracer {
     /// Records one backend call and runs it on `base`; returns what the call returns.
     func record(_ kind: OpKind, on base: any Backend, reads: [Tensor?], writes: [Tensor], context: AnyObject? = nil,
                 rule: OptimizerRule? = nil, call: @escaping NodeCall) -> NodeResult {
-        let result = paused { call(base, NodeArgs(reads: reads, writes: writes, context: context, rule: rule)) }
+        let result = isMeta ? metaResult(kind, on: base, reads: reads, context: context)
+                            : paused { call(base, NodeArgs(reads: reads, writes: writes, context: context, rule: rule)) }
         guard isRecording else { return result }
         if case .upload = kind {} else {
             // A node reading a storage written on the host since it was last seen would read stale data at replay.

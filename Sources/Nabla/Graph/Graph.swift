@@ -10,11 +10,13 @@ public struct GraphError: Error, CustomStringConvertible, Equatable {
 
 /// A dataflow graph of Nabla ops ("define then run"), as a `tf.Graph` or a traced `torch.fx.Graph`.
 ///
-/// Built from placeholders (`Graph.placeholder`, Keras `Input(shape:)`) and the symbolic outputs
-/// computed from them: only the nodes the outputs need are kept (dead code never runs), in
-/// topological order. `run(_:)` replays the nodes eagerly with the same ops as eager mode, so
-/// gradients flow through a run exactly as through eager code. Keras functional models are these
-/// graphs; graph capture adds its passes (CSE, fusion, memory planning) to this same IR.
+/// Built from placeholders (`Graph.placeholder`, Keras `Input(shape:)`) and the symbolic outputs computed from them:
+/// only the nodes the outputs need are kept (dead code never runs), in topological order. Every node names its op as
+/// data (`GraphOp`: a primitive `OpKind`, a constant, or a layer call), and every shape comes from a shape rule,
+/// never from running an op. `run(_:)` calls the nodes' eager ops, so gradients flow through a run exactly as
+/// through eager code. `trace` holds what the graph computes in the compile IR (`OpKind` nodes over buffers,
+/// recorded symbolically: no kernel runs), which `print`, `dot()`, TensorBoard and Keras models show. Keras
+/// functional models are these graphs.
 /// ```swift
 /// let x = Graph.placeholder(shape: [-1, 2], name: "x")
 /// let w = Tensor([[1.0], [2.0]], dtype: .float32, requiresGrad: true)
@@ -44,10 +46,7 @@ public final class Graph: CustomStringConvertible, @unchecked Sendable {
     /// A new placeholder: a graph input of the given shape (`-1` for free dims) and dtype (`tf.placeholder`).
     public static func placeholder(shape: [Int], dtype: DType = .float32, name: String? = nil) -> SymbolicTensor {
         for s in shape { check(s >= -1, "placeholder: sizes must be >= 0 or -1 (free), got shape \(shape)") }
-        let node = GraphNode(op: GraphNode.placeholderOp, name: name, inputs: [], outputSpecs: [TensorSpec(shape: shape, dtype: dtype)]) { _ in
-            nablaFail("graph: placeholder evaluated without a feed")
-        }
-        return node.output(0)
+        return GraphNode(kind: .placeholder, name: name, inputs: [], outputSpecs: [TensorSpec(shape: shape, dtype: dtype)]).output(0)
     }
 
     /// Builds the graph computing `outputs` from the placeholders `inputs`; throws when an output
@@ -66,7 +65,7 @@ public final class Graph: CustomStringConvertible, @unchecked Sendable {
         var stack = outputs.map(\.node)
         while let n = stack.popLast() {
             guard seen.insert(ObjectIdentifier(n)).inserted else { continue }
-            if n.op == GraphNode.placeholderOp {
+            if case .placeholder = n.kind {
                 guard inputSet.contains(ObjectIdentifier(n)) else {
                     throw GraphError("an output depends on input \(n.name) (\(n.outputSpecs[0])), which is not among the inputs [\(inputs.map(\.name).joined(separator: ", "))]")
                 }
@@ -102,7 +101,10 @@ public final class Graph: CustomStringConvertible, @unchecked Sendable {
     ///
     /// Each feed must fit its placeholder's spec (same rank, equal fixed sizes); a feed of another
     /// floating dtype is converted. Autograd records through the run as through eager code.
-    public func run(_ feeds: [Tensor]) -> [Tensor] {
+    public func run(_ feeds: [Tensor]) -> [Tensor] { run(feeds, afterEachNode: nil) }
+
+    /// `run(_:)`, calling `afterEachNode` after each node (a symbolic trace marks the ops each node recorded).
+    func run(_ feeds: [Tensor], afterEachNode: (([Tensor]) -> Void)?) -> [Tensor] {
         check(feeds.count == inputs.count, "graph: expected \(inputs.count) input tensors (\(inputs.map(\.name).joined(separator: ", "))), got \(feeds.count)")
         var env = [Tensor?](repeating: nil, count: slotCount)
         for (i, f) in feeds.enumerated() {
@@ -114,11 +116,12 @@ public final class Graph: CustomStringConvertible, @unchecked Sendable {
             var args: [Tensor] = []
             args.reserveCapacity(step.inputSlots.count)
             for s in step.inputSlots { args.append(env[s]!) }
-            let outs = step.node.apply(args)
+            let outs = step.node.kind.apply(args, node: step.node.name)
             check(outs.count == step.node.outputSpecs.count,
                   "graph: node \(step.node.name) (\(step.node.op)) returned \(outs.count) outputs, declared \(step.node.outputSpecs.count)")
             for (j, o) in outs.enumerated() { env[step.outputBase + j] = o }
             for s in step.release { env[s] = nil }
+            afterEachNode?(outs)
         }
         return outputSlots.map { env[$0]! }
     }
@@ -131,57 +134,76 @@ public final class Graph: CustomStringConvertible, @unchecked Sendable {
         })
     }
 
-    /// Infers output specs by running `fn` on zero tensors of the input specs (shape inference by example).
+    /// Infers output specs of `fn` from its ops' shape rules, with a symbolic trace: the ops' Swift code runs on
+    /// probe tensors, their kernels do not (`MetaTrace`).
     ///
-    /// Free dims (`-1`) are set to 2 in a first run and 3 in a second; output dims that differ
-    /// between the two runs are free in the result. Runs under `noGrad`. Used for ops without a
-    /// throwing shape rule; `fn` must not depend on the values (only on the shapes) of its inputs.
+    /// Free dims (`-1`) are set to 2 in a first trace and 3 in a second; output dims that differ between the two
+    /// are free in the result. Used for layers without a shape rule of their own; `fn` must not depend on the values
+    /// (only on the shapes) of its inputs.
     public static func inferSpecs(_ inputs: [TensorSpec], _ fn: ([Tensor]) -> [Tensor]) -> [TensorSpec] {
-        let hasFree = inputs.contains { $0.shape.contains(-1) }
-        func probe(_ size: Int) -> [Tensor] {
-            noGrad { fn(inputs.map { Tensor.zeros($0.shape.map { $0 < 0 ? size : $0 }, dtype: $0.dtype) }) }
-        }
-        let a = probe(2)
-        guard hasFree else { return a.map { TensorSpec(shape: $0.shape, dtype: $0.dtype) } }
-        let b = probe(3)
-        return zip(a, b).map { x, y in
-            if x.rank != y.rank { return TensorSpec(shape: [Int](repeating: -1, count: x.rank), dtype: x.dtype) }
-            return TensorSpec(shape: zip(x.shape, y.shape).map { $0 == $1 ? $0 : -1 }, dtype: x.dtype)
-        }
+        MetaTrace.inferSpecs(inputs, fn)
     }
 
-    /// Placeholders and nodes in order, one per line:
+    /// Placeholders and nodes in order, one per line, each node followed by the ops it computes (its part of
+    /// `trace`, with free dims `*`):
     /// ```
     /// graph(%x: f32[*, 2]) {
-    ///   %matmul_3 = matmul(%x) : f32[*, 1]
-    ///   return %matmul_3
+    ///   %dense_1 = Dense[units=1](%x) : f32[*, 1] {
+    ///     %b3[*, 1] = matmul(%b0[*, 2], %b1[2, 1])
+    ///     %b4[*, 1] = add(%b3[*, 1], %b2[1])
+    ///   }
+    ///   return %dense_1
     /// }
     /// ```
     public var description: String {
+        let t = trace
         var lines = ["graph(" + inputs.map { "%\($0.name): \($0.spec)" }.joined(separator: ", ") + ") {"]
-        for n in nodes { lines.append("  %" + n.description) }
+        for (i, n) in nodes.enumerated() {
+            let ops = i < t.spans.count ? t.spans[i] : 0..<0
+            lines.append("  %" + n.description + (ops.isEmpty ? "" : " {"))
+            guard !ops.isEmpty else { continue }
+            for k in ops { lines.append("    " + t.line(k)) }
+            lines.append("  }")
+        }
         lines.append("  return " + outputs.map { "%" + $0.name }.joined(separator: ", "))
         lines.append("}")
+        if let br = t.graphBreak { lines.append("// the ops were traced only in part: \(br)") }
         return lines.joined(separator: "\n")
     }
 
-    /// The graph in Graphviz DOT (`dot -Tpng`): placeholders as ellipses, ops as boxes, edges labelled with shapes.
+    /// The graph in Graphviz DOT (`dot -Tpng`): placeholders as ellipses, each node a cluster labelled with its
+    /// name and op, holding its ops as boxes; edges follow the buffers, labelled with shapes.
     public func dot(name: String = "graph") -> String {
         func esc(_ s: String) -> String { s.replacing("\\", with: "\\\\").replacing("\"", with: "\\\"") }
-        var lines = ["digraph \"\(esc(name))\" {", "  rankdir=TB;", "  node [fontname=\"Helvetica\"];"]
-        for x in inputs {
-            lines.append("  n\(x.node.id) [shape=ellipse, label=\"\(esc(x.name))\\n\(esc(x.spec.description))\"];")
+        let t = trace
+        var lines = ["digraph \"\(esc(name))\" {", "  rankdir=TB;", "  node [fontname=\"Helvetica\", fontsize=10];"]
+        var producer: [Int: String] = [:]   // buffer → the DOT node holding its latest value
+        for (k, x) in inputs.enumerated() {
+            lines.append("  p\(k) [shape=ellipse, label=\"\(esc(x.name))\\n\(esc(x.spec.description))\"];")
+            if k < t.graph.inputs.count { producer[t.graph.inputs[k].buffer] = "p\(k)" }
         }
-        for n in nodes {
-            let shapes = n.outputSpecs.map(\.description).joined(separator: ", ")
-            lines.append("  n\(n.id) [shape=box, label=\"\(esc(n.name))\\n\(esc(n.op))\\n\(esc(shapes))\"];")
-            for i in n.inputs {
-                lines.append("  n\(i.node.id) -> n\(n.id) [label=\"\(esc(TensorSpec.format(i.shape)))\"];")
+        for (i, n) in nodes.enumerated() {
+            let ops = i < t.spans.count ? t.spans[i] : 0..<0
+            lines.append("  subgraph cluster_\(i) {")
+            lines.append("    label=\"\(esc(n.name)) (\(esc(n.op)))\\n\(esc(n.outputSpecs.map(\.description).joined(separator: ", ")))\";")
+            if ops.isEmpty { lines.append("    n\(i) [shape=box, label=\"\(esc(n.op))\"];") }
+            for k in ops { lines.append("    o\(k) [shape=box, label=\"\(esc(t.graph.nodes[k].kind.description))\"];") }
+            lines.append("  }")
+            for k in ops {
+                let op = t.graph.nodes[k]
+                for r in op.reads {
+                    guard let r, let p = producer[r.buffer] else { continue }
+                    lines.append("  \(p) -> o\(k) [label=\"\(esc(t.shape(r, node: k)))\"];")
+                }
+                for w in op.writes + op.returned.compactMap({ $0 }) { producer[w.buffer] = "o\(k)" }
+            }
+            if ops.isEmpty {
+                for x in n.inputs { if let k = inputs.firstIndex(of: x) { lines.append("  p\(k) -> n\(i);") } }
             }
         }
-        for (k, o) in outputs.enumerated() {
+        for (k, o) in t.graph.outputs.enumerated() {
             lines.append("  out\(k) [shape=plaintext, label=\"output \(k)\"];")
-            lines.append("  n\(o.node.id) -> out\(k);")
+            if let p = producer[o.buffer] { lines.append("  \(p) -> out\(k);") }
         }
         lines.append("}")
         return lines.joined(separator: "\n")

@@ -44,6 +44,7 @@ public struct TensorSpec: Hashable, Sendable, CustomStringConvertible {
 /// `KerasTensor`, TensorFlow's symbolic `tf.Tensor`).
 ///
 /// Placeholders (`Graph.placeholder`, Keras `Input(shape:)`) are the outputs of `Placeholder` nodes.
+/// Its shape and dtype come from the shape rules of the ops that made it, never from running them.
 /// A symbolic tensor holds no data: `Graph(inputs:outputs:).run(feeds)` computes its value.
 /// ```swift
 /// let x = Graph.placeholder(shape: [-1, 3], name: "x")
@@ -74,7 +75,7 @@ public final class SymbolicTensor: CustomStringConvertible, Hashable, @unchecked
     /// Number of dimensions.
     public var rank: Int { spec.shape.count }
     /// Whether this value is a placeholder (a graph input).
-    public var isPlaceholder: Bool { node.op == GraphNode.placeholderOp }
+    public var isPlaceholder: Bool { if case .placeholder = node.kind { return true } else { return false } }
     /// The value's name: the node's name, with `:index` for nodes with several outputs.
     public var name: String { node.outputSpecs.count == 1 ? node.name : "\(node.name):\(index)" }
 
@@ -87,13 +88,12 @@ public final class SymbolicTensor: CustomStringConvertible, Hashable, @unchecked
     public func hash(into h: inout Hasher) { h.combine(ObjectIdentifier(node)); h.combine(index) }
 }
 
-/// A node of the graph IR: an op applied to symbolic inputs, producing symbolic outputs.
+/// A node of a graph: an op named as data (`GraphOp`) applied to symbolic inputs, producing symbolic outputs.
 ///
-/// `apply` computes the outputs from concrete inputs by calling the same Nabla ops as eager
-/// mode, so replaying a graph records autograd exactly as eager code does. A node is either a
-/// primitive op (`add`, `matmul`, `relu`), a composite one (a Keras layer such as `Dense`, which
-/// calls several ops), or a call of a whole `subgraph` (a model used as a layer); passes can inline
-/// subgraphs. Nodes are numbered in creation order, which is a topological order.
+/// A node is a placeholder, a constant, a primitive op (an `OpKind`: `relu`, `add`, `matmul`), or the call of a
+/// `GraphCallable` (a Keras layer, or a model used as a layer, whose `subgraph` is its own graph). No node holds a
+/// closure: running a graph calls each node's op by what it is. Nodes are numbered in creation order, which is a
+/// topological order.
 public final class GraphNode: CustomStringConvertible, @unchecked Sendable {
     /// The op name of placeholder nodes.
     public static let placeholderOp = "Placeholder"
@@ -101,8 +101,8 @@ public final class GraphNode: CustomStringConvertible, @unchecked Sendable {
 
     /// Creation number, unique per process; a node's inputs always have smaller ids.
     public let id: Int
-    /// The op (`"add"`, `"Dense"`, `"Placeholder"`).
-    public let op: String
+    /// What the node computes, as data.
+    public let kind: GraphOp
     /// A readable name (`"dense_1"`), unique within Keras models.
     public var name: String
     /// Attributes, in order (`units=64`, `activation="relu"`).
@@ -111,50 +111,37 @@ public final class GraphNode: CustomStringConvertible, @unchecked Sendable {
     public let inputs: [SymbolicTensor]
     /// Shape and dtype of each output.
     public let outputSpecs: [TensorSpec]
-    /// Computes the outputs from concrete inputs with eager Nabla ops (autograd records as usual).
-    public let apply: ([Tensor]) -> [Tensor]
-    /// For a node that calls a whole graph (a model used as a layer): that graph.
-    public let subgraph: Graph?
-    /// The object that made the node (a Keras layer), if any.
-    public private(set) weak var owner: AnyObject?
 
-    /// Creates a node; prefer `GraphNode.make`, which also infers the output specs.
-    public init(op: String, name: String? = nil, attributes: [(String, GraphAttribute)] = [], inputs: [SymbolicTensor],
-                outputSpecs: [TensorSpec], subgraph: Graph? = nil, owner: AnyObject? = nil,
-                apply: @escaping ([Tensor]) -> [Tensor]) {
+    init(kind: GraphOp, name: String? = nil, attributes: [(String, GraphAttribute)] = [], inputs: [SymbolicTensor],
+         outputSpecs: [TensorSpec]) {
         id = GraphNode.counter.add(1, ordering: .relaxed).newValue
-        self.op = op
-        self.name = name ?? "\(op)_\(id)"
+        self.kind = kind
+        self.name = name ?? "\(kind.nameStem)_\(id)"
         self.attributes = attributes
         self.inputs = inputs
         self.outputSpecs = outputSpecs
-        self.subgraph = subgraph
-        self.owner = owner
-        self.apply = apply
     }
+
+    /// The op's name as listings show it (`"Placeholder"`, `"relu"`, `"Dense"`).
+    public var op: String { kind.name }
+    /// The object the node calls (a Keras layer), if it is a call.
+    public var owner: AnyObject? { if case .call(let c) = kind { return c } else { return nil } }
+    /// For a node that calls a whole graph (a model used as a layer): that graph.
+    public var subgraph: Graph? { if case .call(let c) = kind { return c.subgraph } else { return nil } }
 
     /// Output `i` of this node.
     public func output(_ i: Int = 0) -> SymbolicTensor { SymbolicTensor(node: self, index: i) }
     /// All outputs of this node.
     public var outputs: [SymbolicTensor] { (0..<outputSpecs.count).map { SymbolicTensor(node: self, index: $0) } }
 
-    /// Applies an op to symbolic inputs and returns its symbolic outputs.
-    ///
-    /// The output specs come from `shapeRule` when given (a throwing shape rule, whose error is
-    /// rethrown), otherwise from running `apply` on small zero tensors (`Graph.inferSpecs`).
-    public static func make(op: String, name: String? = nil, attributes: [(String, GraphAttribute)] = [],
-                            inputs: [SymbolicTensor], subgraph: Graph? = nil, owner: AnyObject? = nil,
-                            shapeRule: (([TensorSpec]) throws(ShapeError) -> [TensorSpec])? = nil,
-                            apply: @escaping ([Tensor]) -> [Tensor]) throws(ShapeError) -> [SymbolicTensor] {
-        let specs = inputs.map(\.spec)
-        let out: [TensorSpec]
-        if let shapeRule { out = try shapeRule(specs) } else { out = Graph.inferSpecs(specs, apply) }
-        let node = GraphNode(op: op, name: name, attributes: attributes, inputs: inputs, outputSpecs: out,
-                             subgraph: subgraph, owner: owner, apply: apply)
-        return node.outputs
+    /// A node calling `callable` on `inputs`, whose outputs have `outputSpecs` (the callable's own shape rule gave
+    /// them); returns its outputs. Keras layers add themselves to graphs with it.
+    public static func call(_ callable: any GraphCallable, name: String, attributes: [(String, GraphAttribute)] = [],
+                            inputs: [SymbolicTensor], outputSpecs: [TensorSpec]) -> [SymbolicTensor] {
+        GraphNode(kind: .call(callable), name: name, attributes: attributes, inputs: inputs, outputSpecs: outputSpecs).outputs
     }
 
-    /// `dense_1 = Dense[units=64](input_1) : f32[*, 64]`.
+    /// `dense_1 = Dense[units=64](%input_1) : f32[*, 64]`.
     public var description: String {
         let attrs = attributes.isEmpty ? "" : "[" + attributes.map { "\($0.0)=\($0.1)" }.joined(separator: ", ") + "]"
         let outs = outputSpecs.map(\.description).joined(separator: ", ")

@@ -1,7 +1,7 @@
 import NablaNN
 
 /// Wraps a function of tensors as a layer (`keras.layers.Lambda`); its output shape is inferred by
-/// running the function on small zero tensors.
+/// tracing the function symbolically (its ops' shape rules; no kernel runs).
 /// ```swift
 /// let y = Lambda { $0 * 2 }(x)
 /// let s = Lambda(inputs: { [$0[0] - $0[1]] })([a, b])
