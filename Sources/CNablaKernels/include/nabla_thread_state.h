@@ -16,6 +16,9 @@ typedef struct NablaAutogradFlags {
     void *compiledRunner;
     /* Autograd nodes this thread has made (autogradNodesCreated()). */
     long nodesCreated;
+    /* Gradient products this thread's backward passes added straight into gathered gradients
+       (gradientProductsFused()). */
+    long gradientProductsFused;
 } NablaAutogradFlags;
 
 extern _Thread_local NablaAutogradFlags nabla_autograd_flags;

@@ -57,8 +57,7 @@ enum Engine {
         isGradEnabled = createGraph
         defer { isGradEnabled = previous }
         while let n = ready.popLast() {
-            let pending0 = n.pending0
-            n.pending0 = nil
+            let pending0 = n.pending0.take()   // moved out: no retain of the gradient and no release of the slot
             let slots = captureIndex.isEmpty ? nil : captureIndex[ObjectIdentifier(n)]
             if n.isAccumulator {
                 let acc = unsafeDowncast(n, to: AccumulateGrad.self)
@@ -84,12 +83,15 @@ enum Engine {
             }
             if n.pairBackwardFn != nil && runs && n.outputCount == 1 && slots == nil && !n.isObserved,
                let g = pending0 {
-                // A one- or two-input op with a pair backward and nothing to observe its gradient: no arrays.
+                // A one- or two-input op with a pair backward and nothing to observe its gradient: no arrays, and
+                // a product term may go straight into an input's gathered gradient (`Node.gradientProduct`).
+                n.fusesGradients = true
                 let (g0, g1) = n.applyPair(g)
+                n.fusesGradients = false
                 if !retainGraph { n.release() }
                 let edges = n.edgeCount
-                if edges > 0 { deliver(g0, to: n.edge0, ready: &ready) }
-                if edges > 1 { deliver(g1, to: n.edge1, ready: &ready) }
+                if edges > 0 { deliver(g0, from: n, edge: 0, ready: &ready) }
+                if edges > 1 { deliver(g1, from: n, edge: 1, ready: &ready) }
                 continue
             }
             // Materialise missing output gradients as zeros; run hooks and retained grads.
@@ -143,11 +145,11 @@ enum Engine {
         return captured
     }
 
-    /// Adds `g` (when there is one) to the gradient gathered at the edge's node and readies that node when this
-    /// was its last incoming edge.
-    @inline(__always) private static func deliver(_ g: Tensor?, to e: Edge, ready: inout [Node]) {
-        guard let m = e.node else { return }
-        if let g { m.addPending(e.outputNr, g) }
+    /// Adds `g` (when there is one) to the gradient gathered at the node of `n`'s edge `k` (0 or 1) and readies that
+    /// node when this was its last incoming edge.
+    @inline(__always) private static func deliver(_ g: Tensor?, from n: Node, edge k: Int, ready: inout [Node]) {
+        guard let m = k == 0 ? n.edge0.node : n.edge1.node else { return }
+        if let g { m.addPending(k == 0 ? n.edge0.outputNr : n.edge1.outputNr, g) }
         m.dependencies -= 1
         if m.dependencies == 0 { ready.append(m) }
     }

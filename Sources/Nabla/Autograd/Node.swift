@@ -57,6 +57,9 @@ public class Node {
     /// Whether this is an `AccumulateGrad` (checked by the engine without a dynamic cast).
     let isAccumulator: Bool
     @exclusivity(unchecked) var released = false
+    /// Set by the engine while it runs this node's pair backward on its fast path: `gradientProduct` may then add
+    /// a product straight into the gradient gathered at an input's node (`Node+GradientProduct.swift`).
+    @exclusivity(unchecked) var fusesGradients = false
     // Engine scratch, valid during one backward pass: the gradient gathered for output 0 (for the others: in
     // `extras`).
     @exclusivity(unchecked) var pending0: Tensor? = nil
@@ -227,6 +230,13 @@ public class Node {
         return t
     }
 
+    /// Output 0 as saved for backward, without history: for a backward that only reads its values and records
+    /// nothing (unlike `output(_:)`, it makes no tensor).
+    @inline(__always) func savedOutputValue() -> Tensor {
+        if let s = savedOutput0 { return s }
+        return output(0)
+    }
+
     /// Runs the op's backward for the given output gradients (checks saved tensors first).
     func apply(_ grads: [Tensor]) -> [Tensor?] {
         if backwardFn == nil, pairBackwardFn != nil {
@@ -247,9 +257,13 @@ public class Node {
 
     /// Traps when a saved tensor was changed in place since it was saved.
     @inline(__always) private func checkSavedVersions() {
-        if let t = saved0, t.storage.version != savedVersion0 { Node.modifiedInPlace(name, t, savedVersion0) }
-        if let t = saved1, t.storage.version != savedVersion1 { Node.modifiedInPlace(name, t, savedVersion1) }
-        if let t = savedOutput0, t.storage.version != savedOutputVersion0 { Node.modifiedInPlace(name, t, savedOutputVersion0) }
+        if savedCount > 0 {  // most nodes of add and sub save nothing: no slot to load
+            if let t = saved0, t.storage.version != savedVersion0 { Node.modifiedInPlace(name, t, savedVersion0) }
+            if let t = saved1, t.storage.version != savedVersion1 { Node.modifiedInPlace(name, t, savedVersion1) }
+        }
+        if savedOutput0 != nil, let t = savedOutput0, t.storage.version != savedOutputVersion0 {
+            Node.modifiedInPlace(name, t, savedOutputVersion0)
+        }
         if let e = extras {
             for (i, t) in e.savedRest.enumerated() where t.storage.version != e.savedVersionsRest[i] {
                 Node.modifiedInPlace(name, t, e.savedVersionsRest[i])
@@ -268,11 +282,11 @@ public class Node {
 
     /// Frees saved tensors and the backward closure (after a backward without `retainGraph`).
     func release() {
-        backwardFn = nil
-        pairBackwardFn = nil
-        saved0 = nil
-        saved1 = nil
-        savedOutput0 = nil
+        // Only the slots in use are cleared: a store of nil into an empty slot still calls the runtime's release.
+        if backwardFn != nil { backwardFn = nil }
+        if pairBackwardFn != nil { pairBackwardFn = nil }
+        if savedCount > 0 { saved0 = nil; saved1 = nil }
+        if savedOutput0 != nil { savedOutput0 = nil }
         if let e = extras { e.savedRest = []; e.savedOutputs = [] }
         released = true
     }

@@ -72,6 +72,38 @@ public func record(_ out: Tensor, op: String, inputs: [Tensor], saving: [Tensor]
     return out
 }
 
+/// The reverse-mode form of `record(_:op:inputs:saving:saveOutput:jvp:pairBackward:)` for the hot ops, with the one
+/// or two inputs as parameters: no `inputs:`/`saving:` array literal to fill and destroy, and no forward-mode rule whose
+/// closure would copy the op's values into its context. The caller has checked `isRecording` and that no forward-mode
+/// level is active (otherwise it calls `record`, which runs the forward rule).
+///
+/// - Parameters:
+///   - saveInputs: whether the backward reads `a` and `b` (`node.savedTensor(0)`, `(1)`).
+///   - saveOutput: whether the backward reads the output (`node.output()`, `node.savedOutputValue()`).
+///   - scalar: kept in `node.savedScalar` (`x * 2.0`), so the backward captures nothing.
+@inline(__always)
+func attachPairNode(_ out: Tensor, op: String, _ a: Tensor, _ b: Tensor?, saveInputs: Bool = false, saveOutput: Bool = false,
+                    scalar: Double = 0, pairBackward: @escaping PairBackwardFunction) {
+    let n = Node(name: op, outputShape: out.shape, dtype: out.dtype, device: out.device, backward: nil)
+    n.pairBackwardFn = pairBackward
+    n.savedScalar = scalar
+    n.appendEdge(a.gradEdge)
+    if let b { n.appendEdge(b.gradEdge) }
+    if saveInputs {
+        n.save(a)
+        if let b { n.save(b) }
+    }
+    if saveOutput {
+        n.savedOutput0 = Tensor(storage: out.storage, shape: out.shape, strides: out.strides, offset: out.offset)
+        n.savedOutputVersion0 = out.storage.version
+    }
+    if out.dtype.isFloatingPoint {
+        out.gradFn = n
+        out.outputNr = 0
+        out.requiresGradFlag = true
+    }
+}
+
 /// Makes the node of a single-output op in reverse mode and attaches it to `out` (edges and saved tensors in the
 /// node's inline slots: neither array escapes).
 @inline(__always)

@@ -102,6 +102,11 @@ public protocol Backend: AnyObject, Sendable {
     func matmul(_ a: Tensor, _ b: Tensor, out: Tensor)
     /// Batched matrix product added into `out`: `out[b] += a[b] @ b[b]` (a GEMM with beta = 1; shapes as `matmul`).
     func matmulAccumulate(_ a: Tensor, _ b: Tensor, out: Tensor)
+    /// Element-wise product added into `out`: `out += a * b` (same shape and dtype, all contiguous, `out` aliasing
+    /// neither input), rounded as a product followed by a sum (no fused multiply-add). Autograd adds a
+    /// multiplication's gradient `grad * operand` into the gradient it has gathered so far with it, instead of
+    /// making the product as a tensor first.
+    func mulAccumulate(_ a: Tensor, _ b: Tensor, out: Tensor)
     /// `out[..., i, ...] = x[..., index[..., i, ...], ...]` along `dim` (`torch.gather`).
     func gather(_ x: Tensor, dim: Int, index: Tensor, out: Tensor)
     /// `out[..., index[i], ...] (+)= src[..., i, ...]` along `dim` (`out` holds the initial values).
@@ -179,6 +184,13 @@ extension Backend {
     public func matmulAccumulate(_ a: Tensor, _ b: Tensor, out: Tensor) {
         let product = Tensor(empty: out.shape, dtype: out.dtype, device: out.device)
         matmul(a, b, out: product)
+        binary(.add, out, product, out: out)
+    }
+
+    /// Default: the product into a temporary, then added into `out`.
+    public func mulAccumulate(_ a: Tensor, _ b: Tensor, out: Tensor) {
+        let product = Tensor(empty: out.shape, dtype: out.dtype, device: out.device)
+        binary(.mul, a, b, out: product)
         binary(.add, out, product, out: out)
     }
 }

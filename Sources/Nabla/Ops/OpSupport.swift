@@ -33,13 +33,16 @@ enum OpSupport {
 
     /// Runs a broadcasting binary kernel with promotion; no autograd.
     static func binary(_ op: BinaryOp, _ a: Tensor, _ b: Tensor, name: StaticString) -> Tensor {
-        check(a.storage.backend === b.storage.backend || a.device == b.device,
+        let storageBackend = a.storage.backend
+        check(storageBackend === b.storage.backend || a.device == b.device,
               "\(name): expected both tensors on the same device, got \(a.device) and \(b.device)")
         // Fast path: same dtype, same shape, `a` contiguous: the output shares a's shape and stride arrays.
         if a.dtype == b.dtype && Shape.same(a.shape, b.shape) && !op.returnsBool && a.isContiguous
             && !((op == .div || op == .atan2) && !a.dtype.isFloatingPoint) {
-            let out = Tensor(storage: Storage.allocate(count: a.count, dtype: a.dtype, backend: a.backend), shape: a.shape, strides: a.strides)
-            a.backend.binary(op, a, b, out: out)
+            // `a.backend` from the backend already read: one look-up for the storage and the kernel.
+            let backend = AutogradState.flags.pointee.tracer.map { Tracer.recording($0, storageBackend) } ?? storageBackend
+            let out = Tensor(storage: Storage.allocate(count: a.count, dtype: a.dtype, backend: backend), shape: a.shape, strides: a.strides)
+            backend.binary(op, a, b, out: out)
             return out
         }
         let shape = Shape.broadcast(a.shape, b.shape, op: name)
@@ -58,12 +61,13 @@ enum OpSupport {
         var dt = scalarResultType(a.dtype, s)
         if (op == .div || op == .atan2) && !dt.isFloatingPoint { dt = .float32 }
         let out: Tensor
+        let backend = a.backend
         if dt == a.dtype && a.isContiguous && !op.returnsBool {
-            out = Tensor(storage: Storage.allocate(count: a.count, dtype: dt, backend: a.backend), shape: a.shape, strides: a.strides)
+            out = Tensor(storage: Storage.allocate(count: a.count, dtype: dt, backend: backend), shape: a.shape, strides: a.strides)
         } else {
             out = Tensor(empty: a.shape, dtype: op.returnsBool ? .bool : dt, device: a.device)
         }
-        a.backend.binaryScalar(op, cast(a, dt), s, reversed: reversed, out: out)
+        backend.binaryScalar(op, cast(a, dt), s, reversed: reversed, out: out)
         return out
     }
 

@@ -294,6 +294,32 @@ extension CPUBackend {
         }
     }
 
+    /// `out += a * b` in one pass (a gradient times an operand, added into the gradient autograd gathers), for
+    /// float32 and float64; other dtypes take the composite (product into a temporary, then added). A product then a
+    /// sum, as two kernels would round it: Swift does not contract `x + y * z` into a fused multiply-add.
+    public func mulAccumulate(_ a: Tensor, _ b: Tensor, out: Tensor) {
+        let dense = a.dtype == out.dtype && b.dtype == out.dtype && Shape.same(a.shape, out.shape) && Shape.same(b.shape, out.shape)
+            && a.isContiguous && b.isContiguous && out.isContiguous
+        switch out.dtype {
+        case .float32 where dense: mulAccumulate(a, b, out, Float.self)
+        case .float64 where dense: mulAccumulate(a, b, out, Double.self)
+        default:
+            let product = Tensor(empty: out.shape, dtype: out.dtype, device: out.device)
+            binary(.mul, a, b, out: product)
+            binary(.add, out, product, out: out)
+        }
+    }
+
+    private func mulAccumulate<T: FloatElement>(_ a: Tensor, _ b: Tensor, _ out: Tensor, _: T.Type) {
+        let n = out.count
+        let ap = a.storage.pointer(T.self) + a.offset, bp = b.storage.pointer(T.self) + b.offset
+        let op = out.storage.pointer(T.self) + out.offset
+        if n == 1 { op[0] = op[0] + ap[0] * bp[0]; return }  // one element (scalar graphs): no loop set-up
+        Parallel.forRanges(n) { r in
+            for i in r { op[i] = op[i] + ap[i] * bp[i] }
+        }
+    }
+
     /// `out = op(a, s)` (or `op(s, a)` when `reversed`) without materialising the scalar.
     public func binaryScalar(_ op: BinaryOp, _ a: Tensor, _ scalar: Double, reversed: Bool, out: Tensor) {
         if a.dtype == .float32 && a.isContiguous && out.isContiguous && !reversed {

@@ -20,11 +20,15 @@ public enum GeluApproximate: String, Sendable, CaseIterable {
 public func relu(_ x: Tensor) -> Tensor {
     let out = OpSupport.unary(.relu, x)
     guard isRecording(x) else { return out }
-    return record(out, op: "ReluBackward", inputs: [x], saveOutput: true,
-                  jvp: { t in t[0]! * out.ne(0).to(out.dtype) }, pairBackward: { g, node in
+    let backward: PairBackwardFunction = { g, node in
         // Recording (higher order): a differentiable mask multiply; otherwise one fused kernel.
-        (isGradEnabled ? g * node.output().ne(0).to(g.dtype) : OpSupport.binary(.thresholdBackward, g, node.output(), name: "relu"), nil)
-    })
+        (isGradEnabled ? g * node.output().ne(0).to(g.dtype) : OpSupport.binary(.thresholdBackward, g, node.savedOutputValue(), name: "relu"), nil)
+    }
+    if AutogradState.forwardLevel == 0 {
+        attachPairNode(out, op: "ReluBackward", x, nil, saveOutput: true, pairBackward: backward)
+        return out
+    }
+    return record(out, op: "ReluBackward", inputs: [x], saveOutput: true, jvp: { t in t[0]! * out.ne(0).to(out.dtype) }, pairBackward: backward)
 }
 
 /// `x` where positive, `negativeSlope * x` elsewhere (`F.leaky_relu`).
