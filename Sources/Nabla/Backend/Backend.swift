@@ -143,6 +143,20 @@ public protocol Backend: AnyObject, Sendable {
     func softmax(_ x: Tensor, dim: Int, log: Bool, out: Tensor)
     /// The first-order gradient of `softmax` (or `logSoftmax` when `log`) along `dim` from its `output`.
     func softmaxBackward(_ grad: Tensor, output: Tensor, dim: Int, log: Bool, out: Tensor)
+    /// The negative log-likelihood of `input` [M, C] (log-probabilities, any strides) at int64 class indices `target`
+    /// [M]: per row `−weight[t]·input[r, t]` (1 for a nil weight; 0 where `t == ignoreIndex`), into `out`: [M] for
+    /// `.none`, else a scalar, the sum (`.sum`) or the sum over the summed weights of the counted rows (`.mean`).
+    func nllLoss(_ input: Tensor, target: Tensor, weight: Tensor?, ignoreIndex: Int, reduction: LossReduction, out: Tensor)
+    /// The gradient of `nllLoss` with respect to its input from `grad` (a scalar, or [M] for `.none`), into `out` [M, C].
+    func nllLossBackward(_ grad: Tensor, target: Tensor, weight: Tensor?, ignoreIndex: Int, reduction: LossReduction, out: Tensor)
+    /// Cross-entropy: `logSoftmax` of `x` [M, C] (any strides) along dim 1 into `logProbs` [M, C], and `nllLoss` of it
+    /// into `loss`, in one pass over each row.
+    func softmaxCrossEntropy(_ x: Tensor, target: Tensor, weight: Tensor?, ignoreIndex: Int, reduction: LossReduction,
+                             logProbs: Tensor, loss: Tensor)
+    /// The gradient of `softmaxCrossEntropy` with respect to `x` from `grad` and the saved `logProbs`, in one pass:
+    /// `(softmax − one-hot) · weight[t] · grad` (over the summed weights for `.mean`), into `out` [M, C].
+    func softmaxCrossEntropyBackward(_ grad: Tensor, logProbs: Tensor, target: Tensor, weight: Tensor?, ignoreIndex: Int,
+                                     reduction: LossReduction, out: Tensor)
     /// Row normalisation (layerNorm, groupNorm): `x` seen as [rows, rowLen], each row normalised, then scaled and
     /// shifted by `weight`/`bias` of [groups, rowLen / inner] entries broadcast over `inner`; writes the per-row
     /// `mean` and `rstd` (1/std) too.

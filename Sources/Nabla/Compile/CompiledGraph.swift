@@ -63,15 +63,18 @@ public final class CompiledGraph: CustomStringConvertible, @unchecked Sendable {
     func setPlan(_ p: MemoryPlan) { plan = p }
 
     /// Runs the passes in order: dead-code elimination, common-subexpression elimination, algebraic
-    /// simplification, dead-code elimination again, copy forwarding, element-wise fusion; then marks what folds to
-    /// constants and plans memory.
+    /// simplification, dead-code elimination again, copy forwarding, log-softmax + NLL fusion, GEMM epilogues,
+    /// element-wise fusion, in-place reuse of dead inputs; then marks what folds to constants and plans memory.
     func optimize() {
         GraphPasses.eliminateDeadCode(self)
         GraphPasses.eliminateCommonSubexpressions(self)
         GraphPasses.simplifyAlgebra(self)
         GraphPasses.eliminateDeadCode(self)
         GraphPasses.forwardCopies(self)
+        GraphPasses.fuseSoftmaxCrossEntropy(self)
+        GraphPasses.fuseGemmEpilogues(self)
         GraphPasses.fuseElementwise(self)
+        GraphPasses.reuseDeadInputs(self)
         folded = GraphPasses.foldableNodes(self)
         passLog.append("constant folding: \(folded.filter { $0 }.count) nodes run once, when the graph is built")
         setPlan(MemoryPlan.make(for: self))

@@ -59,6 +59,14 @@ public enum OpKind: Hashable, CustomStringConvertible, Sendable {
     case softmax(dim: Int, log: Bool)
     /// The gradient of `softmax`.
     case softmaxBackward(dim: Int, log: Bool)
+    /// The negative log-likelihood of log-probability rows at class indices.
+    case nllLoss(ignoreIndex: Int, reduction: LossReduction)
+    /// The gradient of `nllLoss`.
+    case nllLossBackward(ignoreIndex: Int, reduction: LossReduction)
+    /// Cross-entropy of logit rows: their logSoftmax (kept for the backward) and its NLL, in one pass.
+    case softmaxCrossEntropy(ignoreIndex: Int, reduction: LossReduction)
+    /// The gradient of `softmaxCrossEntropy`, `(softmax − one-hot)·w·g/W`, in one pass.
+    case softmaxCrossEntropyBackward(ignoreIndex: Int, reduction: LossReduction)
     /// Row normalisation (layerNorm, groupNorm).
     case normRows(rows: Int, rowLen: Int, groups: Int, inner: Int, eps: Double, weight: Bool, bias: Bool)
     /// The gradients of a layerNorm.
@@ -85,6 +93,8 @@ public enum OpKind: Hashable, CustomStringConvertible, Sendable {
     case optimizerStep(String)
     /// Element-wise nodes fused into one pass over the data, tile by tile.
     indirect case fused(FusedProgram)
+    /// A matrix product fused with its bias and the element-wise ops applied to its result, block of rows by block.
+    indirect case gemmEpilogue(GemmEpilogue)
 
     /// Whether running the node has an effect beyond its outputs (it must run even when nothing reads them).
     public var isImpure: Bool {
@@ -131,6 +141,11 @@ public enum OpKind: Hashable, CustomStringConvertible, Sendable {
             return "conv2dBackward(k: \(g.kernelH)x\(g.kernelW), input: \(i), weight: \(w), bias: \(b))"
         case .softmax(let d, let l): return "\(l ? "logSoftmax" : "softmax")(dim: \(d))"
         case .softmaxBackward(let d, let l): return "\(l ? "logSoftmax" : "softmax")Backward(dim: \(d))"
+        case .nllLoss(let i, let r): return "nllLoss(reduction: \(r)\(i == -100 ? "" : ", ignoreIndex: \(i)"))"
+        case .nllLossBackward(let i, let r): return "nllLossBackward(reduction: \(r)\(i == -100 ? "" : ", ignoreIndex: \(i)"))"
+        case .softmaxCrossEntropy(let i, let r): return "softmaxCrossEntropy(reduction: \(r)\(i == -100 ? "" : ", ignoreIndex: \(i)"))"
+        case .softmaxCrossEntropyBackward(let i, let r):
+            return "softmaxCrossEntropyBackward(reduction: \(r)\(i == -100 ? "" : ", ignoreIndex: \(i)"))"
         case .normRows(let r, let l, let g, _, let e, _, _): return "normRows(\(r)x\(l), groups: \(g), eps: \(e))"
         case .normRowsBackward(let r, let l, _, _): return "normRowsBackward(\(r)x\(l))"
         case .batchNormStats(let n, let c, let i): return "batchNormStats(\(n)x\(c)x\(i))"
@@ -144,6 +159,7 @@ public enum OpKind: Hashable, CustomStringConvertible, Sendable {
         case .lstmCellBackward: return "lstmCellBackward"
         case .optimizerStep(let name): return "optimizerStep(\(name))"
         case .fused(let p): return "fused\(p)"
+        case .gemmEpilogue(let e): return "\(e)"
         }
     }
 }

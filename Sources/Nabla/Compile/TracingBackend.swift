@@ -115,6 +115,30 @@ final class TracingBackend: Backend, @unchecked Sendable {
             b.softmaxBackward(r[0]!, output: r[1]!, dim: dim, log: log, out: w[0])
         }
     }
+    func nllLoss(_ input: Tensor, target: Tensor, weight: Tensor?, ignoreIndex: Int, reduction: LossReduction, out: Tensor) {
+        run(.nllLoss(ignoreIndex: ignoreIndex, reduction: reduction), [input, target, weight], [out]) { b, r, w in
+            b.nllLoss(r[0]!, target: r[1]!, weight: r[2], ignoreIndex: ignoreIndex, reduction: reduction, out: w[0])
+        }
+    }
+    func nllLossBackward(_ grad: Tensor, target: Tensor, weight: Tensor?, ignoreIndex: Int, reduction: LossReduction, out: Tensor) {
+        run(.nllLossBackward(ignoreIndex: ignoreIndex, reduction: reduction), [grad, target, weight], [out]) { b, r, w in
+            b.nllLossBackward(r[0]!, target: r[1]!, weight: r[2], ignoreIndex: ignoreIndex, reduction: reduction, out: w[0])
+        }
+    }
+    func softmaxCrossEntropy(_ x: Tensor, target: Tensor, weight: Tensor?, ignoreIndex: Int, reduction: LossReduction,
+                             logProbs: Tensor, loss: Tensor) {
+        run(.softmaxCrossEntropy(ignoreIndex: ignoreIndex, reduction: reduction), [x, target, weight], [logProbs, loss]) { b, r, w in
+            b.softmaxCrossEntropy(r[0]!, target: r[1]!, weight: r[2], ignoreIndex: ignoreIndex, reduction: reduction,
+                                  logProbs: w[0], loss: w[1])
+        }
+    }
+    func softmaxCrossEntropyBackward(_ grad: Tensor, logProbs: Tensor, target: Tensor, weight: Tensor?, ignoreIndex: Int,
+                                     reduction: LossReduction, out: Tensor) {
+        run(.softmaxCrossEntropyBackward(ignoreIndex: ignoreIndex, reduction: reduction), [grad, logProbs, target, weight], [out]) { b, r, w in
+            b.softmaxCrossEntropyBackward(r[0]!, logProbs: r[1]!, target: r[2]!, weight: r[3], ignoreIndex: ignoreIndex,
+                                          reduction: reduction, out: w[0])
+        }
+    }
     func normRows(_ x: Tensor, rows: Int, rowLen: Int, groups: Int, inner: Int, weight: Tensor?, bias: Tensor?, eps: Double,
                   out: Tensor, mean: Tensor, rstd: Tensor) {
         run(.normRows(rows: rows, rowLen: rowLen, groups: groups, inner: inner, eps: eps, weight: weight != nil, bias: bias != nil),

@@ -18,9 +18,10 @@ private func indexTargetShape(_ input: Tensor) -> [Int] {
     input.rank == 1 ? [] : [input.shape[0]] + Array(input.shape[2...])
 }
 
-/// Weighted negative log-likelihood per row, and the weights used for the weighted mean.
-private func nllRows(_ op: String, _ input: Tensor, _ target: Tensor, weight: Tensor?, ignoreIndex: Int)
-    -> (losses: Tensor, weights: Tensor, safeTarget: Tensor, valid: Tensor) {
+/// `input` as `[M, C]` rows, its class-index targets as `[M]` int64 and the class weights in its dtype, after the
+/// checks every class-index loss makes (shapes, dtypes, each target in `0..<C` or `ignoreIndex`).
+private func classIndexRows(_ op: String, _ input: Tensor, _ target: Tensor, weight: Tensor?, ignoreIndex: Int)
+    -> (rows: Tensor, target: Tensor, weight: Tensor?) {
     check(input.rank >= 1, "\(op): input must have at least 1 dimension [C] or [N, C, ...], got shape \(input.shape)")
     check(input.dtype.isFloatingPoint, "\(op): input must be floating point, got \(input.dtype)")
     check(!target.dtype.isFloatingPoint && target.dtype != .bool,
@@ -35,14 +36,30 @@ private func nllRows(_ op: String, _ input: Tensor, _ target: Tensor, weight: Te
             check(t >= 0 && t < Int64(c), "\(op): target class \(t) is out of range for \(c) classes (expected 0 ≤ target < \(c), or ignoreIndex \(ignoreIndex))")
         }
     }
+    if let weight {
+        check(weight.shape == [c], "\(op): weight must have shape [\(c)] (one per class), got \(weight.shape)")
+    }
+    return (rows, tgt, weight?.to(rows.dtype))
+}
+
+/// The backend kernels' form of a reduction.
+private func lossReduction(_ r: Reduction) -> LossReduction {
+    switch r {
+    case .none: return .none
+    case .sum: return .sum
+    case .mean: return .mean
+    }
+}
+
+/// Weighted negative log-likelihood per row, and the weights used for the weighted mean (label smoothing's terms).
+private func nllRows(_ op: String, _ input: Tensor, _ target: Tensor, weight: Tensor?, ignoreIndex: Int)
+    -> (losses: Tensor, weights: Tensor, safeTarget: Tensor, valid: Tensor) {
+    let (rows, tgt, weight) = classIndexRows(op, input, target, weight: weight, ignoreIndex: ignoreIndex)
     let valid = tgt.ne(Double(ignoreIndex))
     let safe = `where`(valid, tgt, Tensor.zerosLike(tgt))
     let picked = -rows.gather(dim: 1, index: safe.unsqueeze(1)).squeeze(1)
     var w = valid.to(rows.dtype)
-    if let weight {
-        check(weight.shape == [c], "\(op): weight must have shape [\(c)] (one per class), got \(weight.shape)")
-        w = w * weight.to(rows.dtype).indexSelect(dim: 0, index: safe)
-    }
+    if let weight { w = w * weight.indexSelect(dim: 0, index: safe) }
     return (picked * w, w, safe, valid)
 }
 
@@ -58,12 +75,9 @@ private func nllRows(_ op: String, _ input: Tensor, _ target: Tensor, weight: Te
 /// ```
 public func nllLoss(_ input: Tensor, _ target: Tensor, weight: Tensor? = nil, ignoreIndex: Int = -100,
                     reduction: Reduction = .mean) -> Tensor {
-    let r = nllRows("nllLoss", input, target, weight: weight, ignoreIndex: ignoreIndex)
-    switch reduction {
-    case .none: return unrows(r.losses, like: input)
-    case .sum: return r.losses.sum()
-    case .mean: return r.losses.sum() / r.weights.sum()
-    }
+    let (rows, tgt, w) = classIndexRows("nllLoss", input, target, weight: weight, ignoreIndex: ignoreIndex)
+    let out = nllLossRows(rows, tgt, weight: w, ignoreIndex: ignoreIndex, reduction: lossReduction(reduction))
+    return reduction == .none ? unrows(out, like: input) : out
 }
 
 /// Cross-entropy (`F.cross_entropy`) between unnormalised scores `[N, C]`, `[N, C, d...]` or `[C]` and either
@@ -84,18 +98,17 @@ public func crossEntropy(_ input: Tensor, _ target: Tensor, weight: Tensor? = ni
     check(input.rank >= 1, "crossEntropy: input must have at least 1 dimension [C] or [N, C, ...], got shape \(input.shape)")
     let classDim = input.rank == 1 ? 0 : 1
     let c = input.shape[classDim]
+    if !target.dtype.isFloatingPoint && labelSmoothing == 0 {
+        // The common case: one fused kernel each way (logSoftmax and the NLL of each row in one pass).
+        let (rows, tgt, w) = classIndexRows("crossEntropy", input, target, weight: weight, ignoreIndex: ignoreIndex)
+        let out = crossEntropyRows(rows, tgt, weight: w, ignoreIndex: ignoreIndex, reduction: lossReduction(reduction))
+        return reduction == .none ? unrows(out, like: input) : out
+    }
     let logp = logSoftmax(input, dim: classDim)
     if target.dtype.isFloatingPoint {
         return crossEntropyProbabilities(logp, target, weight: weight, reduction: reduction, labelSmoothing: labelSmoothing)
     }
     let r = nllRows("crossEntropy", logp, target, weight: weight, ignoreIndex: ignoreIndex)
-    guard labelSmoothing > 0 else {
-        switch reduction {
-        case .none: return unrows(r.losses, like: input)
-        case .sum: return r.losses.sum()
-        case .mean: return r.losses.sum() / r.weights.sum()
-        }
-    }
     // PyTorch: (1 − ε)·nll + ε/C · smooth, smooth = −Σ_c w_c log p_c (0 where ignored);
     // the mean divides both by the summed target weights.
     let rows = classRows(logp)
