@@ -13,7 +13,7 @@ import NablaTestSupport
         let m = try ONNXModel(path: ONNXFixture.path("cnn.torchscript17.onnx"))
         #expect(m.executedOpTypes == ["Conv+Relu+MaxPool", "Conv+Relu+MaxPool", "Flatten", "Gemm+Relu", "Gemm"], "\(m.executedOpTypes)")
         let x = try loadNpy(from: ONNXFixture.path("cnn.input.npy"))
-        for n in [1, 3, x.shape[0]] {
+        for n in Set([1, x.shape[0]]) {
             let xn = x.narrow(0, start: 0, length: n).contiguous()
             let fused = try noGrad { try m(xn) }
             let unfused = try m(xn.detached().requiresGrad_()).detached()
@@ -47,9 +47,10 @@ import NablaTestSupport
         let conv = Conv2d(3, 8, kernelSize: 3, padding: 1)
         let x = Tensor.randn([2, 3, 10, 10])
         let pooled = try ONNXModel(data: onnxModelData(exampleInputs: [x]) { xs in [maxPool2d(relu(conv(xs[0])), kernelSize: 2)] })
-        #expect(pooled.executedOpTypes == ["Conv+Relu+MaxPool"], "\(pooled.executedOpTypes)")
+        // (Nabla's exporter ends the graph with an Identity that names the output.)
+        #expect(pooled.executedOpTypes.filter { $0 != "Identity" } == ["Conv+Relu+MaxPool"], "\(pooled.executedOpTypes)")
         let wide = try ONNXModel(data: onnxModelData(exampleInputs: [x]) { xs in [maxPool2d(relu(conv(xs[0])), kernelSize: 3, stride: 2)] })
-        #expect(wide.executedOpTypes == ["Conv+Relu", "MaxPool"], "\(wide.executedOpTypes)")
+        #expect(wide.executedOpTypes.filter { $0 != "Identity" } == ["Conv+Relu", "MaxPool"], "\(wide.executedOpTypes)")
         for (m, k, s) in [(pooled, 2, 2), (wide, 3, 2)] {
             let r = allClose(try noGrad { try m(x) }, noGrad { maxPool2d(relu(conv(x)), kernelSize: SpatialSize(k), stride: SpatialSize(s)) },
                              rtol: 1e-5, atol: 1e-5)
