@@ -7,6 +7,12 @@ import CNablaKernels
 // or from a per-image (direct kernel) or per-chunk (im2col + GEMM) buffer that stays in L2. The pooled output is all
 // that reaches memory, and no pooling indices are made.
 
+/// The least work (output elements times reduction size) for which a prepared convolution or linear layer is split
+/// across the kernel threads. A fork-join through the pool costs tens of microseconds of waiting for the second
+/// thread (more on a loaded machine), about what W6's batch-1 convolution (200 K) and linear layer (400 K) take on
+/// one core.
+let preparedParallelWork = 1 << 20
+
 extension CPUBackend {
     /// The Winograd-transformed filter [16, OC, C] of a float32 3x3 weight; nil for other weights.
     public func packConv2dWeight(_ weight: Tensor) -> Tensor? {
@@ -44,7 +50,7 @@ extension CPUBackend {
         let rows = Int(nabla_wino_tile_rows(&geom)), scratch = Int(nabla_f32_wino_scratch(&geom)), oc = Int(geom.oc)
         let work = rows * Int(geom.ow * geom.c) * oc
         let byRows = rows >= 4 * Parallel.threads
-        let chunks = Parallel.chunks(work: work, items: byRows ? rows : max(1, oc / 16))
+        let chunks = work < preparedParallelWork ? 1 : Parallel.chunks(work: work, items: byRows ? rows : max(1, oc / 16))
         let buffer = Tensor(empty: [chunks * scratch], dtype: .float32, device: .cpu)
         let xp = UnsafePointer(Self.f32p(x)), up = UnsafePointer(Self.f32p(u)), op = Self.f32p(out), bp = bias.map { UnsafePointer(Self.f32p($0)) }
         let sp = Self.f32p(buffer), ep = Int32(flags)

@@ -26,7 +26,7 @@ extension CPUBackend {
             return compositeLinear(x, prepared: prepared, out: out)
         }
         let panels = (n + Int(NABLA_F32_PANEL) - 1) / Int(NABLA_F32_PANEL)
-        let chunks = Parallel.chunks(work: m * k * n, items: panels)
+        let chunks = m * k * n < preparedParallelWork ? 1 : Parallel.chunks(work: m * k * n, items: panels)
         let xp = UnsafePointer(x.storage.pointer(Float.self) + x.offset), pp = UnsafePointer(packed.storage.pointer(Float.self))
         let bias = prepared.bias?.contiguousNoGrad()
         let bp = bias.map { UnsafePointer($0.storage.pointer(Float.self) + $0.offset) }
