@@ -29,6 +29,7 @@
 #define WBLOCK 64  /* most slots per block */
 
 typedef float wv8 __attribute__((ext_vector_type(WL)));
+typedef int32_t wi8 __attribute__((ext_vector_type(WL)));
 
 static int64_t round_up(int64_t a, int64_t b) { return (a + b - 1) / b * b; }
 
@@ -176,28 +177,59 @@ static inline __attribute__((always_inline)) void store_pairs(float *dst, wv8 a,
     copy_floats(dst, tail, n);
 }
 
-/* Aᵀ M A for tile row `tr` into y [N, OC, OH, OW], plus bias; m holds position p, channel k, slot s at
-   m[p·pstride + k·kstride + s]. Rows and columns past OH, OW (the last tiles of odd sizes) are not written. */
+/* The larger of a and b per lane, NaN when either is NaN (max pooling propagates NaN). */
+static inline __attribute__((always_inline)) wv8 max_nan(wv8 a, wv8 b) {
+    const wi8 t = (a > b) | (a != a);
+    return (wv8)(((wi8)a & t) | ((wi8)b & ~t));
+}
+
+/* ReLU per lane with NaN kept (nabla_f32_relu's rule: x <= 0 gives 0). */
+static inline __attribute__((always_inline)) wv8 relu8(wv8 v) { return (wv8)((wi8)v & ~(v <= (wv8)0)); }
+
+/* Aᵀ M A for tile row `tr` into y, plus bias, for output channels k0..<k1; m holds position p, channel k, slot s at
+   m[p·pstride + (k - k0)·kstride + s]. Without `pool`, y is [N, OC, OH, OW], and rows and columns past OH, OW (the last tiles
+   of odd sizes) are not written. With `pool` (a 2x2, stride-2 max pool after the convolution), y is
+   [N, OC, OH/2, OW/2]: each full tile is one pooling window, so its four outputs reduce to their maximum before the
+   bias is added (max(a + b) = max(a) + b, since rounding is monotone), and a last partial tile row or column (odd
+   sizes) is dropped as the pool drops it. `relu` rectifies what is stored. Both are compile-time constants at every
+   call, so each combination is its own loop. */
 static inline __attribute__((always_inline)) void output_row(const float *m, const nabla_wino_geom *g, int64_t tr,
                                                              int64_t pstride, int64_t kstride, int64_t base,
-                                                             const float *bias, float *y) {
+                                                             const float *bias, float *y, int64_t k0, int64_t k1,
+                                                             const int relu, const int pool) {
     const int64_t OC = g->oc, OH = g->oh, OW = g->ow, ty = (g->oh + 1) / 2, spr = row_slots(g);
     const int64_t n = tr / ty, oy = 2 * (tr % ty);
+    if (pool && oy + 1 >= OH) return;    /* a partial last tile row: no pooling window */
+    const int64_t PH = OH / 2, PW = OW / 2;
     const int rows = oy + 1 < OH ? 2 : 1;
-    for (int64_t k = 0; k < OC; k++) {
-        float *yk = y + ((n * OC + k) * OH + oy) * OW;
+    for (int64_t k = k0; k < k1; k++) {
+        float *yk = pool ? y + ((n * OC + k) * PH + oy / 2) * PW : y + ((n * OC + k) * OH + oy) * OW;
         const wv8 bv = (wv8)(bias ? bias[k] : 0.0f);
         for (int64_t s0 = 0; s0 < spr; s0 += WL) {
-            const float *src = m + k * kstride + base + s0;
+            const float *src = m + (k - k0) * kstride + base + s0;
             wv8 mv[16], s[2][4];
             for (int p = 0; p < 16; p++) mv[p] = load8(src + p * pstride);
             for (int j = 0; j < 4; j++) {
                 s[0][j] = mv[j] + mv[4 + j] + mv[8 + j];
                 s[1][j] = mv[4 + j] - mv[8 + j] - mv[12 + j];
             }
+            if (pool) {
+                const int64_t cols = PW - s0;    /* whole tiles left in the row; may be 0 for an odd width */
+                if (cols <= 0) break;
+                wv8 best = max_nan(max_nan(s[0][0] + s[0][1] + s[0][2], s[0][1] - s[0][2] - s[0][3]),
+                                   max_nan(s[1][0] + s[1][1] + s[1][2], s[1][1] - s[1][2] - s[1][3]));
+                best += bv;
+                if (relu) best = relu8(best);
+                if (cols >= WL) store8(yk + s0, best);
+                else { float tail[WL]; store8(tail, best); copy_floats(yk + s0, tail, cols); }
+                continue;
+            }
             const int64_t cols = OW - 2 * s0;    /* at least 1: slot s0 < the tiles of a row */
-            for (int i = 0; i < rows; i++)
-                store_pairs(yk + i * OW + 2 * s0, s[i][0] + s[i][1] + s[i][2] + bv, s[i][1] - s[i][2] - s[i][3] + bv, cols);
+            for (int i = 0; i < rows; i++) {
+                wv8 a = s[i][0] + s[i][1] + s[i][2] + bv, b = s[i][1] - s[i][2] - s[i][3] + bv;
+                if (relu) { a = relu8(a); b = relu8(b); }
+                store_pairs(yk + i * OW + 2 * s0, a, b, cols);
+            }
         }
     }
 }
@@ -290,18 +322,34 @@ static inline __attribute__((always_inline)) void pack_transposed(const float *z
         }                                                                                                           \
     } while (0)
 
+/* The output transform of tile row `tr` with the epilogue `ep` (NABLA_WINO_RELU, NABLA_WINO_POOL) as constants. */
+static inline __attribute__((always_inline)) void output_row_ep(const float *m, const nabla_wino_geom *g, int64_t tr,
+                                                                int64_t pstride, int64_t kstride, int64_t base,
+                                                                const float *bias, float *y, int64_t k0, int64_t k1,
+                                                                int ep) {
+    switch (ep & (NABLA_WINO_RELU | NABLA_WINO_POOL)) {
+    case 0: output_row(m, g, tr, pstride, kstride, base, bias, y, k0, k1, 0, 0); break;
+    case NABLA_WINO_RELU: output_row(m, g, tr, pstride, kstride, base, bias, y, k0, k1, 1, 0); break;
+    case NABLA_WINO_POOL: output_row(m, g, tr, pstride, kstride, base, bias, y, k0, k1, 0, 1); break;
+    default: output_row(m, g, tr, pstride, kstride, base, bias, y, k0, k1, 1, 1); break;
+    }
+}
+
 NABLA_DISPATCH
 void nabla_f32_wino_conv(const float *x, const nabla_wino_geom *g, const float *u, const float *bias, float *y,
-                         int64_t r0, int64_t r1, float *scratch) {
-    const int64_t C = g->c, OC = g->oc, spr = row_slots(g), ty = (g->oh + 1) / 2;
+                         int64_t r0, int64_t r1, int64_t k0, int64_t k1, int epilogue, float *scratch) {
+    const int64_t C = g->c, OC = g->oc, spr = row_slots(g), ty = (g->oh + 1) / 2, KC = k1 - k0;
     const int64_t ps = nabla_f32_packed_size(C, block_rows(g) * spr);
     float *v = scratch, *m = v + 16 * ps, *buf = m + 16 * OC * block_rows(g) * spr;
+    if (KC <= 0) return;
     FOR_BLOCKS(g, r0, r1, {
         const int64_t nbs = nr * spr;
         input_block(x, g, n, ty0, nr, buf, v, ps, 1);
+        /* m holds channels k0..<k1 only, channel k at row k - k0. */
         for (int p = 0; p < 16; p++)
-            nabla_f32_gemm_packed(OC, nbs, C, u + p * OC * C, C, 0, v + p * ps, 0, m + p * OC * nbs, nbs);
-        for (int64_t r = 0; r < nr; r++) output_row(m, g, n * ty + ty0 + r, OC * nbs, nbs, r * spr, bias, y);
+            nabla_f32_gemm_packed(KC, nbs, C, u + (p * OC + k0) * C, C, 0, v + p * ps, 0, m + p * KC * nbs, nbs);
+        for (int64_t r = 0; r < nr; r++)
+            output_row_ep(m, g, n * ty + ty0 + r, KC * nbs, nbs, r * spr, bias, y, k0, k1, epilogue);
     });
 }
 

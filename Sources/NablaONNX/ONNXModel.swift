@@ -31,6 +31,9 @@ public final class ONNXModel: Stateful, @unchecked Sendable {
     public let nodeCount: Int
     /// How many nodes were folded into constants at load.
     public var foldedNodeCount: Int { plan.foldedCount }
+    /// The op types of the steps `run` executes, in order, after folding and fusion (`"Conv+Relu+MaxPool"` for a
+    /// convolution with its activation and pool fused): what the model costs per call.
+    public var executedOpTypes: [String] { plan.steps.map(\.opType) }
 
     /// The device the model's constants live on and its runs allocate on: the default device when it was loaded
     /// (`Device.current`, the CPU unless `withDefaultDevice` says otherwise); `to(_:)` moves it.

@@ -18,6 +18,8 @@ struct ONNXPlan {
         /// The node's name and op type, for messages.
         let name: String
         let opType: String
+        /// What the Conv epilogue fusion may do with the step (`fuseConvEpilogues`), if anything.
+        var fusion: ONNXFusionRole? = nil
     }
 
     var steps: [Step] = []
@@ -77,12 +79,16 @@ struct ONNXPlan {
                 plan.foldedCount += 1
                 continue
             }
-            pending.append(Step(kernel: kernel, inputs: slots, outputs: outSlots, release: [], name: name, opType: node.opType))
+            var fusion: ONNXFusionRole?
+            if let conv = try ONNXPreparedConv(ctx) { fusion = .conv(conv) } else if try isFusableMaxPool2x2(ctx) { fusion = .maxPool2x2 }
+            pending.append(Step(kernel: kernel, inputs: slots, outputs: outSlots, release: [], name: name, opType: node.opType,
+                                fusion: fusion))
         }
         for o in graph.output {
             guard let s = slotOf[o.name] else { throw .malformed(path: "", reason: "graph output '\(o.name)' is never computed") }
             plan.outputSlots.append(s)
         }
+        pending = fuseConvEpilogues(pending, outputs: Set(plan.outputSlots))
         pending = fuseActivations(pending, outputs: Set(plan.outputSlots))
         // Release each computed slot after its last reader (never the outputs' slots, never constants).
         var lastUse: [Int: Int] = [:]

@@ -55,4 +55,12 @@ void nabla_f64_conv_smallk_wgrad(const double *x, const double *gy, double *gw, 
 void nabla_f32_maxpool2x2(const float *x, float *out, int64_t *idx, int64_t p0, int64_t p1, int64_t H, int64_t W,
                           int64_t OH, int64_t OW);
 
+/* The inference epilogue of a convolution (conv_epilogue.c), for planes p0..<p1 of dst (p = n·C + c): the output
+   plane [H, W] of image n, channel c, read at src + n·ns + c·cs (contiguous rows), plus bias[c] (bias may be NULL),
+   then ReLU when `relu` (x <= 0 gives 0, NaN stays), then, when `pool`, the max over each 2x2 window with stride 2
+   (floor mode, NaN propagates), taken before the bias is added (the same value: rounding is monotone). dst is
+   [N, C, H/2, W/2] with `pool`, [N, C, H, W] without, contiguous. */
+void nabla_f32_conv_epilogue(const float *src, int64_t ns, int64_t cs, const float *bias, float *dst,
+                             int64_t C, int64_t H, int64_t W, int64_t p0, int64_t p1, int relu, int pool);
+
 #endif

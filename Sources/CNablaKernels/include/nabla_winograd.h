@@ -25,10 +25,17 @@ int64_t nabla_f32_wino_scratch(const nabla_wino_geom *g);
    rotated by 180 degrees, into u [16, IC, OC]. */
 void nabla_f32_wino_filter(const float *w, int64_t oc, int64_t ic, int flip, float *u);
 
+/* Epilogue flags of nabla_f32_wino_conv: ReLU after the bias; a 2x2, stride-2 max pool (floor mode) of the result. */
+#define NABLA_WINO_RELU 1
+#define NABLA_WINO_POOL 2
+
 /* y [N, OC, OH, OW] = conv(x [N, C, H, W], the filter transformed into u [16, OC, C]) + bias [OC] (may be NULL),
-   for tile rows r0..<r1. All tensors contiguous. */
+   for tile rows r0..<r1 and output channels k0..<k1 (so a caller may split either across its threads). `epilogue`
+   (NABLA_WINO_RELU | NABLA_WINO_POOL, or 0) is applied before the store; with NABLA_WINO_POOL, y is
+   [N, OC, OH/2, OW/2], the max over each 2x2 window (NaN propagates), as a separate max pool would give. All tensors
+   contiguous. */
 void nabla_f32_wino_conv(const float *x, const nabla_wino_geom *g, const float *u, const float *bias, float *y,
-                         int64_t r0, int64_t r1, float *scratch);
+                         int64_t r0, int64_t r1, int64_t k0, int64_t k1, int epilogue, float *scratch);
 
 /* The weight gradient of tile rows r0..<r1 in the transformed domain, added into acc [16, C, OC]: x [N, C, H, W]
    and the output gradient gy [N, OC, OH, OW]. The sum of gy over those rows is added into gb [OC] unless NULL. */

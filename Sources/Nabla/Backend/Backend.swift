@@ -191,6 +191,22 @@ public protocol Backend: AnyObject, Sendable {
     /// One optimizer update of `param` (in place) from `grad` and the rule's state buffers (on the parameter's device
     /// and dtype, contiguous, updated in place).
     func optimizerStep(_ rule: OptimizerRule, param: Tensor, grad: Tensor, state: [Tensor])
+
+    // MARK: Inference with constant weights (defaults beside `PreparedConv2d` and `PreparedLinear`).
+
+    /// The packed form of a constant conv weight [OC, C, kh, kw] (contiguous) that `conv2d(_:prepared:...)` reads,
+    /// or nil when the backend has none (the default). Called once, by `PreparedConv2d`.
+    func packConv2dWeight(_ weight: Tensor) -> Tensor?
+    /// An inference convolution with prepared weights: `out` = `epilogue`(conv(`x` [N, C, H, W], `prepared`'s weight)
+    /// + its bias), [N, OC, oh, ow], or [N, OC, oh/2, ow/2] with the epilogue's max pool. No gradient. The default
+    /// runs `conv2d`, then `unary(.relu)` and `maxPool2d`.
+    func conv2d(_ x: Tensor, prepared: PreparedConv2d, geometry: ConvGeometry, epilogue: ConvEpilogue, out: Tensor)
+    /// The packed form of a constant linear weight [outFeatures, inFeatures] that `linear(_:prepared:out:)` reads, or
+    /// nil when the backend has none (the default). Called once, by `PreparedLinear`.
+    func packLinearWeight(_ weight: Tensor) -> Tensor?
+    /// An inference linear layer with prepared weights: `out` [M, outFeatures] = `x` [M, inFeatures] (contiguous) @
+    /// weightᵀ + bias. No gradient. The default runs `linear` and copies the result into `out`.
+    func linear(_ x: Tensor, prepared: PreparedLinear, out: Tensor)
 }
 
 extension Backend {

@@ -145,12 +145,14 @@ private func gemmKernel(_ ctx: ONNXNodeContext) throws(ONNXError) -> ONNXKernel 
             }
         }
         if !ctx.has(2) || bias != nil {
+            // Packed once here: a product with a few rows (batch-1 inference) runs on the packed weight.
+            let prepared = PreparedLinear(weight: weight, bias: bias)
             return { xs in
                 let a = try input(xs, 0, ctx)
-                guard a.rank == 2, a.shape[1] == weight.shape[1], a.dtype == weight.dtype else {
+                guard a.rank == 2, a.shape[1] == weight.shape[1], a.dtype == weight.dtype, a.device == weight.device else {
                     throw ctx.invalid("A of \(a.dtype) \(a.shape) does not match B of \(weight.dtype) \(b.shape) (transB = \(transB))")
                 }
-                return [linear(a, weight: weight, bias: bias)]
+                return [linear(a, prepared: prepared)]
             }
         }
     }

@@ -82,7 +82,7 @@ extension CPUBackend {
             guard t0 < t1 else { return }
             let buffer = UnsafeMutablePointer<Float>.allocate(capacity: scratch)
             defer { buffer.deallocate() }
-            withUnsafePointer(to: geom) { nabla_f32_wino_conv(x, $0, filter, bias, out, Int64(t0), Int64(t1), buffer) }
+            withUnsafePointer(to: geom) { nabla_f32_wino_conv(x, $0, filter, bias, out, Int64(t0), Int64(t1), 0, geom.oc, 0, buffer) }
         }
     }
 
