@@ -73,8 +73,8 @@ extension CPUBackend {
             let bp = bias.map { UnsafePointer($0.storage.pointer(T.self) + $0.offset) }
             let op = out.storage.pointer(T.self) + out.offset
             forBatchChunks(batch: geometry.batch, work: out.count) { n0, n1 in
-                let cols = UnsafeMutablePointer<T>.allocate(capacity: max(scratch, 1))
-                defer { cols.deallocate() }
+                let columns = ScratchBuffer<T>(count: scratch), cols = columns.pointer
+                defer { columns.release() }
                 withUnsafePointer(to: g) { kernel(xp, wp, bp, op, $0, Int64(oc), Int64(n0), Int64(n1), cols) }
             }
         }

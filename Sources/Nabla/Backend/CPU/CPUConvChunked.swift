@@ -67,8 +67,9 @@ extension CPUBackend {
         let xp = UnsafePointer(x.storage.pointer(T.self) + x.offset), wp = UnsafePointer(weight.storage.pointer(T.self) + weight.offset)
         let bp = bias.map { UnsafePointer($0.storage.pointer(T.self) + $0.offset) }
         let op = out.storage.pointer(T.self) + out.offset
-        let cols = UnsafeMutablePointer<T>.allocate(capacity: k * chunk * l), y = UnsafeMutablePointer<T>.allocate(capacity: oc * chunk * l)
-        defer { cols.deallocate(); y.deallocate() }
+        let columns = ScratchBuffer<T>(count: k * chunk * l), product = ScratchBuffer<T>(count: oc * chunk * l)
+        let cols = columns.pointer, y = product.pointer
+        defer { columns.release(); product.release() }
         for c0 in stride(from: 0, to: g.batch, by: chunk) {
             let cn = min(chunk, g.batch - c0), cl = cn * l
             var gc = g
@@ -90,11 +91,12 @@ extension CPUBackend {
         let chunk = Self.chunkImages(k: k, l: l, batch: g.batch)
         let xp = UnsafePointer(x.storage.pointer(T.self) + x.offset), wp = UnsafePointer(weight.storage.pointer(T.self) + weight.offset)
         let gp = UnsafePointer(grad.storage.pointer(T.self) + grad.offset)
-        let gyT = UnsafeMutablePointer<T>.allocate(capacity: oc * chunk * l)
-        let cols = UnsafeMutablePointer<T>.allocate(capacity: k * chunk * l)          // columns, then their gradient
-        let ones = UnsafeMutablePointer<T>.allocate(capacity: gb == nil ? 1 : chunk * l)
+        let gyTBuffer = ScratchBuffer<T>(count: oc * chunk * l)
+        let columns = ScratchBuffer<T>(count: k * chunk * l)                           // columns, then their gradient
+        let onesBuffer = ScratchBuffer<T>(count: gb == nil ? 1 : chunk * l)
+        let gyT = gyTBuffer.pointer, cols = columns.pointer, ones = onesBuffer.pointer
         if gb != nil { ones.initialize(repeating: 1, count: chunk * l) }
-        defer { gyT.deallocate(); cols.deallocate(); ones.deallocate() }
+        defer { gyTBuffer.release(); columns.release(); onesBuffer.release() }
         for c0 in stride(from: 0, to: g.batch, by: chunk) {
             let cn = min(chunk, g.batch - c0), cl = cn * l
             var gc = g

@@ -33,8 +33,8 @@ extension CPUBackend {
     /// (float32, contiguous; `geometry.winogradApplies`).
     package func convWinograd(_ x: Tensor, weight: Tensor, bias: Tensor?, geometry: ConvGeometry, out: Tensor) {
         let oc = weight.shape[0], c = geometry.channels
-        let filter = UnsafeMutablePointer<Float>.allocate(capacity: 16 * c * oc)
-        defer { filter.deallocate() }
+        let transformed = ScratchBuffer<Float>(count: 16 * c * oc), filter = transformed.pointer
+        defer { transformed.release() }
         nabla_f32_wino_filter(Self.f32(weight), Int64(oc), Int64(c), 0, filter)
         winogradConv(Self.f32(x), geometry.winograd(outChannels: oc), filter: filter,
                      bias: bias.map { Self.f32($0) }, out: out.storage.pointer(Float.self) + out.offset)
@@ -53,8 +53,8 @@ extension CPUBackend {
             let adjoint = ConvGeometry(batch: g.batch, channels: oc, height: g.outH, width: g.outW, kernelH: 3, kernelW: 3,
                                        strideH: 1, strideW: 1, padH: 2 - g.padH, padW: 2 - g.padW, dilationH: 1, dilationW: 1,
                                        outH: g.height, outW: g.width)
-            let filter = UnsafeMutablePointer<Float>.allocate(capacity: 16 * c * oc)
-            defer { filter.deallocate() }
+            let transformed = ScratchBuffer<Float>(count: 16 * c * oc), filter = transformed.pointer
+            defer { transformed.release() }
             nabla_f32_wino_filter(Self.f32(weight), Int64(oc), Int64(c), 1, filter)
             let t = Tensor(empty: g.imageShape, dtype: .float32, device: .cpu)
             winogradConv(gp, adjoint.winograd(outChannels: c), filter: filter, bias: nil, out: t.storage.pointer(Float.self))
@@ -80,8 +80,8 @@ extension CPUBackend {
         Parallel.forEach(chunks) { i in
             let t0 = rows * i / chunks, t1 = rows * (i + 1) / chunks
             guard t0 < t1 else { return }
-            let buffer = UnsafeMutablePointer<Float>.allocate(capacity: scratch)
-            defer { buffer.deallocate() }
+            let tiles = ScratchBuffer<Float>(count: scratch), buffer = tiles.pointer
+            defer { tiles.release() }
             withUnsafePointer(to: geom) { nabla_f32_wino_conv(x, $0, filter, bias, out, Int64(t0), Int64(t1), 0, geom.oc, 0, buffer) }
         }
     }
