@@ -93,6 +93,13 @@ func attachPairNode(_ out: Tensor, op: String, _ a: Tensor, _ b: Tensor?, saveIn
         n.save(a)
         if let b { n.save(b) }
     }
+    finishAttaching(n, to: out, saveOutput: saveOutput)
+}
+
+/// The last steps of attaching `n` to the single output `out`: save the output when backward reads it, and make
+/// `n` the output's gradient function when the output can carry a gradient.
+@inline(__always)
+private func finishAttaching(_ n: Node, to out: Tensor, saveOutput: Bool) {
     if saveOutput {
         n.savedOutput0 = Tensor(storage: out.storage, shape: out.shape, strides: out.strides, offset: out.offset)
         n.savedOutputVersion0 = out.storage.version
@@ -113,15 +120,7 @@ private func attachNode(_ out: Tensor, op: String, inputs: [Tensor], saving: [Te
     n.pairBackwardFn = pairBackward
     for t in inputs { n.appendEdge(t.gradEdge) }
     for t in saving { n.save(t) }
-    if saveOutput {
-        n.savedOutput0 = Tensor(storage: out.storage, shape: out.shape, strides: out.strides, offset: out.offset)
-        n.savedOutputVersion0 = out.storage.version
-    }
-    if out.dtype.isFloatingPoint {
-        out.gradFn = n
-        out.outputNr = 0
-        out.requiresGradFlag = true
-    }
+    finishAttaching(n, to: out, saveOutput: saveOutput)
 }
 
 /// Attaches one autograd node to several outputs (`split`, `max` with indices, `unbind`).

@@ -9,13 +9,7 @@ extension GraphPasses {
     static func fuseSoftmaxCrossEntropy(_ g: CompiledGraph) {
         var nodes = g.nodes
         let writers = writerCounts(g), liveOut = g.liveOut, foldable = foldableNodes(g)
-        var readers = [[Int]](repeating: [], count: g.buffers.count)
-        var writePositions = [[Int]](repeating: [], count: g.buffers.count)
-        for (i, n) in nodes.enumerated() {
-            for r in n.reads { if let r, readers[r.buffer].last != i { readers[r.buffer].append(i) } }
-            for w in n.writes { writePositions[w.buffer].append(i) }
-            for r in n.returned { if let r { writePositions[r.buffer].append(i) } }
-        }
+        let (readers, writePositions) = accessPositions(g)
         /// Whether no node strictly between `a` and `b` writes a buffer in `reads`.
         func unchanged(_ reads: [TensorRef?], between a: Int, _ b: Int) -> Bool {
             reads.allSatisfy { r in r.map { r in !writePositions[r.buffer].contains { $0 > a && $0 < b } } ?? true }

@@ -15,13 +15,7 @@ extension GraphPasses {
         let nodes = g.nodes
         let writers = writerCounts(g), liveOut = g.liveOut
         let foldable = foldableNodes(g)
-        var readers = [[Int]](repeating: [], count: g.buffers.count)
-        var writePositions = [[Int]](repeating: [], count: g.buffers.count)
-        for (i, n) in nodes.enumerated() {
-            for r in n.reads { if let r, readers[r.buffer].last != i { readers[r.buffer].append(i) } }
-            for w in n.writes { writePositions[w.buffer].append(i) }
-            for r in n.returned { if let r { writePositions[r.buffer].append(i) } }
-        }
+        let (readers, writePositions) = accessPositions(g)
         var used = [Bool](repeating: false, count: nodes.count)
         var replacement: [Int: TracedNode] = [:]   // position of a group's last node → the fused node
         var fusedGroups = 0, fusedMembers = 0

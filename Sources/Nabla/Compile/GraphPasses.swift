@@ -11,6 +11,19 @@ enum GraphPasses {
         return c
     }
 
+    /// For each buffer, the nodes that read it (each once, in order) and the positions of the nodes that write or
+    /// return it (in order).
+    static func accessPositions(_ g: CompiledGraph) -> (readers: [[Int]], writePositions: [[Int]]) {
+        var readers = [[Int]](repeating: [], count: g.buffers.count)
+        var writePositions = [[Int]](repeating: [], count: g.buffers.count)
+        for (i, n) in g.nodes.enumerated() {
+            for r in n.reads { if let r, readers[r.buffer].last != i { readers[r.buffer].append(i) } }
+            for w in n.writes { writePositions[w.buffer].append(i) }
+            for r in n.returned { if let r { writePositions[r.buffer].append(i) } }
+        }
+        return (readers, writePositions)
+    }
+
     /// The index of the first node writing each buffer (nil when none does).
     static func firstWriter(_ g: CompiledGraph) -> [Int?] {
         var f = [Int?](repeating: nil, count: g.buffers.count)
