@@ -196,10 +196,9 @@ final class GradientReducer {
         ready[i] = true
         missing[entries[i].bucket] -= 1
         let startedBefore = nextLaunch
-        if overlap || !missing.contains(where: { $0 > 0 }) {
-            if !missing.contains(where: { $0 > 0 }) { lastGradientTime = DispatchTime.now().uptimeNanoseconds }
-            launchReadyBuckets()
-        }
+        let complete = !missing.contains { $0 > 0 }
+        if complete { lastGradientTime = DispatchTime.now().uptimeNanoseconds }
+        if overlap || complete { launchReadyBuckets() }
         guard nextLaunch == buckets.count else { return nil }
         do { return try finish(current: i, startedEarly: startedBefore) } catch {
             nablaFail("DistributedDataParallel: gradient all-reduce failed: \(error)")
