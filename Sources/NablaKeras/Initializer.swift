@@ -47,7 +47,15 @@ public enum Initializer: Sendable, ExpressibleByStringLiteral {
         return (Double(shape[shape.count - 2] * receptive), Double(shape[shape.count - 1] * receptive))
     }
 
-    /// A new tensor of `shape` filled by this initialiser.
+    /// Whether this initialiser draws no random numbers (zeros, ones, a constant).
+    var isConstant: Bool {
+        switch self {
+        case .zeros, .ones, .constant: return true
+        default: return false
+        }
+    }
+
+    /// A new tensor of `shape` filled by this initialiser (zeros for a random one inside `withoutInitialization`).
     public func make(_ shape: [Int], dtype: DType = .float32) -> Tensor {
         let (fanIn, fanOut) = Initializer.fans(shape)
         func truncated(_ std: Double) -> Tensor {
@@ -55,6 +63,7 @@ public enum Initializer: Sendable, ExpressibleByStringLiteral {
             return t.clamp(min: -2.0 as Double, max: 2.0 as Double) * std
         }
         switch self {
+        case _ where SkipInitialization.active && !isConstant: return Tensor.zeros(shape, dtype: dtype)
         case .zeros: return Tensor.zeros(shape, dtype: dtype)
         case .ones: return Tensor.ones(shape, dtype: dtype)
         case .constant(let v): return Tensor.full(shape, v, dtype: dtype)

@@ -53,6 +53,21 @@ final class ScaleBy: Layer {
         #expect((loaded.getLayer(index: 3) as! Conv2D).bias == nil)
     }
 
+    /// `loadModel` replaces every weight, so it builds the layers without drawing random numbers: the default
+    /// generator's next draw after a load is the same as without the load.
+    @Test(.seeded(23)) func loadingDrawsNoRandomNumbers() throws {
+        let path = Self.temporaryFile()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try Sequential([Dense(64, activation: .relu, inputShape: [32]), Dense(10)]).save(path)
+        manualSeed(7)
+        let loaded = try loadModel(path)
+        let afterLoad = Tensor.randn([4])
+        manualSeed(7)
+        #expect(afterLoad.toFloatArray() == Tensor.randn([4]).toFloatArray(), "loadModel drew from the default generator")
+        #expect(loaded.countParams() == 32 * 64 + 64 + 64 * 10 + 10)
+        #expect(loaded.predict(Tensor.ones([1, 32])).abs().sum().item() > 0, "the loaded weights are not the zeros it was built with")
+    }
+
     @Test(.seeded(22)) func functionalModelWithBranchesAndNestedModelRoundTrip() throws {
         let a = Input(shape: [6])
         let inner = Model(inputs: a, outputs: Dense(5, activation: .tanh)(a))

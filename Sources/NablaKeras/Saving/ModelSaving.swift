@@ -253,7 +253,9 @@ public func loadModel(_ path: String) throws -> Model {
         throw ModelSerializationError("loadModel: \(path) holds no model architecture (no \(ModelFormat.metadataKey) metadata); "
             + "was it written by saveWeights? Load it into a built model with loadWeights")
     }
-    let model = try ModelFormat.build(ModelFormat.decode(json, source: "loadModel: \(path)"))
+    // Every weight is replaced below (a missing one throws), so the layers are not drawn at random first.
+    let spec = try ModelFormat.decode(json, source: "loadModel: \(path)")
+    let model = try withoutInitialization { try ModelFormat.build(spec) }
     let named = model.namedWeights()
     for (k, w) in named {
         guard let v = state[k] else { throw ModelSerializationError("loadModel: \(path) lacks weight \(k) (shape \(w.shape))") }

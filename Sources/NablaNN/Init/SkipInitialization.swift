@@ -7,7 +7,7 @@ import Nabla
 /// Inside `body`, on the calling thread, layers get zero-filled parameters instead of random ones, and the random
 /// initialisers (`uniform_`, `normal_`, `xavierUniform_`, `kaimingNormal_`, `truncNormal_`, `orthogonal_`, …) leave
 /// their tensor as it is. Constant initialisers (`zeros_`, `ones_`, `constant_`, `eye_`) still run, and so do
-/// non-random defaults such as LayerNorm's ones and zeros. Load every parameter before using the model:
+/// non-random defaults such as LayerNorm's ones and zeros (NablaKeras' random initialisers give zeros too). Load every parameter before using the model:
 /// ```swift
 /// let model = withoutInitialization { MyModel() }
 /// try model.loadStateDict(loadSafetensors(from: "weights.safetensors"))
@@ -22,8 +22,9 @@ public func withoutInitialization<R>(_ body: () throws -> R) rethrows -> R {
     return try body()
 }
 
-enum SkipInitialization {
+/// The flag behind `withoutInitialization`, for layer libraries built on NablaNN (NablaKeras' initialisers).
+package enum SkipInitialization {
     static let key = "nabla.withoutInitialization"
     /// Whether the calling thread is inside `withoutInitialization`.
-    static var active: Bool { Thread.current.threadDictionary[key] as? Bool ?? false }
+    package static var active: Bool { Thread.current.threadDictionary[key] as? Bool ?? false }
 }
