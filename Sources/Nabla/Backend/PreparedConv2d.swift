@@ -59,10 +59,7 @@ public final class PreparedConv2d: @unchecked Sendable {
     public init(weight: Tensor, bias: Tensor? = nil) {
         check(weight.rank == 4, "PreparedConv2d: expected a 4-D weight [out_channels, in_channels, kH, kW], got shape \(weight.shape)")
         check(weight.dtype.isFloatingPoint, "PreparedConv2d: expected a floating point weight, got \(weight.dtype)")
-        if let bias {
-            check(bias.rank == 1 && bias.shape[0] == weight.shape[0] && bias.dtype == weight.dtype && bias.device == weight.device,
-                  "PreparedConv2d: expected a bias \(weight.dtype) [\(weight.shape[0])] on \(weight.device), got \(bias.dtype) \(bias.shape) on \(bias.device)")
-        }
+        checkPreparedBias(bias, of: weight, "PreparedConv2d")
         let w = noGrad { weight.detach().contiguous() }
         self.weight = w
         self.bias = bias.map { b in noGrad { b.detach().contiguous() } }
@@ -95,4 +92,11 @@ extension Backend {
         let indices = Tensor(empty: out.shape, dtype: .int64, device: x.device)
         maxPool2d(y, windows: windows, out: out, indices: indices)
     }
+}
+
+/// The bias check of the prepared layers: [OC] (the weight's first dimension), the weight's dtype and device.
+func checkPreparedBias(_ bias: Tensor?, of weight: Tensor, _ layer: String) {
+    guard let bias else { return }
+    check(bias.rank == 1 && bias.shape[0] == weight.shape[0] && bias.dtype == weight.dtype && bias.device == weight.device,
+          "\(layer): expected a bias \(weight.dtype) [\(weight.shape[0])] on \(weight.device), got \(bias.dtype) \(bias.shape) on \(bias.device)")
 }

@@ -25,10 +25,7 @@ public final class PreparedLinear: @unchecked Sendable {
     public init(weight: Tensor, bias: Tensor? = nil) {
         check(weight.rank == 2, "PreparedLinear: expected a 2-D weight [outFeatures, inFeatures], got shape \(weight.shape)")
         check(weight.dtype.isFloatingPoint, "PreparedLinear: expected a floating point weight, got \(weight.dtype)")
-        if let bias {
-            check(bias.rank == 1 && bias.shape[0] == weight.shape[0] && bias.dtype == weight.dtype && bias.device == weight.device,
-                  "PreparedLinear: expected a bias \(weight.dtype) [\(weight.shape[0])] on \(weight.device), got \(bias.dtype) \(bias.shape) on \(bias.device)")
-        }
+        checkPreparedBias(bias, of: weight, "PreparedLinear")
         self.weight = weight.detach()
         self.bias = bias?.detach()
         packed = self.weight.backend.packLinearWeight(self.weight)

@@ -31,14 +31,7 @@ public enum LossReduction: Int, Hashable, Sendable, CustomStringConvertible {
 /// already be checked to lie in `0..<C` or equal `ignoreIndex` (the kernel stops on any other).
 package func nllLossRows(_ logProbs: Tensor, _ target: Tensor, weight: Tensor?, ignoreIndex: Int,
                          reduction: LossReduction) -> Tensor {
-    check(logProbs.rank == 2 && logProbs.dtype.isFloatingPoint,
-          "nllLoss: expected floating point log-probabilities [M, C], got \(logProbs.dtype) \(logProbs.shape)")
-    check(target.rank == 1 && target.shape[0] == logProbs.shape[0] && target.dtype == .int64 && target.device == logProbs.device,
-          "nllLoss: expected int64 targets [\(logProbs.shape[0])] on \(logProbs.device), got \(target.dtype) \(target.shape)")
-    if let weight {
-        check(weight.shape == [logProbs.shape[1]] && weight.dtype == logProbs.dtype && weight.device == logProbs.device,
-              "nllLoss: expected a \(logProbs.dtype) weight [\(logProbs.shape[1])], got \(weight.dtype) \(weight.shape)")
-    }
+    checkRowLossArguments("nllLoss", input: logProbs, named: "log-probabilities", target: target, weight: weight)
     let m = logProbs.shape[0]
     let out = Tensor(empty: reduction == .none ? [m] : [], dtype: logProbs.dtype, device: logProbs.device)
     logProbs.backend.nllLoss(logProbs, target: target, weight: weight, ignoreIndex: ignoreIndex, reduction: reduction, out: out)
@@ -74,14 +67,7 @@ package func nllLossRows(_ logProbs: Tensor, _ target: Tensor, weight: Tensor?, 
 /// (`torch.nn.functional.cross_entropy` on rows); targets must already be checked as for `nllLossRows`.
 package func crossEntropyRows(_ logits: Tensor, _ target: Tensor, weight: Tensor?, ignoreIndex: Int,
                               reduction: LossReduction) -> Tensor {
-    check(logits.rank == 2 && logits.dtype.isFloatingPoint,
-          "crossEntropy: expected floating point logits [M, C], got \(logits.dtype) \(logits.shape)")
-    check(target.rank == 1 && target.shape[0] == logits.shape[0] && target.dtype == .int64 && target.device == logits.device,
-          "crossEntropy: expected int64 targets [\(logits.shape[0])] on \(logits.device), got \(target.dtype) \(target.shape)")
-    if let weight {
-        check(weight.shape == [logits.shape[1]] && weight.dtype == logits.dtype && weight.device == logits.device,
-              "crossEntropy: expected a \(logits.dtype) weight [\(logits.shape[1])], got \(weight.dtype) \(weight.shape)")
-    }
+    checkRowLossArguments("crossEntropy", input: logits, named: "logits", target: target, weight: weight)
     let m = logits.shape[0]
     let logProbs = Tensor(empty: logits.shape, dtype: logits.dtype, device: logits.device)
     let out = Tensor(empty: reduction == .none ? [m] : [], dtype: logits.dtype, device: logits.device)
@@ -111,4 +97,17 @@ package func crossEntropyRows(_ logits: Tensor, _ target: Tensor, weight: Tensor
         let gl = coefficients * (reduction == .none ? grad.unsqueeze(1) : grad)
         return [gl - Nabla.exp(lp) * gl.sum(dims: [1], keepDim: true)]
     })
+}
+
+/// The argument checks the row losses share: `input` [M, C] floating point, int64 `target` [M] on its device, and an
+/// optional class `weight` [C] of its dtype and device; messages name `op` and call `input` `what`.
+private func checkRowLossArguments(_ op: String, input: Tensor, named what: String, target: Tensor, weight: Tensor?) {
+    check(input.rank == 2 && input.dtype.isFloatingPoint,
+          "\(op): expected floating point \(what) [M, C], got \(input.dtype) \(input.shape)")
+    check(target.rank == 1 && target.shape[0] == input.shape[0] && target.dtype == .int64 && target.device == input.device,
+          "\(op): expected int64 targets [\(input.shape[0])] on \(input.device), got \(target.dtype) \(target.shape)")
+    if let weight {
+        check(weight.shape == [input.shape[1]] && weight.dtype == input.dtype && weight.device == input.device,
+              "\(op): expected a \(input.dtype) weight [\(input.shape[1])], got \(weight.dtype) \(weight.shape)")
+    }
 }
