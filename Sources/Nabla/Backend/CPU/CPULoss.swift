@@ -53,19 +53,21 @@ extension CPUBackend {
         guard lossKernelsApply(input, target, weight) else {
             return compositeNLLLoss(input, target: target, weight: weight, ignoreIndex: ignoreIndex, reduction: reduction, out: out)
         }
-        if input.dtype == .float32 { nllRows(Float.self, input, target, weight, ignoreIndex, reduction, out, logProbs: nil, fromLogits: false) }
-        else { nllRows(Double.self, input, target, weight, ignoreIndex, reduction, out, logProbs: nil, fromLogits: false) }
+        if input.dtype == .float32 { nllRows(Float.self, input, target, weight, ignoreIndex, reduction, out, op: "nllLoss") }
+        else { nllRows(Double.self, input, target, weight, ignoreIndex, reduction, out, op: "nllLoss") }
     }
 
-    /// One pass per row: its logSoftmax written out and its loss picked from it.
+    /// The rows' logSoftmax by `softmax(log: true)` itself (so `crossEntropy(x)` has the very bits of
+    /// `nllLoss(logSoftmax(x))`, as in PyTorch), then one pass picking each row's loss from it.
     public func softmaxCrossEntropy(_ x: Tensor, target: Tensor, weight: Tensor?, ignoreIndex: Int, reduction: LossReduction,
                                     logProbs: Tensor, loss: Tensor) {
         guard lossKernelsApply(x, target, weight) && logProbs.dtype == x.dtype else {
             softmax(x, dim: 1, log: true, out: logProbs)
             return nllLoss(logProbs, target: target, weight: weight, ignoreIndex: ignoreIndex, reduction: reduction, out: loss)
         }
-        if x.dtype == .float32 { nllRows(Float.self, x, target, weight, ignoreIndex, reduction, loss, logProbs: logProbs, fromLogits: true) }
-        else { nllRows(Double.self, x, target, weight, ignoreIndex, reduction, loss, logProbs: logProbs, fromLogits: true) }
+        softmax(x, dim: 1, log: true, out: logProbs)
+        if x.dtype == .float32 { nllRows(Float.self, logProbs, target, weight, ignoreIndex, reduction, loss, op: "crossEntropy") }
+        else { nllRows(Double.self, logProbs, target, weight, ignoreIndex, reduction, loss, op: "crossEntropy") }
     }
 
     /// One pass writing each row's coefficient at its target and zeros elsewhere.
@@ -89,31 +91,18 @@ extension CPUBackend {
         else { lossBackwardRows(Double.self, grad, logProbs, target, weight, ignoreIndex, reduction, out) }
     }
 
-    /// The NLL of `x`'s rows (log-probabilities, or logits whose logSoftmax is written to `logProbs` first).
+    /// The NLL of `x`'s rows of log-probabilities; errors name `op`.
     private func nllRows<T: FloatElement>(_: T.Type, _ x: Tensor, _ target: Tensor, _ weight: Tensor?, _ ignoreIndex: Int,
-                                          _ reduction: LossReduction, _ out: Tensor, logProbs: Tensor?, fromLogits: Bool) {
-        let op: StaticString = fromLogits ? "crossEntropy" : "nllLoss"
+                                          _ reduction: LossReduction, _ out: Tensor, op: StaticString) {
         let rows = LossRows<T>(x, target, weight, ignoreIndex)
-        let m = rows.m, c = rows.c
+        let m = rows.m
         let xp = x.storage.pointer(T.self) + x.offset, xr = x.strides[0], xc = x.strides[1]
-        let lp = logProbs.map { $0.storage.pointer(T.self) + $0.offset }
-        let lr = logProbs?.strides[0] ?? 0, lc = logProbs?.strides[1] ?? 0
         let perRow = UnsafeMutablePointer<Double>.allocate(capacity: Swift.max(m, 1))
         defer { perRow.deallocate() }
         rows.forRows { range in
             for r in range {
-                var row = xp + r * xr, stride = xc
-                if fromLogits, let lp {
-                    var mx = -T.infinity
-                    for j in 0..<c { mx = Swift.max(mx, row[j * xc]) }
-                    var s: T = 0
-                    for j in 0..<c { s += T.exp(row[j * xc] - mx) }
-                    let lse = mx + T.log(s)
-                    let orow = lp + r * lr
-                    for j in 0..<c { orow[j * lc] = row[j * xc] - lse }
-                    row = orow; stride = lc
-                }
-                if case let (t, w)? = rows.rowTarget(r, op: op) { perRow[r] = Double(-w * row[t * stride]) } else { perRow[r] = 0 }
+                let row = xp + r * xr
+                if case let (t, w)? = rows.rowTarget(r, op: op) { perRow[r] = Double(-w * row[t * xc]) } else { perRow[r] = 0 }
             }
         }
         let op0 = out.storage.pointer(T.self) + out.offset
