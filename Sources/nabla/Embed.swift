@@ -11,11 +11,13 @@ struct Embed: ParsableCommand {
     @Option(help: "A UTF-8 text file, one sentence per line.") var input: String
     @Option(help: "The .npy file to write.") var output: String
     @Option(help: "Sentences per forward pass.") var batchSize: Int = 32
+    @Flag(help: "Run each batch as a compiled graph (batches padded to lengths in multiples of 16).") var compile = false
+    @Flag(help: "With --compile: print the compiled graphs and why each was traced (to standard error).") var explain = false
 
     func run() throws {
         try reportingErrors {
             guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
-            let embedder = try SentenceEmbedder(folder: model)
+            let embedder = try SentenceEmbedder(folder: model, compiled: compile)
             let lines = try TextCommands.readLines(input)
             let clock = ContinuousClock()
             let start = clock.now
@@ -25,6 +27,13 @@ struct Embed: ParsableCommand {
             try saveNpy(e, to: output)
             print("Wrote \(e.shape[0]) embeddings of dimension \(embedder.dimension) to \(output)")
             print(String(format: "Encoded in %.3f s (%.1f sentences/s)", seconds, Double(e.shape[0]) / max(seconds, 1e-9)))
+            if compile {
+                let fs = embedder.compiledFunctions
+                print("Compiled \(fs.count) graph\(fs.count == 1 ? "" : "s") (batch × padded length: "
+                      + fs.map { "\($0.batch)×\($0.length)" }.joined(separator: ", ")
+                      + String(format: "), compile time %.3f s", fs.flatMap(\.function.compileSeconds).reduce(0, +)))
+                if explain { FileHandle.standardError.write(Data((embedder.explain() + "\n").utf8)) }
+            }
         }
     }
 }
