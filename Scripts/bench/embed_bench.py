@@ -3,7 +3,7 @@ all-MiniLM-L6-v2, same sentences,
 2 threads (torch.set_num_threads(2); Nabla uses one thread per core), batch 32. Needs a venv outside the tree with sentence-transformers (e.g. ~/torch-venv), `make models`
 and the release build (`swift build -c release`).
 
-    ~/torch-venv/bin/python Scripts/bench/embed_bench.py [N_SENTENCES]     (default 512)
+    ~/torch-venv/bin/python Scripts/bench/embed_bench.py [N_SENTENCES [LENGTH_MULTIPLE]]     (default 512, 16)
 
 Prints embeddings/s for the three (encode time only, model loading excluded, compiling included for --compile; best
 of 4 interleaved rounds), the ratios, and the worst cosine between each Nabla set of embeddings and sentence-transformers'.
@@ -24,6 +24,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 MODEL = os.path.join(ROOT, ".build", "models", "all-MiniLM-L6-v2")
 NABLA = os.path.join(ROOT, ".build", "release", "nabla")
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 512
+MULTIPLE = sys.argv[2] if len(sys.argv) > 2 else "16"
 
 words = ("the quick brown fox jumps over a lazy dog while students learn deep learning with swift and python "
          "on small machines every morning before coffee in zürich beijing 北京 and são paulo").split()
@@ -56,7 +57,7 @@ with tempfile.TemporaryDirectory() as d:
         t = time.perf_counter()
         ref = st.encode(sentences, batch_size=32, convert_to_numpy=True)
         best["st"] = min(best["st"], time.perf_counter() - t)
-        for key, extra in (("eager", []), ("compiled", ["--compile"])):
+        for key, extra in (("eager", []), ("compiled", ["--compile", "--length-multiple", MULTIPLE])):
             out = os.path.join(d, key + ".npy")
             secs, note = run_nabla(inp, out, extra)
             best[key] = min(best[key], secs)
@@ -70,7 +71,7 @@ def worst_cosine(a):
     return ((a * ref).sum(1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(ref, axis=1))).min()
 
 
-print(f"sentences: {N}, batch 32, torch threads {torch.get_num_threads()}, torch {torch.__version__}")
+print(f"sentences: {N}, batch 32, compiled lengths in multiples of {MULTIPLE}, torch threads {torch.get_num_threads()}, torch {torch.__version__}")
 print(f"sentence-transformers: {N / best['st']:.1f} embeddings/s ({best['st']:.3f} s)")
 print(f"nabla embed:           {N / best['eager']:.1f} embeddings/s ({best['eager']:.3f} s)")
 print(f"nabla embed --compile: {N / best['compiled']:.1f} embeddings/s ({best['compiled']:.3f} s; {compiled_note})")
