@@ -11,11 +11,16 @@ struct Embed: ParsableCommand {
     @Option(help: "A UTF-8 text file, one sentence per line.") var input: String
     @Option(help: "The .npy file to write.") var output: String
     @Option(help: "Sentences per forward pass.") var batchSize: Int = 32
+    @Flag(help: "Run each batch as a compiled graph (batches padded to a length bucket, one graph per bucket).") var compile = false
+    @Option(help: "With --compile: pad batches to lengths in multiples of this.") var lengthMultiple: Int = 16
+    @Flag(help: "With --compile: print the compiled graphs and why each was traced (to standard error).") var explain = false
 
     func run() throws {
         try reportingErrors {
             guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
+            guard lengthMultiple > 0 else { throw ValidationError("--length-multiple must be positive") }
             let embedder = try SentenceEmbedder(folder: model)
+            if compile { embedder.compile(lengthMultiple: lengthMultiple) }
             let lines = try TextCommands.readLines(input)
             let clock = ContinuousClock()
             let start = clock.now
@@ -25,6 +30,13 @@ struct Embed: ParsableCommand {
             try saveNpy(e, to: output)
             print("Wrote \(e.shape[0]) embeddings of dimension \(embedder.dimension) to \(output)")
             print(String(format: "Encoded in %.3f s (%.1f sentences/s)", seconds, Double(e.shape[0]) / max(seconds, 1e-9)))
+            if compile {
+                let fs = embedder.compiledFunctions
+                print("Compiled \(fs.count) graph\(fs.count == 1 ? "" : "s") (batch × padded length: "
+                      + fs.map { "\($0.batch)×\($0.length)" }.joined(separator: ", ")
+                      + String(format: "), compile time %.3f s", fs.flatMap(\.function.compileSeconds).reduce(0, +)))
+                if explain { FileHandle.standardError.write(Data((embedder.explain() + "\n").utf8)) }
+            }
         }
     }
 }

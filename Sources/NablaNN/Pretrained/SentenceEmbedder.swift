@@ -11,6 +11,8 @@ import Foundation
 /// let e = embedder.encode(["A man is eating food.", "A man is riding a horse."])   // [2, 384], unit rows
 /// let similarity = (e[0] * e[1]).sum()
 /// ```
+/// `compile()` (or `SentenceEmbedder(folder:, compiled: true)`) runs each batch as a compiled graph instead: batches
+/// are padded to a length bucket so that few graphs serve every batch (see `compile(lengthMultiple:maxGraphs:)`).
 public final class SentenceEmbedder {
     /// How token vectors become one sentence vector.
     public enum Pooling: String, Sendable { case mean, cls, max, meanSqrtLen }
@@ -29,9 +31,11 @@ public final class SentenceEmbedder {
     public var doLowerCase: Bool
     /// The embedding size.
     public var dimension: Int { model.config.hiddenSize }
+    /// The compiled graphs, one per (batch size, padded length), when `compile()` was called.
+    var graphs: EmbeddingGraphCache?
 
-    /// Loads the folder; `maxSeqLength` overrides `sentence_bert_config.json`'s.
-    public init(folder: String, maxSeqLength: Int? = nil) throws {
+    /// Loads the folder; `maxSeqLength` overrides `sentence_bert_config.json`'s; `compiled: true` calls `compile()`.
+    public init(folder: String, maxSeqLength: Int? = nil, compiled: Bool = false) throws {
         let fm = FileManager.default
         var transformerPath = "", poolingPath: String? = nil
         var normalize = true
@@ -81,6 +85,7 @@ public final class SentenceEmbedder {
         self.maxSeqLength = maxSeqLength ?? maxLen
         self.pooling = pooling
         self.normalize = normalize
+        if compiled { self.compile() }
     }
 
     /// The embeddings of `sentences`, `[n, dimension]` float32 (`model.encode(sentences, batch_size=32)`).
@@ -106,15 +111,24 @@ public final class SentenceEmbedder {
     /// The embedding of one sentence, `[dimension]`.
     public func encode(_ sentence: String) -> Tensor { encode([sentence]).select(0, 0) }
 
-    /// Embeddings of already tokenised, unpadded id sequences.
+    /// Embeddings of already tokenised, unpadded id sequences: padded to the longest (eager) or to its length bucket
+    /// (compiled), then through the model.
     func embed(_ seqs: [[Int]]) -> Tensor {
-        let width = seqs.map(\.count).max() ?? 0
+        let longest = seqs.map(\.count).max() ?? 0
+        let width = graphs.map { $0.bucketLength(longest, limit: Swift.max(longest, Swift.min(maxSeqLength, model.config.maxPositionEmbeddings))) } ?? longest
         var idData = [Int64](repeating: Int64(tokenizer.padId), count: seqs.count * width)
         var maskData = [Int64](repeating: 0, count: seqs.count * width)
         for (i, s) in seqs.enumerated() { for (j, id) in s.enumerated() { idData[i * width + j] = Int64(id); maskData[i * width + j] = 1 } }
         let inputIds = Tensor(shape: [seqs.count, width], data: idData)
         let mask = Tensor(shape: [seqs.count, width], data: maskData)
-        let h = model(inputIds: inputIds, attentionMask: mask, tokenTypeIds: Tensor.zeros([seqs.count, width], dtype: .int64)).lastHiddenState
+        if let graphs { return graphs.function(batch: seqs.count, length: width, embedder: self).call([inputIds, mask])[0] }
+        return embedBatch(inputIds, mask)
+    }
+
+    /// The pooled (and normalised) embeddings of a padded batch: `inputIds` and `mask` `[B, L]` int64 → `[B, dimension]`.
+    /// This is the function `compile()` traces. Token types are all 0 (one-segment input, as `encode` gives).
+    func embedBatch(_ inputIds: Tensor, _ mask: Tensor) -> Tensor {
+        let h = model(inputIds: inputIds, attentionMask: mask).lastHiddenState
         let m = mask.to(h.dtype).unsqueeze(-1)
         var pooled: Tensor
         switch pooling {
