@@ -4,8 +4,10 @@
 /// Lifetimes run from the first node that touches a buffer to the last (a backward that reads a forward's context
 /// touches what that forward touched); outputs, gradients and constant-folded buffers live for the whole run (so a
 /// `.grad` handed out after a run is never reused for something else by the next). Buffers a backend allocates and
-/// returns itself (fused backward ops) are not planned. Offsets come from TensorFlow Lite's greedy-by-size
-/// algorithm: the largest buffers are placed first, each in the smallest gap between the buffers it overlaps in time.
+/// returns itself (fused backward ops) are not planned: `returnedBytes` says how many bytes those are. Offsets come
+/// from greedy placement (TensorFlow Lite's greedy-by-size: each buffer in the smallest gap between the buffers it
+/// overlaps in time), tried in three orders (largest first, longest-lived first, largest size × lifetime first); the
+/// smallest arena wins.
 public struct MemoryPlan: @unchecked Sendable {
     /// Buffer → arena index and offset in elements.
     let placement: [Int: (arena: Int, offset: Int)]
@@ -17,6 +19,8 @@ public struct MemoryPlan: @unchecked Sendable {
     public var unplannedBytes: Int = 0
     /// The most bytes of intermediates alive at one node: no plan can use fewer.
     public var liveBytesBound: Int = 0
+    /// Bytes of the buffers nodes allocate and return at each run (outside the plan), all together.
+    public var returnedBytes: Int = 0
 
     /// Buffers a node returns (allocated by the backend at each run, so not planned).
     static func returnedBuffers(_ g: CompiledGraph) -> Set<Int> {
@@ -59,15 +63,12 @@ public struct MemoryPlan: @unchecked Sendable {
         var placement: [Int: (arena: Int, offset: Int)] = [:]
         var storages: [Storage] = []
         var bytes = 0, unplanned = 0
-        for key in groupOrder {
-            let members = groups[key]!
-            let bySize = members.sorted { footprint(g.buffers[$0]) != footprint(g.buffers[$1])
-                ? footprint(g.buffers[$0]) > footprint(g.buffers[$1]) : start[$0] < start[$1] }
+        /// Places `order`'s buffers one by one, each in the smallest gap between the buffers it overlaps in time.
+        func place(_ order: [Int]) -> (offsets: [Int: Int], size: Int) {
             var placed: [(buffer: Int, offset: Int, size: Int)] = []
-            var arenaSize = 0
-            for b in bySize {
+            var offsets: [Int: Int] = [:], arenaSize = 0
+            for b in order {
                 let size = footprint(g.buffers[b])
-                unplanned += g.buffers[b].count * g.buffers[b].dtype.itemSize
                 let overlapping = placed.filter { !(end[$0.buffer] < start[b] || end[b] < start[$0.buffer]) }
                     .sorted { $0.offset < $1.offset }
                 var best: Int? = nil, bestGap = Int.max, cursor = 0
@@ -78,9 +79,26 @@ public struct MemoryPlan: @unchecked Sendable {
                 }
                 let offset = best ?? cursor
                 placed.append((b, offset, size))
-                placement[b] = (storages.count, offset)
+                offsets[b] = offset
                 arenaSize = Swift.max(arenaSize, offset + size)
             }
+            return (offsets, arenaSize)
+        }
+        for key in groupOrder {
+            let members = groups[key]!
+            for b in members { unplanned += g.buffers[b].count * g.buffers[b].dtype.itemSize }
+            // Greedy by size (TensorFlow Lite's), then two other orders greedy placement often does better with:
+            // longest-lived first, and largest size × lifetime first; the smallest arena wins.
+            func life(_ b: Int) -> Int { Swift.min(end[b], g.nodes.count) - Swift.max(start[b], 0) + 1 }
+            let bySize = members.sorted { footprint(g.buffers[$0]) != footprint(g.buffers[$1])
+                ? footprint(g.buffers[$0]) > footprint(g.buffers[$1]) : start[$0] < start[$1] }
+            let byLife = members.sorted { life($0) != life($1) ? life($0) > life($1)
+                : footprint(g.buffers[$0]) != footprint(g.buffers[$1]) ? footprint(g.buffers[$0]) > footprint(g.buffers[$1]) : $0 < $1 }
+            let byArea = members.sorted { footprint(g.buffers[$0]) * life($0) != footprint(g.buffers[$1]) * life($1)
+                ? footprint(g.buffers[$0]) * life($0) > footprint(g.buffers[$1]) * life($1) : $0 < $1 }
+            let best = [bySize, byLife, byArea].map(place).min { $0.size < $1.size }!
+            for (b, offset) in best.offsets { placement[b] = (storages.count, offset) }
+            let arenaSize = best.size
             let dtype = g.buffers[members[0]].dtype
             storages.append(Storage.allocate(count: arenaSize, dtype: dtype, backend: backend(members[0])))
             bytes += arenaSize * dtype.itemSize
@@ -94,6 +112,7 @@ public struct MemoryPlan: @unchecked Sendable {
             bound = Swift.max(bound, live)
         }
         p.liveBytesBound = bound
+        p.returnedBytes = dynamic.reduce(0) { $0 + g.buffers[$1].count * g.buffers[$1].dtype.itemSize }
         return p
     }
 }
