@@ -33,7 +33,9 @@ import NablaTestSupport
         #expect(g.plan.returnedBytes > 0 && g.plan.returnedBytes <= parameterBytes, "\(g)")
         // Alive at once: 7/4 A, plus the gradients and other buffers that live for the whole run (each ≤ parameters).
         #expect(g.plan.liveBytesBound <= a * 7 / 4 + 2 * parameterBytes, "\(g)")
-        #expect(g.plan.peakBytes <= a * 2, "\(g)")
+        // The arena's placement comes within 5 % of that floor (the arena was 3.25 A before the ReLU outputs died
+        // early and one arena served every dtype).
+        #expect(g.plan.peakBytes * 100 <= g.plan.liveBytesBound * 105, "\(g)")
         #expect(g.passLog.contains { $0.contains("2 masked before the pool's backward") }, "\(g.passLog)")
         #expect(g.passLog.contains { $0.contains("planned convolution input gradients: 1") }, "\(g.passLog)")
         let m = try #require(memory, "\(step.explain())")
