@@ -51,10 +51,12 @@ func runW4(compiled: Bool = false) -> (result: [String: Any], model: Sequential,
         return loss
     }
     let step = compile(name: "W4", body)
-    // Transient memory of a step: the allocator's peak over the first epoch's steps after the 10th (the compiled
-    // graph is built by then) minus what was held before training (parameters, data).
+    // Transient memory of a step: the allocator's peak over the first epoch's full batches after the 10th (the
+    // compiled graph is built by then) minus what was held before training (parameters, data). The last, partial
+    // batch is left out: it is a new signature, so its first call runs eagerly beside the compiled graph's arena.
     let baseline = MemoryStats.currentBytes
     var stepPeak = 0
+    var stepMemory: StepMemory? = nil
     for ep in 1...max(1, w4Epochs) {
         model.train()
         let t0 = now()
@@ -63,13 +65,21 @@ func runW4(compiled: Bool = false) -> (result: [String: Any], model: Sequential,
         for i in stride(from: 0, to: n, by: batch) {
             let (xb, yb) = train.batch(perm.narrow(0, start: i, length: min(batch, n - i)))
             if ep == 1 && steps == 10 { MemoryStats.resetPeak() }
-            let loss = compiled ? step(xb, yb) : body(xb, yb)
+            if ep == 1 && i + batch > n { stepPeak = MemoryStats.peakBytes - baseline }
+            let loss: Tensor
+            if compiled && ep == 1 && steps == 10 {
+                let (outs, memory) = step.profileMemory([xb, yb])
+                loss = outs[0]
+                stepMemory = memory
+            } else {
+                loss = compiled ? step(xb, yb) : body(xb, yb)
+            }
             traceLoss("W4", (ep - 1) * (n + batch - 1) / batch + steps, loss)
             steps += 1
             if steps % 50 == 0 { lastLoss = loss.item() }
         }
         let dt = now() - t0
-        if ep == 1 { stepPeak = MemoryStats.peakBytes - baseline }
+        if ep == 1 && n % batch == 0 { stepPeak = MemoryStats.peakBytes - baseline }
         let acc = testAccuracy(model, test.images, test.labels)
         FileHandle.standardError.write(Data(String(format: "# W4 epoch %d: %.2fs  %.0f samples/s  test_acc=%.4f  loss=%.4f\n",
                                                    ep, dt, Double(n) / dt, acc, lastLoss).utf8))
@@ -78,15 +88,20 @@ func runW4(compiled: Bool = false) -> (result: [String: Any], model: Sequential,
     }
     if compiled {
         FileHandle.standardError.write(Data("# W4 \(step.explain())\n".utf8))
-        if let g = step.graph { FileHandle.standardError.write(Data("# W4 compiled step: peak \(g.plan.peakBytes) bytes of planned intermediates (\(g.plan.unplannedBytes) unplanned)\n".utf8)) }
+        if let g = step.graph { FileHandle.standardError.write(Data("# W4 compiled step: peak \(g.plan.peakBytes) bytes of planned intermediates (\(g.plan.unplannedBytes) unshared)\n".utf8)) }
+        if let m = stepMemory { FileHandle.standardError.write(Data("# W4 step memory (step 11): \(m)\n".utf8)) }
     }
     let secs = epochs.compactMap { $0["seconds"] as? Double }
-    let result: [String: Any] = [
+    var result: [String: Any] = [
         "workload": "W4", "impl": compiled ? "nabla-compiled" : "nabla",
         "desc": "CNN conv32-pool-conv64-pool-fc128-fc10, CE, Adam 1e-3, batch 128, \(epochs.count) epochs, seed \(benchSeed) (\(benchEngine))",
         "seconds_per_epoch_median": median(secs), "seconds_per_epoch_min": secs.min() ?? 0, "seconds_per_epoch_max": secs.max() ?? 0,
         "samples_per_s_median": Double(n) / median(secs), "final_test_acc": epochs.last?["test_acc"] ?? 0, "epochs": epochs,
         "step_peak_bytes": stepPeak,
     ]
+    if let m = stepMemory {
+        result["planned_bytes"] = m.plannedBytes
+        result["unplanned_peak_bytes"] = m.unplannedPeakBytes
+    }
     return (result, model, test.images)
 }

@@ -3,7 +3,10 @@ import NablaONNX
 import NablaTestSupport
 
 /// Runs `Scripts/onnx_run_ort.py` (onnx.checker, then onnxruntime) on `model` with `input`; returns its output.
-func runOnnxruntime(_ model: String, _ input: String) throws -> Tensor {
+func runOnnxruntime(_ model: String, _ input: String) throws -> Tensor { try runOnnxruntime(model, inputs: [input]) }
+
+/// Runs `Scripts/onnx_run_ort.py` on `model` with `inputs` (.npy files, fed in order); returns its first output.
+func runOnnxruntime(_ model: String, inputs: [String]) throws -> Tensor {
     let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     let python = root.appendingPathComponent(".build/venv/bin/python").path
     guard FileManager.default.isExecutableFile(atPath: python) else {
@@ -13,7 +16,7 @@ func runOnnxruntime(_ model: String, _ input: String) throws -> Tensor {
     defer { try? FileManager.default.removeItem(atPath: out) }
     let p = Process()
     p.executableURL = URL(fileURLWithPath: python)
-    p.arguments = [root.appendingPathComponent("Scripts/onnx_run_ort.py").path, model, input, out]
+    p.arguments = [root.appendingPathComponent("Scripts/onnx_run_ort.py").path, model] + inputs + [out]
     let err = Pipe()
     p.standardError = err
     p.standardOutput = Pipe()

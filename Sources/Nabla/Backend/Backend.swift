@@ -139,6 +139,11 @@ public protocol Backend: AnyObject, Sendable {
     /// only when asked for (nil otherwise).
     func conv2dBackward(_ x: Tensor, weight: Tensor, grad: Tensor, geometry: ConvGeometry,
                         input: Bool, weight needWeight: Bool, bias: Bool) -> (input: Tensor?, weight: Tensor?, bias: Tensor?)
+    /// `conv2dBackward` with the input's gradient written into `inputGradient` ([N, C, H, W], contiguous: memory a
+    /// compiled graph planned) instead of a tensor the backend allocates; returns the other two as `conv2dBackward`
+    /// does. The default runs `conv2dBackward` and copies its input gradient into `inputGradient`.
+    func conv2dBackward(_ x: Tensor, weight: Tensor, grad: Tensor, geometry: ConvGeometry, inputGradient: Tensor,
+                        weight needWeight: Bool, bias: Bool) -> (weight: Tensor?, bias: Tensor?)
     /// `out = softmax(x)` (or `logSoftmax` when `log`) along `dim`; `x` may be strided.
     func softmax(_ x: Tensor, dim: Int, log: Bool, out: Tensor)
     /// The first-order gradient of `softmax` (or `logSoftmax` when `log`) along `dim` from its `output`.
@@ -215,6 +220,14 @@ extension Backend {
         let product = Tensor(empty: out.shape, dtype: out.dtype, device: out.device)
         matmul(a, b, out: product)
         binary(.add, out, product, out: out)
+    }
+
+    /// Default: `conv2dBackward`, then its input gradient copied into `inputGradient`.
+    public func conv2dBackward(_ x: Tensor, weight: Tensor, grad: Tensor, geometry: ConvGeometry, inputGradient: Tensor,
+                               weight needWeight: Bool, bias: Bool) -> (weight: Tensor?, bias: Tensor?) {
+        let r = conv2dBackward(x, weight: weight, grad: grad, geometry: geometry, input: true, weight: needWeight, bias: bias)
+        if let gx = r.input { copy(gx, into: inputGradient) }
+        return (r.weight, r.bias)
     }
 
     /// Default: the product into a temporary, then added into `out`.

@@ -107,6 +107,17 @@ public final class CompiledFunction: @unchecked Sendable {
     /// Calls a function of tensors and returns its first output.
     public func callAsFunction(_ xs: Tensor...) -> Tensor { call(xs)[0] }
 
+    /// Calls the function once on `xs` (a real call: a training step trains) and reports where its memory went: the
+    /// planned arena, and every node that allocated at run time (see `StepMemory`). Nil when this signature does not
+    /// run a compiled graph yet (warm-up, tracing, or a graph break); the call's outputs come back beside it.
+    public func profileMemory(_ xs: [Tensor]) -> (outputs: [Tensor], memory: StepMemory?) {
+        guard case .compiled(_, let runner)? = cache[signature(xs)] else { return (call(xs), nil) }
+        runner.profilingMemory = true
+        defer { runner.profilingMemory = false }
+        let outs = call(xs)
+        return (outs, runner.lastMemory)
+    }
+
     /// Traces one call (which runs eagerly and returns the eager result) and compiles its graph.
     private func trace(_ xs: [Tensor], _ sig: Signature) -> [Tensor] {
         let start = DispatchTime.now().uptimeNanoseconds

@@ -6,7 +6,7 @@
 /// updated in place at each run; intermediates live where the memory plan puts them.
 public final class CompiledGraph: CustomStringConvertible, @unchecked Sendable {
     /// The buffers the nodes read and write.
-    public let buffers: [TracedBuffer]
+    public private(set) var buffers: [TracedBuffer]
     /// The nodes, in the order they run.
     public private(set) var nodes: [TracedNode]
     /// The views of the function's arguments.
@@ -59,19 +59,28 @@ public final class CompiledGraph: CustomStringConvertible, @unchecked Sendable {
         if !log.isEmpty { passLog.append(log) }
     }
 
+    /// Adds a buffer (a pass's new intermediate); returns its index.
+    func addBuffer(_ b: TracedBuffer) -> Int {
+        buffers.append(b)
+        return buffers.count - 1
+    }
+
     /// Sets the memory plan.
     func setPlan(_ p: MemoryPlan) { plan = p }
 
     /// Runs the passes in order: dead-code elimination, common-subexpression elimination, algebraic
-    /// simplification, dead-code elimination again, copy forwarding, log-softmax + NLL fusion, GEMM epilogues,
-    /// element-wise fusion, in-place reuse of dead inputs; then marks what folds to constants and plans memory.
+    /// simplification, dead-code elimination again, copy forwarding, convolution input gradients into planned
+    /// memory, log-softmax + NLL fusion, ReLU gradients masked before max pools' backward, GEMM epilogues, element-wise
+    /// fusion, in-place reuse of dead inputs; then marks what folds to constants and plans memory.
     func optimize() {
         GraphPasses.eliminateDeadCode(self)
         GraphPasses.eliminateCommonSubexpressions(self)
         GraphPasses.simplifyAlgebra(self)
         GraphPasses.eliminateDeadCode(self)
         GraphPasses.forwardCopies(self)
+        GraphPasses.planConvInputGradients(self)
         GraphPasses.fuseSoftmaxCrossEntropy(self)
+        GraphPasses.maskGradientsBeforePoolBackward(self)
         GraphPasses.fuseGemmEpilogues(self)
         GraphPasses.fuseElementwise(self)
         GraphPasses.reuseDeadInputs(self)
@@ -92,7 +101,7 @@ public final class CompiledGraph: CustomStringConvertible, @unchecked Sendable {
             lines.append("  \(outs.isEmpty ? "" : outs + " = ")\(n.kind)(\(ins))")
         }
         lines.append("  return " + outputs.map(\.description).joined(separator: ", "))
-        lines.append("}  // \(nodes.count) nodes, peak \(plan.peakBytes) bytes of intermediates (\(plan.liveBytesBound) alive at most at once, \(plan.unplannedBytes) unshared)")
+        lines.append("}  // \(nodes.count) nodes, peak \(plan.peakBytes) bytes of intermediates (\(plan.liveBytesBound) alive at most at once, \(plan.unplannedBytes) unshared), \(plan.returnedBytes) bytes returned by kernels outside the plan")
         return lines.joined(separator: "\n")
     }
 

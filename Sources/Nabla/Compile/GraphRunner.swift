@@ -16,6 +16,9 @@ final class GraphRunner {
         let reads: [Binding?]
         let writes: [Binding]
         let returned: [Int?]
+        /// Buffers returned by backends whose last reader this step is: dropped after it, so their memory goes back
+        /// while the run goes on.
+        var releases: [Int] = []
     }
 
     let graph: CompiledGraph
@@ -72,6 +75,11 @@ final class GraphRunner {
                 steps.append(step)
             }
         }
+        // A returned buffer dies after the last step that touches it, unless the run hands it out at the end.
+        let keptToTheEnd = Set(g.outputs.map(\.buffer) + g.gradSinks.map(\.ref.buffer))
+        var lastStep: [Int: Int] = [:]
+        for (k, step) in steps.enumerated() { for b in step.node.touched where dyn.contains(b) { lastStep[b] = k } }
+        for (b, k) in lastStep where !keptToTheEnd.contains(b) { steps[k].releases.append(b) }
         var written = Set<Int>()
         for n in g.nodes { for w in n.writes { written.insert(w.buffer) } }
         mutatedInputs = g.inputs.indices.filter { written.contains(g.inputs[$0].buffer) }
@@ -132,13 +140,27 @@ final class GraphRunner {
         f.pointee.compiledRunner = Unmanaged.passUnretained(self).toOpaque()
         defer { AutogradState.flags.pointee.compiledRunner = savedRunner; currentInputs = nil }
         backendCalls = 0
+        let profiling = profilingMemory
+        let runStart = MemoryStats.currentBytes, outerPeak = MemoryStats.peakBytes
+        var allocating: [StepMemory.Node] = [], runPeak = 0
         for (i, step) in steps.enumerated() {
             runningNode = i
+            let before = profiling ? MemoryStats.currentBytes : 0
+            if profiling { MemoryStats.resetPeak() }
             let r = execute(step)
+            if profiling {
+                let peak = MemoryStats.peakBytes - runStart, kept = MemoryStats.currentBytes - before
+                runPeak = Swift.max(runPeak, peak)
+                if MemoryStats.peakBytes > before {
+                    allocating.append(.init(index: indexInGraph(i), kind: "\(step.node.kind)", peakBytes: peak, keptBytes: kept))
+                }
+            }
+            for b in step.releases { dynamic[b] = nil }
             if let c = r.context { contexts[indexInGraph(i)] = c }
             backendCalls += 1
         }
         runningNode = -1
+        if profiling { MemoryStats.resetPeak() }
         for k in mutatedInputs { xs[k].backend.copy(inputViews[k], into: xs[k]) }
         assignGradients(inputs: xs)
         let outs = outputBindings.map { b -> Tensor in
@@ -149,8 +171,19 @@ final class GraphRunner {
         }
         for k in dynamic.indices { dynamic[k] = nil }
         for k in contexts.indices { contexts[k] = nil }
+        if profiling {
+            runPeak = Swift.max(runPeak, MemoryStats.peakBytes - runStart)
+            MemoryStats.raisePeak(to: Swift.max(outerPeak, runStart + runPeak))
+            lastMemory = StepMemory(plannedBytes: graph.plan.peakBytes, unplannedPeakBytes: runPeak, nodes: allocating)
+        }
         return outs
     }
+
+    /// Whether the next runs measure each node's allocations (`CompiledFunction.profileMemory`); the measurement
+    /// resets the allocator's peak around each node and restores it after, so outer peaks stay right.
+    var profilingMemory = false
+    /// What the last profiled run allocated.
+    private(set) var lastMemory: StepMemory?
 
     /// The graph index of the `i`-th step (folded nodes are not steps).
     private lazy var stepToNode: [Int] = graph.nodes.indices.filter { !(($0 < graph.folded.count) && graph.folded[$0]) }

@@ -24,6 +24,17 @@ public enum MemoryStats {
     /// Starts a new peak from the bytes held now.
     public static func resetPeak() { peak.store(current.load(ordering: .relaxed), ordering: .relaxed) }
 
+    /// Raises the peak to `bytes` if it is lower (a profiler that reset the peak to measure one part gives back the
+    /// peak it found, so an outer measurement still sees it).
+    static func raisePeak(to bytes: Int) {
+        var seen = peak.load(ordering: .relaxed)
+        while bytes > seen {
+            let (exchanged, original) = peak.compareExchange(expected: seen, desired: bytes, ordering: .relaxed)
+            if exchanged { break }
+            seen = original
+        }
+    }
+
     /// A backend allocation of `bytes`.
     @inline(__always) static func allocated(_ bytes: Int) {
         let now = current.wrappingAdd(bytes, ordering: .relaxed).newValue

@@ -96,6 +96,10 @@ extension ONNXExporter {
         case .recurrentSequence(let mode, let reverse, _):
             guard mode == .lstm else { throw unsupported("only LSTM recurrences are exported (ONNX GRU/RNN not yet)") }
             try lstm(reverse: reverse)
+        case .softmaxCrossEntropy(let ignoreIndex, let reduction):
+            try softmaxCrossEntropyLoss(ignoreIndex: ignoreIndex, reduction: reduction)
+        case .nllLoss(let ignoreIndex, let reduction):
+            try negativeLogLikelihoodLoss(ignoreIndex: ignoreIndex, reduction: reduction)
         case .random:
             throw unsupported("random sampling has no inference form: call model.eval() (Dropout) before exporting")
         case .batchNormStats:
@@ -103,7 +107,7 @@ extension ONNXExporter {
         case .optimizerStep:
             throw unsupported("an optimizer update is training, not inference: export the model's forward pass")
         case .conv2dBackward, .softmaxBackward, .normRowsBackward, .batchNormBackward, .attentionBackward,
-             .recurrentSequenceBackward, .lstmCellBackward, .maxPool2dBackward, .col2im:
+             .recurrentSequenceBackward, .lstmCellBackward, .maxPool2dBackward, .col2im, .softmaxCrossEntropyBackward, .nllLossBackward:
             throw unsupported("a backward op is training, not inference: export under noGrad (the exporter traces without grad)")
         default:
             throw unsupported("no ONNX lowering for this op kind")

@@ -41,9 +41,11 @@ extension CPUBackend {
     }
 
     /// Gradients of `convWinograd` from `grad` [N, OC, oh, ow]: the input's [N, C, H, W], the weight's [OC, C, 3, 3]
-    /// and the bias's [OC], each only when asked for (nil otherwise). All tensors float32 and contiguous.
+    /// and the bias's [OC], each only when asked for (nil otherwise). All tensors float32 and contiguous. The input's
+    /// goes into `inputGradient` when one is given (and is returned as it).
     package func convWinogradBackward(_ x: Tensor, weight: Tensor, grad: Tensor, geometry g: ConvGeometry,
-                                      input needX: Bool, weight needW: Bool, bias needB: Bool) -> (Tensor?, Tensor?, Tensor?) {
+                                      input needX: Bool, weight needW: Bool, bias needB: Bool,
+                                      inputGradient: Tensor? = nil) -> (Tensor?, Tensor?, Tensor?) {
         let oc = weight.shape[0], c = g.channels
         let gp = Self.f32(grad)
         var gx: Tensor? = nil, gw: Tensor? = nil, gb: Tensor? = nil
@@ -56,8 +58,9 @@ extension CPUBackend {
             let transformed = ScratchBuffer<Float>(count: 16 * c * oc), filter = transformed.pointer
             defer { transformed.release() }
             nabla_f32_wino_filter(Self.f32(weight), Int64(oc), Int64(c), 1, filter)
-            let t = Tensor(empty: g.imageShape, dtype: .float32, device: .cpu)
-            winogradConv(gp, adjoint.winograd(outChannels: c), filter: filter, bias: nil, out: t.storage.pointer(Float.self))
+            // Into the caller's contiguous buffer when given (a compiled graph's planned memory).
+            let t = inputGradient ?? Tensor(empty: g.imageShape, dtype: .float32, device: .cpu)
+            winogradConv(gp, adjoint.winograd(outChannels: c), filter: filter, bias: nil, out: t.storage.pointer(Float.self) + t.offset)
             gx = t
         }
         if needW || needB {
