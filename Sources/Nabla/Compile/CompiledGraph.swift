@@ -63,7 +63,8 @@ public final class CompiledGraph: CustomStringConvertible, @unchecked Sendable {
     func setPlan(_ p: MemoryPlan) { plan = p }
 
     /// Runs the passes in order: dead-code elimination, common-subexpression elimination, algebraic
-    /// simplification, dead-code elimination again, copy forwarding, log-softmax + NLL fusion, GEMM epilogues,
+    /// simplification, dead-code elimination again, copy forwarding, log-softmax + NLL fusion, prepared convolutions
+    /// and linear layers (eval graphs), GEMM epilogues,
     /// element-wise fusion, in-place reuse of dead inputs; then marks what folds to constants and plans memory.
     func optimize() {
         GraphPasses.eliminateDeadCode(self)
@@ -72,6 +73,8 @@ public final class CompiledGraph: CustomStringConvertible, @unchecked Sendable {
         GraphPasses.eliminateDeadCode(self)
         GraphPasses.forwardCopies(self)
         GraphPasses.fuseSoftmaxCrossEntropy(self)
+        GraphPasses.prepareConvolutions(self)
+        GraphPasses.prepareLinearLayers(self)
         GraphPasses.fuseGemmEpilogues(self)
         GraphPasses.fuseElementwise(self)
         GraphPasses.reuseDeadInputs(self)
