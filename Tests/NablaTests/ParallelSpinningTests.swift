@@ -1,7 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
-@testable import Nabla
+import Nabla
 
 /// The spinning pool of short kernels (`Parallel.forEachSpinning`): every chunk runs exactly once whoever claims it,
 /// the workers take part, nested and concurrent calls complete, and the spin time is a setting.

@@ -51,7 +51,7 @@ extension GraphPasses {
             }
             let position = chain.last ?? i
             // The fused node runs where the chain's last member ran: nothing between may write what it reads.
-            let between = (i + 1)..<position
+            let between = stride(from: i + 1, to: position, by: 1)
             let inputs = Set(n.reads.compactMap { $0?.buffer })
             guard !between.contains(where: { j in !chain.contains(j) && nodes[j].writes.contains { inputs.contains($0.buffer) } })
             else { continue }

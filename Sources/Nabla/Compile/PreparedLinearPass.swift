@@ -27,13 +27,15 @@ extension GraphPasses {
             case .matmulAccumulate: accumulate = true
             default: continue
             }
-            guard !foldable[q], n.contextFrom == nil, n.returned.isEmpty, n.writes.count == 1, n.reads.count == 2,
+            // A product reads its operands; an accumulating one reads what it adds to (its output) as well.
+            guard !foldable[q], n.contextFrom == nil, n.returned.isEmpty, n.writes.count == 1,
+                  n.reads.count == (accumulate ? 3 : 2), !accumulate || n.reads[2]?.buffer == n.writes[0].buffer,
                   let a = n.reads[0], let b = n.reads[1], a.shape.count == 3, b.shape.count == 3, a.shape[0] == 1, b.shape[0] == 1
             else { continue }
             let m = a.shape[1], k = a.shape[2], nn = b.shape[2], product = n.writes[0]
             let pbuf = g.buffers[product.buffer]
             guard m >= 1, m <= preparedLinearRows, k >= 1, nn >= 1, b.shape[1] == k, pbuf.role == .intermediate,
-                  pbuf.dtype.isFloatingPoint, product.shape == [1, m, nn], product.coversContiguously(pbuf.count),
+                  pbuf.dtype.isFloatingPoint, product.shape == [1, m, nn], isWholeMatrix(product, pbuf.count),
                   a.strides[2] == 1, m == 1 || a.strides[1] == k,
                   b.strides[1] == 1, nn == 1 || b.strides[2] == k, isFixedBuffer(b, g, writers: writers)
             else { continue }
@@ -45,8 +47,8 @@ extension GraphPasses {
                 let p = writePositions[product.buffer][0]
                 let pn = nodes[p]
                 guard case .copy = pn.kind, keep[p], !foldable[p], pn.reads.count == 1, let r = pn.reads[0], pn.writes.count == 1,
-                      pn.writes[0].coversContiguously(pbuf.count), pn.contextFrom == nil, pn.returned.isEmpty,
-                      readers[product.buffer].allSatisfy({ $0 > q }), isFixedBuffer(r, g, writers: writers),
+                      isWholeMatrix(pn.writes[0], pbuf.count), pn.contextFrom == nil, pn.returned.isEmpty,
+                      readers[product.buffer].allSatisfy({ $0 >= q }), isFixedBuffer(r, g, writers: writers),
                       let v = biasVector(r, columns: nn)
                 else { continue }
                 bias = v
@@ -75,6 +77,13 @@ extension GraphPasses {
 
     /// The most rows a product may have to run as a prepared linear layer (the CPU's small-product kernel).
     static let preparedLinearRows = 4
+
+    /// Whether `ref` is the whole buffer of `count` elements in row-major order, strides of size-1 dims aside (a
+    /// matrix product sees a 2-D result as `[1, m, n]` with a batch stride of 0).
+    private static func isWholeMatrix(_ ref: TensorRef, _ count: Int) -> Bool {
+        guard ref.offset == 0, ref.shape.reduce(1, *) == count else { return false }
+        return zip(zip(ref.shape, ref.strides), Shape.contiguousStrides(ref.shape)).allSatisfy { $0.0.0 == 1 || $0.0.1 == $0.1 }
+    }
 
     /// `r`, a bias broadcast to `[1, rows, columns]` (or `[rows, columns]`), as the `[columns]` vector it reads, or nil
     /// when it is anything else.
