@@ -7,6 +7,10 @@ import NablaONNX
 /// The ONNX file W6-onnx runs (`--onnx PATH`; default: the committed TorchScript export of the W4 CNN).
 nonisolated(unsafe) var w6OnnxPath = "Tests/Fixtures/onnx/cnn.torchscript17.onnx"
 
+/// With `--b1-calls N`: only N batch-1 calls after the warm-up and no batch 256, so that a profiler attached to the
+/// whole run (`perf record`, `perf stat`, callgrind) sees the batch-1 path alone.
+nonisolated(unsafe) var w6OnnxProfileCalls: Int?
+
 /// Measures batch-1 latency (median µs over 1000 calls) and batch-256 throughput (median of 30) of the ONNX model.
 func runW6ONNX() -> [String: Any] {
     let model: ONNXModel, test: FashionMNIST
@@ -23,12 +27,13 @@ func runW6ONNX() -> [String: Any] {
     var lat: [Double] = [], tb: [Double] = []
     inferenceMode {
         for i in 0..<50 { call(images.narrow(0, start: i, length: 1)) }
-        for i in 0..<1000 {
-            let x = images.narrow(0, start: i, length: 1)
+        for i in 0..<(w6OnnxProfileCalls ?? 1000) {
+            let x = images.narrow(0, start: i % images.shape[0], length: 1)
             let t0 = now()
             call(x)
             lat.append((now() - t0) * 1e6)
         }
+        if w6OnnxProfileCalls != nil { return }
         let xb = images.narrow(0, start: 0, length: 256)
         for _ in 0..<5 { call(xb) }
         for _ in 0..<30 {
@@ -38,6 +43,9 @@ func runW6ONNX() -> [String: Any] {
         }
     }
     lat.sort()
+    if w6OnnxProfileCalls != nil {
+        return ["workload": "W6-onnx", "impl": "nabla", "b1_calls": lat.count, "b1_latency_us_median": median(lat)]
+    }
     return [
         "workload": "W6-onnx", "impl": "nabla",
         "desc": "W4 CNN exported by torch.onnx (\(w6OnnxPath)), ONNXModel under inferenceMode; batch-1 latency over 1000 calls; batch-256 throughput (median of 30)",

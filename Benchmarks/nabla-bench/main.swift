@@ -7,7 +7,7 @@
 import Foundation
 import Nabla
 
-let usage = "usage: nabla-bench [W1] [W2] [W2a] [W2b] [W3] [W3-keras] [W3-compiled] [W4] [W4-compiled] [W5] [W6] [W6-compiled] [W6-onnx] [W7] [W7-compiled] [W8] [--onnx FILE (W6-onnx)] [--epochs N (W3, W4)] [--seed N (W3, W4)] [--engine mt19937|philox (W3, W4, W5)] [--trace N (W3, W4, W5)] [--out FILE]   (default: W1 W2 W8, results-nabla.json)"
+let usage = "usage: nabla-bench [W1] [W2] [W2a] [W2b] [W3] [W3-keras] [W3-compiled] [W4] [W4-compiled] [W5] [W6] [W6-compiled] [W6-onnx] [W7] [W7-compiled] [W8] [--onnx FILE (W6-onnx)] [--b1-calls N (W6-onnx: only N batch-1 calls, for profilers)] [--epochs N (W3, W4)] [--seed N (W3, W4)] [--engine mt19937|philox (W3, W4, W5)] [--trace N (W3, W4, W5)] [--out FILE]   (default: W1 W2 W8, results-nabla.json)"
 var selected: [String] = []
 var outPath = "results-nabla.json"
 var args = CommandLine.arguments.dropFirst()
@@ -32,6 +32,9 @@ while let a = args.popFirst() {
     case "--onnx":
         guard let p = args.popFirst() else { print(usage); exit(2) }
         w6OnnxPath = p
+    case "--b1-calls":
+        guard let n = args.popFirst().flatMap({ Int($0) }), n > 0 else { print(usage); exit(2) }
+        w6OnnxProfileCalls = n
     case "-h", "--help":
         print(usage); exit(0)
     default:

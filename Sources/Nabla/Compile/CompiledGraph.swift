@@ -70,8 +70,9 @@ public final class CompiledGraph: CustomStringConvertible, @unchecked Sendable {
 
     /// Runs the passes in order: dead-code elimination, common-subexpression elimination, algebraic
     /// simplification, dead-code elimination again, copy forwarding, convolution input gradients into planned
-    /// memory, log-softmax + NLL fusion, ReLU gradients masked before max pools' backward, GEMM epilogues, element-wise
-    /// fusion, in-place reuse of dead inputs; then marks what folds to constants and plans memory.
+    /// memory, log-softmax + NLL fusion, ReLU gradients masked before max pools' backward, prepared convolutions and
+    /// linear layers (eval graphs), GEMM epilogues, element-wise fusion, in-place reuse of dead inputs; then marks
+    /// what folds to constants and plans memory.
     func optimize() {
         GraphPasses.eliminateDeadCode(self)
         GraphPasses.eliminateCommonSubexpressions(self)
@@ -81,6 +82,8 @@ public final class CompiledGraph: CustomStringConvertible, @unchecked Sendable {
         GraphPasses.planConvInputGradients(self)
         GraphPasses.fuseSoftmaxCrossEntropy(self)
         GraphPasses.maskGradientsBeforePoolBackward(self)
+        GraphPasses.prepareConvolutions(self)
+        GraphPasses.prepareLinearLayers(self)
         GraphPasses.fuseGemmEpilogues(self)
         GraphPasses.fuseElementwise(self)
         GraphPasses.reuseDeadInputs(self)

@@ -55,6 +55,12 @@ public enum OpKind: Hashable, CustomStringConvertible, Sendable {
     case conv2d(ConvGeometry, bias: Bool)
     /// The gradients of `conv2d`.
     case conv2dBackward(ConvGeometry, input: Bool, weight: Bool, bias: Bool)
+    /// An inference convolution on prepared (packed) weights with its ReLU and 2x2 max pool fused
+    /// (`Backend.conv2d(_:prepared:geometry:epilogue:out:)`; made by the prepared-convolution pass of eval graphs).
+    case preparedConv2d(ConvGeometry, bias: Bool, epilogue: ConvEpilogue)
+    /// A linear layer of a few rows on a prepared (packed) weight, `x · weightᵀ + bias`
+    /// (`Backend.linear(_:prepared:out:)`; made by the prepared-linear pass of eval graphs).
+    case preparedLinear(bias: Bool)
     /// Softmax or log-softmax along `dim`.
     case softmax(dim: Int, log: Bool)
     /// The gradient of `softmax`.
@@ -137,6 +143,9 @@ public enum OpKind: Hashable, CustomStringConvertible, Sendable {
         case .maxPool2dBackward: return "maxPool2dBackward"
         case .swapLeadingDims(let b): return "swapLeadingDims\(b ? "+bias" : "")"
         case .conv2d(let g, let b): return "conv2d(k: \(g.kernelH)x\(g.kernelW), stride: \(g.strideH), pad: \(g.padH)\(b ? ", bias" : ""))"
+        case .preparedLinear(let b): return "linear(prepared\(b ? ", bias" : ""))"
+        case .preparedConv2d(let g, let b, let e):
+            return "conv2d(prepared, k: \(g.kernelH)x\(g.kernelW), stride: \(g.strideH), pad: \(g.padH)\(b ? ", bias" : ""), epilogue: \(e))"
         case .conv2dBackward(let g, let i, let w, let b):
             return "conv2dBackward(k: \(g.kernelH)x\(g.kernelW), input: \(i), weight: \(w), bias: \(b))"
         case .softmax(let d, let l): return "\(l ? "logSoftmax" : "softmax")(dim: \(d))"

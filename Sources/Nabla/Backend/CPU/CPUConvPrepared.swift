@@ -8,10 +8,29 @@ import CNablaKernels
 // that reaches memory, and no pooling indices are made.
 
 /// The least work (output elements times reduction size) for which a prepared convolution or linear layer is split
-/// across the kernel threads. A fork-join through the pool costs tens of microseconds of waiting for the second
-/// thread (more on a loaded machine), about what W6's batch-1 convolution (200 K) and linear layer (400 K) take on
-/// one core.
+/// across the kernel threads through the general pool (`Parallel.forEach`). A fork-join there costs tens of
+/// microseconds of waiting for a sleeping thread (more on a loaded machine), about what W6's batch-1 convolution
+/// (200 K) and linear layer (400 K) take on one core; smaller work above `preparedSpinningWork` splits through the
+/// spinning pool (`Parallel.forEachSpinning`), whose workers are awake when layers follow each other closely.
 let preparedParallelWork = 1 << 20
+
+/// The least work for which a prepared layer is split at all: below it (a few microseconds) one thread is faster
+/// than any hand-off.
+let preparedSpinningWork = 1 << 14
+
+/// Runs `body(0..<chunks)` through the general pool when `work` is at least `preparedParallelWork`, through the
+/// spinning pool otherwise.
+func preparedForEach(_ chunks: Int, work: Int, _ body: (Int) -> Void) {
+    if work >= preparedParallelWork { Parallel.forEach(chunks, body) } else { Parallel.forEachSpinning(chunks, body) }
+}
+
+/// How many chunks a prepared layer's `work` over `items` independent items splits into: one per kernel thread when
+/// the work is large enough for a hand-off at all.
+func preparedChunks(work: Int, items: Int) -> Int {
+    if work < preparedSpinningWork || items < 2 { return 1 }
+    if work >= preparedParallelWork { return Parallel.chunks(work: work, items: items) }
+    return min(Parallel.threads, items)
+}
 
 extension CPUBackend {
     /// The Winograd-transformed filter [16, OC, C] of a float32 3x3 weight; nil for other weights.
@@ -44,18 +63,23 @@ extension CPUBackend {
     private static func f32p(_ t: Tensor) -> UnsafeMutablePointer<Float> { t.storage.pointer(Float.self) + t.offset }
 
     /// Winograd over all tile rows, split across the kernel threads by tile rows when there are enough of them to
-    /// balance, and by output channels otherwise (a single image has only a few tile rows).
+    /// balance or the work is small, and by output channels otherwise.
     private func preparedWinograd(_ x: Tensor, _ u: Tensor, _ bias: Tensor?, _ g: ConvGeometry, _ flags: Int, _ out: Tensor) {
         var geom = g.winograd(outChannels: u.shape[1])
         let rows = Int(nabla_wino_tile_rows(&geom)), scratch = Int(nabla_f32_wino_scratch(&geom)), oc = Int(geom.oc)
         let work = rows * Int(geom.ow * geom.c) * oc
-        let byRows = rows >= 4 * Parallel.threads
-        let chunks = work < preparedParallelWork ? 1 : Parallel.chunks(work: work, items: byRows ? rows : max(1, oc / 16))
+        // Small work (batch-1 inference) splits into one run of tile rows per thread through the spinning pool: no
+        // chunk repeats another's input transform, and a chunk the worker does not get to runs on the caller (smaller
+        // chunks would cost more in halo rows and GEMM calls than they gain in balance).
+        let small = work < preparedParallelWork
+        let byRows = small || rows >= 4 * Parallel.threads
+        let chunks = small ? (work < preparedSpinningWork ? 1 : min(rows, Parallel.threads))
+                           : Parallel.chunks(work: work, items: byRows ? rows : (oc + 15) / 16)
         let buffer = Tensor(empty: [chunks * scratch], dtype: .float32, device: .cpu)
         let xp = UnsafePointer(Self.f32p(x)), up = UnsafePointer(Self.f32p(u)), op = Self.f32p(out), bp = bias.map { UnsafePointer(Self.f32p($0)) }
         let sp = Self.f32p(buffer), ep = Int32(flags)
         defer { withExtendedLifetime(buffer) {} }
-        Parallel.forEach(chunks) { i in
+        preparedForEach(chunks, work: work) { i in
             var r0 = 0, r1 = rows, k0 = 0, k1 = oc
             if byRows { r0 = rows * i / chunks; r1 = rows * (i + 1) / chunks } else {
                 // Whole 16-row tiles of the packed GEMM per thread where the channels allow.
@@ -69,9 +93,13 @@ extension CPUBackend {
         }
     }
 
-    /// The direct small-K kernel image by image into a per-thread buffer [OC, L], then the epilogue into `out`.
+    /// The direct small-K kernel image by image into a per-thread buffer [OC, L], then the epilogue into `out`; split
+    /// by images, or, with fewer images than kernel threads (batch-1 inference), by output channels.
     private func preparedSmallK(_ x: Tensor, _ prepared: PreparedConv2d, _ g: ConvGeometry, _ flags: Int, _ out: Tensor) {
         let w = prepared.weight, oc = w.shape[0], l = g.outH * g.outW, k = g.columnsShape[0]
+        if g.batch < Parallel.threads, oc >= 8, preparedChunks(work: g.batch * oc * l * k, items: oc / 4) > 1 {
+            return preparedSmallKByChannels(x, prepared, g, flags, out)
+        }
         let img = g.channels * g.height * g.width, outImg = out.count / max(g.batch, 1)
         let chunks = Parallel.chunks(work: g.batch * oc * l, items: g.batch)
         let scratch = k * l + oc * l
@@ -95,6 +123,40 @@ extension CPUBackend {
                     nabla_f32_conv_smallk(xp + n * img, wp, bp, y, gp, Int64(oc), 0, 1, cols)
                     nabla_f32_conv_epilogue(y, 0, Int64(l), nil, op + n * outImg, Int64(oc), Int64(g.outH), Int64(g.outW),
                                             0, Int64(oc), relu, pool)
+                }
+            }
+        }
+    }
+
+    /// `preparedSmallK` for a few images, each split by output channels (whole blocks of 4, the kernel's register
+    /// block) across the spinning pool: each chunk unfolds the image's columns itself (K·L, a few KB).
+    private func preparedSmallKByChannels(_ x: Tensor, _ prepared: PreparedConv2d, _ g: ConvGeometry, _ flags: Int, _ out: Tensor) {
+        let w = prepared.weight, oc = w.shape[0], l = g.outH * g.outW, k = g.columnsShape[0]
+        let img = g.channels * g.height * g.width, outImg = out.count / max(g.batch, 1)
+        let blocks = (oc + 3) / 4, chunks = min(Parallel.threads, blocks)
+        let scratch = k * l + oc * l
+        let buffer = Tensor(empty: [chunks * scratch], dtype: .float32, device: .cpu)
+        let xp = UnsafePointer(Self.f32p(x)), wp = UnsafePointer(Self.f32p(w)), op = Self.f32p(out)
+        let bp = prepared.bias.map { UnsafePointer(Self.f32p($0)) }, sp = Self.f32p(buffer)
+        var one = g
+        one.batch = 1
+        let geom = one.c, relu: Int32 = flags & 1 != 0 ? 1 : 0, pool: Int32 = flags & 2 != 0 ? 1 : 0
+        let planeOut = outImg / max(oc, 1)
+        defer { withExtendedLifetime(buffer) {} }
+        for n in 0..<g.batch {
+            Parallel.forEachSpinning(chunks) { c in
+                let k0 = min(oc, 4 * (blocks * c / chunks)), k1 = min(oc, 4 * (blocks * (c + 1) / chunks))
+                guard k0 < k1 else { return }
+                let cols = sp + c * scratch, y = cols + k * l
+                withUnsafePointer(to: geom) { gp in
+                    let b0 = bp.map { $0 + k0 }
+                    if flags == 0 {
+                        nabla_f32_conv_smallk(xp + n * img, wp + k0 * k, b0, op + n * outImg + k0 * planeOut, gp, Int64(k1 - k0), 0, 1, cols)
+                        return
+                    }
+                    nabla_f32_conv_smallk(xp + n * img, wp + k0 * k, b0, y + k0 * l, gp, Int64(k1 - k0), 0, 1, cols)
+                    nabla_f32_conv_epilogue(y, 0, Int64(l), nil, op + n * outImg, Int64(oc), Int64(g.outH), Int64(g.outW),
+                                            Int64(k0), Int64(k1), relu, pool)
                 }
             }
         }

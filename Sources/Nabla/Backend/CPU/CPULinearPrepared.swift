@@ -2,9 +2,10 @@ import CNablaKernels
 
 // Inference linear layers with prepared weights on the CPU (`PreparedLinear`): a float32 weight is packed once into
 // the panels of Nabla's GEMM kernel, and a product with at most `NABLA_LINEAR_SMALL_ROWS` rows (batch-1 inference)
-// runs `nabla_f32_linear_small` over the panels, split across the kernel threads by output columns, so each core
-// reads only its share of the weight (which can then stay in its L2 from call to call). OpenBLAS would repack the
-// whole weight on every call and read it on one core. Larger products take the `linear` op (OpenBLAS).
+// runs `nabla_f32_linear_small` over the panels, split across the kernel threads by output columns (through the
+// spinning pool at batch-1 sizes: `preparedForEach`), so each core reads only its share of the weight (which can then
+// stay in its L2 from call to call). OpenBLAS would repack the whole weight on every call and read it on one core.
+// Larger products take the `linear` op (OpenBLAS).
 
 extension CPUBackend {
     /// The transposed float32 weight packed for `nabla_f32_linear_small` (B = Wᵀ, inFeatures x outFeatures); nil for
@@ -26,13 +27,13 @@ extension CPUBackend {
             return compositeLinear(x, prepared: prepared, out: out)
         }
         let panels = (n + Int(NABLA_F32_PANEL) - 1) / Int(NABLA_F32_PANEL)
-        let chunks = m * k * n < preparedParallelWork ? 1 : Parallel.chunks(work: m * k * n, items: panels)
+        let chunks = preparedChunks(work: m * k * n, items: panels)
         let xp = UnsafePointer(x.storage.pointer(Float.self) + x.offset), pp = UnsafePointer(packed.storage.pointer(Float.self))
         let bias = prepared.bias?.contiguousNoGrad()
         let bp = bias.map { UnsafePointer($0.storage.pointer(Float.self) + $0.offset) }
         let op = out.storage.pointer(Float.self) + out.offset
         withExtendedLifetime(bias) {
-            Parallel.forEach(chunks) { c in
+            preparedForEach(chunks, work: m * k * n) { c in
                 let p0 = panels * c / chunks, p1 = panels * (c + 1) / chunks
                 if p0 < p1 { nabla_f32_linear_small(xp, Int64(k), Int64(m), Int64(k), Int64(n), pp, bp, op, Int64(n), Int64(p0), Int64(p1)) }
             }

@@ -1,0 +1,31 @@
+#ifndef NABLA_SPIN_POOL_H
+#define NABLA_SPIN_POOL_H
+#include <stdint.h>
+
+/* A small fork-join pool for short kernels (batch-1 inference), where a wake-up through the general pool costs as much
+   as the work: its workers spin for a bounded time after each job before they sleep, so calls that follow each other
+   closely (a model's layers, one request after another) find them awake, as onnxruntime's spinning pool does.
+
+   Chunks are claimed one at a time by the caller and the workers alike, so a worker that is not running (the core is
+   taken by another process) costs no waiting: the caller runs the chunks nobody has claimed. The caller only waits
+   for chunks a worker has started. One job at a time: a call made while a job runs (from another thread, or nested
+   inside a chunk) runs its chunks on the calling thread. */
+
+/* One chunk of a job: body(context, index). */
+typedef void (*nabla_spin_pool_body)(void *context, int64_t index);
+
+/* Runs body(context, i) for i in 0..<n on the calling thread and at most `threads` - 1 workers (started on first
+   use, at most 63); returns when all n have run. */
+void nabla_spin_pool_run(int64_t n, int64_t threads, nabla_spin_pool_body body, void *context);
+
+/* How long an idle worker spins, in microseconds, before it sleeps (default 200, or NABLA_SPIN_US from the
+   environment at the first job; 0: sleep at once). */
+void nabla_spin_pool_set_spin_us(int64_t microseconds);
+int64_t nabla_spin_pool_spin_us(void);
+
+/* Jobs that ran on more than one thread, and chunks that workers (not the caller) ran, since the start: the
+   counters the tests read to see that the workers take part. */
+int64_t nabla_spin_pool_shared_jobs(void);
+int64_t nabla_spin_pool_worker_chunks(void);
+
+#endif
