@@ -62,14 +62,18 @@ public enum AtomicFile {
         defer { closedir(d) }
         var out: [(String, Int32, UInt64?)] = []
         while let entry = readdir(d) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-            }
+            // The name is read in place as a C string: copying `d_name` as a value would read all of its declared
+            // 256 bytes, past the end of a short record, and past the end of readdir's buffer for the last one
+            // (a crash when that buffer ends a mapping).
+            let name = String(cString: (UnsafeRawPointer(entry) + nameOffset).assumingMemoryBound(to: CChar.self))
             guard let (pid, ns) = temporaryFileOwner(name) else { continue }
             out.append((directory == "/" ? "/" + name : directory + "/" + name, pid, ns))
         }
         return out
     }
+
+    /// Where `d_name` lies in a `dirent`.
+    private static let nameOffset = MemoryLayout<dirent>.offset(of: \dirent.d_name)!
 
     /// Removes the temporary files of interrupted writes in `directory` whose writer is gone; returns how many were
     /// removed. A file written in this PID namespace goes when its process no longer runs (a write in progress is
