@@ -173,14 +173,24 @@ func onReference(_ body: () -> Void) { withDefaultDevice(.reference, body) }
 
     @Test func everyFusedOpReachesTheReferenceBackendAndNoCPUKernel() {
         let cpu = (Device.cpu.backend as AnyObject), ref = ReferenceBackend.shared
-        let cpuBefore = Self.counts(cpu), refBefore = ref.counter.snapshot
-        Self.runFusedOps(on: .reference)
-        let cpuAfter = Self.counts(cpu), refAfter = ref.counter.snapshot
         let optimizerSteps: Set<FusedOp> = [.sgdStep, .adamStep, .rmspropStep, .adagradStep, .adadeltaStep]
-        for op in FusedOp.allCases where !optimizerSteps.contains(op) {
-            #expect(refAfter[op]! > refBefore[op]!, "\(op) never reached the reference backend")
+        // The CPU counters are global and other suites run CPU kernels at the same time, so a window can see their
+        // calls: the check passes when one of five windows is clean. A reference op that reached a CPU kernel
+        // dirties every window.
+        var dirty: [String] = []
+        for attempt in 0..<5 {
+            let cpuBefore = Self.counts(cpu), refBefore = ref.counter.snapshot
+            Self.runFusedOps(on: .reference)
+            let cpuAfter = Self.counts(cpu), refAfter = ref.counter.snapshot
+            if attempt == 0 {
+                for op in FusedOp.allCases where !optimizerSteps.contains(op) {
+                    #expect(refAfter[op]! > refBefore[op]!, "\(op) never reached the reference backend")
+                }
+            }
+            if cpuAfter == cpuBefore { return }
+            dirty.append("\(cpuBefore) -> \(cpuAfter)")
         }
-        #expect(cpuAfter == cpuBefore, "CPU kernels ran for .reference tensors: \(cpuBefore) -> \(cpuAfter)")
+        Issue.record("CPU kernels ran for .reference tensors in each of 5 windows: \(dirty.joined(separator: "; "))")
     }
 
     @Test func theSameOpsOnTheCPUReachTheCPUKernels() {

@@ -100,16 +100,11 @@ extension CPUBackend {
         if g.batch < Parallel.threads, oc >= 8, preparedChunks(work: g.batch * oc * l * k, items: oc / 4) > 1 {
             return preparedSmallKByChannels(x, prepared, g, flags, out)
         }
-        let img = g.channels * g.height * g.width, outImg = out.count / max(g.batch, 1)
         let chunks = Parallel.chunks(work: g.batch * oc * l, items: g.batch)
-        let scratch = k * l + oc * l
-        let buffer = Tensor(empty: [chunks * scratch], dtype: .float32, device: .cpu)
-        let xp = UnsafePointer(Self.f32p(x)), wp = UnsafePointer(Self.f32p(w)), op = Self.f32p(out)
-        let bp = prepared.bias.map { UnsafePointer(Self.f32p($0)) }, sp = Self.f32p(buffer)
-        var one = g
-        one.batch = 1
-        let geom = one.c, relu: Int32 = flags & 1 != 0 ? 1 : 0, pool: Int32 = flags & 2 != 0 ? 1 : 0
-        defer { withExtendedLifetime(buffer) {} }
+        let run = SmallKRun(x, prepared, g, flags, out, chunks: chunks)
+        let (img, outImg, scratch, xp, wp, op, bp, sp) = (run.img, run.outImg, run.scratch, run.xp, run.wp, run.op, run.bp, run.sp)
+        let (geom, relu, pool) = (run.geom, run.relu, run.pool)
+        defer { withExtendedLifetime(run.buffer) {} }
         Parallel.forEach(chunks) { c in
             let n0 = g.batch * c / chunks, n1 = g.batch * (c + 1) / chunks
             let cols = sp + c * scratch, y = cols + k * l
@@ -132,17 +127,12 @@ extension CPUBackend {
     /// block) across the spinning pool: each chunk unfolds the image's columns itself (K·L, a few KB).
     private func preparedSmallKByChannels(_ x: Tensor, _ prepared: PreparedConv2d, _ g: ConvGeometry, _ flags: Int, _ out: Tensor) {
         let w = prepared.weight, oc = w.shape[0], l = g.outH * g.outW, k = g.columnsShape[0]
-        let img = g.channels * g.height * g.width, outImg = out.count / max(g.batch, 1)
         let blocks = (oc + 3) / 4, chunks = min(Parallel.threads, blocks)
-        let scratch = k * l + oc * l
-        let buffer = Tensor(empty: [chunks * scratch], dtype: .float32, device: .cpu)
-        let xp = UnsafePointer(Self.f32p(x)), wp = UnsafePointer(Self.f32p(w)), op = Self.f32p(out)
-        let bp = prepared.bias.map { UnsafePointer(Self.f32p($0)) }, sp = Self.f32p(buffer)
-        var one = g
-        one.batch = 1
-        let geom = one.c, relu: Int32 = flags & 1 != 0 ? 1 : 0, pool: Int32 = flags & 2 != 0 ? 1 : 0
+        let run = SmallKRun(x, prepared, g, flags, out, chunks: chunks)
+        let (img, outImg, scratch, xp, wp, op, bp, sp) = (run.img, run.outImg, run.scratch, run.xp, run.wp, run.op, run.bp, run.sp)
+        let (geom, relu, pool) = (run.geom, run.relu, run.pool)
         let planeOut = outImg / max(oc, 1)
-        defer { withExtendedLifetime(buffer) {} }
+        defer { withExtendedLifetime(run.buffer) {} }
         for n in 0..<g.batch {
             Parallel.forEachSpinning(chunks) { c in
                 let k0 = min(oc, 4 * (blocks * c / chunks)), k1 = min(oc, 4 * (blocks * (c + 1) / chunks))
@@ -197,5 +187,31 @@ extension ConvGeometry {
     var winogradGeometryApplies: Bool {
         kernelH == 3 && kernelW == 3 && strideH == 1 && strideW == 1 && dilationH == 1 && dilationW == 1
             && padH <= 2 && padW <= 2 && outH > 0 && outW > 0
+    }
+}
+
+/// What the two small-K drivers hand to the C kernel: the pointers, a per-chunk scratch buffer (the image's columns
+/// and the pre-epilogue result), the one-image geometry and the epilogue's flags.
+private struct SmallKRun {
+    let img: Int, outImg: Int, scratch: Int
+    let buffer: Tensor
+    let xp: UnsafePointer<Float>, wp: UnsafePointer<Float>, op: UnsafeMutablePointer<Float>
+    let bp: UnsafePointer<Float>?, sp: UnsafeMutablePointer<Float>
+    let geom: nabla_conv_geom, relu: Int32, pool: Int32
+
+    init(_ x: Tensor, _ prepared: PreparedConv2d, _ g: ConvGeometry, _ flags: Int, _ out: Tensor, chunks: Int) {
+        func f32p(_ t: Tensor) -> UnsafeMutablePointer<Float> { t.storage.pointer(Float.self) + t.offset }
+        let oc = prepared.weight.shape[0], l = g.outH * g.outW
+        img = g.channels * g.height * g.width
+        outImg = out.count / max(g.batch, 1)
+        scratch = g.columnsShape[0] * l + oc * l
+        buffer = Tensor(empty: [chunks * scratch], dtype: .float32, device: .cpu)
+        xp = UnsafePointer(f32p(x)); wp = UnsafePointer(f32p(prepared.weight)); op = f32p(out)
+        bp = prepared.bias.map { UnsafePointer(f32p($0)) }; sp = f32p(buffer)
+        var one = g
+        one.batch = 1
+        geom = one.c
+        relu = flags & 1 != 0 ? 1 : 0
+        pool = flags & 2 != 0 ? 1 : 0
     }
 }
