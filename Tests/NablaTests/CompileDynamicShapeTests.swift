@@ -58,7 +58,9 @@ import NablaTestSupport
         let f = { (x: Tensor) -> Tensor in
             w.grad = nil
             let h = x.matmul(w).tanh()
-            let loss = (h * h).mean() + h.mean(dims: [0]).sum() * 0.5
+            // `mean` divides by N (k·s); the Swift scalars are 1/N (k/s) and 1/(N − 1) (1/(a·s + c)).
+            let n = Double(x.shape[0])
+            let loss = (h * h).mean() + h.mean(dims: [0]).sum() * 0.5 + h.sum() * (1 / n) + h.square().sum() * (1 / (n - 1))
             loss.backward()
             return loss.detached()
         }
@@ -79,6 +81,9 @@ import NablaTestSupport
         #expect(c.traceCount == 2, "\(text)")
         #expect(c.specialiseSeconds.count == 2, "\(text)")
         #expect(text.contains("dynamic: s = dim 0 of argument 0, specialised for sizes [8, 6, 5, 11]"), "\(text)")
+        // The scalars of the forward and of the backward (N, 1/N, 1/(N − 1)) are attributes of s.
+        let attributes = text.components(separatedBy: " attributes depend on s").first?.split(separator: " ").last.flatMap { Int($0) } ?? 0
+        #expect(attributes >= 4, "\(text)")
     }
 
     /// A constant made from the batch size (its bytes differ between the traces) cannot unify: each shape traces,
