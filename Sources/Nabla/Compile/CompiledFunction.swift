@@ -178,6 +178,7 @@ public final class CompiledFunction: @unchecked Sendable {
         graph.optimize()
         let runner = GraphRunner(graph)
         specialised[sig] = (graph, runner)
+        newestGraph = graph
         specialisedOrder.append(sig)
         if specialisedOrder.count > Self.maxSpecialised { specialised[specialisedOrder.removeFirst()] = nil }
         if !entry.sizes.contains(s) { templates[sig.pattern]!.sizes.append(s) }
@@ -267,6 +268,7 @@ public final class CompiledFunction: @unchecked Sendable {
         graph.optimize()
         let runner = GraphRunner(graph)
         cache[sig] = .compiled(graph, runner)
+        newestGraph = graph
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         compileSeconds.append(seconds)
         events.append("traced \(sig): \(tracer.nodes.count) backend calls → \(graph.nodes.count) nodes in \(String(format: "%.3f", seconds)) s; " + graph.passLog.joined(separator: "; "))
@@ -284,11 +286,9 @@ public final class CompiledFunction: @unchecked Sendable {
         return v.split(separator: ",").contains { $0.trimmingCharacters(in: .whitespaces) == "graph" }
     }()
 
-    /// The graph compiled for the most recent signature, if it compiled.
-    public var graph: CompiledGraph? {
-        for sig in order.reversed() { if case .compiled(let g, _)? = cache[sig] { return g } }
-        return nil
-    }
+    /// The graph compiled most recently (traced, or specialised from a dynamic-shape template), if any compiled.
+    public var graph: CompiledGraph? { newestGraph }
+    private var newestGraph: CompiledGraph?
 
     /// The graph breaks met so far (signatures that run eagerly), with their reasons and Swift lines.
     public var graphBreaks: [GraphBreak] {
@@ -324,6 +324,7 @@ public final class CompiledFunction: @unchecked Sendable {
         unifyFailures = [:]
         specialised = [:]
         specialisedOrder = []
+        newestGraph = nil
         events.append("reset")
     }
 }

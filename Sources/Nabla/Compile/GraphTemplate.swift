@@ -143,7 +143,7 @@ final class GraphTemplate {
     }
 
     /// The symbol's dims between two input shape lists: the dims that differ, which must all hold one size in the
-    /// first list and one in the second. Nil (with the reason) when ranks differ or the varying dims disagree.
+    /// first list and one in the second. Nil when ranks differ, nothing varies, or the varying dims disagree.
     static func symbol(_ a: [[Int]], _ b: [[Int]]) -> (dims: [(arg: Int, dim: Int)], sA: Int, sB: Int)? {
         guard a.count == b.count else { return nil }
         var dims: [(arg: Int, dim: Int)] = []
