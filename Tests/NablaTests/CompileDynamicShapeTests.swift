@@ -115,6 +115,20 @@ import NablaTestSupport
         #expect(text.contains("dynamic: false") && text.contains("3 signature(s)"), "\(text)")
     }
 
+    /// A size quadratic in the batch (the `[s, s]` Gram matrix has `s²` elements) is not taken for a line: each shape
+    /// traces, with the reason, and every result equals eager's.
+    @Test func aSizeQuadraticInTheBatchIsRefused() {
+        let f = { (x: Tensor) -> Tensor in x.matmul(x.t()).tanh().sum(dims: [1]) }
+        let c = compile(name: "gram", f)
+        for n in [4, 4, 6, 6, 7, 7] {
+            let x = Tensor.randn([n, 3])
+            let r = allClose(c(x), f(x), rtol: 1e-5, atol: 1e-6)
+            #expect(r.ok, "n = \(n): \(r.failure)")
+        }
+        #expect(c.traceCount == 3 && c.specialiseSeconds.isEmpty, "\(c.explain())")
+        #expect(c.explain().contains("is not a·s + c"), "\(c.explain())")
+    }
+
     /// Dims that vary by different amounts are not one symbol: per-shape traces, with the reason.
     @Test func twoDimsVaryingApartDoNotUnify() {
         let f = { (x: Tensor) -> Tensor in x.sum(dims: [1]) * 3.0 }
