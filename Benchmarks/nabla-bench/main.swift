@@ -7,7 +7,7 @@
 import Foundation
 import Nabla
 
-let usage = "usage: nabla-bench [W1] [W2] [W2a] [W2b] [W3] [W3-keras] [W3-compiled] [W4] [W4-compiled] [W5] [W6] [W6-compiled] [W6-onnx] [W7] [W7-compiled] [W8] [--onnx FILE (W6-onnx)] [--b1-calls N (W6-onnx: only N batch-1 calls, for profilers)] [--epochs N (W3, W4)] [--seed N (W3, W4)] [--engine mt19937|philox (W3, W4, W5)] [--trace N (W3, W4, W5)] [--out FILE]   (default: W1 W2 W8, results-nabla.json)"
+let usage = "usage: nabla-bench [W1] [W2] [W2a] [W2b] [W3] [W3-keras] [W3-compiled] [W4] [W4-compiled] [W3-dynamic] [W4-dynamic] [W5] [W6] [W6-compiled] [W6-onnx] [W7] [W7-compiled] [W8] [--onnx FILE (W6-onnx)] [--b1-calls N (W6-onnx: only N batch-1 calls, for profilers)] [--epochs N (W3, W4)] [--seed N (W3, W4)] [--engine mt19937|philox (W3, W4, W5)] [--trace N (W3, W4, W5)] [--out FILE]   (default: W1 W2 W8, results-nabla.json)"
 var selected: [String] = []
 var outPath = "results-nabla.json"
 var args = CommandLine.arguments.dropFirst()
@@ -39,7 +39,7 @@ while let a = args.popFirst() {
         print(usage); exit(0)
     default:
         let w = a.uppercased()
-        guard ["W1", "W2", "W2A", "W2B", "W3", "W3-KERAS", "W3-COMPILED", "W4", "W4-COMPILED", "W5", "W6", "W6-COMPILED", "W6-ONNX", "W7", "W7-COMPILED", "W8"].contains(w) else {
+        guard ["W1", "W2", "W2A", "W2B", "W3", "W3-KERAS", "W3-COMPILED", "W4", "W4-COMPILED", "W3-DYNAMIC", "W4-DYNAMIC", "W5", "W6", "W6-COMPILED", "W6-ONNX", "W7", "W7-COMPILED", "W8"].contains(w) else {
             FileHandle.standardError.write(Data("nabla-bench: unknown workload \(a)\n\(usage)\n".utf8)); exit(2)
         }
         selected.append(w)
@@ -71,6 +71,8 @@ if selected.contains("W2") || selected.contains("W2B") { emit(runW2b(), into: &r
 if selected.contains("W3") { emit(runW3(), into: &results) }
 if selected.contains("W3-KERAS") { emit(runW3Keras(), into: &results) }
 if selected.contains("W3-COMPILED") { emit(runW3(compiled: true), into: &results) }
+if selected.contains("W3-DYNAMIC") { emit(runW3Dynamic(), into: &results) }
+if selected.contains("W4-DYNAMIC") { emit(runW4Dynamic(), into: &results) }
 if selected.contains("W4-COMPILED") { emit(runW4(compiled: true).result, into: &results) }
 if selected.contains("W4") {
     let w4 = runW4()
@@ -122,6 +124,11 @@ for r in results {
         print("| W2b | 1000-op chain fwd+bwd | \(fmt(r["us_per_op_fwd_bwd"])) | us/op |")
         print("| W2b |   of which forward | \(fmt(r["us_per_op_fwd"])) | us/op |")
         print("| W2b |   of which backward | \(fmt(r["us_per_op_bwd"])) | us/op |")
+    case "W3" where r["impl"] as? String == "nabla-compiled-dynamic", "W4" where r["impl"] as? String == "nabla-compiled-dynamic":
+        let tr = (r["trace_seconds"] as? [Double] ?? []).map { fmt($0) }.joined(separator: ", ")
+        let sp = (r["specialise_seconds"] as? [Double] ?? []).map { fmt($0) }.joined(separator: ", ")
+        print("| \(w) | compiled step: traces (128, 96) | \(tr) | s |")
+        print("| \(w) |   specialisations (64, 32, 7) | \(sp) | s |")
     case "W3":
         print("| W3 | MLP training (\(r["impl"] ?? "?")) | \(fmt(r["samples_per_s_median"])) | samples/s |")
         print("| W3 |   test accuracy | \(fmt(r["final_test_acc"])) | |")

@@ -21,6 +21,7 @@ extension Model {
                         jitCompile: Bool = false) {
         self.jitCompile = jitCompile
         compiledStep = nil
+        compiledPredict = nil
         if let w = lossWeights { check(w.count == losses.count, "compile: \(losses.count) losses but \(w.count) loss weights") }
         optimizerSpec = optimizer
         self.optimizer = nil
@@ -99,7 +100,7 @@ extension Model {
         let opt = ensureOptimizer()   // made before tracing, so the compiled step updates it
         _ = opt
         if compiledStep == nil {
-            compiledStep = CompiledFunction(name: "\(name) train step") { [unowned self] all in
+            compiledStep = CompiledFunction(name: "\(name) train step", dynamic: jitDynamic) { [unowned self] all in
                 let n = all.count - self.stepTargetCount
                 let (loss, preds) = self.eagerStep(Array(all[..<n]), Array(all[n...]))
                 return [loss] + preds
@@ -108,6 +109,26 @@ extension Model {
         stepTargetCount = ys.count
         let out = compiledStep!.call(xs + ys)
         return (out[0], Array(out.dropFirst()))
+    }
+
+    /// The compiled functions' `dynamic:`: true when the model's inputs have a free dim (a functional model's `Input`
+    /// leaves the batch free), so a last partial batch and `predict` on any batch size specialise the graph traced
+    /// for the first size instead of tracing again; nil (automatic, which unifies the same way) otherwise.
+    var jitDynamic: Bool? {
+        guard let g = graph, !g.inputs.isEmpty, g.inputs.allSatisfy({ $0.shape.contains(-1) }) else { return nil }
+        return true
+    }
+
+    /// The model's outputs for one batch in `predict`: the compiled forward pass under `jitCompile` (traced once;
+    /// other batch sizes specialise it), else the eager one.
+    func predictBatch(_ xs: [Tensor]) -> [Tensor] {
+        guard jitCompile && distribution == nil else { return invoke(xs) }
+        if compiledPredict == nil {
+            compiledPredict = CompiledFunction(name: "\(name) predict", warmup: 0, dynamic: jitDynamic) { [unowned self] xs in
+                self.invoke(xs)
+            }
+        }
+        return compiledPredict!.call(xs)
     }
 
     /// One eager training step: forward, loss, backward, update, constraints.

@@ -246,7 +246,7 @@ extension Model {
         eval()
         defer { if wasTraining { train(true) } }
         var parts: [[Tensor]] = []
-        noGrad { for k in 0..<b.steps { parts.append(invoke(b.batch(k, order: nil).0)) } }
+        noGrad { for k in 0..<b.steps { parts.append(predictBatch(b.batch(k, order: nil).0)) } }
         guard let first = parts.first else { return [] }
         return (0..<first.count).map { i in parts.count == 1 ? parts[0][i] : cat(parts.map { $0[i] }, dim: 0) }
     }

@@ -34,6 +34,8 @@ open class Model: Layer {
     public internal(set) var jitCompile = false
     /// The compiled training step when `jitCompile` is on (made at the first step after `compile`).
     public internal(set) var compiledStep: CompiledFunction?
+    /// The compiled forward pass `predict` runs when `jitCompile` is on (made at the first `predict` after `compile`).
+    public internal(set) var compiledPredict: CompiledFunction?
     /// How many of the compiled step's arguments are targets (the rest are inputs).
     var stepTargetCount = 0
     var lossGraph: Graph?

@@ -4,12 +4,12 @@ final class ModuleCompilation {
     /// Whether the traced body is running (the module's own call inside it must not re-enter the graph).
     private(set) var isRunningBody = false
 
-    init(_ module: Module, name: String) {
+    init(_ module: Module, name: String, dynamic: Bool?) {
         // Retrace when any submodule switches between train() and eval() (Dropout, BatchNorm). The submodules are
         // listed once (reflection is slow); call compile() again after replacing one.
         var body: ((Tensor) -> Tensor)!
         let submodules = module.modules()
-        function = CompiledFunction(name: name, watch: { submodules.map(\.training) }) { xs in
+        function = CompiledFunction(name: name, watch: { submodules.map(\.training) }, dynamic: dynamic) { xs in
             [body(xs[0])]
         }
         body = { [unowned module, unowned self] x in
@@ -30,10 +30,14 @@ extension Module {
     /// `eval()`); a call whose output needs gradients falls back to eager and says so once. To compile training,
     /// compile the whole step (`compile { x, y in ... loss.backward(); opt.step(); return loss }`). Call it again
     /// after replacing a submodule.
+    /// - Parameters:
+    ///   - name: shown in messages (default: the module's type name).
+    ///   - dynamic: as `CompiledFunction`'s (torch.compile's `dynamic=`): nil or true let another batch size
+    ///     specialise the graph traced for the first instead of tracing again; false traces every shape.
     /// - Returns: The compiled function, for `explain()` and `graph`.
     @discardableResult
-    public func compile(name: String? = nil) -> CompiledFunction {
-        let c = ModuleCompilation(self, name: name ?? typeName)
+    public func compile(name: String? = nil, dynamic: Bool? = nil) -> CompiledFunction {
+        let c = ModuleCompilation(self, name: name ?? typeName, dynamic: dynamic)
         compiledForward = c
         return c.function
     }

@@ -246,17 +246,13 @@ final class Tracer {
         if buffers[b].role == .captured {
             breakGraph("a host upload into a tensor that existed before the trace"); return
         }
-        let data = Data(bytes)
         let count = buffers[b].count
         let whole = TensorRef(buffer: b, shape: [count], strides: [1], offset: 0)
         written.insert(b)
-        nodes.append(TracedNode(kind: .upload(byteOffset: byteOffset, bytes: data), reads: [], writes: [whole], returned: [],
-                                contextFrom: nil, location: .here(), backend: base, call: { be, a in
-                                    // The buffer may start inside a shared arena (the memory plan): offset by its view.
-                                    let w = a.writes[0]
-                                    data.withUnsafeBytes { be.upload($0, to: w.storage, byteOffset: w.offset * w.dtype.itemSize + byteOffset) }
-                                    return NodeResult()
-                                }, rule: nil))
+        // The call (`OpKind.sizedCall`) offsets by the buffer's view: it may start inside a shared arena (the memory plan).
+        let kind = OpKind.upload(byteOffset: byteOffset, bytes: Data(bytes))
+        nodes.append(TracedNode(kind: kind, reads: [], writes: [whole], returned: [], contextFrom: nil, location: .here(),
+                                backend: base, call: kind.sizedCall!, rule: nil))
     }
 
     /// Records a host download of `storage` (a data-dependent read): a graph break when the graph wrote it.

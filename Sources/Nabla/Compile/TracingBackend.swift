@@ -24,21 +24,25 @@ final class TracingBackend: Backend, @unchecked Sendable {
         tracer.paused { base.download(storage, byteOffset: byteOffset, into: bytes) }
     }
 
+    /// Records a call whose attributes are sizes or reals (`OpKind.mapSizes`) through its one lowering,
+    /// `OpKind.sizedCall`, which a graph specialised for another size also runs.
+    private func sized(_ kind: OpKind, _ reads: [Tensor?], _ writes: [Tensor], context: AnyObject? = nil) -> NodeResult {
+        tracer.record(kind, on: base, reads: reads, writes: writes, context: context, call: kind.sizedCall!)
+    }
+
     /// Records a call that writes `writes` and returns nothing.
     private func run(_ kind: OpKind, _ reads: [Tensor?], _ writes: [Tensor], _ call: @escaping (any Backend, [Tensor?], [Tensor]) -> Void) {
         _ = tracer.record(kind, on: base, reads: reads, writes: writes) { b, a in call(b, a.reads, a.writes); return NodeResult() }
     }
 
     func copy(_ src: Tensor, into dst: Tensor) { run(.copy, [src], [dst]) { b, r, w in b.copy(r[0]!, into: w[0]) } }
-    func fill(_ dst: Tensor, value: Double) { run(.fill(value), [], [dst]) { b, _, w in b.fill(w[0], value: value) } }
+    func fill(_ dst: Tensor, value: Double) { _ = sized(.fill(value), [], [dst]) }
     func unary(_ op: UnaryOp, _ x: Tensor, out: Tensor) { run(.unary(op), [x], [out]) { b, r, w in b.unary(op, r[0]!, out: w[0]) } }
     func binary(_ op: BinaryOp, _ a: Tensor, _ c: Tensor, out: Tensor) {
         run(.binary(op), [a, c], [out]) { b, r, w in b.binary(op, r[0]!, r[1]!, out: w[0]) }
     }
     func binaryScalar(_ op: BinaryOp, _ a: Tensor, _ scalar: Double, reversed: Bool, out: Tensor) {
-        run(.binaryScalar(op, scalar: scalar, reversed: reversed), [a], [out]) { b, r, w in
-            b.binaryScalar(op, r[0]!, scalar, reversed: reversed, out: w[0])
-        }
+        _ = sized(.binaryScalar(op, scalar: scalar, reversed: reversed), [a], [out])
     }
     func select(_ cond: Tensor, _ a: Tensor, _ c: Tensor, out: Tensor) {
         run(.select, [cond, a, c], [out]) { b, r, w in b.select(r[0]!, r[1]!, r[2]!, out: w[0]) }
@@ -75,13 +79,13 @@ final class TracingBackend: Backend, @unchecked Sendable {
         run(.random(kind), [], [out]) { b, _, w in b.random(kind, out: w[0], generator: generator) }
     }
     func im2col(_ x: Tensor, geometry: ConvGeometry, out: Tensor) {
-        run(.im2col(geometry), [x], [out]) { b, r, w in b.im2col(r[0]!, geometry: geometry, out: w[0]) }
+        _ = sized(.im2col(geometry), [x], [out])
     }
     func col2im(_ cols: Tensor, geometry: ConvGeometry, out: Tensor) {
-        run(.col2im(geometry), [cols], [out]) { b, r, w in b.col2im(r[0]!, geometry: geometry, out: w[0]) }
+        _ = sized(.col2im(geometry), [cols], [out])
     }
     func maxPool2d(_ x: Tensor, windows: PoolWindows, out: Tensor, indices: Tensor) {
-        run(.maxPool2d(windows), [x], [out, indices]) { b, r, w in b.maxPool2d(r[0]!, windows: windows, out: w[0], indices: w[1]) }
+        _ = sized(.maxPool2d(windows), [x], [out, indices])
     }
     func maxPool2dBackward(_ grad: Tensor, indices: Tensor, out: Tensor) {
         run(.maxPool2dBackward, [grad, indices], [out]) { b, r, w in b.maxPool2dBackward(r[0]!, indices: r[1]!, out: w[0]) }
@@ -93,18 +97,11 @@ final class TracingBackend: Backend, @unchecked Sendable {
     // MARK: Fused ops
 
     func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, geometry: ConvGeometry, out: Tensor) {
-        run(.conv2d(geometry, bias: bias != nil), [x, weight, bias], [out]) { b, r, w in
-            b.conv2d(r[0]!, weight: r[1]!, bias: r[2], geometry: geometry, out: w[0])
-        }
+        _ = sized(.conv2d(geometry, bias: bias != nil), [x, weight, bias], [out])
     }
     func conv2dBackward(_ x: Tensor, weight: Tensor, grad: Tensor, geometry: ConvGeometry,
                         input: Bool, weight needWeight: Bool, bias: Bool) -> (input: Tensor?, weight: Tensor?, bias: Tensor?) {
-        let res = tracer.record(.conv2dBackward(geometry, input: input, weight: needWeight, bias: bias), on: base,
-                                reads: [x, weight, grad], writes: []) { b, a in
-            let g = b.conv2dBackward(a.reads[0]!, weight: a.reads[1]!, grad: a.reads[2]!, geometry: geometry,
-                                     input: input, weight: needWeight, bias: bias)
-            return NodeResult(returned: [g.input, g.weight, g.bias])
-        }
+        let res = sized(.conv2dBackward(geometry, input: input, weight: needWeight, bias: bias), [x, weight, grad], [])
         return (res.returned[0], res.returned[1], res.returned[2])
     }
     func softmax(_ x: Tensor, dim: Int, log: Bool, out: Tensor) {
@@ -141,53 +138,31 @@ final class TracingBackend: Backend, @unchecked Sendable {
     }
     func normRows(_ x: Tensor, rows: Int, rowLen: Int, groups: Int, inner: Int, weight: Tensor?, bias: Tensor?, eps: Double,
                   out: Tensor, mean: Tensor, rstd: Tensor) {
-        run(.normRows(rows: rows, rowLen: rowLen, groups: groups, inner: inner, eps: eps, weight: weight != nil, bias: bias != nil),
-            [x, weight, bias], [out, mean, rstd]) { b, r, w in
-            b.normRows(r[0]!, rows: rows, rowLen: rowLen, groups: groups, inner: inner, weight: r[1], bias: r[2], eps: eps,
-                       out: w[0], mean: w[1], rstd: w[2])
-        }
+        _ = sized(.normRows(rows: rows, rowLen: rowLen, groups: groups, inner: inner, eps: eps, weight: weight != nil, bias: bias != nil),
+                  [x, weight, bias], [out, mean, rstd])
     }
     func normRowsBackward(_ x: Tensor, grad: Tensor, weight: Tensor?, hasBias: Bool, mean: Tensor, rstd: Tensor,
                           rows: Int, rowLen: Int) -> (input: Tensor, weight: Tensor?, bias: Tensor?) {
-        let res = tracer.record(.normRowsBackward(rows: rows, rowLen: rowLen, weight: weight != nil, bias: hasBias), on: base,
-                                reads: [x, grad, weight, mean, rstd], writes: []) { b, a in
-            let g = b.normRowsBackward(a.reads[0]!, grad: a.reads[1]!, weight: a.reads[2], hasBias: hasBias, mean: a.reads[3]!,
-                                       rstd: a.reads[4]!, rows: rows, rowLen: rowLen)
-            return NodeResult(returned: [g.input, g.weight, g.bias])
-        }
+        let res = sized(.normRowsBackward(rows: rows, rowLen: rowLen, weight: weight != nil, bias: hasBias), [x, grad, weight, mean, rstd], [])
         return (res.returned[0]!, res.returned[1], res.returned[2])
     }
     func batchNormStats(_ x: Tensor, n: Int, channels: Int, inner: Int, mean: Tensor, variance: Tensor) {
-        run(.batchNormStats(n: n, channels: channels, inner: inner), [x], [mean, variance]) { b, r, w in
-            b.batchNormStats(r[0]!, n: n, channels: channels, inner: inner, mean: w[0], variance: w[1])
-        }
+        _ = sized(.batchNormStats(n: n, channels: channels, inner: inner), [x], [mean, variance])
     }
     func batchNormAffine(_ x: Tensor, n: Int, channels: Int, inner: Int, scale: Tensor, shift: Tensor, out: Tensor) {
-        run(.batchNormAffine(n: n, channels: channels, inner: inner), [x, scale, shift], [out]) { b, r, w in
-            b.batchNormAffine(r[0]!, n: n, channels: channels, inner: inner, scale: r[1]!, shift: r[2]!, out: w[0])
-        }
+        _ = sized(.batchNormAffine(n: n, channels: channels, inner: inner), [x, scale, shift], [out])
     }
     func batchNormBackward(_ x: Tensor, grad: Tensor, weight: Tensor?, mean: Tensor, invstd: Tensor,
                            n: Int, channels: Int, inner: Int) -> (input: Tensor, weight: Tensor, bias: Tensor) {
-        let res = tracer.record(.batchNormBackward(n: n, channels: channels, inner: inner, weight: weight != nil), on: base,
-                                reads: [x, grad, weight, mean, invstd], writes: []) { b, a in
-            let g = b.batchNormBackward(a.reads[0]!, grad: a.reads[1]!, weight: a.reads[2], mean: a.reads[3]!, invstd: a.reads[4]!,
-                                        n: n, channels: channels, inner: inner)
-            return NodeResult(returned: [g.input, g.weight, g.bias])
-        }
+        let res = sized(.batchNormBackward(n: n, channels: channels, inner: inner, weight: weight != nil), [x, grad, weight, mean, invstd], [])
         return (res.returned[0]!, res.returned[1]!, res.returned[2]!)
     }
     func attention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor?, scale: Double, out: Tensor) -> AttentionContext {
-        let res = tracer.record(.attention(scale: scale, mask: mask != nil), on: base, reads: [q, k, v, mask], writes: [out]) { b, a in
-            NodeResult(context: b.attention(q: a.reads[0]!, k: a.reads[1]!, v: a.reads[2]!, mask: a.reads[3], scale: scale, out: a.writes[0]))
-        }
+        let res = sized(.attention(scale: scale, mask: mask != nil), [q, k, v, mask], [out])
         return res.context as! AttentionContext
     }
     func attentionBackward(_ context: AttentionContext, grad: Tensor, scale: Double, dq: Tensor, dk: Tensor, dv: Tensor) {
-        _ = tracer.record(.attentionBackward(scale: scale), on: base, reads: [grad], writes: [dq, dk, dv], context: context) { b, a in
-            b.attentionBackward(a.context as! AttentionContext, grad: a.reads[0]!, scale: scale, dq: a.writes[0], dk: a.writes[1], dv: a.writes[2])
-            return NodeResult()
-        }
+        _ = sized(.attentionBackward(scale: scale), [grad], [dq, dk, dv], context: context)
     }
     func recurrentSequence(_ inputs: RecurrentSequenceInputs) -> RecurrentSequenceResult {
         let i = inputs
