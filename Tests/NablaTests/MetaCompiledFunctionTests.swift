@@ -25,7 +25,9 @@ import NablaTestSupport
         let specs = [TensorSpec(shape: [3, 5], dtype: .int64), TensorSpec(shape: [3, 5], dtype: .int64)]
         let c = MetaCompiledFunction(name: "block", inputs: specs, f)
         let g = try #require(c.graph)
-        #expect(c.graphBreak == nil && g.nodes.count > 0 && c.compileSeconds >= 0)
+        #expect(c.graphBreak == nil && g.nodes.count > 0 && g.nodes.count < g.tracedNodeCount)
+        let p = c.compilePhases
+        #expect(p.trace >= 0 && p.optimize >= 0 && p.runner >= 0 && abs(p.trace + p.optimize + p.runner - c.compileSeconds) < 1e-6)
         for seed in 0..<3 {
             let ids = Tensor.randint(0, 20, [3, 5], generator: Generator(seed: UInt64(seed)))
             let mask = Tensor(shape: [3, 5], data: [Int64](arrayLiteral: 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 0, 0, 0))

@@ -32,6 +32,8 @@ public final class MetaCompiledFunction: @unchecked Sendable {
     public let graphBreak: GraphBreak?
     /// Seconds spent tracing symbolically, optimising and planning (and running the folded constants).
     public let compileSeconds: Double
+    /// How `compileSeconds` divides: the symbolic trace, the passes and memory plan, building the runner.
+    public let compilePhases: (trace: Double, optimize: Double, runner: Double)
     /// Backend calls the last run made (0 for an eager run).
     public private(set) var lastBackendCalls = 0
     private let body: ([Tensor]) -> [Tensor]
@@ -50,8 +52,11 @@ public final class MetaCompiledFunction: @unchecked Sendable {
         self.name = name
         self.inputSpecs = inputs
         self.body = body
-        let start = DispatchTime.now().uptimeNanoseconds
+        let clock = { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+        let start = clock()
         let trace = MetaTrace.trace(MetaTrace.probes(inputs, freeSize: 1)) { xs, _ in body(xs) }
+        let traced = clock()
+        var optimized = traced
         if let br = trace.graphBreak {
             graph = nil
             runner = nil
@@ -59,11 +64,14 @@ public final class MetaCompiledFunction: @unchecked Sendable {
         } else {
             let g = trace.graph
             g.optimize()
+            optimized = clock()
             graph = g
             runner = GraphRunner(g)
             graphBreak = nil
         }
-        compileSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        let end = clock()
+        compileSeconds = end - start
+        compilePhases = (traced - start, optimized - traced, end - optimized)
     }
 
     /// Calls the function on `xs`, whose shapes and dtypes must be `inputSpecs`'; returns its outputs (fresh tensors).
@@ -91,7 +99,8 @@ public final class MetaCompiledFunction: @unchecked Sendable {
         let sig = "(" + inputSpecs.map(\.description).joined(separator: ", ") + ")"
         guard let graph else { return "compile(\(name)) \(sig): EAGER (graph break: \(graphBreak.map { "\($0)" } ?? "?"))" }
         return "compile(\(name)) \(sig): symbolic trace, \(graph.tracedNodeCount) backend calls → \(graph.nodes.count) nodes, "
-            + "peak \(graph.plan.peakBytes) bytes, compiled in \(String(format: "%.3f", compileSeconds)) s; "
+            + "peak \(graph.plan.peakBytes) bytes, compiled in \(String(format: "%.3f", compileSeconds)) s "
+            + String(format: "(trace %.3f, passes and plan %.3f, runner %.3f); ", compilePhases.trace, compilePhases.optimize, compilePhases.runner)
             + graph.passLog.joined(separator: "; ")
     }
 }
