@@ -3,7 +3,7 @@ all-MiniLM-L6-v2, same sentences,
 2 threads (torch.set_num_threads(2); Nabla uses one thread per core), batch 32. Needs a venv outside the tree with sentence-transformers (e.g. ~/torch-venv), `make models`
 and the release build (`swift build -c release`).
 
-    ~/torch-venv/bin/python Scripts/bench/embed_bench.py [N_SENTENCES [LENGTH_MULTIPLE]]     (default 512, 16)
+    ~/torch-venv/bin/python Scripts/bench/embed_bench.py [N_SENTENCES [LENGTH_MULTIPLE]]     (default 512, 4)
 
 Prints embeddings/s for the three (encode time only, model loading excluded, compiling included for --compile; best
 of 4 interleaved rounds), the ratios, and the worst cosine between each Nabla set of embeddings and sentence-transformers'.
@@ -31,7 +31,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 MODEL = os.path.join(ROOT, ".build", "models", "all-MiniLM-L6-v2")
 NABLA = os.path.join(ROOT, ".build", "release", "nabla")
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 512
-MULTIPLE = sys.argv[2] if len(sys.argv) > 2 else "16"
+MULTIPLE = sys.argv[2] if len(sys.argv) > 2 else "4"
 
 words = ("the quick brown fox jumps over a lazy dog while students learn deep learning with swift and python "
          "on small machines every morning before coffee in zürich beijing 北京 and são paulo").split()

@@ -12,7 +12,7 @@ struct Embed: ParsableCommand {
     @Option(help: "The .npy file to write.") var output: String
     @Option(help: "Sentences per forward pass.") var batchSize: Int = 32
     @Flag(help: "Run each batch as a compiled graph (batches padded to a length bucket, one graph per batch size and bucket, made by a symbolic trace).") var compile = false
-    @Option(help: "With --compile: pad batches to lengths in multiples of this.") var lengthMultiple: Int = 8
+    @Option(help: "With --compile: pad batches to lengths in multiples of this.") var lengthMultiple: Int = 4
     @Flag(help: "With --compile: print the compiled graphs and why each was traced (to standard error).") var explain = false
 
     func run() throws {

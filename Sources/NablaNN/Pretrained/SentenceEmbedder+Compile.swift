@@ -18,7 +18,7 @@ extension SentenceEmbedder {
     /// print(embedder.explain())
     /// ```
     /// Calling it again starts over with an empty cache (after replacing weights' storages, say).
-    public func compile(lengthMultiple: Int = 8, maxGraphs: Int = 16) {
+    public func compile(lengthMultiple: Int = 4, maxGraphs: Int = 16) {
         check(lengthMultiple > 0, "SentenceEmbedder.compile: lengthMultiple must be positive, got \(lengthMultiple)")
         check(maxGraphs > 0, "SentenceEmbedder.compile: maxGraphs must be positive, got \(maxGraphs)")
         graphs = EmbeddingGraphCache(lengthMultiple: lengthMultiple, capacity: maxGraphs)
