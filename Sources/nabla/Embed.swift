@@ -11,8 +11,8 @@ struct Embed: ParsableCommand {
     @Option(help: "A UTF-8 text file, one sentence per line.") var input: String
     @Option(help: "The .npy file to write.") var output: String
     @Option(help: "Sentences per forward pass.") var batchSize: Int = 32
-    @Flag(help: "Run each batch as a compiled graph (batches padded to a length bucket, one graph per bucket).") var compile = false
-    @Option(help: "With --compile: pad batches to lengths in multiples of this.") var lengthMultiple: Int = 16
+    @Flag(help: "Run each batch as a compiled graph (batches padded to a length bucket, one graph per batch size and bucket, made by a symbolic trace).") var compile = false
+    @Option(help: "With --compile: pad batches to lengths in multiples of this.") var lengthMultiple: Int = 4
     @Flag(help: "With --compile: print the compiled graphs and why each was traced (to standard error).") var explain = false
 
     func run() throws {
@@ -34,7 +34,7 @@ struct Embed: ParsableCommand {
                 let fs = embedder.compiledFunctions
                 print("Compiled \(fs.count) graph\(fs.count == 1 ? "" : "s") (batch × padded length: "
                       + fs.map { "\($0.batch)×\($0.length)" }.joined(separator: ", ")
-                      + String(format: "), compile time %.3f s", fs.flatMap(\.function.compileSeconds).reduce(0, +)))
+                      + String(format: "), compile time %.3f s", fs.map(\.function.compileSeconds).reduce(0, +)))
                 if explain { FileHandle.standardError.write(Data((embedder.explain() + "\n").utf8)) }
             }
         }

@@ -73,11 +73,31 @@ extension MetaTrace {
 
 extension Tracer {
     /// Zero-fills a host storage made during a meta trace (device storages are left as they are: no kernel runs).
+    ///
+    /// A trace allocates every intermediate of the function and no kernel ever writes them, so a large storage's
+    /// whole pages are not written but given back to the system (`MADV_DONTNEED`: private anonymous memory then reads
+    /// as zeros, faulted in only where the host reads it); only the partial pages at its ends are cleared. A
+    /// memset would fault in and clear every page of the trace's intermediates (hundreds of MiB for a BERT batch).
     func zeroMetaStorage(_ s: Storage) {
         switch s.device {
-        case .cpu, .reference: memset(s.data, 0, s.byteCount)
+        case .cpu, .reference: Self.zeroWithoutTouching(s.data, s.byteCount)
         case .cuda: break
         }
+    }
+
+    /// Makes `byteCount` bytes at `p` (heap memory: private and anonymous) read as zeros, clearing whole pages by
+    /// giving them back to the system and the rest with `memset`.
+    static func zeroWithoutTouching(_ p: UnsafeMutableRawPointer, _ byteCount: Int) {
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = Int(bitPattern: p), end = start + byteCount
+        let first = (start + page - 1) / page * page, last = end / page * page
+        guard page > 0, last - first >= 16 * page,
+              madvise(UnsafeMutableRawPointer(bitPattern: first), last - first, MADV_DONTNEED) == 0 else {
+            memset(p, 0, byteCount)
+            return
+        }
+        memset(p, 0, first - start)
+        memset(UnsafeMutableRawPointer(bitPattern: last)!, 0, end - last)
     }
 
     /// What a backend call returns, without running it (a meta trace): calls that write preallocated outputs
