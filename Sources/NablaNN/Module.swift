@@ -40,7 +40,7 @@ open class Module: CustomStringConvertible {
 
     /// Whether `module(x)` is exactly `forward(x)`: no hooks and no `compile()`, so a parent may fuse this module's
     /// computation with its neighbours' (a Transformer block's feed-forward GEMMs) without skipping anything.
-    var callsForwardDirectly: Bool { compiledForward == nil && forwardHooks.isEmpty && forwardPreHooks.isEmpty }
+    final var callsForwardDirectly: Bool { compiledForward == nil && forwardHooks.isEmpty && forwardPreHooks.isEmpty }
 
     /// The forward pass with its hooks, never through `compile()` (what tracing for ONNX export runs).
     public func callUncompiled(_ input: Tensor) -> Tensor {

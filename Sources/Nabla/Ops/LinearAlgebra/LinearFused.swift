@@ -5,7 +5,11 @@
 // - `linear(_:weight:bias:residual:)`: a residual connection's sum. The residual and the bias are added straight into
 //   the output in one pass and the GEMM adds the product onto them (beta = 1): no separate broadcast of the bias,
 //   no third tensor for the sum, and the residual's gradient is the output's gradient itself.
-// Both give the numbers of the composite forms (the same GEMM, the same sums), and are differentiable to any order.
+// Both run the product one block of rows at a time (`EagerEpilogue`), each block's starting value, GEMM and ReLU
+// back to back while the block is still in the cache, as the compiled `GemmEpilogueKernel` does. They give the
+// numbers of the composite forms up to the order of the residual and bias sums, and are differentiable to any order.
+// Under a trace (`compile`, ONNX export) they record their composite forms, so that graph passes see the plain ops
+// (the compiled graph fuses them with its own epilogue pass).
 
 /// `relu(linear(input, weight: weight, bias: bias))` as one op (the first layer of a Transformer's feed-forward
 /// block; PyTorch's fused `addmm` + ReLU epilogue).
@@ -17,14 +21,15 @@
 /// ```
 public func linearRelu(_ input: Tensor, weight: Tensor, bias: Tensor? = nil) -> Tensor {
     LinearParts.validate(input, weight, bias, op: "linearRelu")
-    guard LinearParts.sameKind(input, weight, bias) else { return relu(linear(input, weight: weight, bias: bias)) }
+    guard LinearParts.sameKind(input, weight, bias) && !EagerEpilogue.tracing else { return relu(linear(input, weight: weight, bias: bias)) }
     let outF = weight.shape[0], inF = weight.shape[1]
     if input.rank != 2 {
         let lead = Array(input.shape.dropLast())
         return linearRelu(input.reshape([lead.reduce(1, *), inF]), weight: weight, bias: bias).reshape(lead + [outF])
     }
-    let out = addProductNoGrad(bias, input, LinearParts.transposed(weight))
-    out.backend.unary(.relu, out, out: out)
+    let out = Tensor(empty: [input.shape[0], outF], dtype: input.dtype, device: input.device)
+    EagerEpilogue.product(input, weight, out: out, base: bias.map { b in { block, _ in EagerEpilogue.copyRows(b, into: block) } },
+                          epilogue: { block in block.backend.unary(.relu, block, out: block) })
     let inputs = bias.map { [input, weight, $0] } ?? [input, weight]
     guard isRecording(inputs) else { return out }
     return record(out, op: "LinearReluBackward", inputs: inputs, saving: [input, weight], saveOutput: true) { g, node in
@@ -50,7 +55,8 @@ public func linear(_ input: Tensor, weight: Tensor, bias: Tensor? = nil, residua
     let outShape = Array(input.shape.dropLast()) + [outF]
     check(residual.shape == outShape,
           "linear: expected a residual of the output's shape \(outShape) (input \(input.shape), weight \(weight.shape)), got \(residual.shape)")
-    guard LinearParts.sameKind(input, weight, bias) && residual.dtype == input.dtype && residual.device == input.device else {
+    guard LinearParts.sameKind(input, weight, bias) && residual.dtype == input.dtype && residual.device == input.device
+            && !EagerEpilogue.tracing else {
         return residual + linear(input, weight: weight, bias: bias)
     }
     if input.rank != 2 {
@@ -58,23 +64,69 @@ public func linear(_ input: Tensor, weight: Tensor, bias: Tensor? = nil, residua
         return linear(input.reshape([rows, inF]), weight: weight, bias: bias, residual: residual.reshape([rows, outF]))
             .reshape(outShape)
     }
-    let m = input.shape[0]
-    let out = Tensor(empty: [m, outF], dtype: input.dtype, device: input.device)
-    if m > 0 && outF > 0 {
-        let backend = out.backend
+    let out = Tensor(empty: [input.shape[0], outF], dtype: input.dtype, device: input.device)
+    EagerEpilogue.product(input, weight, out: out, base: { block, rows in
+        let r = residual.aliased(ViewGeometry(shape: [rows.count, outF], strides: residual.strides,
+                                              offset: residual.offset + rows.lowerBound * residual.strides[0]))
         if let bias {
-            let rows = bias.aliased(ViewGeometry(shape: [m, outF], strides: [0, bias.strides[0]], offset: bias.offset))
-            backend.binary(.add, residual, rows, out: out)
+            block.backend.binary(.add, r, EagerEpilogue.broadcastRows(bias, rows.count), out: block)
         } else {
-            backend.copy(residual, into: out)
+            block.backend.copy(r, into: block)
         }
-        func as3D(_ t: Tensor) -> Tensor { t.aliased(ViewGeometry(shape: [1] + t.shape, strides: [0] + t.strides, offset: t.offset)) }
-        backend.matmulAccumulate(as3D(input), as3D(LinearParts.transposed(weight)), out: as3D(out))
-    }
+    }, epilogue: nil)
     let inputs = (bias.map { [input, weight, $0] } ?? [input, weight]) + [residual]
     guard isRecording(inputs) else { return out }
     return record(out, op: "AddLinearBackward", inputs: inputs, saving: [input, weight]) { g, _ in
         LinearParts.gradients(g[0], input, weight, bias)
             + [residual.requiresGradFlag || residual.tangent != nil ? g[0] : nil]
+    }
+}
+
+/// The blocked product behind the fused linear ops.
+enum EagerEpilogue {
+    /// Product elements per block: 1 MiB of float32, so that a block and its epilogue's operands stay in L2/L3
+    /// (the compiled `GemmEpilogueKernel`'s block).
+    static let blockElements = 1 << 18
+    /// Fewest rows per block: narrower GEMM calls lose speed to packing the weight again for each call.
+    static let minimumRows = 64
+
+    /// Whether a trace (`compile`, ONNX export) is recording backend calls.
+    static var tracing: Bool { AutogradState.flags.pointee.tracer != nil }
+
+    /// `bias` (`[n]`) viewed as `[rows, n]` (a row stride of 0).
+    static func broadcastRows(_ bias: Tensor, _ rows: Int) -> Tensor {
+        bias.aliased(ViewGeometry(shape: [rows, bias.shape[0]], strides: [0, bias.strides[0]], offset: bias.offset))
+    }
+
+    /// Writes `bias` into every row of `block`.
+    static func copyRows(_ bias: Tensor, into block: Tensor) {
+        block.backend.copy(broadcastRows(bias, block.shape[0]), into: block)
+    }
+
+    /// `out = base + input @ weightᵀ`, then `epilogue(out)`, over blocks of rows: for each block, `base(block, rows)`
+    /// writes its starting value and the GEMM adds the product onto it (beta = 1; without `base` the GEMM writes
+    /// over it), then `epilogue(block)` runs in place while the block is in the cache. `input` is `[m, k]` (any
+    /// strides), `weight` `[n, k]`, `out` a new contiguous `[m, n]`; one floating dtype, no autograd.
+    static func product(_ input: Tensor, _ weight: Tensor, out: Tensor, base: ((Tensor, Range<Int>) -> Void)?,
+                        epilogue: ((Tensor) -> Void)?) {
+        let m = input.shape[0], k = input.shape[1], n = weight.shape[0]
+        guard m > 0 && n > 0 else { return }
+        let backend = out.backend
+        let wt = weight.aliased(ViewGeometry(shape: [1, k, n], strides: [0, weight.strides[1], weight.strides[0]], offset: weight.offset))
+        let rows = Swift.max(1, Swift.min(m, Swift.max(minimumRows, blockElements / n)))
+        for r0 in stride(from: 0, to: m, by: rows) {
+            let len = Swift.min(rows, m - r0)
+            let block = out.aliased(ViewGeometry(shape: [len, n], strides: [n, 1], offset: out.offset + r0 * n))
+            let a = input.aliased(ViewGeometry(shape: [1, len, k], strides: [0, input.strides[0], input.strides[1]],
+                                               offset: input.offset + r0 * input.strides[0]))
+            let c = out.aliased(ViewGeometry(shape: [1, len, n], strides: [0, n, 1], offset: out.offset + r0 * n))
+            if let base {
+                base(block, r0..<(r0 + len))
+                backend.matmulAccumulate(a, wt, out: c)
+            } else {
+                backend.matmul(a, wt, out: c)
+            }
+            epilogue?(block)
+        }
     }
 }
