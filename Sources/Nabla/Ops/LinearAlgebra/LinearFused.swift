@@ -2,12 +2,12 @@
 // GEMM epilogues do:
 // - `linearRelu`: the ReLU runs in place over the GEMM's output (no second tensor, one pass less); its backward
 //   masks the gradient once (the saved output is the mask) and goes on as `linear`'s.
-// - `linear(_:weight:bias:residual:)`: a residual connection's sum. The residual and the bias are added straight into
-//   the output in one pass and the GEMM adds the product onto them (beta = 1): no separate broadcast of the bias,
-//   no third tensor for the sum, and the residual's gradient is the output's gradient itself.
+// - `linear(_:weight:bias:residual:)`: a residual connection's sum, added in place to each block of the product
+//   while it is in the cache (no third tensor, no pass over memory of its own); the residual's gradient is the
+//   output's gradient itself.
 // Both run the product one block of rows at a time (`EagerEpilogue`), each block's starting value, GEMM and ReLU
 // back to back while the block is still in the cache, as the compiled `GemmEpilogueKernel` does. They give the
-// numbers of the composite forms up to the order of the residual and bias sums, and are differentiable to any order.
+// numbers of the composite forms (the same sums in the same order), and are differentiable to any order.
 // Under a trace (`compile`, ONNX export) they record their composite forms, so that graph passes see the plain ops
 // (the compiled graph fuses them with its own epilogue pass).
 
@@ -29,7 +29,7 @@ public func linearRelu(_ input: Tensor, weight: Tensor, bias: Tensor? = nil) -> 
     }
     let out = Tensor(empty: [input.shape[0], outF], dtype: input.dtype, device: input.device)
     EagerEpilogue.product(input, weight, out: out, base: bias.map { b in { block, _ in EagerEpilogue.copyRows(b, into: block) } },
-                          epilogue: { block in block.backend.unary(.relu, block, out: block) })
+                          epilogue: { block, _ in block.backend.unary(.relu, block, out: block) })
     let inputs = bias.map { [input, weight, $0] } ?? [input, weight]
     guard isRecording(inputs) else { return out }
     return record(out, op: "LinearReluBackward", inputs: inputs, saving: [input, weight], saveOutput: true) { g, node in
@@ -44,8 +44,8 @@ public func linearRelu(_ input: Tensor, weight: Tensor, bias: Tensor? = nil) -> 
 /// `residual + linear(input, weight: weight, bias: bias)` as one op (a residual connection around a projection,
 /// as in a Transformer block's `x + linear2(h)`).
 ///
-/// `residual` has the result's shape, `[..., outFeatures]`; it and the bias are summed into the output in one pass
-/// before the GEMM adds the product onto them. Mixed dtypes or devices fall back to the composite form.
+/// `residual` has the result's shape, `[..., outFeatures]`; it is added to each block of rows of the product right
+/// after that block's GEMM, in the composite form's order. Mixed dtypes or devices fall back to the composite form.
 /// ```swift
 /// let y = linear(h, weight: w2, bias: b2, residual: x)   // h [4096, 1024], w2 [256, 1024], x [4096, 256]
 /// ```
@@ -65,15 +65,14 @@ public func linear(_ input: Tensor, weight: Tensor, bias: Tensor? = nil, residua
             .reshape(outShape)
     }
     let out = Tensor(empty: [input.shape[0], outF], dtype: input.dtype, device: input.device)
-    EagerEpilogue.product(input, weight, out: out, base: { block, rows in
+    // The residual is added after the GEMM, not before it: `(bias + product) + residual` rounds as the composite form
+    // and the compiled graph's epilogue do, so eager and compiled steps give the same numbers.
+    EagerEpilogue.product(input, weight, out: out, base: bias.map { b in { block, _ in EagerEpilogue.copyRows(b, into: block) } },
+                          epilogue: { block, rows in
         let r = residual.aliased(ViewGeometry(shape: [rows.count, outF], strides: residual.strides,
                                               offset: residual.offset + rows.lowerBound * residual.strides[0]))
-        if let bias {
-            block.backend.binary(.add, r, EagerEpilogue.broadcastRows(bias, rows.count), out: block)
-        } else {
-            block.backend.copy(r, into: block)
-        }
-    }, epilogue: nil)
+        block.backend.binary(.add, block, r, out: block)
+    })
     let inputs = (bias.map { [input, weight, $0] } ?? [input, weight]) + [residual]
     guard isRecording(inputs) else { return out }
     return record(out, op: "AddLinearBackward", inputs: inputs, saving: [input, weight]) { g, _ in
@@ -105,10 +104,11 @@ enum EagerEpilogue {
 
     /// `out = base + input @ weightᵀ`, then `epilogue(out)`, over blocks of rows: for each block, `base(block, rows)`
     /// writes its starting value and the GEMM adds the product onto it (beta = 1; without `base` the GEMM writes
-    /// over it), then `epilogue(block)` runs in place while the block is in the cache. `input` is `[m, k]` (any
+    /// over it), then `epilogue(block, rows)` runs in place while the block is in the cache (without an epilogue the
+    /// product is one block). `input` is `[m, k]` (any
     /// strides), `weight` `[n, k]`, `out` a new contiguous `[m, n]`; one floating dtype, no autograd.
     static func product(_ input: Tensor, _ weight: Tensor, out: Tensor, base: ((Tensor, Range<Int>) -> Void)?,
-                        epilogue: ((Tensor) -> Void)?) {
+                        epilogue: ((Tensor, Range<Int>) -> Void)?) {
         let m = input.shape[0], k = input.shape[1], n = weight.shape[0]
         guard m > 0 && n > 0 else { return }
         let backend = out.backend
@@ -126,7 +126,7 @@ enum EagerEpilogue {
             } else {
                 backend.matmul(a, wt, out: c)
             }
-            epilogue?(block)
+            epilogue?(block, r0..<(r0 + len))
         }
     }
 }
