@@ -38,6 +38,10 @@ open class Module: CustomStringConvertible {
         return callUncompiled(input)
     }
 
+    /// Whether `module(x)` is exactly `forward(x)`: no hooks and no `compile()`, so a parent may fuse this module's
+    /// computation with its neighbours' (a Transformer block's feed-forward GEMMs) without skipping anything.
+    final var callsForwardDirectly: Bool { compiledForward == nil && forwardHooks.isEmpty && forwardPreHooks.isEmpty }
+
     /// The forward pass with its hooks, never through `compile()` (what tracing for ONNX export runs).
     public func callUncompiled(_ input: Tensor) -> Tensor {
         var x = input

@@ -70,6 +70,47 @@ import NablaTestSupport
                                                  "norm1", "norm2", "norm3", "dropout1", "dropout2", "dropout3"])
     }
 
+    /// The fused eager path (residual sums in the projections' GEMMs, ReLU over linear1's output) against the
+    /// composite path, which a no-op hook on each Linear forces: same values and gradients, in both norm orders and
+    /// layouts, for encoder and decoder blocks.
+    @Test(arguments: [(false, false), (true, true), (false, true), (true, false)])
+    func fusedBlocksEqualTheComposite(_ normFirst: Bool, _ batchFirst: Bool) {
+        func hooked(_ m: Module) { for l in m.modules() where l is Linear { _ = l.registerForwardHook { _, _, _ in nil } } }
+        func check(_ fused: Module, _ plain: Module, _ run: (Module, Tensor) -> Tensor) {
+            hooked(plain)
+            let x = Tensor.randn(batchFirst ? [2, 5, 8] : [5, 2, 8], dtype: .float64)
+            let xa = x.detached().requiresGrad_(), xb = x.detached().requiresGrad_()
+            let ya = run(fused, xa), yb = run(plain, xb)
+            #expect(allClose(ya, yb, rtol: 1e-10, atol: 1e-12).ok)
+            let up = Tensor.randn(ya.shape, dtype: .float64)
+            (ya * up).sum().backward()
+            (yb * up).sum().backward()
+            #expect(allClose(xa.grad!, xb.grad!, rtol: 1e-10, atol: 1e-12).ok)
+            for ((name, p), (_, q)) in zip(fused.namedParameters(), plain.namedParameters()) {
+                #expect(allClose(p.grad!, q.grad!, rtol: 1e-10, atol: 1e-12).ok, "\(name)")
+            }
+        }
+        let enc = TransformerEncoderLayer(dModel: 8, nhead: 2, dimFeedforward: 16, dropout: 0, batchFirst: batchFirst,
+                                          normFirst: normFirst, dtype: .float64)
+        check(enc, enc.copy()) { m, x in (m as! TransformerEncoderLayer)(x) }
+        let dec = TransformerDecoderLayer(dModel: 8, nhead: 2, dimFeedforward: 16, dropout: 0, batchFirst: batchFirst,
+                                          normFirst: normFirst, dtype: .float64)
+        let memory = Tensor.randn(batchFirst ? [2, 3, 8] : [3, 2, 8], dtype: .float64)
+        check(dec, dec.copy()) { m, x in (m as! TransformerDecoderLayer)(x, memory: memory, tgtIsCausal: true) }
+    }
+
+    /// With dropout active in training mode the blocks keep the composite path (the fused ops hold no dropout).
+    @Test func trainingDropoutKeepsTheCompositePath() {
+        let layer = TransformerEncoderLayer(dModel: 8, nhead: 2, dimFeedforward: 16, dropout: 0.5, batchFirst: true)
+        var calls = 0
+        _ = layer.linear1.registerForwardHook { _, _, _ in calls += 1; return nil }
+        _ = layer(Tensor.randn([2, 3, 8]))
+        #expect(calls == 1)
+        let zero = TransformerEncoderLayer(dModel: 8, nhead: 2, dimFeedforward: 16, dropout: 0, batchFirst: true)
+        let y = zero(Tensor.randn([2, 3, 8]))
+        #expect(y.shape == [2, 3, 8])
+    }
+
     @Test func encoderLayerPassesGradcheck() {
         let layer = TransformerEncoderLayer(dModel: 4, nhead: 2, dimFeedforward: 6, dropout: 0, batchFirst: true, dtype: .float64)
         let x = Tensor.randn([1, 3, 4], dtype: .float64)

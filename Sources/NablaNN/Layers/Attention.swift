@@ -143,6 +143,22 @@ public final class MultiheadAttention: Module {
     public func callAsFunction(_ query: Tensor, _ key: Tensor, _ value: Tensor, keyPaddingMask: Tensor? = nil,
                                needWeights: Bool = true, attnMask: Tensor? = nil, averageAttnWeights: Bool = true,
                                isCausal: Bool = false) -> (Tensor, Tensor?) {
+        attend(query, key, value, keyPaddingMask: keyPaddingMask, needWeights: needWeights, attnMask: attnMask,
+               averageAttnWeights: averageAttnWeights, isCausal: isCausal, residual: nil)
+    }
+
+    /// `residual + self(x, x, x, needWeights: false).0`, a Transformer block's residual connection around its
+    /// self-attention: on the fused self-attention path the residual is summed into the output projection's GEMM
+    /// (`linear(_:weight:bias:residual:)`), elsewhere added after it. `residual` has `x`'s shape.
+    func selfAttention(_ x: Tensor, residual: Tensor, keyPaddingMask: Tensor?, attnMask: Tensor?, isCausal: Bool) -> Tensor {
+        check(residual.shape == x.shape, "MultiheadAttention: expected a residual of the input's shape \(x.shape), got \(residual.shape)")
+        return attend(x, x, x, keyPaddingMask: keyPaddingMask, needWeights: false, attnMask: attnMask, averageAttnWeights: true,
+                      isCausal: isCausal, residual: residual).0
+    }
+
+    /// The body of `callAsFunction`, plus `residual` added to the output (see `selfAttention(_:residual:...)`).
+    private func attend(_ query: Tensor, _ key: Tensor, _ value: Tensor, keyPaddingMask: Tensor?, needWeights: Bool,
+                        attnMask: Tensor?, averageAttnWeights: Bool, isCausal: Bool, residual: Tensor?) -> (Tensor, Tensor?) {
         let unbatched = query.rank == 2
         check((query.rank == 2 || query.rank == 3) && key.rank == query.rank && value.rank == query.rank,
               "MultiheadAttention: expected query, key, value all 3-D (batched) or all 2-D (unbatched), got \(query.shape), \(key.shape), \(value.shape)")
@@ -165,7 +181,14 @@ public final class MultiheadAttention: Module {
             let qkv = Nabla.linear(src, weight: inProjWeight, bias: inProjBias)
             let attn = packedSelfAttention(nativeLayout ? qkv : qkv.transpose(0, 1), heads: h, mask: mask, scale: scale)
             let merged = nativeLayout ? attn : attn.transpose(0, 1)   // stored in the query's own layout: no copy
-            return (outProj(merged.reshape([n * l, e])).reshape(outShape), nil)
+            if let residual, outProj.callsForwardDirectly {
+                // The residual rows line up with the merged rows: both are in the query's own layout.
+                let y = Nabla.linear(merged.reshape([n * l, e]), weight: outProj.weight, bias: outProj.bias,
+                                     residual: residual.reshape([n * l, e]))
+                return (y.reshape(outShape), nil)
+            }
+            let out = outProj(merged.reshape([n * l, e])).reshape(outShape)
+            return (residual.map { $0 + out } ?? out, nil)
         }
         // Projections as 2-D products in the inputs' own layout, then split into heads: [N, H, len, hd] views.
         func project(_ original: Tensor, _ w: Tensor, _ b: Tensor?) -> Tensor {
@@ -187,7 +210,8 @@ public final class MultiheadAttention: Module {
         }
         // [N, H, L, hd] → the query's layout, then the output projection.
         let merged = nativeLayout ? attn.permute(0, 2, 1, 3) : attn.permute(2, 0, 1, 3)
-        let out = outProj(merged.reshape([n * l, e])).reshape(outShape)
+        let projected = outProj(merged.reshape([n * l, e])).reshape(outShape)
+        let out = residual.map { $0 + projected } ?? projected
         guard needWeights, let weights else { return (out, nil) }
         var w = averageAttnWeights ? weights.mean(dim: 1) : weights
         if unbatched { w = w.squeeze(0) }

@@ -49,6 +49,39 @@ func residualBlock(_ x: Tensor, _ norm: LayerNorm, normFirst: Bool, _ block: (Te
     normFirst ? x + block(norm(x)) : norm(x + block(x))
 }
 
+/// `residual + linear2(relu(linear1(x)))` as two fused ops (`linearRelu`, then `linear(_:weight:bias:residual:)`):
+/// a feed-forward block and its residual connection the way a compiled graph's GEMM epilogues run them. Nil unless
+/// that is exactly what the block computes: ReLU, every dropout the identity (`p` 0 or eval mode), and both
+/// Linear layers called plainly (no hooks, not compiled on their own).
+func fusedFeedForward(_ x: Tensor, residual: Tensor, _ linear1: Linear, _ linear2: Linear, activation: TransformerActivation,
+                      dropouts: [Dropout]) -> Tensor? {
+    guard activation == .relu, linear1.callsForwardDirectly, linear2.callsForwardDirectly,
+          dropouts.allSatisfy({ ($0.p == 0 || !$0.training) && $0.callsForwardDirectly }) else { return nil }
+    let h = Nabla.linearRelu(x, weight: linear1.weight, bias: linear1.bias)
+    return Nabla.linear(h, weight: linear2.weight, bias: linear2.bias, residual: residual)
+}
+
+/// One residual self-attention sub-block with its sum fused into the output projection (see
+/// `MultiheadAttention.selfAttention(_:residual:...)`), when the dropout after the attention is the identity; nil
+/// otherwise.
+func fusedSelfAttentionBlock(_ x: Tensor, _ attention: MultiheadAttention, _ norm: LayerNorm, normFirst: Bool, dropout: Dropout,
+                             keyPaddingMask: Tensor?, attnMask: Tensor?, isCausal: Bool) -> Tensor? {
+    guard (dropout.p == 0 || !dropout.training) && dropout.callsForwardDirectly else { return nil }
+    let input = normFirst ? norm(x) : x
+    let y = attention.selfAttention(input, residual: x, keyPaddingMask: keyPaddingMask, attnMask: attnMask, isCausal: isCausal)
+    return normFirst ? y : norm(y)
+}
+
+/// One residual feed-forward sub-block (`residualBlock` with `ff`) through `fusedFeedForward` where it applies.
+func feedForwardBlock(_ x: Tensor, _ norm: LayerNorm, normFirst: Bool, _ linear1: Linear, _ linear2: Linear,
+                      activation: TransformerActivation, dropouts: [Dropout], _ ff: (Tensor) -> Tensor) -> Tensor {
+    let input = normFirst ? norm(x) : x
+    guard let y = fusedFeedForward(input, residual: x, linear1, linear2, activation: activation, dropouts: dropouts) else {
+        return residualBlock(x, norm, normFirst: normFirst, ff)
+    }
+    return normFirst ? y : norm(y)
+}
+
 /// `numLayers` deep copies of `layer` for a stack (`owner` names the stack in the error when `numLayers` is not positive).
 func stackCopies<Layer>(_ owner: String, _ layer: Layer, numLayers: Int, copy: (Layer) -> Layer) -> [Layer] {
     check(numLayers > 0, "\(owner): numLayers must be positive, got \(numLayers)")
@@ -123,8 +156,12 @@ public final class TransformerEncoderLayer: Module {
             dropout1(selfAttn(t, t, t, keyPaddingMask: srcKeyPaddingMask, needWeights: false, attnMask: srcMask, isCausal: isCausal).0)
         }
         func ff(_ t: Tensor) -> Tensor { rowwise(t) { dropout2(linear2(dropout(activation(linear1($0))))) } }
-        let x = residualBlock(src, norm1, normFirst: normFirst, sa)
-        return residualBlock(x, norm2, normFirst: normFirst, ff)
+        // The fused forms run the same GEMMs with the residual sums and the ReLU folded into them (eager epilogues).
+        let x = fusedSelfAttentionBlock(src, selfAttn, norm1, normFirst: normFirst, dropout: dropout1, keyPaddingMask: srcKeyPaddingMask,
+                                        attnMask: srcMask, isCausal: isCausal)
+            ?? residualBlock(src, norm1, normFirst: normFirst, sa)
+        return feedForwardBlock(x, norm2, normFirst: normFirst, linear1, linear2, activation: activation,
+                                dropouts: [dropout, dropout2], ff)
     }
 }
 
@@ -241,9 +278,12 @@ public final class TransformerDecoderLayer: Module {
                                    attnMask: memoryMask, isCausal: memoryIsCausal).0)
         }
         func ff(_ t: Tensor) -> Tensor { rowwise(t) { dropout3(linear2(dropout(activation(linear1($0))))) } }
-        var x = residualBlock(tgt, norm1, normFirst: normFirst, sa)
+        var x = fusedSelfAttentionBlock(tgt, selfAttn, norm1, normFirst: normFirst, dropout: dropout1, keyPaddingMask: tgtKeyPaddingMask,
+                                        attnMask: tgtMask, isCausal: tgtIsCausal)
+            ?? residualBlock(tgt, norm1, normFirst: normFirst, sa)
         x = residualBlock(x, norm2, normFirst: normFirst, mha)
-        return residualBlock(x, norm3, normFirst: normFirst, ff)
+        return feedForwardBlock(x, norm3, normFirst: normFirst, linear1, linear2, activation: activation,
+                                dropouts: [dropout, dropout3], ff)
     }
 }
 

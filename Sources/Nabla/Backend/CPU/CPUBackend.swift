@@ -89,6 +89,8 @@ final class CPUBackend: HostMemoryBackend, @unchecked Sendable {
         loop.run { off, inc, n in
             var o = off[0], i = off[1]
             let io = inc[0], ii = inc[1]
+            // Unit-stride runs (a permuted copy whose last dim stays in place) in a loop the compiler vectorises.
+            if io == 1 && ii == 1 { for k in 0..<n { d[o + k] = f(s[i + k]) }; return }
             for _ in 0..<n { d[o] = f(s[i]); o += io; i += ii }
         }
     }

@@ -38,6 +38,7 @@ extension CPUBackend {
         loop.run { off, inc, n in
             var o = off[0], i = off[1]
             let io = inc[0], ii = inc[1]
+            if io == 1 && ii == 1 { for k in 0..<n { op[o + k] = f(xp[i + k]) }; return }   // vectorisable run
             for _ in 0..<n { op[o] = f(xp[i]); o += io; i += ii }
         }
     }
@@ -72,6 +73,10 @@ extension CPUBackend {
         loop.run { off, inc, n in
             var o = off[0], i = off[1], j = off[2]
             let io = inc[0], ii = inc[1], ij = inc[2]
+            // Unit-stride runs, and runs against one broadcast element, in loops the compiler vectorises.
+            if io == 1 && ii == 1 && ij == 1 { for k in 0..<n { op[o + k] = f(ap[i + k], bp[j + k]) }; return }
+            if n > 0 && io == 1 && ii == 1 && ij == 0 { let y = bp[j]; for k in 0..<n { op[o + k] = f(ap[i + k], y) }; return }
+            if n > 0 && io == 1 && ii == 0 && ij == 1 { let x = ap[i]; for k in 0..<n { op[o + k] = f(x, bp[j + k]) }; return }
             for _ in 0..<n { op[o] = f(ap[i], bp[j]); o += io; i += ii; j += ij }
         }
     }
@@ -207,12 +212,33 @@ extension CPUBackend {
                 default: break
                 }
             }
+            if (op == .add || op == .mul) && addRowsF32(op, a, b, out) { return }
             binaryFloat(op, a, b, out, Float.self)
         case .float64: binaryFloat(op, a, b, out, Double.self)
         case .int32: binaryInt(op, a, b, out, Int32.self)
         case .int64: binaryInt(op, a, b, out, Int64.self)
         case .bool: binaryBool(op, a, b, out)
         }
+    }
+
+    /// `a ∘ b` for a contiguous matrix `a` and a row `b` broadcast over its rows (a bias: `[cols]` seen as
+    /// `[rows, cols]`, or `[1, cols]`), written to a contiguous `out` of `a`'s shape: the contiguous vector kernel
+    /// row by row, split over the kernel threads (the strided loop runs it one scalar at a time). False when the
+    /// layouts are otherwise.
+    private func addRowsF32(_ op: BinaryOp, _ a: Tensor, _ b: Tensor, _ out: Tensor) -> Bool {
+        guard out.rank >= 2, a.isContiguous, out.isContiguous, Shape.same(a.shape, out.shape), b.shape.count <= out.rank else { return false }
+        let cols = out.shape[out.rank - 1]
+        guard cols >= 8, b.shape.last == cols else { return false }
+        let bStrides = Shape.broadcastStrides(b.shape, b.strides, to: out.shape)
+        guard bStrides[out.rank - 1] == 1, bStrides.dropLast().allSatisfy({ $0 == 0 }) else { return false }
+        let rows = out.count / cols
+        let ap = UnsafePointer(a.storage.pointer(Float.self) + a.offset), bp = UnsafePointer(b.storage.pointer(Float.self) + b.offset)
+        let op_ = out.storage.pointer(Float.self) + out.offset
+        let kernel = op == .add ? nabla_f32_add : nabla_f32_mul
+        Parallel.forRanges(rows, minChunk: Swift.max(1, Parallel.grain / cols)) { r in
+            for i in r { kernel(ap + i * cols, bp, op_ + i * cols, Int64(cols)) }
+        }
+        return true
     }
 
     private func binaryFloat<T: FloatElement>(_ op: BinaryOp, _ a: Tensor, _ b: Tensor, _ out: Tensor, _: T.Type) {

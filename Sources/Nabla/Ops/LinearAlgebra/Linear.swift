@@ -4,6 +4,8 @@
 // broadcast add, and the weight gradient comes out as a transposed view that gradient accumulation must copy.
 // Here the bias is written into the output and the GEMM adds the product onto it (beta = 1), and the weight
 // gradient is computed as `gᵀ x`, which BLAS writes contiguous in the weight's own layout.
+// The fused forms (`linearRelu`, `linear(_:weight:bias:residual:)`) live in LinearFused.swift and share the
+// checks and gradients below.
 
 /// Applies `y = input @ weightᵀ + bias` over the last dim of `input` (`torch.nn.functional.linear`).
 ///
@@ -13,34 +15,56 @@
 /// let y = linear(x, weight: w, bias: b)   // x [32, 784], w [128, 784], b [128] -> [32, 128]
 /// ```
 public func linear(_ input: Tensor, weight: Tensor, bias: Tensor? = nil) -> Tensor {
-    check(weight.rank == 2, "linear: expected a 2-D weight [outFeatures, inFeatures], got shape \(weight.shape)")
-    let outF = weight.shape[0], inF = weight.shape[1]
-    check(input.rank >= 1 && input.shape[input.rank - 1] == inF,
-          "linear: input shape \(input.shape) does not match weight shape \(weight.shape): expected last dimension \(inF)")
-    if let bias {
-        check(bias.rank == 1 && bias.shape[0] == outF,
-              "linear: expected a bias of shape [\(outF)] for weight shape \(weight.shape), got \(bias.shape)")
-    }
-    let sameKind = input.dtype == weight.dtype && input.dtype.isFloatingPoint && input.device == weight.device
-        && bias.map { $0.dtype == input.dtype && $0.device == input.device } ?? true
-    guard sameKind else {
+    LinearParts.validate(input, weight, bias, op: "linear")
+    guard LinearParts.sameKind(input, weight, bias) else {
         // Mixed dtypes or devices: the composite form promotes and checks like any other op.
         let y = matmul(input, weight.t())
         return bias.map { y + $0 } ?? y
     }
+    let outF = weight.shape[0], inF = weight.shape[1]
     if input.rank != 2 {
         let lead = Array(input.shape.dropLast())
         let rows = input.reshape([lead.reduce(1, *), inF])
         return linear(rows, weight: weight, bias: bias).reshape(lead + [outF])
     }
-    // Wᵀ as a plain view (no autograd node: the op records its own backward below).
-    let weightT = weight.aliased(ViewGeometry(shape: [inF, outF], strides: [weight.strides[1], weight.strides[0]],
-                                              offset: weight.offset))
-    let out = addProductNoGrad(bias, input, weightT)
+    let out = addProductNoGrad(bias, input, LinearParts.transposed(weight))
     let inputs = bias.map { [input, weight, $0] } ?? [input, weight]
     guard isRecording(inputs) else { return out }
     return record(out, op: "LinearBackward", inputs: inputs, saving: [input, weight]) { g, _ in
-        let grad = g[0]
+        LinearParts.gradients(g[0], input, weight, bias)
+    }
+}
+
+/// The shape checks, fast-path test and gradients `linear` and its fused forms share.
+enum LinearParts {
+    /// Stops with a message naming `op` unless `weight` is `[outF, inF]`, `input` `[..., inF]` and `bias` `[outF]`.
+    static func validate(_ input: Tensor, _ weight: Tensor, _ bias: Tensor?, op: StaticString) {
+        check(weight.rank == 2, "\(op): expected a 2-D weight [outFeatures, inFeatures], got shape \(weight.shape)")
+        let outF = weight.shape[0], inF = weight.shape[1]
+        check(input.rank >= 1 && input.shape[input.rank - 1] == inF,
+                    "\(op): input shape \(input.shape) does not match weight shape \(weight.shape): expected last dimension \(inF)")
+        if let bias {
+            check(bias.rank == 1 && bias.shape[0] == outF,
+                        "\(op): expected a bias of shape [\(outF)] for weight shape \(weight.shape), got \(bias.shape)")
+        }
+    }
+
+    /// Whether all operands share one floating dtype and one device (the fused GEMM path); otherwise the op runs
+    /// its composite form, which promotes.
+    static func sameKind(_ input: Tensor, _ weight: Tensor, _ bias: Tensor?) -> Bool {
+        input.dtype == weight.dtype && input.dtype.isFloatingPoint && input.device == weight.device
+            && bias.map { $0.dtype == input.dtype && $0.device == input.device } ?? true
+    }
+
+    /// Wᵀ as a plain view (no autograd node: the ops record their own backward).
+    static func transposed(_ weight: Tensor) -> Tensor {
+        weight.aliased(ViewGeometry(shape: [weight.shape[1], weight.shape[0]], strides: [weight.strides[1], weight.strides[0]],
+                                    offset: weight.offset))
+    }
+
+    /// The gradients of `input` (`[rows, inF]`), `weight` and `bias` (when given) from the gradient `grad`
+    /// (`[rows, outF]`) of `input @ weightᵀ + bias`, in that order; nil for an operand that needs none.
+    static func gradients(_ grad: Tensor, _ input: Tensor, _ weight: Tensor, _ bias: Tensor?) -> [Tensor?] {
         var grads: [Tensor?] = [input.requiresGradFlag || input.tangent != nil ? matmul(grad, weight) : nil,
                                 weight.requiresGradFlag || weight.tangent != nil ? matmul(grad.mT, input) : nil]
         if let bias { grads.append(bias.requiresGradFlag || bias.tangent != nil ? grad.sum(dim: 0) : nil) }
