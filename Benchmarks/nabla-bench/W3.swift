@@ -56,13 +56,7 @@ func runW3(compiled: Bool = false) -> [String: Any] {
     let n = x.shape[0], batch = 128
     var epochs: [[String: Any]] = []
     let shuffle = Generator(seed: benchSeed, engine: benchEngine)  // its own generator for the order, as bench_torch.py's train_epochs
-    let body = { (xb: Tensor, yb: Tensor) -> Tensor in
-        let loss = crossEntropy(model(xb), yb)
-        opt.zeroGrad()
-        loss.backward()
-        opt.step()
-        return loss
-    }
+    let body = crossEntropyStep(model, opt)
     let step = compile(name: "W3", body)
     for ep in 1...max(1, w3Epochs) {
         model.train()

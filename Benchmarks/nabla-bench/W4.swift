@@ -43,13 +43,7 @@ func runW4(compiled: Bool = false) -> (result: [String: Any], model: Sequential,
     let gen = Generator(seed: benchSeed, engine: benchEngine)
     let n = train.count, batch = 128
     var epochs: [[String: Any]] = []
-    let body = { (xb: Tensor, yb: Tensor) -> Tensor in
-        let loss = crossEntropy(model(xb), yb)
-        opt.zeroGrad()
-        loss.backward()
-        opt.step()
-        return loss
-    }
+    let body = crossEntropyStep(model, opt)
     let step = compile(name: "W4", body)
     // Transient memory of a step: the allocator's peak over the first epoch's full batches after the 10th (the
     // compiled graph is built by then) minus what was held before training (parameters, data). The last, partial
