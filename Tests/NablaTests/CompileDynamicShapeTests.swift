@@ -91,11 +91,7 @@ import NablaTestSupport
     @Test func aConstantMadeFromTheBatchSizeFallsBackToPerShapeTraces() {
         let f = { (x: Tensor) -> Tensor in x * Tensor([Float(x.shape[0])]) + 1.0 }
         let c = compile(name: "const", f)
-        for n in [4, 4, 6, 6, 9, 9] {
-            let x = Tensor.randn([n, 3])
-            let r = allClose(c(x), f(x), rtol: 1e-6, atol: 1e-6)
-            #expect(r.ok, "\(r.failure)")
-        }
+        expectEagerValues(c, f, rows: [4, 4, 6, 6, 9, 9], columns: 3)
         let text = c.explain()
         #expect(c.traceCount == 3 && c.specialiseSeconds.isEmpty, "\(text)")
         #expect(text.contains("dynamic: cannot unify") && text.contains("constant buffer"), "\(text)")
@@ -105,11 +101,7 @@ import NablaTestSupport
     @Test func dynamicFalseTracesEveryShape() {
         let f = { (x: Tensor) -> Tensor in (x * 2.0).relu().sum(dims: [1]) }
         let c = compile(name: "static", dynamic: false, f)
-        for n in [5, 5, 7, 7, 9, 9, 5] {
-            let x = Tensor.randn([n, 4])
-            let r = allClose(c(x), f(x), rtol: 1e-6, atol: 1e-6)
-            #expect(r.ok, "\(r.failure)")
-        }
+        expectEagerValues(c, f, rows: [5, 5, 7, 7, 9, 9, 5], columns: 4)
         let text = c.explain()
         #expect(c.traceCount == 3 && c.specialiseSeconds.isEmpty, "\(text)")
         #expect(text.contains("dynamic: false") && text.contains("3 signature(s)"), "\(text)")
@@ -120,11 +112,7 @@ import NablaTestSupport
     @Test func aSizeQuadraticInTheBatchIsRefused() {
         let f = { (x: Tensor) -> Tensor in x.matmul(x.t()).tanh().sum(dims: [1]) }
         let c = compile(name: "gram", f)
-        for n in [4, 4, 6, 6, 7, 7] {
-            let x = Tensor.randn([n, 3])
-            let r = allClose(c(x), f(x), rtol: 1e-5, atol: 1e-6)
-            #expect(r.ok, "n = \(n): \(r.failure)")
-        }
+        expectEagerValues(c, f, rows: [4, 4, 6, 6, 7, 7], columns: 3, rtol: 1e-5)
         #expect(c.traceCount == 3 && c.specialiseSeconds.isEmpty, "\(c.explain())")
         #expect(c.explain().contains("is not a·s + c"), "\(c.explain())")
     }
@@ -139,5 +127,15 @@ import NablaTestSupport
             #expect(r.ok, "\(r.failure)")
         }
         #expect(c.traceCount == 2 && c.explain().contains("differ in more than one size"), "\(c.explain())")
+    }
+
+    /// Calls `c` on random `[n, columns]` inputs for each `n` in `rows`, in order, and expects `f`'s eager values.
+    private func expectEagerValues(_ c: CompiledFunction, _ f: (Tensor) -> Tensor, rows: [Int], columns: Int,
+                                   rtol: Double = 1e-6, sourceLocation: SourceLocation = #_sourceLocation) {
+        for n in rows {
+            let x = Tensor.randn([n, columns])
+            let r = allClose(c(x), f(x), rtol: rtol, atol: 1e-6)
+            #expect(r.ok, "n = \(n): \(r.failure)", sourceLocation: sourceLocation)
+        }
     }
 }

@@ -121,9 +121,11 @@ public final class CompiledFunction: @unchecked Sendable {
     }
 
     private func signature(_ xs: [Tensor]) -> Signature {
-        let rest = xs.map { "\($0.dtype)\($0.device == .cpu ? "" : "@\($0.device)")\($0.requiresGrad ? " requiresGrad" : "")" }
+        // Each argument's device and flag, written once: the pattern leaves its shape out, the signature puts it in.
+        let tags = xs.map { "\($0.device == .cpu ? "" : "@\($0.device)")\($0.requiresGrad ? " requiresGrad" : "")" }
+        let rest = zip(xs, tags).map { "\($0.dtype)\($1)" }
         let grad = AutogradState.gradEnabled, watched = watch?()
-        return Signature(args: xs.map { "\($0.dtype)\($0.shape)\($0.device == .cpu ? "" : "@\($0.device)")\($0.requiresGrad ? " requiresGrad" : "")" },
+        return Signature(args: zip(xs, tags).map { "\($0.dtype)\($0.shape)\($1)" },
                          grad: grad, watched: watched, shapes: xs.map(\.shape),
                          pattern: Pattern(args: rest, ranks: xs.map(\.rank), grad: grad, watched: watched))
     }
