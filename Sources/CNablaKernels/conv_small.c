@@ -125,6 +125,11 @@ typedef int32_t mp_v4i __attribute__((ext_vector_type(4)));
 typedef int32_t mp_v8i __attribute__((ext_vector_type(8)));
 typedef int64_t mp_v4l __attribute__((ext_vector_type(4)));
 typedef int64_t mp_v8l __attribute__((ext_vector_type(8)));
+typedef int32_t mp_v16i __attribute__((ext_vector_type(16)));
+
+/* ReLU with nabla_f32_relu's rule (x <= 0 gives 0, NaN stays), of a vector and of one float. */
+#define MP_RELU(VW, VWI, x) ((VW)((VWI)(x) & ~((x) <= (VW)0)))
+#define MP_RELU1(x) ((x) <= 0.0f ? 0.0f : (x))
 
 /* One window step: `best` (and its offset `bi`) takes `v` (offset `off`) when v is larger, or is the first NaN. */
 #define MP_STEP(VF, VI, v, off)                                                                                     \
@@ -135,11 +140,12 @@ typedef int64_t mp_v8l __attribute__((ext_vector_type(8)));
     } while (0)
 
 /* Outputs j..j+N-1 of one output row from input rows r0, r1 (the row's first input at `base` in the plane). */
-#define MP_VECTOR(N, VF, VI, VL, VW, EVEN, ODD)                                                                     \
+#define MP_VECTOR(N, VF, VI, VL, VW, VWI, EVEN, ODD)                                                                \
     do {                                                                                                            \
         VW a, b;                                                                                                    \
         memcpy(&a, r0 + 2 * j, sizeof a);                                                                           \
         memcpy(&b, r1 + 2 * j, sizeof b);                                                                           \
+        if (relu) { a = MP_RELU(VW, VWI, a); b = MP_RELU(VW, VWI, b); }                                             \
         VF v0 = __builtin_shufflevector(a, a, EVEN), v1 = __builtin_shufflevector(a, a, ODD);                       \
         VF v2 = __builtin_shufflevector(b, b, EVEN), v3 = __builtin_shufflevector(b, b, ODD);                       \
         VF best = v0;                                                                                               \
@@ -158,8 +164,9 @@ typedef int64_t mp_v8l __attribute__((ext_vector_type(8)));
 #define MP_EVEN4 0, 2, 4, 6
 #define MP_ODD4 1, 3, 5, 7
 
-NABLA_DISPATCH void nabla_f32_maxpool2x2(const float *x, float *out, int64_t *idx, int64_t p0, int64_t p1,
-                                         int64_t H, int64_t W, int64_t OH, int64_t OW) {
+static inline __attribute__((always_inline)) void maxpool2x2_planes(const float *x, float *out, int64_t *idx, int64_t p0,
+                                                                    int64_t p1, int64_t H, int64_t W, int64_t OH,
+                                                                    int64_t OW, const int relu) {
     for (int64_t p = p0; p < p1; p++) {
         const float *plane = x + p * H * W;
         for (int64_t i = 0; i < OH; i++) {
@@ -170,18 +177,19 @@ NABLA_DISPATCH void nabla_f32_maxpool2x2(const float *x, float *out, int64_t *id
             if (OW >= 8) {
                 for (int64_t j = 0;; j += 8) {
                     if (j + 8 > OW) j = OW - 8;
-                    MP_VECTOR(8, mp_v8f, mp_v8i, mp_v8l, mp_v16f, MP_EVEN8, MP_ODD8);
+                    MP_VECTOR(8, mp_v8f, mp_v8i, mp_v8l, mp_v16f, mp_v16i, MP_EVEN8, MP_ODD8);
                     if (j + 8 >= OW) break;
                 }
             } else if (OW >= 4) {
                 for (int64_t j = 0;; j += 4) {
                     if (j + 4 > OW) j = OW - 4;
-                    MP_VECTOR(4, mp_v4f, mp_v4i, mp_v4l, mp_v8f, MP_EVEN4, MP_ODD4);
+                    MP_VECTOR(4, mp_v4f, mp_v4i, mp_v4l, mp_v8f, mp_v8i, MP_EVEN4, MP_ODD4);
                     if (j + 4 >= OW) break;
                 }
             } else {
                 for (int64_t j = 0; j < OW; j++) {
-                    const float v0 = r0[2 * j], v1 = r0[2 * j + 1], v2 = r1[2 * j], v3 = r1[2 * j + 1];
+                    float v0 = r0[2 * j], v1 = r0[2 * j + 1], v2 = r1[2 * j], v3 = r1[2 * j + 1];
+                    if (relu) { v0 = MP_RELU1(v0); v1 = MP_RELU1(v1); v2 = MP_RELU1(v2); v3 = MP_RELU1(v3); }
                     float best = v0; int64_t bi = 0;
                     int t = (v1 > best) | ((v1 != v1) & (best == best));
                     best = t ? v1 : best; bi = t ? 1 : bi;
@@ -193,5 +201,85 @@ NABLA_DISPATCH void nabla_f32_maxpool2x2(const float *x, float *out, int64_t *id
                 }
             }
         }
+    }
+}
+
+NABLA_DISPATCH void nabla_f32_maxpool2x2(const float *x, float *out, int64_t *idx, int64_t p0, int64_t p1,
+                                         int64_t H, int64_t W, int64_t OH, int64_t OW) {
+    maxpool2x2_planes(x, out, idx, p0, p1, H, W, OH, OW, 0);
+}
+
+NABLA_DISPATCH void nabla_f32_relu_maxpool2x2(const float *x, float *out, int64_t *idx, int64_t p0, int64_t p1,
+                                              int64_t H, int64_t W, int64_t OH, int64_t OW) {
+    maxpool2x2_planes(x, out, idx, p0, p1, H, W, OH, OW, 1);
+}
+
+/* The gradient through a ReLU and nabla_f32_maxpool2x2's windows, planes p0..<p1: gx [P, H, W] gets 0 + g (0 where
+   pooled is not > 0, NaN included) at the position idx names in each window and 0 at its three others and at rows
+   and columns no window covers, each element written once: no zeroing pass and no scatter. */
+/* Outputs j..j+N-1 of one row of nabla_f32_maxpool2x2_relu_backward: the masked gradients v, each put at its
+   window's picked position (at = 0, 1, W or W + 1 from the window's first element) and 0 at the three others, as two
+   rows of 2N floats. */
+#define MPB_VECTOR(N, VF, VI, VL, VW, LANE, INTERLEAVE)                                                              \
+    do {                                                                                                            \
+        VF gv, pv;                                                                                                  \
+        VL iv;                                                                                                      \
+        memcpy(&gv, gp + k0 + j, sizeof gv);                                                                        \
+        memcpy(&pv, pp + k0 + j, sizeof pv);                                                                        \
+        memcpy(&iv, ip + k0 + j, sizeof iv);                                                                        \
+        const VF v = (VF)((VI)gv & (pv > (VF)0)) + (VF)0;                                                           \
+        const VI at = __builtin_convertvector(iv - (VL)(base + 2 * j) - (VL){LANE}, VI);                            \
+        const VF e0 = (VF)((VI)v & (at == (VI)0)), e1 = (VF)((VI)v & (at == (VI)1));                                \
+        const VF e2 = (VF)((VI)v & (at == (VI)(int32_t)W)), e3 = (VF)((VI)v & (at == (VI)(int32_t)(W + 1)));        \
+        const VW top = __builtin_shufflevector(e0, e1, INTERLEAVE);                                                 \
+        const VW bottom = __builtin_shufflevector(e2, e3, INTERLEAVE);                                              \
+        memcpy(r0 + 2 * j, &top, sizeof top);                                                                      \
+        memcpy(r1 + 2 * j, &bottom, sizeof bottom);                                                                 \
+    } while (0)
+
+#define MPB_LANE8 0, 2, 4, 6, 8, 10, 12, 14
+#define MPB_LANE4 0, 2, 4, 6
+#define MPB_INTERLEAVE8 0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15
+#define MPB_INTERLEAVE4 0, 4, 1, 5, 2, 6, 3, 7
+
+NABLA_DISPATCH void nabla_f32_maxpool2x2_relu_backward(const float *g, const float *pooled, const int64_t *idx, float *gx,
+                                                       int64_t p0, int64_t p1, int64_t H, int64_t W, int64_t OH, int64_t OW) {
+    for (int64_t p = p0; p < p1; p++) {
+        float *plane = gx + p * H * W;
+        const float *gp = g + p * OH * OW, *pp = pooled + p * OH * OW;
+        const int64_t *ip = idx + p * OH * OW;
+        for (int64_t i = 0; i < OH; i++) {
+            float *r0 = plane + 2 * i * W, *r1 = r0 + W;
+            const int64_t base = 2 * i * W, k0 = i * OW;
+            /* Vectors of 8 (or 4) outputs; a row whose width is not a multiple ends with a vector overlapping the one
+               before it, which writes the same windows again. */
+            if (OW >= 8) {
+                for (int64_t j = 0;; j += 8) {
+                    if (j + 8 > OW) j = OW - 8;
+                    MPB_VECTOR(8, mp_v8f, mp_v8i, mp_v8l, mp_v16f, MPB_LANE8, MPB_INTERLEAVE8);
+                    if (j + 8 >= OW) break;
+                }
+            } else if (OW >= 4) {
+                for (int64_t j = 0;; j += 4) {
+                    if (j + 4 > OW) j = OW - 4;
+                    MPB_VECTOR(4, mp_v4f, mp_v4i, mp_v4l, mp_v8f, MPB_LANE4, MPB_INTERLEAVE4);
+                    if (j + 4 >= OW) break;
+                }
+            } else {
+                for (int64_t j = 0; j < OW; j++) {
+                    const int64_t k = k0 + j, at = ip[k] - base - 2 * j;
+                    const float v = 0.0f + (pp[k] > 0.0f ? gp[k] : 0.0f);
+                    r0[2 * j] = at == 0 ? v : 0.0f;
+                    r0[2 * j + 1] = at == 1 ? v : 0.0f;
+                    r1[2 * j] = at == W ? v : 0.0f;
+                    r1[2 * j + 1] = at == W + 1 ? v : 0.0f;
+                }
+            }
+            if (W > 2 * OW) {
+                memset(r0 + 2 * OW, 0, (size_t)(W - 2 * OW) * sizeof(float));
+                memset(r1 + 2 * OW, 0, (size_t)(W - 2 * OW) * sizeof(float));
+            }
+        }
+        if (H > 2 * OH) memset(plane + 2 * OH * W, 0, (size_t)((H - 2 * OH) * W) * sizeof(float));
     }
 }

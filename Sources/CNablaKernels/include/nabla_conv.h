@@ -54,6 +54,13 @@ void nabla_f64_conv_smallk_wgrad(const double *x, const double *gy, double *gw, 
 /* 2x2 max pool, stride 2, no padding (OH = H/2, OW = W/2): the results and indices of nabla_f32_maxpool2d_k with k = 2. */
 void nabla_f32_maxpool2x2(const float *x, float *out, int64_t *idx, int64_t p0, int64_t p1, int64_t H, int64_t W,
                           int64_t OH, int64_t OW);
+/* The same pool of relu(x) (nabla_f32_relu's rule), the values and indices of a ReLU, then the pool. */
+void nabla_f32_relu_maxpool2x2(const float *x, float *out, int64_t *idx, int64_t p0, int64_t p1, int64_t H, int64_t W,
+                               int64_t OH, int64_t OW);
+/* The gradient through a ReLU and those windows from the pool's output: gx [P, H, W] = the max-pool backward of
+   g · (pooled > 0) at the indices idx (all [P, OH, OW]), each element of gx written once. */
+void nabla_f32_maxpool2x2_relu_backward(const float *g, const float *pooled, const int64_t *idx, float *gx,
+                                        int64_t p0, int64_t p1, int64_t H, int64_t W, int64_t OH, int64_t OW);
 
 /* The inference epilogue of a convolution (conv_epilogue.c), for planes p0..<p1 of dst (p = n·C + c): the output
    plane [H, W] of image n, channel c, read at src + n·ns + c·cs (contiguous rows), plus bias[c] (bias may be NULL),

@@ -139,6 +139,16 @@ public protocol Backend: AnyObject, Sendable {
     /// only when asked for (nil otherwise).
     func conv2dBackward(_ x: Tensor, weight: Tensor, grad: Tensor, geometry: ConvGeometry,
                         input: Bool, weight needWeight: Bool, bias: Bool) -> (input: Tensor?, weight: Tensor?, bias: Tensor?)
+    /// A convolution, its ReLU and a max pool as one op, the form a compiled training graph gives the three:
+    /// `out` [N, OC, ph, pw] and int64 `indices` = `maxPool2d(relu(conv2d(x, weight) + bias), windows)`, the values and
+    /// indices of the three ops, without the full-size activation between them ever reaching memory. The default
+    /// runs the three.
+    func conv2dReluMaxPool(_ x: Tensor, weight: Tensor, bias: Tensor?, geometry: ConvGeometry, windows: PoolWindows,
+                           out: Tensor, indices: Tensor)
+    /// The gradient through a max pool and the ReLU before it, from the pool's output: `out` [P, H, W] =
+    /// `maxPool2dBackward(grad · (pooled > 0), indices)` (`pooled` and `grad` [P, oh, ow]; a NaN `pooled` masks). The
+    /// default runs the two ops.
+    func maxPool2dReluBackward(_ grad: Tensor, pooled: Tensor, indices: Tensor, windows: PoolWindows, out: Tensor)
     /// `conv2dBackward` with the input's gradient written into `inputGradient` ([N, C, H, W], contiguous: memory a
     /// compiled graph planned) instead of a tensor the backend allocates; returns the other two as `conv2dBackward`
     /// does. The default runs `conv2dBackward` and copies its input gradient into `inputGradient`.

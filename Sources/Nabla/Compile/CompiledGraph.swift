@@ -83,6 +83,7 @@ public final class CompiledGraph: CustomStringConvertible, @unchecked Sendable {
         GraphPasses.fuseSoftmaxCrossEntropy(self)
         GraphPasses.maskGradientsBeforePoolBackward(self)
         GraphPasses.prepareConvolutions(self)
+        GraphPasses.fuseConvReluPool(self)
         GraphPasses.prepareLinearLayers(self)
         GraphPasses.fuseGemmEpilogues(self)
         GraphPasses.fuseElementwise(self)

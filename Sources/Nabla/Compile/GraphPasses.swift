@@ -44,6 +44,13 @@ enum GraphPasses {
         reads.map { $0.map { r in var r = r; r.buffer = rename[r.buffer] ?? r.buffer; return r } }
     }
 
+    /// The node that alone reads `b`, when `b` is an intermediate that one node writes and nothing outside the graph
+    /// reads (nil otherwise).
+    static func soleReader(of b: Int, _ g: CompiledGraph, writers: [Int], readers: [[Int]], liveOut: Set<Int>) -> Int? {
+        guard writers[b] == 1, !liveOut.contains(b), g.buffers[b].role == .intermediate, readers[b].count == 1 else { return nil }
+        return readers[b][0]
+    }
+
     /// Keeps the nodes where `keep` is true, renumbering context links.
     static func filter(_ g: CompiledGraph, keep: [Bool], log: String) {
         var newIndex = [Int?](repeating: nil, count: g.nodes.count)

@@ -33,6 +33,10 @@ extension OpKind {
             return .preparedConv2d(try g.mapSizes(int), bias: b, epilogue: e)
         case .maxPool2d(let w):
             return .maxPool2d(try w.mapSizes(int))
+        case .conv2dReluMaxPool(let g, let b, let w):
+            return .conv2dReluMaxPool(try g.mapSizes(int), bias: b, try w.mapSizes(int))
+        case .maxPool2dReluBackward(let w):
+            return .maxPool2dReluBackward(try w.mapSizes(int))
         case .normRows(let rows, let rowLen, let groups, let inner, let eps, let w, let b):
             return .normRows(rows: try int(rows), rowLen: try int(rowLen), groups: try int(groups), inner: try int(inner),
                              eps: try double(eps), weight: w, bias: b)

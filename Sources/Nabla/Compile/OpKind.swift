@@ -58,6 +58,12 @@ public enum OpKind: Hashable, CustomStringConvertible, Sendable {
     /// An inference convolution on prepared (packed) weights with its ReLU and 2x2 max pool fused
     /// (`Backend.conv2d(_:prepared:geometry:epilogue:out:)`; made by the prepared-convolution pass of eval graphs).
     case preparedConv2d(ConvGeometry, bias: Bool, epilogue: ConvEpilogue)
+    /// A training convolution with its ReLU and 2x2 max pool, values and indices, without the activation between
+    /// them (`Backend.conv2dReluMaxPool`; made by the convolution-ReLU-pool pass).
+    case conv2dReluMaxPool(ConvGeometry, bias: Bool, PoolWindows)
+    /// The gradient through a max pool and the ReLU before it, from the pool's output
+    /// (`Backend.maxPool2dReluBackward`; made by the same pass).
+    case maxPool2dReluBackward(PoolWindows)
     /// A linear layer of a few rows on a prepared (packed) weight, `x · weightᵀ + bias`
     /// (`Backend.linear(_:prepared:out:)`; made by the prepared-linear pass of eval graphs).
     case preparedLinear(bias: Bool)
@@ -146,6 +152,9 @@ public enum OpKind: Hashable, CustomStringConvertible, Sendable {
         case .preparedLinear(let b): return "linear(prepared\(b ? ", bias" : ""))"
         case .preparedConv2d(let g, let b, let e):
             return "conv2d(prepared, k: \(g.kernelH)x\(g.kernelW), stride: \(g.strideH), pad: \(g.padH)\(b ? ", bias" : ""), epilogue: \(e))"
+        case .conv2dReluMaxPool(let g, let b, _):
+            return "conv2d+relu+maxPool2d(k: \(g.kernelH)x\(g.kernelW), stride: \(g.strideH), pad: \(g.padH)\(b ? ", bias" : ""))"
+        case .maxPool2dReluBackward: return "maxPool2d+reluBackward"
         case .conv2dBackward(let g, let i, let w, let b):
             return "conv2dBackward(k: \(g.kernelH)x\(g.kernelW), input: \(i), weight: \(w), bias: \(b))"
         case .softmax(let d, let l): return "\(l ? "logSoftmax" : "softmax")(dim: \(d))"

@@ -25,11 +25,7 @@ extension GraphPasses {
         var keep = [Bool](repeating: true, count: nodes.count)
         var replaced = 0, absorbed = 0
         var out = nodes
-        /// The node that alone reads `b`, a whole intermediate that one node writes and nothing outside reads.
-        func soleReader(_ b: Int) -> Int? {
-            guard writers[b] == 1, !liveOut.contains(b), g.buffers[b].role == .intermediate, readers[b].count == 1 else { return nil }
-            return readers[b][0]
-        }
+        func soleReader(_ b: Int) -> Int? { GraphPasses.soleReader(of: b, g, writers: writers, readers: readers, liveOut: liveOut) }
         func isFixed(_ r: TensorRef?) -> Bool { isFixedBuffer(r, g, writers: writers) }
         for (i, n) in nodes.enumerated() {
             guard case .conv2d(let geom, let hasBias) = n.kind, !foldable[i], n.contextFrom == nil, n.returned.isEmpty,
@@ -100,7 +96,7 @@ extension GraphPasses {
     /// Whether a node belongs to a backward pass or an update (the graph is not an eval forward).
     private static func isTrainingNode(_ kind: OpKind) -> Bool {
         switch kind {
-        case .maxPool2dBackward, .conv2dBackward, .softmaxBackward, .nllLossBackward, .softmaxCrossEntropyBackward,
+        case .maxPool2dBackward, .maxPool2dReluBackward, .conv2dBackward, .softmaxBackward, .nllLossBackward, .softmaxCrossEntropyBackward,
              .normRowsBackward, .batchNormBackward, .attentionBackward, .recurrentSequenceBackward, .lstmCellBackward,
              .optimizerStep:
             return true

@@ -36,4 +36,31 @@ extension Backend {
             return (gx, gw, gb)
         }
     }
+
+    /// Default `conv2dReluMaxPool`: the composite.
+    public func conv2dReluMaxPool(_ x: Tensor, weight: Tensor, bias: Tensor?, geometry: ConvGeometry, windows: PoolWindows,
+                                  out: Tensor, indices: Tensor) {
+        compositeConv2dReluMaxPool(x, weight: weight, bias: bias, geometry: geometry, windows: windows, out: out, indices: indices)
+    }
+
+    /// `conv2dReluMaxPool` as this backend's `conv2d`, `unary(.relu)` in place and `maxPool2d`.
+    public func compositeConv2dReluMaxPool(_ x: Tensor, weight: Tensor, bias: Tensor?, geometry g: ConvGeometry,
+                                           windows: PoolWindows, out: Tensor, indices: Tensor) {
+        let y = Tensor(empty: [g.batch, weight.shape[0], g.outH, g.outW], dtype: x.dtype, device: x.device)
+        conv2d(x, weight: weight, bias: bias, geometry: g, out: y)
+        unary(.relu, y, out: y)
+        maxPool2d(y, windows: windows, out: out, indices: indices)
+    }
+
+    /// Default `maxPool2dReluBackward`: the composite.
+    public func maxPool2dReluBackward(_ grad: Tensor, pooled: Tensor, indices: Tensor, windows: PoolWindows, out: Tensor) {
+        compositeMaxPool2dReluBackward(grad, pooled: pooled, indices: indices, out: out)
+    }
+
+    /// `maxPool2dReluBackward` as this backend's `binary(.thresholdBackward)` and `maxPool2dBackward`.
+    public func compositeMaxPool2dReluBackward(_ grad: Tensor, pooled: Tensor, indices: Tensor, out: Tensor) {
+        let masked = Tensor(empty: grad.shape, dtype: grad.dtype, device: grad.device)
+        binary(.thresholdBackward, grad, pooled, out: masked)
+        maxPool2dBackward(masked, indices: indices, out: out)
+    }
 }
