@@ -100,20 +100,31 @@ import NablaTestSupport
         #expect(graph.passLog.contains("max-pool gradients: 2 thresholdBackward + maxPool2dBackward fused"), "\(graph.passLog)")
     }
 
-    @Test func aReluOutputReadElsewhereKeepsTheOpsApart() throws {
-        let g = Generator(seed: 13)
+    /// A training step of one convolution, weight [4, 2, 3, 3] and bias [4] (both requiring gradients): `loss` of
+    /// (input, weight, bias), its backward, compiled and run twice on an input [2, 2, 8, 8]. Returns the eager step,
+    /// the compiled function, its graph and the input.
+    static func compiledConvStep(seed: UInt64, _ loss: @escaping (Tensor, Tensor, Tensor) -> Tensor) throws
+        -> (eager: (Tensor) -> Tensor, compiled: CompiledFunction, graph: CompiledGraph, x: Tensor) {
+        let g = Generator(seed: seed)
         let w = (Tensor.randn([4, 2, 3, 3], generator: g) * 0.3).requiresGrad_()
+        let b = Tensor.randn([4], generator: g).requiresGrad_()
         let f = { (x: Tensor) -> Tensor in
-            w.grad = nil
-            let y = relu(conv2d(x, w, padding: 1))
-            let loss = maxPool2d(y, kernelSize: 2).sum() + y.mean()
-            loss.backward()
-            return loss
+            w.grad = nil; b.grad = nil
+            let l = loss(x, w, b)
+            l.backward()
+            return l
         }
         let c = compile(f)
         let x = Tensor.randn([2, 2, 8, 8], generator: g)
         _ = c(x); _ = c(x)
-        let graph = try #require(c.graph)
+        return (f, c, try #require(c.graph), x)
+    }
+
+    @Test func aReluOutputReadElsewhereKeepsTheOpsApart() throws {
+        let (f, c, graph, x) = try Self.compiledConvStep(seed: 13) { x, w, _ in
+            let y = relu(conv2d(x, w, padding: 1))
+            return maxPool2d(y, kernelSize: 2).sum() + y.mean()
+        }
         #expect(!graph.nodes.contains { "\($0.kind)".hasPrefix("conv2d+relu") }, "\(graph)")
         let r = allClose(c(x), f(x))
         #expect(r.ok, "\(r.failure)")

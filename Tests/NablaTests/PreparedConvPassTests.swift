@@ -53,19 +53,9 @@ import NablaTestSupport
     }
 
     @Test func aTrainingGraphKeepsItsConvolutions() throws {
-        let g = Generator(seed: 9)
-        let w = (Tensor.randn([4, 2, 3, 3], generator: g) * 0.3).requiresGrad_()
-        let b = Tensor.randn([4], generator: g).requiresGrad_()
-        let f = { (x: Tensor) -> Tensor in
-            w.grad = nil; b.grad = nil
-            let loss = maxPool2d(relu(conv2d(x, w, bias: b, padding: 1)), kernelSize: 2).pow(2).mean()
-            loss.backward()
-            return loss
+        let (_, _, graph, _) = try ConvReluPoolTests.compiledConvStep(seed: 9) { x, w, b in
+            maxPool2d(relu(conv2d(x, w, bias: b, padding: 1)), kernelSize: 2).pow(2).mean()
         }
-        let c = compile(f)
-        let x = Tensor.randn([2, 2, 8, 8], generator: g)
-        _ = c(x); _ = c(x)
-        let graph = try #require(c.graph)
         let kinds = graph.nodes.map { "\($0.kind)" }
         // Its convolution block is the training form (values and indices kept for the backward), not the prepared one.
         #expect(!kinds.contains { $0.hasPrefix("conv2d(prepared") } && kinds.contains { $0.hasPrefix("conv2d+relu+maxPool2d(k:") }, "\(graph)")
