@@ -13,8 +13,10 @@ import NablaTestSupport
     }
 
     static let cases: [Case] = [
-        Case(n: 9, c: 1, h: 28, w: 28, oc: 8),                    // W4's first conv: the direct small-K kernel, blocks of images
-        Case(n: 20, c: 8, h: 14, w: 14, oc: 16),                  // Winograd, several blocks per thread
+        Case(n: 9, c: 1, h: 28, w: 28, oc: 8),                    // W4's first conv: the direct small-K kernel, one block
+        Case(n: 37, c: 1, h: 28, w: 28, oc: 32),                  // small K, blocks of 5 images and a remainder per thread
+        Case(n: 20, c: 8, h: 14, w: 14, oc: 16),                  // Winograd, one block per thread
+        Case(n: 45, c: 8, h: 14, w: 14, oc: 64),                  // Winograd, blocks of 10 images and a remainder
         Case(n: 12, c: 8, h: 15, w: 13, oc: 4, bias: false),      // Winograd, odd output: the pool drops the last row and column
         Case(n: 3, c: 2, h: 9, w: 7, oc: 5, pad: 0),              // small K, odd output without padding
         Case(n: 2, c: 4, h: 10, w: 10, oc: 3, k: 5, pad: 2),      // K = 100, not 3x3: the composite
