@@ -36,6 +36,21 @@ import NablaTestSupport
         g.verify([o2, h2], inputs: y, module: relu)
     }
 
+    /// A batch-first layer returns its output as PyTorch does: a [B, T, H] view of the time-major result, not a copy
+    /// (strides [H, B·H, 1]), with the same values as the time-major layer transposed, and gradients through it.
+    @Test func batchFirstOutputIsATransposedView() {
+        manualSeed(3)
+        let first = LSTM(6, 5, batchFirst: true), timeMajor = LSTM(6, 5)
+        try? timeMajor.loadStateDict(first.stateDict(), strict: true)
+        let x = Tensor.randn([4, 7, 6]).requiresGrad_()
+        let (out, _) = first(x, nil)
+        #expect(out.shape == [4, 7, 5] && !out.isContiguous && out.strides == [5, 20, 1], "\(out.shape) \(out.strides)")
+        let (ref, _) = timeMajor(x.detach().transpose(0, 1), nil)
+        #expect(allClose(out, ref.transpose(0, 1), rtol: 0, atol: 0).ok)
+        out.pow(2).sum().backward()
+        #expect(x.grad?.shape == [4, 7, 6])
+    }
+
     @Test func lstmMatchesPyTorch() {
         let cases: [(String, LSTM)] = [
             ("lstm_basic", LSTM(4, 3, dtype: .float64)),

@@ -133,7 +133,9 @@ public class RNNBase: Module {
         if unbatched {
             output = output.squeeze(1); h = h.squeeze(1); c = c?.squeeze(1)
         } else if batchFirst {
-            output = output.transpose(0, 1).contiguous()
+            // A [B, T, H] view of the time-major result, as PyTorch returns it (not contiguous): no copy of the
+            // whole sequence when, as in classifiers on the last hidden state, nothing reads it.
+            output = output.transpose(0, 1)
         }
         return (output, h, c)
     }
