@@ -13,9 +13,38 @@ int nabla_cpu_capability(void) {
 
 #define NABLA_DISPATCH NABLA_CLONES("avx2,fma")
 
+/* Element-wise loops whose output may be one of their inputs (an in-place op, a compiled graph writing over a dead
+   input). Clang's vectoriser guards each loop with a run-time overlap check that also fails when the output *is* an
+   input, so in place they ran one element at a time (about 4x slower). Each output element reads only its own
+   index, so exact aliasing is safe in vectors: when every input is the output or apart from it, the loop runs with
+   the check off; a partial overlap (a shifted view) keeps the sequential loop. */
+#if defined(__clang__)
+#define NB_ASSUME_SAFE _Pragma("clang loop vectorize(assume_safety)")
+#else
+#define NB_ASSUME_SAFE _Pragma("GCC ivdep")
+#endif
+
+/* Whether `n` bytes at `p` are the same bytes as at `out` or none of them. */
+static inline __attribute__((always_inline)) int nb_same_or_apart(const void *p, const void *out, size_t n) {
+    const char *x = (const char *)p, *o = (const char *)out;
+    return x == o || x + n <= o || o + n <= x;
+}
+
+/* `out[i] = BODY` for i < n, in vectors when the inputs `a` and `b` (b may equal a) alias `out` exactly or not at all. */
+#define NB_ELEMENTWISE(T, a, b, out, n, BODY)                                                                   \
+    do {                                                                                                        \
+        const size_t bytes_ = (size_t)(n) * sizeof(T);                                                          \
+        if (nb_same_or_apart(a, out, bytes_) && nb_same_or_apart(b, out, bytes_)) {                             \
+            NB_ASSUME_SAFE                                                                                      \
+            for (int64_t i = 0; i < (n); i++) out[i] = (BODY);                                                  \
+        } else {                                                                                                \
+            for (int64_t i = 0; i < (n); i++) out[i] = (BODY);                                                  \
+        }                                                                                                       \
+    } while (0)
+
 #define BINARY(name, T, expr) \
 NABLA_DISPATCH void name(const T *a, const T *b, T *out, int64_t n) { \
-    for (int64_t i = 0; i < n; i++) { T x = a[i], y = b[i]; out[i] = (expr); } }
+    NB_ELEMENTWISE(T, a, b, out, n, ({ T x = a[i], y = b[i]; (expr); })); }
 
 BINARY(nabla_f32_add, float, x + y)
 BINARY(nabla_f32_sub, float, x - y)
@@ -25,20 +54,20 @@ BINARY(nabla_f64_add, double, x + y)
 BINARY(nabla_f64_mul, double, x * y)
 
 NABLA_DISPATCH void nabla_f32_add_scalar(const float *a, float s, float *out, int64_t n) {
-    for (int64_t i = 0; i < n; i++) out[i] = a[i] + s;
+    NB_ELEMENTWISE(float, a, a, out, n, a[i] + s);
 }
 NABLA_DISPATCH void nabla_f32_mul_scalar(const float *a, float s, float *out, int64_t n) {
-    for (int64_t i = 0; i < n; i++) out[i] = a[i] * s;
+    NB_ELEMENTWISE(float, a, a, out, n, a[i] * s);
 }
 NABLA_DISPATCH void nabla_f32_axpby(const float *a, float alpha, const float *b, float beta,
                                     float *out, int64_t n) {
-    for (int64_t i = 0; i < n; i++) out[i] = a[i] * alpha + b[i] * beta;
+    NB_ELEMENTWISE(float, a, b, out, n, a[i] * alpha + b[i] * beta);
 }
 NABLA_DISPATCH void nabla_f32_relu(const float *a, float *out, int64_t n) {
-    for (int64_t i = 0; i < n; i++) { float x = a[i]; out[i] = x <= 0.0f ? 0.0f : x; }  /* NaN propagates */
+    NB_ELEMENTWISE(float, a, a, out, n, a[i] <= 0.0f ? 0.0f : a[i]);  /* NaN propagates */
 }
 NABLA_DISPATCH void nabla_f32_relu_backward(const float *g, const float *x, float *out, int64_t n) {
-    for (int64_t i = 0; i < n; i++) out[i] = x[i] > 0.0f ? g[i] : 0.0f;
+    NB_ELEMENTWISE(float, g, x, out, n, x[i] > 0.0f ? g[i] : 0.0f);
 }
 
 /* Pairwise-blocked sums: 8 independent float64 accumulators keep the result independent of threading. */
