@@ -7,6 +7,7 @@
    instead of cancelling (1 + erf). NaN stays NaN, ±∞ give erf ±1 and GELU +∞ / NaN (−∞·0, as x·Φ(x) gives in double). */
 #include "nabla_kernels.h"
 #include "dispatch.h"
+#include "elementwise.h"
 #include "fast_expf.h"
 #include <math.h>
 
@@ -44,23 +45,23 @@ static inline __attribute__((always_inline)) float square_error(float v, float s
 }
 
 NABLA_DISPATCH void nabla_erf_f32(const float *x, float *y, int64_t n) {
-    for (int64_t i = 0; i < n; i++) {
+    NB_ELEMENTWISE(float, x, x, y, n, ({
         float z = x[i], a = fabsf(z);
         float small = z * erf_small_ratio(z * z);
         float sq = z * z;
         float large = 1.0f - erfc_large(a, sq, square_error(z, sq));
         large = z < 0 ? -large : large;
-        y[i] = a < 1.0f ? small : large;
-    }
+        a < 1.0f ? small : large;
+    }));
 }
 
 NABLA_DISPATCH void nabla_gelu_f32(const float *x, float *y, int64_t n) {
-    for (int64_t i = 0; i < n; i++) {
+    NB_ELEMENTWISE(float, x, x, y, n, ({
         float v = x[i], z = v * 0.70710678118654752440f, a = fabsf(z);
         float mid = 0.5f + 0.5f * z * erf_small_ratio(z * z);
         float sq = v * v;   /* z² = v²/2: halving is exact, so the square's error is v·v's alone */
         float half = 0.5f * erfc_large(a, 0.5f * sq, 0.5f * square_error(v, sq));
         float tail = z < 0 ? half : 1.0f - half;
-        y[i] = v * (a < 1.0f ? mid : tail);
-    }
+        v * (a < 1.0f ? mid : tail);
+    }));
 }
