@@ -38,6 +38,13 @@ NABLA_DISPATCH void nabla_f32_axpby(const float *a, float alpha, const float *b,
 NABLA_DISPATCH void nabla_f32_relu(const float *a, float *out, int64_t n) {
     NB_ELEMENTWISE(float, a, a, out, n, a[i] <= 0.0f ? 0.0f : a[i]);  /* NaN propagates */
 }
+NABLA_DISPATCH void nabla_f32_neg(const float *a, float *out, int64_t n) { NB_ELEMENTWISE(float, a, a, out, n, -a[i]); }
+NABLA_DISPATCH void nabla_f32_abs(const float *a, float *out, int64_t n) { NB_ELEMENTWISE(float, a, a, out, n, fabsf(a[i])); }
+NABLA_DISPATCH void nabla_f32_square(const float *a, float *out, int64_t n) { NB_ELEMENTWISE(float, a, a, out, n, a[i] * a[i]); }
+NABLA_DISPATCH void nabla_f32_sqrt(const float *a, float *out, int64_t n) { NB_ELEMENTWISE(float, a, a, out, n, __builtin_elementwise_sqrt(a[i])); }
+NABLA_DISPATCH void nabla_f32_reciprocal(const float *a, float *out, int64_t n) {
+    NB_ELEMENTWISE(float, a, a, out, n, 1.0f / a[i]);
+}
 NABLA_DISPATCH void nabla_f32_relu_backward(const float *g, const float *x, float *out, int64_t n) {
     NB_ELEMENTWISE(float, g, x, out, n, x[i] > 0.0f ? g[i] : 0.0f);
 }

@@ -25,6 +25,21 @@ import NablaTestSupport
         #expect(Self.bits(x) == Self.bits(expected), "\(op) at \(n)")
     }
 
+    /// The IEEE-exact unary kernels give Swift's own values bit for bit, out of place and in place.
+    @Test(arguments: sizes)
+    func exactUnaryKernels(_ n: Int) {
+        let backend = Device.cpu.backend
+        let cases: [(UnaryOp, (Float) -> Float)] = [(.neg, { -$0 }), (.abs, { Swift.abs($0) }), (.square, { $0 * $0 }),
+                                                    (.sqrt, { $0.squareRoot() }), (.reciprocal, { 1 / $0 })]
+        for (op, f) in cases {
+            let x = Self.input(n, seed: 5), out = Tensor(empty: [n], dtype: .float32)
+            let expected = x.toArray(Float.self).map { f($0).bitPattern }
+            backend.unary(op, x, out: out)
+            backend.unary(op, x, out: x)
+            #expect(Self.bits(out) == expected && Self.bits(x) == expected, "\(op) at \(n)")
+        }
+    }
+
     @Test(arguments: sizes, [BinaryOp.add, .sub, .mul, .div, .thresholdBackward])
     func binaryKernels(_ n: Int, _ op: BinaryOp) {
         let backend = Device.cpu.backend

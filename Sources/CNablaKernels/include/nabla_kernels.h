@@ -20,6 +20,13 @@ void nabla_f32_mul_scalar(const float *a, float s, float *out, int64_t n);
 /* out[i] = a[i] * alpha + b[i] * beta */
 void nabla_f32_axpby(const float *a, float alpha, const float *b, float beta, float *out, int64_t n);
 void nabla_f32_relu(const float *a, float *out, int64_t n);
+/* IEEE-exact unary ops over n contiguous floats (the values Swift's `-x`, `abs`, `x * x`, `squareRoot()` and `1 / x`
+   give, in vectors; out may be a). */
+void nabla_f32_neg(const float *a, float *out, int64_t n);
+void nabla_f32_abs(const float *a, float *out, int64_t n);
+void nabla_f32_square(const float *a, float *out, int64_t n);
+void nabla_f32_sqrt(const float *a, float *out, int64_t n);
+void nabla_f32_reciprocal(const float *a, float *out, int64_t n);
 /* out[i] = g[i] * (x[i] > 0) */
 void nabla_f32_relu_backward(const float *g, const float *x, float *out, int64_t n);
 double nabla_f32_sum(const float *a, int64_t n);

@@ -100,6 +100,11 @@ extension CPUBackend {
         case .float32:
             switch op {
             case .relu where contiguousF32(x, out, nabla_f32_relu): return
+            case .neg where contiguousF32(x, out, nabla_f32_neg): return
+            case .abs where contiguousF32(x, out, nabla_f32_abs): return
+            case .square where contiguousF32(x, out, nabla_f32_square): return
+            case .sqrt where contiguousF32(x, out, nabla_f32_sqrt): return
+            case .reciprocal where contiguousF32(x, out, nabla_f32_reciprocal): return
             case .gelu where contiguousF32(x, out, nabla_gelu_f32): return
             case .erf where contiguousF32(x, out, nabla_erf_f32): return
             default: unaryFloat(op, x, out, Float.self)
