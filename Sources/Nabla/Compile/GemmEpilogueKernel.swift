@@ -62,13 +62,17 @@ struct GemmEpilogueKernel {
         return out
     }
 
-    /// Rows per block: about `blockElements / n`, at least `minimumRows`, the `m` rows split evenly between blocks.
-    var rowsPerBlock: Int {
-        let target = Swift.max(Self.minimumRows, Self.blockElements / Swift.max(n, 1))
+    /// Rows per block of an `[m, n]` product: about `blockElements / n`, at least `minimumRows`, the `m` rows split
+    /// evenly between blocks. The eager fused linear ops (`EagerEpilogue`) block their products the same way.
+    static func rowsPerBlock(m: Int, n: Int) -> Int {
+        let target = Swift.max(minimumRows, blockElements / Swift.max(n, 1))
         guard m > target else { return Swift.max(1, m) }
         let blocks = m / target                     // rounded down: every block has at least `target` rows
         return (m + blocks - 1) / blocks
     }
+
+    /// Rows per block of this node's product.
+    var rowsPerBlock: Int { Self.rowsPerBlock(m: m, n: n) }
 
     /// The node call.
     func call(_ backend: any Backend, _ args: NodeArgs) -> NodeResult {

@@ -81,14 +81,9 @@ public func linear(_ input: Tensor, weight: Tensor, bias: Tensor? = nil, residua
     }
 }
 
-/// The blocked product behind the fused linear ops.
+/// The blocked product behind the fused linear ops, in the row blocks of the compiled `GemmEpilogueKernel`
+/// (`GemmEpilogueKernel.rowsPerBlock`).
 enum EagerEpilogue {
-    /// Product elements per block: 1 MiB of float32, so that a block and its epilogue's operands stay in L2/L3
-    /// (the compiled `GemmEpilogueKernel`'s block).
-    static let blockElements = 1 << 18
-    /// Fewest rows per block: narrower GEMM calls lose speed to packing the weight again for each call.
-    static let minimumRows = 64
-
     /// Whether a trace (`compile`, ONNX export) is recording backend calls.
     static var tracing: Bool { AutogradState.flags.pointee.tracer != nil }
 
@@ -104,16 +99,15 @@ enum EagerEpilogue {
 
     /// `out = base + input @ weightᵀ`, then `epilogue(out)`, over blocks of rows: for each block, `base(block, rows)`
     /// writes its starting value and the GEMM adds the product onto it (beta = 1; without `base` the GEMM writes
-    /// over it), then `epilogue(block, rows)` runs in place while the block is in the cache (without an epilogue the
-    /// product is one block). `input` is `[m, k]` (any
+    /// over it), then `epilogue(block, rows)` runs in place while the block is in the cache. `input` is `[m, k]` (any
     /// strides), `weight` `[n, k]`, `out` a new contiguous `[m, n]`; one floating dtype, no autograd.
     static func product(_ input: Tensor, _ weight: Tensor, out: Tensor, base: ((Tensor, Range<Int>) -> Void)?,
-                        epilogue: ((Tensor, Range<Int>) -> Void)?) {
+                        epilogue: (Tensor, Range<Int>) -> Void) {
         let m = input.shape[0], k = input.shape[1], n = weight.shape[0]
         guard m > 0 && n > 0 else { return }
         let backend = out.backend
         let wt = weight.aliased(ViewGeometry(shape: [1, k, n], strides: [0, weight.strides[1], weight.strides[0]], offset: weight.offset))
-        let rows = Swift.max(1, Swift.min(m, Swift.max(minimumRows, blockElements / n)))
+        let rows = GemmEpilogueKernel.rowsPerBlock(m: m, n: n)
         for r0 in stride(from: 0, to: m, by: rows) {
             let len = Swift.min(rows, m - r0)
             let block = out.aliased(ViewGeometry(shape: [len, n], strides: [n, 1], offset: out.offset + r0 * n))
@@ -126,7 +120,7 @@ enum EagerEpilogue {
             } else {
                 backend.matmul(a, wt, out: c)
             }
-            epilogue?(block, r0..<(r0 + len))
+            epilogue(block, r0..<(r0 + len))
         }
     }
 }
