@@ -35,7 +35,7 @@ extension GraphPasses {
                   let r = soleReader(n.writes[0].buffer), case .unary(.relu) = nodes[r].kind, !foldable[r],
                   nodes[r].reads == [n.writes[0]], nodes[r].writes.count == 1, whole(nodes[r].writes[0]),
                   let p = soleReader(nodes[r].writes[0].buffer), case .maxPool2d(let windows) = nodes[p].kind, !foldable[p],
-                  windows.tiledKernel == 2, windows.height == geom.outH, windows.width == geom.outW,
+                  isPool2x2(windows, geom),
                   nodes[p].reads == [nodes[r].writes[0]], nodes[p].writes.count == 2, nodes[p].writes.allSatisfy(whole)
             else { continue }
             // The fused node runs at the pool's position: nothing in between may write what the convolution reads.

@@ -71,7 +71,8 @@ extension GraphPasses {
 
     /// Whether `w` are the 2x2, stride-2 windows without padding of a max pool over the output of a convolution of
     /// geometry `geom` (floor mode: an odd last row or column is dropped).
-    private static func isPool2x2(_ w: PoolWindows, _ geom: ConvGeometry) -> Bool {
+    /// Shared by the prepared-convolution pass (eval graphs) and the convolution-block pass (training graphs).
+    static func isPool2x2(_ w: PoolWindows, _ geom: ConvGeometry) -> Bool {
         let ph = geom.outH / 2, pw = geom.outW / 2
         return w.height == geom.outH && w.width == geom.outW && w.rowDilation == 1 && w.colDilation == 1 && ph > 0 && pw > 0
             && w.rowStart == (0..<ph).map { 2 * $0 } && w.rowCount == Array(repeating: 2, count: ph)
