@@ -41,8 +41,10 @@ import Nabla
     }
 
     @Test func matchesTripleLoop() {
-        // Full and partial row tiles (6) and column panels (16 floats, 8 doubles), K over one block (256), K = 0.
-        let shapes = [(1, 1, 1), (6, 16, 8), (7, 17, 3), (13, 37, 300), (12, 8, 256), (5, 40, 0), (64, 28, 9)]
+        // Full and partial row tiles (6 rows, 16 on AVX-512) and column panels (16 floats, 8 doubles; whole panels of
+        // a row-major B are packed by row copies), K over one block (256), K = 0.
+        let shapes = [(1, 1, 1), (6, 16, 8), (7, 17, 3), (13, 37, 300), (12, 8, 256), (5, 40, 0), (64, 28, 9),
+                      (16, 32, 5), (33, 48, 70), (47, 21, 257)]
         for (m, n, k) in shapes {
             for transA in [false, true] {
                 for transB in [false, true] {
