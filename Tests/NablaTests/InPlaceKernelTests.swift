@@ -16,7 +16,7 @@ import NablaTestSupport
 
     static func bits(_ t: Tensor) -> [UInt32] { t.toArray(Float.self).map(\.bitPattern) }
 
-    @Test(arguments: sizes, [UnaryOp.relu, .gelu, .erf])
+    @Test(arguments: sizes, [UnaryOp.relu, .gelu, .erf, .exp, .log, .tanh, .sigmoid, .silu])
     func unaryKernels(_ n: Int, _ op: UnaryOp) {
         let backend = Device.cpu.backend
         let x = Self.input(n, seed: 1), expected = Tensor(empty: [n], dtype: .float32)

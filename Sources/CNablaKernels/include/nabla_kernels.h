@@ -27,6 +27,13 @@ void nabla_f32_abs(const float *a, float *out, int64_t n);
 void nabla_f32_square(const float *a, float *out, int64_t n);
 void nabla_f32_sqrt(const float *a, float *out, int64_t n);
 void nabla_f32_reciprocal(const float *a, float *out, int64_t n);
+/* exp, log, tanh, sigmoid and SiLU over n contiguous floats (transcendental.c): vectorised, over the full range
+   (overflow to inf, subnormals, NaN), within a few ulps of the correctly rounded values; out may be a. */
+void nabla_f32_exp(const float *a, float *out, int64_t n);
+void nabla_f32_log(const float *a, float *out, int64_t n);
+void nabla_f32_tanh(const float *a, float *out, int64_t n);
+void nabla_f32_sigmoid(const float *a, float *out, int64_t n);
+void nabla_f32_silu(const float *a, float *out, int64_t n);
 /* out[i] = g[i] * (x[i] > 0) */
 void nabla_f32_relu_backward(const float *g, const float *x, float *out, int64_t n);
 double nabla_f32_sum(const float *a, int64_t n);

@@ -107,6 +107,11 @@ extension CPUBackend {
             case .reciprocal where contiguousF32(x, out, nabla_f32_reciprocal): return
             case .gelu where contiguousF32(x, out, nabla_gelu_f32): return
             case .erf where contiguousF32(x, out, nabla_erf_f32): return
+            case .exp where contiguousF32(x, out, nabla_f32_exp): return
+            case .log where contiguousF32(x, out, nabla_f32_log): return
+            case .tanh where contiguousF32(x, out, nabla_f32_tanh): return
+            case .sigmoid where contiguousF32(x, out, nabla_f32_sigmoid): return
+            case .silu where contiguousF32(x, out, nabla_f32_silu): return
             default: unaryFloat(op, x, out, Float.self)
             }
         case .float64: unaryFloat(op, x, out, Double.self)
