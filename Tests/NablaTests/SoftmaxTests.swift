@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import Nabla
 import NablaTestSupport
@@ -44,6 +45,39 @@ import NablaTestSupport
         #expect(logSoftmax(big, dim: 1).toDoubleArray().allSatisfy { $0.isFinite })
         #expect(softmax(Tensor(3.0), dim: 0).item() == 1)
         #expect(softmax(Tensor([1, 2, 3]), dim: 0, dtype: .float64).dtype == .float64)
+    }
+
+    /// The CPU's one-pass logSoftmax rows (forward and backward, float32) against the same formulas in Double, on
+    /// rows with -inf entries, an all -inf row (NaN, as x - max gives), a NaN (a NaN row) and a large value.
+    @Test func logSoftmaxRowsMatchDoublePrecision() {
+        let cols = 37
+        var rows: [[Float]] = (0..<64).map { r in (0..<cols).map { c in Float(Foundation.sin(Double(r * cols + c)) * 30) } }
+        rows[0][3] = -.infinity
+        rows[1] = Array(repeating: -.infinity, count: cols)
+        rows[2][5] = .nan
+        rows[3][0] = 1e4
+        let x = Tensor(shape: [64, cols], data: rows.flatMap { $0 }).requiresGrad_()
+        let y = logSoftmax(x, dim: 1)
+        let g = Tensor(shape: [64, cols], data: (0..<(64 * cols)).map { Float(Foundation.cos(Double($0))) })
+        y.backward(gradient: g)
+        let got = y.toFloatArray(), gotGrad = x.grad!.toFloatArray(), gs = g.toFloatArray()
+        for (r, row) in rows.enumerated() {
+            let m = row.contains { $0.isNaN } ? Double.nan : Double(row.max()!)
+            let lse = Foundation.log(row.reduce(0.0) { $0 + Foundation.exp(Double($1) - m) })
+            let want = row.map { Double($0) - m - lse }
+            let gsum = gs[r * cols..<(r + 1) * cols].reduce(0.0) { $0 + Double($1) }
+            for c in 0..<cols {
+                let i = r * cols + c
+                let wantGrad = Double(gs[i]) - Foundation.exp(want[c]) * gsum
+                if want[c].isNaN {
+                    #expect(got[i].isNaN && gotGrad[i].isNaN, "row \(r) col \(c): \(got[i]), \(gotGrad[i]) where NaN is expected")
+                    continue
+                }
+                if want[c].isInfinite { #expect(Double(got[i]) == want[c], "row \(r) col \(c): \(got[i]) against -inf") }
+                else { #expect(Swift.abs(Double(got[i]) - want[c]) <= 2e-6 * max(1, Swift.abs(want[c])), "row \(r) col \(c): \(got[i]) against \(want[c])") }
+                #expect(Swift.abs(Double(gotGrad[i]) - wantGrad) <= 2e-6 * max(1, Swift.abs(wantGrad)), "grad row \(r) col \(c)")
+            }
+        }
     }
 
     @Test func forwardModeMatchesFiniteDifferences() {

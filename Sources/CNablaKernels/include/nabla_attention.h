@@ -18,4 +18,12 @@ void nabla_f64_softmax_fwd(const double *x, double *out, int64_t rows, int64_t c
 void nabla_f32_softmax_bwd(const float *g, const float *y, float *out, int64_t rows, int64_t cols);
 void nabla_f64_softmax_bwd(const double *g, const double *y, double *out, int64_t rows, int64_t cols);
 
+/* out = log_softmax(x) row by row, for contiguous [rows, cols] x and out (out may alias x). */
+void nabla_f32_log_softmax_fwd(const float *x, float *out, int64_t rows, int64_t cols);
+void nabla_f64_log_softmax_fwd(const double *x, double *out, int64_t rows, int64_t cols);
+
+/* out = g - exp(y) * rowsum(g): the gradient of log_softmax from its output y (out may alias g). */
+void nabla_f32_log_softmax_bwd(const float *g, const float *y, float *out, int64_t rows, int64_t cols);
+void nabla_f64_log_softmax_bwd(const double *g, const double *y, double *out, int64_t rows, int64_t cols);
+
 #endif

@@ -10,6 +10,8 @@ struct AttentionKernels<T> {
     let softmaxRows: (UnsafeMutablePointer<T>?, Int64, Int64, Int64, UnsafePointer<T>?, Int64, Int64) -> Void
     let softmaxBackward: (UnsafePointer<T>?, UnsafePointer<T>?, UnsafeMutablePointer<T>?, Int64, Int64) -> Void
     let softmaxForward: (UnsafePointer<T>?, UnsafeMutablePointer<T>?, Int64, Int64) -> Void
+    let logSoftmaxForward: (UnsafePointer<T>?, UnsafeMutablePointer<T>?, Int64, Int64) -> Void
+    let logSoftmaxBackward: (UnsafePointer<T>?, UnsafePointer<T>?, UnsafeMutablePointer<T>?, Int64, Int64) -> Void
 }
 
 /// Element types the fused attention kernels run in (float32 and float64).
@@ -20,13 +22,15 @@ protocol AttentionScalar: BLASScalar {
 
 extension Float: AttentionScalar {
     static var attentionKernels: AttentionKernels<Float> {
-        AttentionKernels(softmaxRows: nabla_f32_softmax_rows, softmaxBackward: nabla_f32_softmax_bwd, softmaxForward: nabla_f32_softmax_fwd)
+        AttentionKernels(softmaxRows: nabla_f32_softmax_rows, softmaxBackward: nabla_f32_softmax_bwd, softmaxForward: nabla_f32_softmax_fwd,
+                         logSoftmaxForward: nabla_f32_log_softmax_fwd, logSoftmaxBackward: nabla_f32_log_softmax_bwd)
     }
 }
 
 extension Double: AttentionScalar {
     static var attentionKernels: AttentionKernels<Double> {
-        AttentionKernels(softmaxRows: nabla_f64_softmax_rows, softmaxBackward: nabla_f64_softmax_bwd, softmaxForward: nabla_f64_softmax_fwd)
+        AttentionKernels(softmaxRows: nabla_f64_softmax_rows, softmaxBackward: nabla_f64_softmax_bwd, softmaxForward: nabla_f64_softmax_fwd,
+                         logSoftmaxForward: nabla_f64_log_softmax_fwd, logSoftmaxBackward: nabla_f64_log_softmax_bwd)
     }
 }
 
@@ -46,9 +50,15 @@ extension AttentionScalar {
                                 _ rows: Int, _ cols: Int) {
         attentionKernels.softmaxBackward(g, y, out, Int64(rows), Int64(cols))
     }
-    /// `out = softmax(x)` over contiguous rows (out may alias x).
-    static func softmaxForward(_ x: UnsafePointer<Self>, _ out: UnsafeMutablePointer<Self>, _ rows: Int, _ cols: Int) {
-        attentionKernels.softmaxForward(x, out, Int64(rows), Int64(cols))
+    /// `out = softmax(x)`, or `logSoftmax(x)` when `log`, over contiguous rows (out may alias x).
+    static func softmaxForward(_ x: UnsafePointer<Self>, _ out: UnsafeMutablePointer<Self>, _ rows: Int, _ cols: Int,
+                               log: Bool) {
+        (log ? attentionKernels.logSoftmaxForward : attentionKernels.softmaxForward)(x, out, Int64(rows), Int64(cols))
+    }
+    /// `out = g - exp(y) * rowsum(g)` over contiguous rows (logSoftmax backward; out may alias g).
+    static func logSoftmaxBackward(_ g: UnsafePointer<Self>, _ y: UnsafePointer<Self>, _ out: UnsafeMutablePointer<Self>,
+                                   _ rows: Int, _ cols: Int) {
+        attentionKernels.logSoftmaxBackward(g, y, out, Int64(rows), Int64(cols))
     }
 }
 
@@ -172,28 +182,33 @@ enum CPUAttention {
     }
 
     /// `out = softmax(x)` along the last dim of a contiguous `[rows, cols]` tensor, split across the kernel threads.
-    static func softmaxLastDim(_ x: Tensor, out: Tensor, rows: Int, cols: Int) {
-        if x.dtype == .float64 { softmaxTyped(Double.self, x, out, rows, cols) } else { softmaxTyped(Float.self, x, out, rows, cols) }
+    static func softmaxLastDim(_ x: Tensor, out: Tensor, rows: Int, cols: Int, log: Bool) {
+        if x.dtype == .float64 { softmaxTyped(Double.self, x, out, rows, cols, log) } else { softmaxTyped(Float.self, x, out, rows, cols, log) }
     }
 
-    private static func softmaxTyped<T: AttentionScalar>(_: T.Type, _ x: Tensor, _ out: Tensor, _ rows: Int, _ cols: Int) {
+    private static func softmaxTyped<T: AttentionScalar>(_: T.Type, _ x: Tensor, _ out: Tensor, _ rows: Int, _ cols: Int,
+                                                         _ log: Bool) {
         let xp = x.storage.pointer(T.self) + x.offset, op = out.storage.pointer(T.self) + out.offset
         Parallel.forRanges(rows, minChunk: max(1, Parallel.grain / max(cols, 1))) { r in
-            T.softmaxForward(xp + r.lowerBound * cols, op + r.lowerBound * cols, r.count, cols)
+            T.softmaxForward(xp + r.lowerBound * cols, op + r.lowerBound * cols, r.count, cols, log: log)
         }
     }
 
-    /// `out = y * (g - rowsum(g * y))` along the last dim of contiguous `[rows, cols]` tensors (softmax backward).
-    static func softmaxBackwardLastDim(_ g: Tensor, _ y: Tensor, out: Tensor, rows: Int, cols: Int) {
-        if g.dtype == .float64 { softmaxBwdTyped(Double.self, g, y, out, rows, cols) } else { softmaxBwdTyped(Float.self, g, y, out, rows, cols) }
+    /// `out = y * (g - rowsum(g * y))` (softmax backward), or `g - exp(y) * rowsum(g)` when `log` (logSoftmax
+    /// backward), along the last dim of contiguous `[rows, cols]` tensors.
+    static func softmaxBackwardLastDim(_ g: Tensor, _ y: Tensor, out: Tensor, rows: Int, cols: Int, log: Bool) {
+        if g.dtype == .float64 { softmaxBwdTyped(Double.self, g, y, out, rows, cols, log) }
+        else { softmaxBwdTyped(Float.self, g, y, out, rows, cols, log) }
     }
 
-    private static func softmaxBwdTyped<T: AttentionScalar>(_: T.Type, _ g: Tensor, _ y: Tensor, _ out: Tensor, _ rows: Int, _ cols: Int) {
+    private static func softmaxBwdTyped<T: AttentionScalar>(_: T.Type, _ g: Tensor, _ y: Tensor, _ out: Tensor, _ rows: Int,
+                                                            _ cols: Int, _ log: Bool) {
         let gp = g.storage.pointer(T.self) + g.offset, yp = y.storage.pointer(T.self) + y.offset
         let op = out.storage.pointer(T.self) + out.offset
         Parallel.forRanges(rows, minChunk: max(1, Parallel.grain / max(cols, 1))) { r in
             let o = r.lowerBound * cols
-            T.softmaxBackward(gp + o, yp + o, op + o, r.count, cols)
+            if log { T.logSoftmaxBackward(gp + o, yp + o, op + o, r.count, cols) }
+            else { T.softmaxBackward(gp + o, yp + o, op + o, r.count, cols) }
         }
     }
 }

@@ -71,22 +71,23 @@ extension CPUBackend {
         (x.dtype == .float32 || x.dtype == .float64) && d == x.rank - 1 && x.isContiguous && x.count > 0 && x.shape[d] > 0
     }
 
-    /// One pass per row over the last dim of contiguous input; the composite elsewhere (and for logSoftmax).
+    /// softmax or logSoftmax in one pass per row over the last dim of contiguous input; the composite elsewhere.
     public func softmax(_ x: Tensor, dim d: Int, log: Bool, out: Tensor) {
         counter.bump(.softmax)
-        guard !log && softmaxRowsApply(x, d) && out.isContiguous else { return compositeSoftmax(x, dim: d, log: log, out: out) }
+        guard softmaxRowsApply(x, d) && out.isContiguous else { return compositeSoftmax(x, dim: d, log: log, out: out) }
         let cols = x.shape[d]
-        CPUAttention.softmaxLastDim(x, out: out, rows: x.count / cols, cols: cols)
+        CPUAttention.softmaxLastDim(x, out: out, rows: x.count / cols, cols: cols, log: log)
     }
 
-    /// `y * (g - rowsum(g * y))` in one pass per row; the composite elsewhere.
+    /// `y * (g - rowsum(g * y))`, or `g - exp(y) * rowsum(g)` for logSoftmax, in one pass per row; the composite
+    /// elsewhere.
     public func softmaxBackward(_ grad: Tensor, output y: Tensor, dim d: Int, log: Bool, out: Tensor) {
         counter.bump(.softmaxBackward)
-        guard !log && softmaxRowsApply(y, d) && grad.dtype == y.dtype && out.isContiguous else {
+        guard softmaxRowsApply(y, d) && grad.dtype == y.dtype && out.isContiguous else {
             return compositeSoftmaxBackward(grad, output: y, dim: d, log: log, out: out)
         }
         let cols = y.shape[d]
-        CPUAttention.softmaxBackwardLastDim(grad.contiguousNoGrad(), y, out: out, rows: y.count / cols, cols: cols)
+        CPUAttention.softmaxBackwardLastDim(grad.contiguousNoGrad(), y, out: out, rows: y.count / cols, cols: cols, log: log)
     }
 
     // MARK: Normalisation
