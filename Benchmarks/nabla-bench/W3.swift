@@ -9,7 +9,7 @@ import NablaOptim
 /// Epoch count for W3 and W3-keras: `--epochs N` on the command line, else 5.
 nonisolated(unsafe) var w3Epochs = 5
 
-/// Seed of W3's and W4's initialisation and shuffling: `--seed N` on the command line, else 0 (as bench_torch.py).
+/// Seed of W3's, W4's and W5's initialisation and shuffling: `--seed N` on the command line, else 0 (as bench_torch.py).
 nonisolated(unsafe) var benchSeed: UInt64 = 0
 
 /// Engine of the generators of W3, W4 and W5: `--engine philox|mt19937`, else MT19937, PyTorch's streams, so

@@ -21,12 +21,12 @@ func runW5() -> [String: Any] {
         FileHandle.standardError.write(Data("nabla-bench: W5 needs Fashion-MNIST: \(error)\n".utf8))
         return ["workload": "W5", "impl": "nabla", "error": "\(error)"]
     }
-    manualSeed(0, engine: benchEngine)
+    manualSeed(benchSeed, engine: benchEngine)
     let model = W5Net()
     let opt = Adam(model.parameters(), lr: 1e-3)
     let n = train.count, batch = 128
     let xtr = train.images.reshape([n, 28, 28]), ytr = train.labels
-    let perm = Tensor.randperm(n, generator: Generator(seed: 0, engine: benchEngine))
+    let perm = Tensor.randperm(n, generator: Generator(seed: benchSeed, engine: benchEngine))
     var steps = 0
     var winT0 = 0.0, winT1 = 0.0
     let t0 = now()

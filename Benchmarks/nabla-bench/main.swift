@@ -7,7 +7,7 @@
 import Foundation
 import Nabla
 
-let usage = "usage: nabla-bench [W1] [W2] [W2a] [W2b] [W3] [W3-keras] [W3-compiled] [W4] [W4-compiled] [W3-dynamic] [W4-dynamic] [W5] [W6] [W6-compiled] [W6-onnx] [W7] [W7-compiled] [W8] [--onnx FILE (W6-onnx)] [--b1-calls N (W6-onnx: only N batch-1 calls, for profilers)] [--epochs N (W3, W4)] [--seed N (W3, W4)] [--engine mt19937|philox (W3, W4, W5)] [--trace N (W3, W4, W5)] [--out FILE]   (default: W1 W2 W8, results-nabla.json)"
+let usage = "usage: nabla-bench [W1] [W2] [W2a] [W2b] [W3] [W3-keras] [W3-compiled] [W4] [W4-compiled] [W3-dynamic] [W4-dynamic] [W5] [W6] [W6-compiled] [W6-onnx] [W7] [W7-compiled] [W8] [--onnx FILE (W6-onnx)] [--b1-calls N (W6-onnx: only N batch-1 calls, for profilers)] [--epochs N (W3, W4)] [--seed N (W3, W4, W5)] [--engine mt19937|philox (W3, W4, W5)] [--trace N (W3, W4, W5)] [--out FILE]   (default: W1 W2 W8, results-nabla.json)"
 var selected: [String] = []
 var outPath = "results-nabla.json"
 var args = CommandLine.arguments.dropFirst()

@@ -419,9 +419,9 @@ def run_w4(data, epochs=3, compiled=False, max_steps=None):
     return model, Xte
 
 
-def run_w5(data):
-    torch = get_torch()
-    nn = torch.nn
+def make_lstm():
+    """The W5 model: LSTM(28, 128) over the 28 rows of an image, its last hidden state into Linear(128, 10)."""
+    nn = get_torch().nn
 
     class LSTMNet(nn.Module):
         def __init__(self):
@@ -433,9 +433,14 @@ def run_w5(data):
             _, (h, _) = self.lstm(x)  # h: [num_layers=1, B, 128]
             return self.fc(h[-1])
 
+    return LSTMNet()
+
+
+def run_w5(data):
+    torch = get_torch()
     Xtr, Ytr, Xte, Yte = fashion_tensors(data, (-1, 28, 28))  # [N, 28 rows (time), 28 cols (features)]
     torch.manual_seed(0)
-    model = LSTMNet()
+    model = make_lstm()
     eps = train_epochs("W5", model, Xtr, Ytr, Xte, Yte, epochs=1, step_window=(10, 110))
     e = eps[0]
     emit({
