@@ -25,6 +25,27 @@ BINARY(nabla_f32_div, float, x / y)
 BINARY(nabla_f64_add, double, x + y)
 BINARY(nabla_f64_mul, double, x * y)
 
+/* One strided run of a broadcasting binary op: out[k·so] = a[k·sa] ∘ b[k·sb]. The unit-stride run and the runs
+   against one broadcast element (a row times a column's entry, a tensor plus a scalar) run in vectors; a broadcast
+   element is read once, before the run; other strides run one element at a time. */
+#define BINARY_RUN(name, T)                                                                                     \
+NABLA_DISPATCH void name(int op, const T *a, int64_t sa, const T *b, int64_t sb, T *out, int64_t so, int64_t n) { \
+    switch (op) {                                                                                               \
+    case NABLA_BINARY_ADD: BINARY_RUN_OP(T, +) break;                                                           \
+    case NABLA_BINARY_SUB: BINARY_RUN_OP(T, -) break;                                                           \
+    case NABLA_BINARY_MUL: BINARY_RUN_OP(T, *) break;                                                           \
+    default: BINARY_RUN_OP(T, /) break;                                                                         \
+    }                                                                                                           \
+}
+#define BINARY_RUN_OP(T, OP)                                                                                    \
+    if (so == 1 && sa == 1 && sb == 1) NB_ELEMENTWISE(T, a, b, out, n, a[i] OP b[i]);                           \
+    else if (so == 1 && sa == 1 && sb == 0) { const T y = b[0]; NB_ELEMENTWISE(T, a, a, out, n, a[i] OP y); }   \
+    else if (so == 1 && sa == 0 && sb == 1) { const T x = a[0]; NB_ELEMENTWISE(T, b, b, out, n, x OP b[i]); }   \
+    else for (int64_t k = 0; k < n; k++) out[k * so] = a[k * sa] OP b[k * sb];
+
+BINARY_RUN(nabla_f32_binary_run, float)
+BINARY_RUN(nabla_f64_binary_run, double)
+
 NABLA_DISPATCH void nabla_f32_add_scalar(const float *a, float s, float *out, int64_t n) {
     NB_ELEMENTWISE(float, a, a, out, n, a[i] + s);
 }

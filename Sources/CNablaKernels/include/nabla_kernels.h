@@ -15,6 +15,13 @@ void nabla_f32_add(const float *a, const float *b, float *out, int64_t n);
 void nabla_f32_sub(const float *a, const float *b, float *out, int64_t n);
 void nabla_f32_mul(const float *a, const float *b, float *out, int64_t n);
 void nabla_f32_div(const float *a, const float *b, float *out, int64_t n);
+/* One strided run of a broadcasting binary op: out[k·so] = a[k·sa] op b[k·sb] for k < n, op one of these codes.
+   Unit strides and a broadcast element (stride 0) of either operand run in vectors; out may be a or b. */
+enum { NABLA_BINARY_ADD = 0, NABLA_BINARY_SUB = 1, NABLA_BINARY_MUL = 2, NABLA_BINARY_DIV = 3 };
+void nabla_f32_binary_run(int op, const float *a, int64_t sa, const float *b, int64_t sb, float *out, int64_t so,
+                          int64_t n);
+void nabla_f64_binary_run(int op, const double *a, int64_t sa, const double *b, int64_t sb, double *out, int64_t so,
+                          int64_t n);
 void nabla_f32_add_scalar(const float *a, float s, float *out, int64_t n);
 void nabla_f32_mul_scalar(const float *a, float s, float *out, int64_t n);
 /* out[i] = a[i] * alpha + b[i] * beta */

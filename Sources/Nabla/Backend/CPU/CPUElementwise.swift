@@ -222,33 +222,55 @@ extension CPUBackend {
                 default: break
                 }
             }
-            if (op == .add || op == .mul) && addRowsF32(op, a, b, out) { return }
+            if let code = Self.runCode(op) { return binaryRuns(code, a, b, out, nabla_f32_binary_run) }
             binaryFloat(op, a, b, out, Float.self)
-        case .float64: binaryFloat(op, a, b, out, Double.self)
+        case .float64:
+            if let code = Self.runCode(op) { return binaryRuns(code, a, b, out, nabla_f64_binary_run) }
+            binaryFloat(op, a, b, out, Double.self)
         case .int32: binaryInt(op, a, b, out, Int32.self)
         case .int64: binaryInt(op, a, b, out, Int64.self)
         case .bool: binaryBool(op, a, b, out)
         }
     }
 
-    /// `a ∘ b` for a contiguous matrix `a` and a row `b` broadcast over its rows (a bias: `[cols]` seen as
-    /// `[rows, cols]`, or `[1, cols]`), written to a contiguous `out` of `a`'s shape: the contiguous vector kernel
-    /// row by row, split over the kernel threads (the strided loop runs it one scalar at a time). False when the
-    /// layouts are otherwise.
-    private func addRowsF32(_ op: BinaryOp, _ a: Tensor, _ b: Tensor, _ out: Tensor) -> Bool {
-        guard out.rank >= 2, a.isContiguous, out.isContiguous, Shape.same(a.shape, out.shape), b.shape.count <= out.rank else { return false }
-        let cols = out.shape[out.rank - 1]
-        guard cols >= 8, b.shape.last == cols else { return false }
-        let bStrides = Shape.broadcastStrides(b.shape, b.strides, to: out.shape)
-        guard bStrides[out.rank - 1] == 1, bStrides.dropLast().allSatisfy({ $0 == 0 }) else { return false }
-        let rows = out.count / cols
-        let ap = UnsafePointer(a.storage.pointer(Float.self) + a.offset), bp = UnsafePointer(b.storage.pointer(Float.self) + b.offset)
-        let op_ = out.storage.pointer(Float.self) + out.offset
-        let kernel = op == .add ? nabla_f32_add : nabla_f32_mul
-        Parallel.forRanges(rows, minChunk: Swift.max(1, Parallel.grain / cols)) { r in
-            for i in r { kernel(ap + i * cols, bp, op_ + i * cols, Int64(cols)) }
+    /// The C run kernel's code for `op` (`nabla_f32_binary_run`), or nil for the ops it does not run.
+    private static func runCode(_ op: BinaryOp) -> Int32? {
+        switch op {
+        case .add: Int32(NABLA_BINARY_ADD)
+        case .sub: Int32(NABLA_BINARY_SUB)
+        case .mul: Int32(NABLA_BINARY_MUL)
+        case .div: Int32(NABLA_BINARY_DIV)
+        default: nil
         }
-        return true
+    }
+
+    /// `out = a ∘ b` (add, sub, mul, div) under any broadcast and strides, one call of the C run kernel per run of
+    /// the innermost dim: a bias row, a column's entry, a scalar or a transposed operand run in vectors, where the
+    /// generic `map2` called the op's closure once per element (1.0–1.7 against 0.08 ns per element). The same
+    /// IEEE operation per element, so the same values. Runs split over the kernel threads above the grain.
+    private func binaryRuns<T>(_ code: Int32, _ a: Tensor, _ b: Tensor, _ out: Tensor,
+                               _ kernel: (Int32, UnsafePointer<T>?, Int64, UnsafePointer<T>?, Int64, UnsafeMutablePointer<T>?,
+                                          Int64, Int64) -> Void) {
+        let ap = UnsafePointer(a.storage.pointer(T.self)), bp = UnsafePointer(b.storage.pointer(T.self))
+        let op = out.storage.pointer(T.self), n = out.count
+        let aFlat = a.isContiguous && Shape.same(a.shape, out.shape), bFlat = b.isContiguous && Shape.same(b.shape, out.shape)
+        if out.isContiguous && (aFlat || a.count == 1) && (bFlat || b.count == 1) {
+            // One flat run (split over the threads): each operand the output's layout or a single element.
+            let sa = aFlat ? 1 : 0, sb = bFlat ? 1 : 0
+            let asp = ap + a.offset, bsp = bp + b.offset, os = op + out.offset
+            Parallel.forRanges(n) { r in
+                kernel(code, asp + sa * r.lowerBound, Int64(sa), bsp + sb * r.lowerBound, Int64(sb), os + r.lowerBound, 1,
+                       Int64(r.count))
+            }
+            return
+        }
+        let loop = StridedLoop(shape: out.shape,
+                               strides: [out.strides, Shape.broadcastStrides(a.shape, a.strides, to: out.shape),
+                                         Shape.broadcastStrides(b.shape, b.strides, to: out.shape)],
+                               offsets: [out.offset, a.offset, b.offset])
+        loop.run { off, inc, count in
+            kernel(code, ap + off[1], Int64(inc[1]), bp + off[2], Int64(inc[2]), op + off[0], Int64(inc[0]), Int64(count))
+        }
     }
 
     private func binaryFloat<T: FloatElement>(_ op: BinaryOp, _ a: Tensor, _ b: Tensor, _ out: Tensor, _: T.Type) {

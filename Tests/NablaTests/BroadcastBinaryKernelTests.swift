@@ -1,0 +1,59 @@
+import Testing
+import Nabla
+
+/// Broadcasting add, sub, mul and div on the CPU run one C call per innermost run (`nabla_f32_binary_run`): a column's
+/// entry or a scalar against a row in vectors, other strides one element at a time. Every layout must give, bit for
+/// bit, what the same op gives on contiguous copies of the broadcast operands (the plain same-shape kernel), in float32
+/// and float64, out of place and written over an operand.
+@Suite struct BroadcastBinaryKernelTests {
+    static let ops: [BinaryOp] = [.add, .sub, .mul, .div]
+
+    static func bits(_ t: Tensor) -> [UInt64] {
+        t.dtype == .float32 ? t.toArray(Float.self).map { UInt64($0.bitPattern) } : t.toArray(Double.self).map(\.bitPattern)
+    }
+
+    /// `op(a, b)` through the backend into a new contiguous tensor of `shape`.
+    static func run(_ op: BinaryOp, _ a: Tensor, _ b: Tensor, _ shape: [Int]) -> Tensor {
+        let out = Tensor(empty: shape, dtype: a.dtype)
+        Device.cpu.backend.binary(op, a, b, out: out)
+        return out
+    }
+
+    /// Pairs of operands broadcast to [37, 70]: a column, a row, a scalar tensor, a transposed matrix, a strided
+    /// slice, each on either side.
+    static func layouts(_ dtype: DType) -> [(String, Tensor, Tensor)] {
+        let shape = [37, 70]
+        let x = Tensor.randn(shape, dtype: dtype, generator: Generator(seed: 1))
+        let col = Tensor.randn([37, 1], dtype: dtype, generator: Generator(seed: 2)) + 3
+        let row = Tensor.randn([70], dtype: dtype, generator: Generator(seed: 3)) + 3
+        let scalar = Tensor.randn([1], dtype: dtype, generator: Generator(seed: 4)) + 3
+        let xt = Tensor.randn([70, 37], dtype: dtype, generator: Generator(seed: 5)).t()
+        let every2 = Tensor.randn([37, 140], dtype: dtype, generator: Generator(seed: 6))[.all, .range(nil, nil, step: 2)]
+        return [("x∘col", x, col), ("col∘x", col, x), ("x∘row", x, row), ("row∘x", row, x), ("x∘scalar", x, scalar),
+                ("scalar∘x", scalar, x), ("xt∘x", xt, x), ("x∘xt", x, xt), ("every2∘col", every2, col),
+                ("col∘row", col, row)]
+    }
+
+    @Test(arguments: [DType.float32, .float64])
+    func everyLayoutMatchesContiguousCopies(_ dtype: DType) {
+        for (name, a, b) in Self.layouts(dtype) {
+            let shape = [37, 70]
+            for op in Self.ops {
+                let want = Self.run(op, a.expand(shape).contiguous(), b.expand(shape).contiguous(), shape)
+                #expect(Self.bits(Self.run(op, a, b, shape)) == Self.bits(want), "\(dtype) \(op) \(name)")
+            }
+        }
+    }
+
+    @Test(arguments: [DType.float32, .float64])
+    func writtenOverTheFirstOperand(_ dtype: DType) {
+        let shape = [300, 257]
+        let col = Tensor.randn([300, 1], dtype: dtype, generator: Generator(seed: 7)) + 3
+        for op in Self.ops {
+            let x = Tensor.randn(shape, dtype: dtype, generator: Generator(seed: 8))
+            let want = Self.run(op, x, col.expand(shape).contiguous(), shape)
+            Device.cpu.backend.binary(op, x, col, out: x)
+            #expect(Self.bits(x) == Self.bits(want), "\(dtype) \(op) in place")
+        }
+    }
+}
