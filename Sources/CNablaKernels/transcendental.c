@@ -12,6 +12,7 @@
 #include "nabla_kernels.h"
 #include "dispatch.h"
 #include "elementwise.h"
+#include "fast_expf.h"
 #include <stdint.h>
 
 #define NABLA_DISPATCH NABLA_CLONES("arch=x86-64-v4,arch=x86-64-v3")
@@ -30,18 +31,8 @@ static inline __attribute__((always_inline)) uint32_t nb_float_to_bits(float f) 
 static inline __attribute__((always_inline)) float nb_exp(float x) {
     /* Past these bounds exp is 0 or +inf anyway; NaN fails both tests and stays NaN. */
     float xc = x < -104.0f ? -104.0f : (x > 89.0f ? 89.0f : x);
-    const float magic = 12582912.0f;
-    float tm = xc * 1.44269504088896341f + magic;
-    int32_t n = (int32_t)(nb_float_to_bits(tm) - 0x4B400000u);
-    float nf = tm - magic;
-    float r = xc - nf * 0.693359375f + nf * 2.12194440e-4f;
-    float p = 1.9875691500e-4f;
-    p = p * r + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
-    float y = p * r * r + r + 1.0f;
+    int32_t n;
+    float y = nabla_expf_reduced(xc, &n);
     /* n is in [-150, 129] for the clamped x (garbage for NaN, whose y is NaN): both halves give normal scales. */
     int32_t n1 = n >> 1, n2 = n - n1;
     n1 = n1 < -126 ? -126 : (n1 > 127 ? 127 : n1);
