@@ -18,7 +18,7 @@
 
 static inline double nb_att_exp(double x) { return exp(x); }
 
-#define SOFTMAX_KERNELS(T, V, VW, SUF, EXP, LOG, NEG_INF)                                                            \
+#define SOFTMAX_KERNELS(T, V, VW, SUF, EXP, LOG, NEG_INF)                                                     \
 /* exp(src - m) into dst, returning the sum; then scales dst by 1 / sum. A NaN anywhere gives a NaN row. */   \
 static inline __attribute__((always_inline)) void SUF##_row_finish(const T *src, T *dst, int64_t n, T m) {    \
     T s = 0;                                                                                                  \
@@ -26,9 +26,9 @@ static inline __attribute__((always_inline)) void SUF##_row_finish(const T *src,
     T inv = (T)1 / s;                                                                                         \
     for (int64_t j = 0; j < n; j++) dst[j] *= inv;                                                            \
 }                                                                                                             \
-/* The max of a row, NaN when the row holds one (PyTorch propagates it), in one pass of explicit vectors: the    \
-   compiler leaves a `x > m ? x : m` loop scalar (it is not associative with NaNs), which took half of a        \
-   softmax row's time. */                                                                                      \
+/* The max of a row, NaN when the row holds one (PyTorch propagates it), in one pass of explicit vectors: the \
+   compiler leaves a `x > m ? x : m` loop scalar (it is not associative with NaNs), which took half of a      \
+   softmax row's time. */                                                                                     \
 static inline __attribute__((always_inline)) T SUF##_safe_max(const T *x, int64_t n) {                       \
     V vm = (V)NEG_INF;                                                                                        \
     __typeof__(vm != vm) vnan = vm != vm;                                                                     \
