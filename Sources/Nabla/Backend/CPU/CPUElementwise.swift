@@ -1,10 +1,17 @@
 import CNablaKernels
 import RealModule
 
+/// The C kernel that runs one strided run of a broadcasting add, sub, mul or div (`nabla_f32_binary_run`).
+typealias BinaryRunKernel<T> = (Int32, UnsafePointer<T>?, Int64, UnsafePointer<T>?, Int64, UnsafeMutablePointer<T>?, Int64,
+                                Int64) -> Void
+
 /// Floating element types the transcendental kernels are generic over.
-protocol FloatElement: Real, BinaryFloatingPoint, TensorScalar, LibmPow {}
-extension Float: FloatElement {}
-extension Double: FloatElement {}
+protocol FloatElement: Real, BinaryFloatingPoint, TensorScalar, LibmPow {
+    /// This type's broadcasting add/sub/mul/div run kernel.
+    static var binaryRun: BinaryRunKernel<Self> { get }
+}
+extension Float: FloatElement { static var binaryRun: BinaryRunKernel<Float> { nabla_f32_binary_run } }
+extension Double: FloatElement { static var binaryRun: BinaryRunKernel<Double> { nabla_f64_binary_run } }
 
 /// Integer element types.
 protocol IntElement: FixedWidthInteger, SignedInteger, TensorScalar {}
@@ -222,25 +229,11 @@ extension CPUBackend {
                 default: break
                 }
             }
-            if let code = Self.runCode(op) { return binaryRuns(code, a, b, out, nabla_f32_binary_run) }
             binaryFloat(op, a, b, out, Float.self)
-        case .float64:
-            if let code = Self.runCode(op) { return binaryRuns(code, a, b, out, nabla_f64_binary_run) }
-            binaryFloat(op, a, b, out, Double.self)
+        case .float64: binaryFloat(op, a, b, out, Double.self)
         case .int32: binaryInt(op, a, b, out, Int32.self)
         case .int64: binaryInt(op, a, b, out, Int64.self)
         case .bool: binaryBool(op, a, b, out)
-        }
-    }
-
-    /// The C run kernel's code for `op` (`nabla_f32_binary_run`), or nil for the ops it does not run.
-    private static func runCode(_ op: BinaryOp) -> Int32? {
-        switch op {
-        case .add: Int32(NABLA_BINARY_ADD)
-        case .sub: Int32(NABLA_BINARY_SUB)
-        case .mul: Int32(NABLA_BINARY_MUL)
-        case .div: Int32(NABLA_BINARY_DIV)
-        default: nil
         }
     }
 
@@ -248,9 +241,8 @@ extension CPUBackend {
     /// the innermost dim: a bias row, a column's entry, a scalar or a transposed operand run in vectors, where the
     /// generic `map2` called the op's closure once per element (1.0–1.7 against 0.08 ns per element). The same
     /// IEEE operation per element, so the same values. Runs split over the kernel threads above the grain.
-    private func binaryRuns<T>(_ code: Int32, _ a: Tensor, _ b: Tensor, _ out: Tensor,
-                               _ kernel: (Int32, UnsafePointer<T>?, Int64, UnsafePointer<T>?, Int64, UnsafeMutablePointer<T>?,
-                                          Int64, Int64) -> Void) {
+    private func binaryRuns<T: FloatElement>(_ code: Int32, _ a: Tensor, _ b: Tensor, _ out: Tensor, _: T.Type) {
+        let kernel = T.binaryRun
         let ap = UnsafePointer(a.storage.pointer(T.self)), bp = UnsafePointer(b.storage.pointer(T.self))
         let op = out.storage.pointer(T.self), n = out.count
         let aFlat = a.isContiguous && Shape.same(a.shape, out.shape), bFlat = b.isContiguous && Shape.same(b.shape, out.shape)
@@ -275,10 +267,10 @@ extension CPUBackend {
 
     private func binaryFloat<T: FloatElement>(_ op: BinaryOp, _ a: Tensor, _ b: Tensor, _ out: Tensor, _: T.Type) {
         switch op {
-        case .add: map2(a, b, out) { (x: T, y: T) in x + y }
-        case .sub: map2(a, b, out) { (x: T, y: T) in x - y }
-        case .mul: map2(a, b, out) { (x: T, y: T) in x * y }
-        case .div: map2(a, b, out) { (x: T, y: T) in x / y }
+        case .add: binaryRuns(Int32(NABLA_BINARY_ADD), a, b, out, T.self)
+        case .sub: binaryRuns(Int32(NABLA_BINARY_SUB), a, b, out, T.self)
+        case .mul: binaryRuns(Int32(NABLA_BINARY_MUL), a, b, out, T.self)
+        case .div: binaryRuns(Int32(NABLA_BINARY_DIV), a, b, out, T.self)
         case .pow: map2(a, b, out) { (x: T, y: T) in T.libmPow(x, y) }
         case .maximum: map2(a, b, out) { (x: T, y: T) in x.isNaN || y.isNaN ? T.nan : Swift.max(x, y) }
         case .minimum: map2(a, b, out) { (x: T, y: T) in x.isNaN || y.isNaN ? T.nan : Swift.min(x, y) }
