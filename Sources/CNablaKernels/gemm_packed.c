@@ -6,6 +6,7 @@
    AVX-512 tile (below) on CPUs that have it. */
 #include "nabla_gemm_packed.h"
 #include "dispatch.h"
+#include "gemm_tile.h"
 #include <string.h>
 
 #define NABLA_DISPATCH NABLA_CLONES("arch=x86-64-v3")
@@ -13,24 +14,9 @@
 #define NB_MR 6
 #define NB_KC 256
 
-/* The loops over a tile's rows are unrolled in full, so its accumulator array lives in registers. Left as loops (the
-   stores at the end were, being long), the array needs an address: it sat on the stack, zeroed by a memset call and
-   spilled and reloaded around the k loop at every tile (3% of W5, 4-12% of the recurrent products). */
-#if defined(__clang__)
-#define NB_UNROLL _Pragma("clang loop unroll(full)")
-#else
-#define NB_UNROLL
-#endif
-
 /* The blocking both drivers share, inside a function with the gemm_packed arguments (`ta` constant): K in blocks of
-   NB_KC rows, B in panels of NR columns, the rows of A in tiles of MR (the last one shorter). TILE is the tile
-   function; it runs with a constant row count, one switch case per count from 1 to MR. */
-#define NB_CASE(TILE, R) case R: TILE(ta, R, kc, ai, lda, panel, cp + i * ldc, ldc, nc, acc); break;
-#define NB_CASES6(TILE) NB_CASE(TILE, 6) NB_CASE(TILE, 5) NB_CASE(TILE, 4) NB_CASE(TILE, 3) NB_CASE(TILE, 2)     \
-                        NB_CASE(TILE, 1)
-#define NB_CASES16(TILE) NB_CASE(TILE, 16) NB_CASE(TILE, 15) NB_CASE(TILE, 14) NB_CASE(TILE, 13) NB_CASE(TILE, 12)  \
-                         NB_CASE(TILE, 11) NB_CASE(TILE, 10) NB_CASE(TILE, 9) NB_CASE(TILE, 8) NB_CASE(TILE, 7)      \
-                         NB_CASES6(TILE)
+   NB_KC rows, B in panels of NR columns, the rows of A in tiles of MR (the last one shorter), each run through
+   gemm_tile.h's switch over the row count. */
 #define NB_BLOCKS(T, NR, MR, CASES)                                                                                 \
     for (int64_t k0 = 0; k0 < k; k0 += NB_KC) {                                                                     \
         const int64_t kc = k - k0 < NB_KC ? k - k0 : NB_KC;                                                         \
@@ -51,49 +37,9 @@
 typedef float nb_v8f __attribute__((ext_vector_type(8)));
 typedef double nb_v4d __attribute__((ext_vector_type(4)));
 
-#if defined(__x86_64__) && defined(__linux__)
-/* AVX-512: one 512-bit vector holds a whole panel row (2·W elements), so a tile of NB_MR512 rows keeps one
-   accumulator per row in the 32 vector registers and does twice the AVX2 tile's work per fused multiply-add
-   (16 rows: W5's 64-row blocks and W4's 64 output channels split evenly; W5 ran 9 600 → 11 300–11 800
-   samples/s). The packed layout is the same, and each element of C is the same chain of fused multiply-adds in the same order,
-   so both paths give bit-identical results. */
-#define NB_MR512 16
-typedef float nb_v16f __attribute__((ext_vector_type(16)));
-typedef double nb_v8d __attribute__((ext_vector_type(8)));
-
-static int nb_avx512_state = -1;
-static int nb_detect_avx512(void) {
-    __builtin_cpu_init();
-    nb_avx512_state = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
-                      __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512bw");
-    return nb_avx512_state;
-}
-#define NB_HAS_AVX512() (nb_avx512_state >= 0 ? nb_avx512_state : nb_detect_avx512())
-
+#if NABLA_GEMM_TILE512
 #define DEFINE_PACKED_512(P, T, V2)                                                                                 \
-static inline __attribute__((always_inline)) void P##_tile512(const int ta, const int mr, int64_t kc, const T *a,   \
-                                                             int64_t lda, const T *b, T *c, int64_t ldc,            \
-                                                             int64_t nc, int acc) {                                 \
-    enum { NR = (int)(sizeof(V2) / sizeof(T)) };                                                                    \
-    V2 cr[NB_MR512];                                                                                                \
-    NB_UNROLL for (int r = 0; r < NB_MR512; r++) cr[r] = (V2)0;                                                     \
-    for (int64_t q = 0; q < kc; q++) {                                                                              \
-        V2 bq;                                                                                                      \
-        memcpy(&bq, b + q * NR, sizeof bq);                                                                         \
-        for (int r = 0; r < mr; r++) cr[r] += (ta ? a[q * lda + r] : a[r * lda + q]) * bq;                          \
-    }                                                                                                               \
-    NB_UNROLL for (int r = 0; r < mr; r++) {                                                                        \
-        T tmp[NR], *row = c + r * ldc;                                                                              \
-        if (nc == NR) {                                                                                             \
-            V2 x = cr[r];                                                                                           \
-            if (acc) { V2 y; memcpy(&y, row, sizeof y); x += y; }                                                   \
-            memcpy(row, &x, sizeof x);                                                                              \
-        } else {                                                                                                    \
-            memcpy(tmp, &cr[r], sizeof tmp);                                                                        \
-            for (int64_t j = 0; j < nc; j++) row[j] = acc ? row[j] + tmp[j] : tmp[j];                               \
-        }                                                                                                           \
-    }                                                                                                               \
-}                                                                                                                   \
+NABLA_DEFINE_TILE512(P, T, V2)                                                                                      \
                                                                                                                     \
 static inline __attribute__((always_inline)) void P##_drive512_body(const int ta, int64_t m, int64_t n, int64_t k,  \
                                                                    const T *a, int64_t lda, const T *bp,            \

@@ -14,12 +14,22 @@ enum BLAS {
     /// OpenBLAS's own thread count.
     static var threads: Int { _ = loaded; return Int(nabla_blas_get_threads()) }
 
-    /// `C = alpha * op(A) @ op(B) + beta * C` in float32 or float64 (`cblas_sgemm` or `cblas_dgemm`).
+    /// `C = alpha * op(A) @ op(B) + beta * C` in float32 or float64 (`cblas_sgemm` or `cblas_dgemm`). Float32
+    /// products with beta 0 or 1 and enough rows run on `BlockedGemm` where it is enabled (AVX-512), on OpenBLAS's
+    /// thread count.
     @inline(__always)
     static func gemm<T: BLASScalar>(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: T,
                                     a: UnsafePointer<T>, lda: Int, b: UnsafePointer<T>, ldb: Int,
                                     beta: T, c: UnsafeMutablePointer<T>, ldc: Int) {
         _ = loaded
+        if T.self == Float.self, beta == 0 || beta == 1, BlockedGemm.enabled, BlockedGemm.worthIt(m: m, n: n) {
+            BlockedGemm.gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: Float(alpha),
+                             a: UnsafeRawPointer(a).assumingMemoryBound(to: Float.self), lda: lda,
+                             b: UnsafeRawPointer(b).assumingMemoryBound(to: Float.self), ldb: ldb, accumulate: beta == 1,
+                             c: UnsafeMutableRawPointer(c).assumingMemoryBound(to: Float.self), ldc: ldc,
+                             threads: Int(nabla_blas_get_threads()))
+            return
+        }
         T.cblasGemm(transA ? 1 : 0, transB ? 1 : 0, Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b,
                     Int32(ldb), beta, c, Int32(ldc))
     }

@@ -1,0 +1,18 @@
+#ifndef NABLA_GEMM_BLOCKED_H
+#define NABLA_GEMM_BLOCKED_H
+#include <stdint.h>
+
+/* A cache-blocked float32 GEMM on Nabla's AVX-512 register tile (see gemm_blocked.c), on the calling thread; a
+   caller splits C's rows or columns across its own threads. Row-major, with cblas_sgemm's meaning of the
+   arguments, and beta restricted to 0 (C written over) or 1 (C added to). */
+
+/* Whether this CPU runs nabla_f32_gemm (AVX-512F/VL/DQ/BW on x86-64 Linux); 0 elsewhere. */
+int nabla_f32_gemm_available(void);
+
+/* C (m×n, row stride ldc) = alpha · op(A) · op(B) (+ C when `accumulate`). op(A) is m×k: element (i, q) is
+   a[i·lda + q], or a[q·lda + i] when `trans_a`; op(B) is k×n: element (q, j) is b[q·ldb + j], or b[j·ldb + q]
+   when `trans_b`. Only on CPUs where nabla_f32_gemm_available() is 1. */
+void nabla_f32_gemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float *a,
+                    int64_t lda, const float *b, int64_t ldb, int accumulate, float *c, int64_t ldc);
+
+#endif

@@ -1,0 +1,95 @@
+import Testing
+import Nabla
+
+/// `BlockedGemm` (Nabla's own float32 GEMM on AVX-512, behind every float32 matrix product there) against a triple
+/// loop in Double: every transpose, partial tiles and panels, blocks of K and N beyond one, strides that make A's
+/// rows collide in L1 (copied first), alpha, accumulation, and the split over threads by rows and by columns.
+@Suite(.enabled(if: BlockedGemm.enabled, "needs AVX-512")) struct BlockedGemmTests {
+    /// One product into a C with a wider row stride, whose padding must stay untouched and whose NaNs must not
+    /// survive a product that writes over C; returns the largest error relative to 1 + |expected|.
+    private func maxError(m: Int, n: Int, k: Int, transA: Bool, transB: Bool, alpha: Float, accumulate: Bool,
+                          threads: Int, lda: Int? = nil) -> Double {
+        var g = SystemRandomNumberGenerator()
+        func rand(_ count: Int) -> [Float] { (0..<count).map { _ in Float(Double.random(in: -1...1, using: &g)) } }
+        let lda = lda ?? (transA ? m : k) + 3, ldb = (transB ? k : n) + 2, ldc = n + 5
+        let a = rand((transA ? k : m) * lda), b = rand((transB ? n : k) * ldb)
+        var c = rand(m * ldc)
+        if !accumulate { for i in 0..<m { for j in 0..<n where (i + j) % 7 == 0 { c[i * ldc + j] = .nan } } }
+        let c0 = c
+        a.withUnsafeBufferPointer { ap in
+            b.withUnsafeBufferPointer { bp in
+                c.withUnsafeMutableBufferPointer {
+                    BlockedGemm.gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: ap.baseAddress!, lda: lda,
+                                     b: bp.baseAddress!, ldb: ldb, accumulate: accumulate, c: $0.baseAddress!, ldc: ldc,
+                                     threads: threads)
+                }
+            }
+        }
+        var worst = 0.0
+        for i in 0..<m {
+            for j in 0..<ldc {
+                guard j < n else {
+                    if c[i * ldc + j] != c0[i * ldc + j] { return .infinity }
+                    continue
+                }
+                var e = 0.0
+                for q in 0..<k {
+                    e += Double(transA ? a[q * lda + i] : a[i * lda + q]) * Double(transB ? b[j * ldb + q] : b[q * ldb + j])
+                }
+                e = Double(alpha) * e + (accumulate ? Double(c0[i * ldc + j]) : 0)
+                let got = Double(c[i * ldc + j])
+                worst = got.isNaN ? .infinity : max(worst, abs(got - e) / (1 + abs(e)))
+            }
+        }
+        return worst
+    }
+
+    @Test func matchesTripleLoop() {
+        // Partial 16-row tiles and 16-column panels, K over a 256 block, N over a 256 block, K = 0.
+        let shapes = [(1, 1, 1), (16, 16, 16), (17, 33, 5), (47, 21, 257), (70, 300, 40), (5, 3, 600), (33, 17, 0)]
+        for (m, n, k) in shapes {
+            for transA in [false, true] {
+                for transB in [false, true] {
+                    for (alpha, accumulate) in [(Float(1), false), (0.3, true)] {
+                        let e = maxError(m: m, n: n, k: k, transA: transA, transB: transB, alpha: alpha, accumulate: accumulate,
+                                         threads: 1)
+                        #expect(e < 1e-5, "m \(m) n \(n) k \(k) transA \(transA) transB \(transB) alpha \(alpha): error \(e)")
+                    }
+                }
+            }
+        }
+    }
+
+    @Test func splitsOverThreadsByRowsAndColumns() {
+        // Taller than wide: split by rows; wider than tall: split by columns; parts of whole tiles and panels.
+        for (m, n, k) in [(300, 40, 200), (40, 300, 200), (161, 161, 90)] {
+            for transA in [false, true] {
+                for transB in [false, true] {
+                    let e = maxError(m: m, n: n, k: k, transA: transA, transB: transB, alpha: 1, accumulate: false, threads: 2)
+                    #expect(e < 1e-5, "m \(m) n \(n) k \(k) transA \(transA) transB \(transB): error \(e)")
+                }
+            }
+        }
+    }
+
+    @Test func copiesRowsThatCollideInCache() {
+        // lda of 1024 and 512 floats put a tile's 16 rows in one or two L1 sets: the block of A is copied first.
+        for lda in [1024, 512] {
+            for transA in [false, true] {
+                let e = maxError(m: transA ? 300 : 40, n: 48, k: transA ? 40 : 300, transA: transA, transB: false, alpha: 1,
+                                 accumulate: true, threads: 1, lda: lda)
+                #expect(e < 1e-5, "lda \(lda) transA \(transA): error \(e)")
+            }
+        }
+    }
+
+    @Test func float32MatmulMatchesFloat64() {
+        // Through the public op: a product big enough to be split over the kernel threads.
+        manualSeed(3)
+        let a = Tensor.randn([2, 150, 270], dtype: .float64), b = Tensor.randn([270, 300], dtype: .float64)
+        let expected = a.matmul(b)
+        let got = a.to(.float32).matmul(b.to(.float32)).to(.float64)
+        let err = (got - expected).abs().max().item() as Double
+        #expect(err < 1e-4, "float32 matmul through BlockedGemm: max error \(err)")
+    }
+}
