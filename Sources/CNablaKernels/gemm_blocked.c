@@ -176,6 +176,11 @@ static void gb_gemm(int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha
 
 int nabla_f32_gemm_available(void) { return NB_HAS_AVX512(); }
 
+int nabla_f32_gemm_preferred(void) {
+    __builtin_cpu_init();
+    return NB_HAS_AVX512() && __builtin_cpu_is("amd");
+}
+
 void nabla_f32_gemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float *a,
                     int64_t lda, const float *b, int64_t ldb, int accumulate, float *c, int64_t ldc) {
     if (m <= 0 || n <= 0) return;
@@ -189,6 +194,8 @@ void nabla_f32_gemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, f
 #else
 
 int nabla_f32_gemm_available(void) { return 0; }
+
+int nabla_f32_gemm_preferred(void) { return 0; }
 
 void nabla_f32_gemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float *a,
                     int64_t lda, const float *b, int64_t ldb, int accumulate, float *c, int64_t ldc) {

@@ -1,10 +1,11 @@
+import Foundation
 import Testing
 import Nabla
 
 /// `BlockedGemm` (Nabla's own float32 GEMM on AVX-512, behind every float32 matrix product there) against a triple
 /// loop in Double: every transpose, partial tiles and panels, blocks of K and N beyond one, strides that make A's
 /// rows collide in L1 (copied first), alpha, accumulation, and the split over threads by rows and by columns.
-@Suite(.enabled(if: BlockedGemm.enabled, "needs AVX-512")) struct BlockedGemmTests {
+@Suite(.enabled(if: BlockedGemm.available, "needs AVX-512")) struct BlockedGemmTests {
     /// One product into a C with a wider row stride, whose padding must stay untouched and whose NaNs must not
     /// survive a product that writes over C; returns the largest error relative to 1 + |expected|.
     private func maxError(m: Int, n: Int, k: Int, transA: Bool, transB: Bool, alpha: Float, accumulate: Bool,
@@ -91,5 +92,18 @@ import Nabla
         let got = a.to(.float32).matmul(b.to(.float32)).to(.float64)
         let err = (got - expected).abs().max().item() as Double
         #expect(err < 1e-4, "float32 matmul through BlockedGemm: max error \(err)")
+    }
+
+    @Test func runsOnAMDUnlessTheEnvironmentSaysOtherwise() throws {
+        // The policy: AMD CPUs with AVX-512 (measured faster than OpenBLAS there); NABLA_GEMM overrides it.
+        let cpuinfo = try String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)
+        let amd = cpuinfo.contains("AuthenticAMD")
+        let expected: Bool
+        switch ProcessInfo.processInfo.environment["NABLA_GEMM"] {
+        case "openblas": expected = false
+        case "nabla": expected = true
+        default: expected = amd
+        }
+        #expect(BLASLibrary.ownFloatGemm == expected, "AMD \(amd), NABLA_GEMM \(ProcessInfo.processInfo.environment["NABLA_GEMM"] ?? "unset")")
     }
 }

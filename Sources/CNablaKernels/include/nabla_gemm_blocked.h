@@ -9,6 +9,11 @@
 /* Whether this CPU runs nabla_f32_gemm (AVX-512F/VL/DQ/BW on x86-64 Linux); 0 elsewhere. */
 int nabla_f32_gemm_available(void);
 
+/* Whether nabla_f32_gemm is measured faster than OpenBLAS 0.3.21 on this CPU: AMD CPUs with AVX-512 (Zen 4,
+   where OpenBLAS runs its Cooper Lake kernels). Intel's AVX-512 cores, with two 512-bit FMA units, have not
+   been measured against OpenBLAS's SkylakeX kernels, so they stay on OpenBLAS. */
+int nabla_f32_gemm_preferred(void);
+
 /* C (m×n, row stride ldc) = alpha · op(A) · op(B) (+ C when `accumulate`). op(A) is m×k: element (i, q) is
    a[i·lda + q], or a[q·lda + i] when `trans_a`; op(B) is k×n: element (q, j) is b[q·ldb + j], or b[j·ldb + q]
    when `trans_b`. Only on CPUs where nabla_f32_gemm_available() is 1. */

@@ -54,7 +54,8 @@ extension Double: BLASScalar {
     static var cblasGemm: CBLASGemm<Double> { nabla_blas_dgemm }
 }
 
-/// The BLAS library behind CPU matrix products: OpenBLAS, loaded at run time.
+/// The BLAS library behind CPU matrix products: OpenBLAS, loaded at run time; on AMD CPUs with AVX-512, float32
+/// products of 64 rows or more run on Nabla's own blocked GEMM instead (`ownFloatGemm`; docs/performance.md).
 ///
 /// Debian 12's OpenBLAS chooses its kernels from the CPU model and falls back to its SSE3 kernels ("Prescott",
 /// about 5× slower) on CPUs newer than itself. Unless `OPENBLAS_CORETYPE` is set, Nabla then reloads it with the
@@ -87,6 +88,11 @@ public enum BLASLibrary {
     public static func betterCore(detected: String, cpuLevel: Int) -> String? {
         nabla_blas_better_core(detected, Int32(cpuLevel)).map { String(cString: $0) }
     }
+
+    /// Whether float32 products of 64 rows or more run on Nabla's own cache-blocked GEMM rather than OpenBLAS's
+    /// `sgemm`: true on AMD CPUs with AVX-512 (where it is measured faster) unless `NABLA_GEMM=openblas` is set in
+    /// the environment; `NABLA_GEMM=nabla` turns it on for any CPU with AVX-512.
+    public static var ownFloatGemm: Bool { BlockedGemm.enabled }
 
     /// This CPU's level as `betterCore` takes it.
     public static var cpuLevel: Int { Int(nabla_blas_cpu_level()) }

@@ -5,13 +5,22 @@ import Glibc
 #endif
 
 /// Nabla's own float32 GEMM (`nabla_f32_gemm`, CNablaKernels/gemm_blocked.c): a cache-blocked product on the
-/// 16-row AVX-512 register tile, which `BLAS.gemm` runs in place of OpenBLAS's `sgemm` on CPUs with AVX-512.
-/// `NABLA_GEMM=openblas` in the environment keeps every product on OpenBLAS.
+/// 16-row AVX-512 register tile, which `BLAS.gemm` runs in place of OpenBLAS's `sgemm` where it is measured
+/// faster (AMD CPUs with AVX-512). `NABLA_GEMM=openblas` in the environment keeps every product on OpenBLAS;
+/// `NABLA_GEMM=nabla` uses this one on any CPU with AVX-512.
 package enum BlockedGemm {
-    /// Whether float32 products run here: AVX-512 present and not turned off by `NABLA_GEMM=openblas`.
+    /// Whether this CPU can run it (AVX-512).
+    package static let available = nabla_f32_gemm_available() != 0
+
+    /// Whether float32 products run here: on AMD CPUs with AVX-512 unless `NABLA_GEMM=openblas`, on any CPU with
+    /// AVX-512 when `NABLA_GEMM=nabla`.
     package static let enabled: Bool = {
-        if let v = getenv("NABLA_GEMM"), String(cString: v) == "openblas" { return false }
-        return nabla_f32_gemm_available() != 0
+        guard available else { return false }
+        switch getenv("NABLA_GEMM").map({ String(cString: $0) }) {
+        case "openblas": return false
+        case "nabla": return true
+        default: return nabla_f32_gemm_preferred() != 0
+        }
     }()
 
     /// Whether a product of `m` rows and `n` columns pays for packing all of B: below 64 rows (a linear layer at
