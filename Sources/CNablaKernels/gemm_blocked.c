@@ -13,7 +13,6 @@
 #include "nabla_gemm_blocked.h"
 #include "nabla_gemm_packed.h"
 #include "gemm_tile.h"
-#include <immintrin.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +25,7 @@
 #define GB_LDA (GB_KC + 16)
 
 #if NABLA_GEMM_TILE512
+#include <immintrin.h>
 
 /* Per-thread scratch: a packed block of B and a copied block of A, allocated on a thread's first product and freed
    when the thread exits. */
@@ -152,23 +152,18 @@ static void gb_gemm(int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha
             for (int64_t m0 = 0; m0 < m; m0 += GB_MC) {
                 const int64_t mc = m - m0 < GB_MC ? m - m0 : GB_MC;
                 float *cb = c + m0 * ldc + n0;
-                if (ta) {  /* op(A)'s block: rows k0.. of A as stored ([k, m]), columns m0.. */
-                    const float *ab = a + k0 * lda + m0;
-                    if (copy_a) {
-                        for (int64_t q = 0; q < kc; q++) memcpy(s->a + q * GB_MC, ab + q * lda, sizeof(float) * mc);
-                        gb_row_block(1, mc, nc, kc, s->a, GB_MC, s->b, cb, ldc, acc);
-                    } else {
-                        gb_row_block(1, mc, nc, kc, ab, lda, s->b, cb, ldc, acc);
-                    }
-                } else {
-                    const float *ab = a + m0 * lda + k0;
-                    if (copy_a) {
-                        for (int64_t r = 0; r < mc; r++) memcpy(s->a + r * GB_LDA, ab + r * lda, sizeof(float) * kc);
-                        gb_row_block(0, mc, nc, kc, s->a, GB_LDA, s->b, cb, ldc, acc);
-                    } else {
-                        gb_row_block(0, mc, nc, kc, ab, lda, s->b, cb, ldc, acc);
-                    }
+                /* op(A)'s block: mc rows of kc from row m0, column k0 of A, or (`ta`) kc rows of mc from row k0,
+                   column m0 of A as stored ([k, m]); copied first when its rows collide in L1. */
+                const float *ab = ta ? a + k0 * lda + m0 : a + m0 * lda + k0;
+                int64_t ld = lda;
+                if (copy_a) {
+                    const int64_t lines = ta ? kc : mc, width = ta ? mc : kc, ldcopy = ta ? GB_MC : GB_LDA;
+                    for (int64_t r = 0; r < lines; r++) memcpy(s->a + r * ldcopy, ab + r * lda, sizeof(float) * width);
+                    ab = s->a;
+                    ld = ldcopy;
                 }
+                if (ta) gb_row_block(1, mc, nc, kc, ab, ld, s->b, cb, ldc, acc);
+                else gb_row_block(0, mc, nc, kc, ab, ld, s->b, cb, ldc, acc);
             }
         }
     }

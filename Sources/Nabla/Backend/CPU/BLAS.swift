@@ -15,8 +15,8 @@ enum BLAS {
     static var threads: Int { _ = loaded; return Int(nabla_blas_get_threads()) }
 
     /// `C = alpha * op(A) @ op(B) + beta * C` in float32 or float64 (`cblas_sgemm` or `cblas_dgemm`). Float32
-    /// products with beta 0 or 1 and enough rows run on `BlockedGemm` where it is enabled (AVX-512), on OpenBLAS's
-    /// thread count.
+    /// products with beta 0 or 1 and enough rows run on `BlockedGemm` where it is enabled (AMD CPUs with
+    /// AVX-512), on OpenBLAS's thread count.
     @inline(__always)
     static func gemm<T: BLASScalar>(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: T,
                                     a: UnsafePointer<T>, lda: Int, b: UnsafePointer<T>, ldb: Int,
