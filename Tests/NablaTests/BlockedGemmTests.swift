@@ -73,9 +73,11 @@ import Nabla
     }
 
     @Test func splitsOverThreadsByRowsAndColumns() {
-        // Taller than wide: split by rows; wider than tall: split by columns; parts of whole tiles and panels; the
-        // last two through the general pool and the spinning one, with more than one block of B per part.
-        for (m, n, k) in [(300, 40, 200), (40, 300, 200), (161, 161, 90), (300, 100, 300), (100, 40, 700)] {
+        // Taller than wide: split by rows; wider than tall: split by columns; parts of whole tiles and panels; then
+        // through the general pool and the spinning one, with more than one block of B per part; the last two in
+        // four parts per thread (512 rows, 256 columns each).
+        for (m, n, k) in [(300, 40, 200), (40, 300, 200), (161, 161, 90), (300, 100, 300), (100, 40, 700), (4096, 16, 128),
+                          (16, 2048, 256)] {
             for transA in [false, true] {
                 for transB in [false, true] {
                     let e = maxError(m: m, n: n, k: k, transA: transA, transB: transB, alpha: 1, accumulate: false, threads: 2)

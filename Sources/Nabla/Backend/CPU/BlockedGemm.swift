@@ -47,7 +47,11 @@ package enum BlockedGemm {
         let byRows = m >= n
         let extent = byRows ? m : n
         let work = m * n * k
-        let parts = work < splitWork ? 1 : min(threads, max(1, extent / 16))
+        var parts = work < splitWork ? 1 : min(threads, max(1, extent / 16))
+        // Large products in more parts than threads, claimed as threads come free, so that a core slowed by another
+        // process does not hold the product back; only where each part keeps enough rows (512) or columns (256)
+        // for its own packing of B or reading of A to stay small.
+        if parts > 1, work >= generalPoolWork, extent / (4 * parts) >= (byRows ? 512 : 256) { parts *= 4 }
         if parts <= 1 {
             nabla_f32_gemm(ta, tb, Int64(m), Int64(n), Int64(k), alpha, a, Int64(lda), b, Int64(ldb), acc, c, Int64(ldc))
             return
