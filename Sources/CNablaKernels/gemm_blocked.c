@@ -171,6 +171,8 @@ static void gb_gemm(int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha
 
 int nabla_f32_gemm_available(void) { return NB_HAS_AVX512(); }
 
+int nabla_f32_gemm_copies_a(int64_t lda) { return gb_rows_collide(lda); }
+
 int nabla_f32_gemm_preferred(void) {
     __builtin_cpu_init();
     return NB_HAS_AVX512() && __builtin_cpu_is("amd");
@@ -189,6 +191,8 @@ void nabla_f32_gemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, f
 #else
 
 int nabla_f32_gemm_available(void) { return 0; }
+
+int nabla_f32_gemm_copies_a(int64_t lda) { (void)lda; return 0; }
 
 int nabla_f32_gemm_preferred(void) { return 0; }
 

@@ -108,6 +108,15 @@ import Nabla
         #expect(err < 1e-4, "float32 matmul through BlockedGemm: max error \(err)")
     }
 
+    @Test func takesTheProductsItRunsFaster() {
+        #expect(BlockedGemm.worthIt(m: 4096, n: 1024, lda: 256), "W7's linear layers")
+        #expect(BlockedGemm.worthIt(m: 4096, n: 256, lda: 1024), "A copied once: C no wider than 256 columns")
+        #expect(!BlockedGemm.worthIt(m: 1, n: 128, lda: 3136), "a linear layer at batch 1 stays on OpenBLAS")
+        #expect(!BlockedGemm.worthIt(m: 63, n: 500, lda: 100), "fewer than 64 rows")
+        #expect(!BlockedGemm.worthIt(m: 1024, n: 1024, lda: 1024), "A copied again for every 256 columns of C")
+        #expect(BlockedGemm.worthIt(m: 1024, n: 1024, lda: 1000), "A read in place")
+    }
+
     @Test func runsOnAMDUnlessTheEnvironmentSaysOtherwise() throws {
         // The policy: AMD CPUs with AVX-512 (measured faster than OpenBLAS there); NABLA_GEMM overrides it.
         let cpuinfo = try String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)

@@ -14,6 +14,10 @@ int nabla_f32_gemm_available(void);
    been measured against OpenBLAS's SkylakeX kernels, so they stay on OpenBLAS. */
 int nabla_f32_gemm_preferred(void);
 
+/* Whether nabla_f32_gemm copies each block of A before reading it (A's row stride lda puts a tile's rows in
+   fewer than 4 L1 sets), once for every 256 columns of C. */
+int nabla_f32_gemm_copies_a(int64_t lda);
+
 /* C (m×n, row stride ldc) = alpha · op(A) · op(B) (+ C when `accumulate`). op(A) is m×k: element (i, q) is
    a[i·lda + q], or a[q·lda + i] when `trans_a`; op(B) is k×n: element (q, j) is b[q·ldb + j], or b[j·ldb + q]
    when `trans_b`. Only on CPUs where nabla_f32_gemm_available() is 1. */

@@ -23,18 +23,23 @@ package enum BlockedGemm {
         }
     }()
 
-    /// Whether a product of `m` rows and `n` columns pays for packing all of B: below 64 rows (a linear layer at
-    /// batch 1, where OpenBLAS runs a matrix-vector kernel) the packing costs more than the product saves
-    /// (W6 at batch 1: 178 against 130 µs).
+    /// Whether a product of `m` rows and `n` columns, A's rows `lda` apart, runs faster here than on OpenBLAS: not
+    /// below 64 rows (a linear layer at batch 1, where OpenBLAS runs a matrix-vector kernel and packing all of B
+    /// costs more than the product saves: W6 at batch 1, 178 against 130 µs), and not when A must be copied for
+    /// every 256 columns of C (W1's square products at n = 1024 and 2048: 183–198 against 186–207 GFLOP/s).
     @inline(__always)
-    static func worthIt(m: Int, n: Int) -> Bool { m >= 64 && n >= 16 }
+    package static func worthIt(m: Int, n: Int, lda: Int) -> Bool {
+        m >= 64 && n >= 16 && (n <= 256 || nabla_f32_gemm_copies_a(Int64(lda)) == 0)
+    }
 
     /// Multiply-adds below which a product stays on one thread (a few microseconds: less than any hand-off).
     static let splitWork = 1 << 18
 
     /// Multiply-adds from which a product splits through the general pool; smaller ones (tens of microseconds, as
     /// long as waking a sleeping thread there) split through the spinning pool, as OpenBLAS's spinning threads
-    /// do: W6's batch-1 convolution (3.6 M) took 73 µs on one thread against OpenBLAS's 45 on two.
+    /// do: W6's batch-1 convolution (3.6 M) took 73 µs on one thread against OpenBLAS's 45 on two. Not higher: at
+    /// 32 M, W3's products (26 M) left the spinning worker taking a core from the elementwise ops between them
+    /// (39 000–43 000 against 43 000–52 000 samples/s).
     static let generalPoolWork = 1 << 23
 
     /// `C = alpha * op(A) @ op(B)`, added to C when `accumulate`, split over `threads` threads by rows of C when
