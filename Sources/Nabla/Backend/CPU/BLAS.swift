@@ -22,7 +22,8 @@ enum BLAS {
                                     a: UnsafePointer<T>, lda: Int, b: UnsafePointer<T>, ldb: Int,
                                     beta: T, c: UnsafeMutablePointer<T>, ldc: Int) {
         _ = loaded
-        if T.self == Float.self, beta == 0 || beta == 1, BlockedGemm.enabled, BlockedGemm.worthIt(m: m, n: n, lda: lda) {
+        if T.self == Float.self, beta == 0 || beta == 1, BlockedGemm.enabled,
+           BlockedGemm.worthIt(m: m, n: n, lda: lda) {
             BlockedGemm.gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: Float(alpha),
                              a: UnsafeRawPointer(a).assumingMemoryBound(to: Float.self), lda: lda,
                              b: UnsafeRawPointer(b).assumingMemoryBound(to: Float.self), ldb: ldb, accumulate: beta == 1,
