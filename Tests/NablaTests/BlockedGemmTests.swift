@@ -99,9 +99,11 @@ import Nabla
     }
 
     @Test func float32MatmulMatchesFloat64() {
-        // Through the public op: a product big enough to be split over the kernel threads.
+        // Through the public op: a product big enough to be split over the kernel threads and past the mid-size
+        // range left to OpenBLAS (the batch folds into 520 rows: 42 M multiply-adds).
         manualSeed(3)
-        let a = Tensor.randn([2, 150, 270], dtype: .float64), b = Tensor.randn([270, 300], dtype: .float64)
+        let a = Tensor.randn([2, 260, 300], dtype: .float64), b = Tensor.randn([300, 270], dtype: .float64)
+        #expect(!BLASLibrary.ownFloatGemm || BlockedGemm.worthIt(work: 520 * 270 * 300, threads: 2))
         let expected = a.matmul(b)
         let got = a.to(.float32).matmul(b.to(.float32)).to(.float64)
         let err = (got - expected).abs().max().item() as Double
@@ -115,6 +117,11 @@ import Nabla
         #expect(!BlockedGemm.worthIt(m: 63, n: 500, lda: 100), "fewer than 64 rows")
         #expect(!BlockedGemm.worthIt(m: 1024, n: 1024, lda: 1024), "A copied again for every 256 columns of C")
         #expect(BlockedGemm.worthIt(m: 1024, n: 1024, lda: 1000), "A read in place")
+        #expect(BlockedGemm.worthIt(work: 128 * 128 * 64, threads: 1), "attention's products, one thread each")
+        #expect(BlockedGemm.worthIt(work: 64 * 196 * 288, threads: 2), "split through the spinning pool")
+        #expect(!BlockedGemm.worthIt(work: 256 * 256 * 256, threads: 2), "mid-size on two threads: OpenBLAS")
+        #expect(BlockedGemm.worthIt(work: 256 * 256 * 256, threads: 1), "mid-size on one thread")
+        #expect(BlockedGemm.worthIt(work: 4096 * 1024 * 256, threads: 2), "W7's linear layers")
     }
 
     @Test func runsOnAMDUnlessTheEnvironmentSaysOtherwise() throws {

@@ -24,12 +24,15 @@ enum BLAS {
         _ = loaded
         if T.self == Float.self, beta == 0 || beta == 1, BlockedGemm.enabled,
            BlockedGemm.worthIt(m: m, n: n, lda: lda) {
-            BlockedGemm.gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: Float(alpha),
-                             a: UnsafeRawPointer(a).assumingMemoryBound(to: Float.self), lda: lda,
-                             b: UnsafeRawPointer(b).assumingMemoryBound(to: Float.self), ldb: ldb, accumulate: beta == 1,
-                             c: UnsafeMutableRawPointer(c).assumingMemoryBound(to: Float.self), ldc: ldc,
-                             threads: Int(nabla_blas_get_threads()))
-            return
+            let threads = Int(nabla_blas_get_threads())
+            if BlockedGemm.worthIt(work: m * n * k, threads: threads) {
+                BlockedGemm.gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: Float(alpha),
+                                 a: UnsafeRawPointer(a).assumingMemoryBound(to: Float.self), lda: lda,
+                                 b: UnsafeRawPointer(b).assumingMemoryBound(to: Float.self), ldb: ldb,
+                                 accumulate: beta == 1, c: UnsafeMutableRawPointer(c).assumingMemoryBound(to: Float.self),
+                                 ldc: ldc, threads: threads)
+                return
+            }
         }
         T.cblasGemm(transA ? 1 : 0, transB ? 1 : 0, Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b,
                     Int32(ldb), beta, c, Int32(ldc))

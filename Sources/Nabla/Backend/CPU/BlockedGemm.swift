@@ -32,6 +32,17 @@ package enum BlockedGemm {
         m >= 64 && n >= 16 && (n <= 256 || nabla_f32_gemm_copies_a(Int64(lda)) == 0)
     }
 
+    /// Whether a product of `work` multiply-adds on `threads` threads runs faster here than on OpenBLAS, whose
+    /// threads spin between products: not from 8 M to 32 M multiply-adds on several threads, too long for the
+    /// spinning pool (see `generalPoolWork`) and short enough for a general-pool fork-join to show (W1 at n = 256,
+    /// 16.7 M: 154–165 against OpenBLAS's 176–185 GFLOP/s).
+    package static func worthIt(work: Int, threads: Int) -> Bool {
+        threads < 2 || work < generalPoolWork || work >= midSizeLimit
+    }
+
+    /// The end of the mid-size products left to OpenBLAS on several threads.
+    static let midSizeLimit = 1 << 25
+
     /// Multiply-adds below which a product stays on one thread (a few microseconds: less than any hand-off).
     static let splitWork = 1 << 18
 
