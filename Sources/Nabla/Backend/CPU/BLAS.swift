@@ -94,8 +94,9 @@ public enum BLASLibrary {
     }
 
     /// Whether float32 products of 64 rows or more run on Nabla's own cache-blocked GEMM rather than OpenBLAS's
-    /// `sgemm`: true on AMD CPUs with AVX-512 (where it is measured faster) unless `NABLA_GEMM=openblas` is set in
-    /// the environment; `NABLA_GEMM=nabla` turns it on for any CPU with AVX-512.
+    /// `sgemm` (most of them: the shapes left to OpenBLAS are in docs/performance.md): true on AMD CPUs with
+    /// AVX-512 (where it is measured faster) unless `NABLA_GEMM=openblas` is set in the environment;
+    /// `NABLA_GEMM=nabla` turns it on for any CPU with AVX-512.
     public static var ownFloatGemm: Bool { BlockedGemm.enabled }
 
     /// This CPU's level as `betterCore` takes it.
