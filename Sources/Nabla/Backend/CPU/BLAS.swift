@@ -24,7 +24,7 @@ enum BLAS {
         _ = loaded
         if T.self == Float.self, beta == 0 || beta == 1, BlockedGemm.enabled,
            BlockedGemm.worthIt(m: m, n: n, lda: lda) {
-            let threads = Int(nabla_blas_get_threads())
+            let threads = Self.threads
             if BlockedGemm.worthIt(work: m * n * k, threads: threads) {
                 BlockedGemm.gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: Float(alpha),
                                  a: UnsafeRawPointer(a).assumingMemoryBound(to: Float.self), lda: lda,
