@@ -6,35 +6,57 @@ import Nabla
 /// loop in Double: every transpose, partial tiles and panels, blocks of K and N beyond one, strides that make A's
 /// rows collide in L1 (copied first), alpha, accumulation, and the split over threads by rows and by columns.
 @Suite(.enabled(if: BlockedGemm.available, "needs AVX-512")) struct BlockedGemmTests {
-    /// One product into a C with a wider row stride, whose padding must stay untouched and whose NaNs must not
-    /// survive a product that writes over C; returns the largest error relative to 1 + |expected|.
+    /// Random operands for one product into a C with a wider row stride (its padding random too, and NaNs in C
+    /// where the product writes over it), C after `run` has multiplied them, and C before.
+    private struct Product {
+        let m: Int, n: Int, k: Int, transA: Bool, transB: Bool, alpha: Float, accumulate: Bool
+        let lda: Int, ldb: Int, ldc: Int
+        let a: [Float], b: [Float], c0: [Float]
+
+        init(m: Int, n: Int, k: Int, transA: Bool, transB: Bool, alpha: Float = 1, accumulate: Bool = false, lda: Int? = nil) {
+            var g = SystemRandomNumberGenerator()
+            func rand(_ count: Int) -> [Float] { (0..<count).map { _ in Float(Double.random(in: -1...1, using: &g)) } }
+            (self.m, self.n, self.k, self.transA, self.transB, self.alpha, self.accumulate) = (m, n, k, transA, transB, alpha, accumulate)
+            self.lda = lda ?? (transA ? m : k) + 3
+            (ldb, ldc) = ((transB ? k : n) + 2, n + 5)
+            a = rand((transA ? k : m) * self.lda)
+            b = rand((transB ? n : k) * ldb)
+            var c = rand(m * ldc)
+            if !accumulate { for i in 0..<m { for j in 0..<n where (i + j) % 7 == 0 { c[i * ldc + j] = .nan } } }
+            c0 = c
+        }
+
+        /// C after `run(a, b, c)`.
+        func result(_ run: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void) -> [Float] {
+            var c = c0
+            a.withUnsafeBufferPointer { ap in
+                b.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { run(ap.baseAddress!, bp.baseAddress!, $0.baseAddress!) } }
+            }
+            return c
+        }
+
+        /// C after `BlockedGemm.gemm` on `threads` threads.
+        func gemm(threads: Int) -> [Float] {
+            result { BlockedGemm.gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: $0, lda: lda, b: $1, ldb: ldb,
+                                      accumulate: accumulate, c: $2, ldc: ldc, threads: threads) }
+        }
+    }
+
+    /// The largest error of `BlockedGemm.gemm` on `threads` threads relative to 1 + |expected|, or infinity where
+    /// it touched the padding of C or left a NaN.
     private func maxError(m: Int, n: Int, k: Int, transA: Bool, transB: Bool, alpha: Float, accumulate: Bool,
                           threads: Int, lda: Int? = nil) -> Double {
-        var g = SystemRandomNumberGenerator()
-        func rand(_ count: Int) -> [Float] { (0..<count).map { _ in Float(Double.random(in: -1...1, using: &g)) } }
-        let lda = lda ?? (transA ? m : k) + 3, ldb = (transB ? k : n) + 2, ldc = n + 5
-        let a = rand((transA ? k : m) * lda), b = rand((transB ? n : k) * ldb)
-        var c = rand(m * ldc)
-        if !accumulate { for i in 0..<m { for j in 0..<n where (i + j) % 7 == 0 { c[i * ldc + j] = .nan } } }
-        let c0 = c
-        a.withUnsafeBufferPointer { ap in
-            b.withUnsafeBufferPointer { bp in
-                c.withUnsafeMutableBufferPointer {
-                    BlockedGemm.gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: ap.baseAddress!, lda: lda,
-                                     b: bp.baseAddress!, ldb: ldb, accumulate: accumulate, c: $0.baseAddress!, ldc: ldc,
-                                     threads: threads)
-                }
-            }
-        }
+        let p = Product(m: m, n: n, k: k, transA: transA, transB: transB, alpha: alpha, accumulate: accumulate, lda: lda)
+        let c = p.gemm(threads: threads), lda = p.lda, ldb = p.ldb, ldc = p.ldc
         // op(A) by rows and op(B) by columns, in Double, so each expected element is one contiguous dot product.
         var rowsA = [Double](repeating: 0, count: m * k), colsB = [Double](repeating: 0, count: n * k)
-        for i in 0..<m { for q in 0..<k { rowsA[i * k + q] = Double(transA ? a[q * lda + i] : a[i * lda + q]) } }
-        for j in 0..<n { for q in 0..<k { colsB[j * k + q] = Double(transB ? b[j * ldb + q] : b[q * ldb + j]) } }
+        for i in 0..<m { for q in 0..<k { rowsA[i * k + q] = Double(transA ? p.a[q * lda + i] : p.a[i * lda + q]) } }
+        for j in 0..<n { for q in 0..<k { colsB[j * k + q] = Double(transB ? p.b[j * ldb + q] : p.b[q * ldb + j]) } }
         var worst = 0.0
         for i in 0..<m {
             for j in 0..<ldc {
                 guard j < n else {
-                    if c[i * ldc + j] != c0[i * ldc + j] { return .infinity }
+                    if c[i * ldc + j] != p.c0[i * ldc + j] { return .infinity }
                     continue
                 }
                 var e = rowsA.withUnsafeBufferPointer { ra in
@@ -44,7 +66,7 @@ import Nabla
                         return sum
                     }
                 }
-                e = Double(alpha) * e + (accumulate ? Double(c0[i * ldc + j]) : 0)
+                e = Double(alpha) * e + (accumulate ? Double(p.c0[i * ldc + j]) : 0)
                 let got = Double(c[i * ldc + j])
                 worst = got.isNaN ? .infinity : max(worst, abs(got - e) / (1 + abs(e)))
             }
@@ -73,9 +95,8 @@ import Nabla
     }
 
     @Test func splitsOverThreadsByRowsAndColumns() {
-        // Taller than wide: split by rows; wider than tall: split by columns; parts of whole tiles and panels; then
-        // through the general pool and the spinning one, with more than one block of B per part; the last two in
-        // four parts per thread (512 rows, 256 columns each).
+        // Taller than wide: split by rows; wider than tall: split by columns; parts of whole tiles and panels, with
+        // more than one block of B per part; then teams on the general pool (the last two, 8.4 M multiply-adds).
         for (m, n, k) in [(300, 40, 200), (40, 300, 200), (161, 161, 90), (300, 100, 300), (100, 40, 700), (4096, 16, 128),
                           (16, 2048, 256)] {
             for transA in [false, true] {
@@ -83,6 +104,38 @@ import Nabla
                     let e = maxError(m: m, n: n, k: k, transA: transA, transB: transB, alpha: 1, accumulate: false, threads: 2)
                     #expect(e < tolerance(k), "m \(m) n \(n) k \(k) transA \(transA) transB \(transB): error \(e)")
                 }
+            }
+        }
+    }
+
+    @Test func teamsGiveTheOneThreadResultBitForBit() {
+        // Chunks of all columns (taller than wide), of one block of 256 columns with a partial last one (wider),
+        // a B too large to hold packed (each chunk packs its own), and lda 1024 (A copied); two and three threads,
+        // and a pool that runs the calls one after another (the first does every chunk).
+        let sequential: (Int, (Int) -> Void) -> Void = { n, body in for i in 0..<n { body(i) } }
+        let cases: [(m: Int, n: Int, k: Int, lda: Int?, chunks: Int)] = [
+            (300, 40, 600, nil, 5), (100, 700, 300, nil, 3), (80, 2064, 2050, nil, 9), (1024, 256, 300, 1024, 16),
+        ]
+        for (m, n, k, lda, chunks) in cases {
+            for (transA, transB) in [(false, false), (true, true), (false, true)] {
+                let p = Product(m: m, n: n, k: k, transA: transA, transB: transB, alpha: 0.5, accumulate: transA,
+                                lda: lda.map { transA ? max($0, m) : $0 })
+                let one = p.gemm(threads: 1)
+                for threads in [2, 3] {
+                    var handed = 0
+                    let c = p.result {
+                        handed = BlockedGemm.teamGemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 0.5, a: $0, lda: p.lda,
+                                                      b: $1, ldb: p.ldb, accumulate: transA, c: $2, ldc: p.ldc, threads: threads)
+                    }
+                    #expect(c.elementsEqual(one) { $0 == $1 || ($0.isNaN && $1.isNaN) },
+                            "m \(m) n \(n) k \(k) transA \(transA) transB \(transB) threads \(threads)")
+                    if threads == 2 { #expect(handed == chunks, "m \(m) n \(n) k \(k): \(handed) chunks") }
+                }
+                let c = p.result {
+                    BlockedGemm.teamGemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 0.5, a: $0, lda: p.lda, b: $1,
+                                         ldb: p.ldb, accumulate: transA, c: $2, ldc: p.ldc, threads: 2, pool: sequential)
+                }
+                #expect(c.elementsEqual(one) { $0 == $1 || ($0.isNaN && $1.isNaN) }, "m \(m) n \(n) k \(k): calls one after another")
             }
         }
     }

@@ -2,8 +2,8 @@
 #define NABLA_GEMM_BLOCKED_H
 #include <stdint.h>
 
-/* A cache-blocked float32 GEMM on Nabla's AVX-512 register tile (see gemm_blocked.c), on the calling thread; a
-   caller splits C's rows or columns across its own threads. Row-major, with cblas_sgemm's meaning of the
+/* A cache-blocked float32 GEMM on Nabla's AVX-512 register tile (see gemm_blocked.c), on the calling thread
+   (nabla_f32_gemm) or on a team of the caller's threads (nabla_f32_gemm_team_*). Row-major, with cblas_sgemm's meaning of the
    arguments, and beta restricted to 0 (C written over) or 1 (C added to). */
 
 /* Whether this CPU runs nabla_f32_gemm (AVX-512F/VL/DQ/BW on x86-64 Linux); 0 elsewhere. */
@@ -23,5 +23,21 @@ int nabla_f32_gemm_copies_a(int64_t lda);
    when `trans_b`. Only on CPUs where nabla_f32_gemm_available() is 1. */
 void nabla_f32_gemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float *a,
                     int64_t lda, const float *b, int64_t ldb, int accumulate, float *c, int64_t ldc);
+
+/* One product shared by several threads, each claiming blocks of C as it comes free (so that a thread slowed by
+   another process does less of it), with op(B) packed once for all. Every thread of the caller's pool calls
+   nabla_f32_gemm_team_run with the team, which returns when no block is left; a thread that calls it after the
+   others have finished returns at once, so the pool may run the calls one after another. Then
+   nabla_f32_gemm_team_destroy, after every run has returned. `threads`: how many will run it, which sets the block
+   size (about eight blocks a thread). m, n and k at least 1. The result is the same, bit for bit, as
+   nabla_f32_gemm's. */
+typedef struct nabla_gemm_team nabla_gemm_team;
+nabla_gemm_team *nabla_f32_gemm_team_create(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+                                            const float *a, int64_t lda, const float *b, int64_t ldb, int accumulate,
+                                            float *c, int64_t ldc, int threads);
+void nabla_f32_gemm_team_run(nabla_gemm_team *team);
+void nabla_f32_gemm_team_destroy(nabla_gemm_team *team);
+/* How many blocks of C the team hands out (for tests). */
+int64_t nabla_f32_gemm_team_chunks(const nabla_gemm_team *team);
 
 #endif

@@ -46,28 +46,32 @@ package enum BlockedGemm {
     /// Multiply-adds below which a product stays on one thread (a few microseconds: less than any hand-off).
     static let splitWork = 1 << 18
 
-    /// Multiply-adds from which a product splits through the general pool; smaller ones (tens of microseconds, as
-    /// long as waking a sleeping thread there) split through the spinning pool, as OpenBLAS's spinning threads
-    /// do: W6's batch-1 convolution (3.6 M) took 73 µs on one thread against OpenBLAS's 45 on two. Not higher: at
-    /// 32 M, W3's products (26 M) left the spinning worker taking a core from the elementwise ops between them
-    /// (39 000–43 000 against 43 000–52 000 samples/s).
+    /// Multiply-adds from which a product runs as a team on the general pool (`teamGemm`); smaller ones (tens of
+    /// microseconds, as long as waking a sleeping thread there) split through the spinning pool, as OpenBLAS's
+    /// spinning threads do: W6's batch-1 convolution (3.6 M) took 73 µs on one thread against OpenBLAS's 45 on
+    /// two. Not higher: at 32 M, W3's products (26 M) left the spinning worker taking a core from the elementwise
+    /// ops between them (39 000–43 000 against 43 000–52 000 samples/s).
     static let generalPoolWork = 1 << 23
 
-    /// `C = alpha * op(A) @ op(B)`, added to C when `accumulate`, split over `threads` threads by rows of C when
-    /// C has at least as many rows as columns (each thread packs all of B, which is then the smaller operand) and
-    /// by columns otherwise.
+    /// `C = alpha * op(A) @ op(B)`, added to C when `accumulate`, on `threads` threads.
+    ///
+    /// Products from `generalPoolWork` multiply-adds run as one team on the general pool
+    /// (`nabla_f32_gemm_team_run`): blocks of C claimed as threads come free, op(B) packed once for all. Smaller
+    /// ones split through the spinning pool into one part per thread, by rows of C when C has at least as many rows
+    /// as columns (each thread packs all of B, which is then the smaller operand) and by columns otherwise.
     package static func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>,
                              lda: Int, b: UnsafePointer<Float>, ldb: Int, accumulate: Bool, c: UnsafeMutablePointer<Float>,
                              ldc: Int, threads: Int) {
         let ta: Int32 = transA ? 1 : 0, tb: Int32 = transB ? 1 : 0, acc: Int32 = accumulate ? 1 : 0
+        let work = m * n * k
+        if threads > 1, work >= generalPoolWork {
+            teamGemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+                     accumulate: accumulate, c: c, ldc: ldc, threads: threads)
+            return
+        }
         let byRows = m >= n
         let extent = byRows ? m : n
-        let work = m * n * k
-        var parts = work < splitWork ? 1 : min(threads, max(1, extent / 16))
-        // Large products in more parts than threads, claimed as threads come free, so that a core slowed by another
-        // process does not hold the product back; only where each part keeps enough rows (512) or columns (256)
-        // for its own packing of B or reading of A to stay small.
-        if parts > 1, work >= generalPoolWork, extent / (4 * parts) >= (byRows ? 512 : 256) { parts *= 4 }
+        let parts = work < splitWork ? 1 : min(threads, max(1, extent / 16))
         if parts <= 1 {
             nabla_f32_gemm(ta, tb, Int64(m), Int64(n), Int64(k), alpha, a, Int64(lda), b, Int64(ldb), acc, c, Int64(ldc))
             return
@@ -75,7 +79,7 @@ package enum BlockedGemm {
         // Whole 16-row tiles or 16-column panels per part.
         let step = (extent + parts - 1) / parts
         let aligned = (step + 15) & ~15
-        let run = { (p: Int) in
+        Parallel.forEachSpinning(parts) { p in
             let lo = min(extent, p * aligned), hi = min(extent, lo + aligned)
             if lo >= hi { return }
             if byRows {
@@ -86,6 +90,22 @@ package enum BlockedGemm {
                                transB ? b + lo * ldb : b + lo, Int64(ldb), acc, c + lo, Int64(ldc))
             }
         }
-        if work >= generalPoolWork { Parallel.forEach(parts, run) } else { Parallel.forEachSpinning(parts, run) }
+    }
+
+    /// `gemm` as one team of `threads` threads (`nabla_f32_gemm_team_run`): blocks of C claimed as threads come
+    /// free, so that a core slowed by another process takes fewer; op(B) packed once for all of them. `pool` runs
+    /// `body(i)` for `i` in `0..<threads` (the general pool; a test passes one that runs them one after another).
+    /// Returns how many blocks of C it handed out. The result is the same, bit for bit, as on one thread.
+    @discardableResult
+    package static func teamGemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>,
+                                 lda: Int, b: UnsafePointer<Float>, ldb: Int, accumulate: Bool,
+                                 c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int,
+                                 pool: (Int, (Int) -> Void) -> Void = { Parallel.forEach($0, $1) }) -> Int {
+        precondition(m > 0 && n > 0 && k > 0, "BlockedGemm.teamGemm: expected a non-empty product, got \(m)×\(n)×\(k)")
+        let team = nabla_f32_gemm_team_create(transA ? 1 : 0, transB ? 1 : 0, Int64(m), Int64(n), Int64(k), alpha, a,
+                                              Int64(lda), b, Int64(ldb), accumulate ? 1 : 0, c, Int64(ldc), Int32(threads))
+        defer { nabla_f32_gemm_team_destroy(team) }
+        pool(threads) { _ in nabla_f32_gemm_team_run(team) }
+        return Int(nabla_f32_gemm_team_chunks(team))
     }
 }

@@ -203,6 +203,9 @@ extension CPUBackend {
 
     // MARK: binary
 
+    /// Elements from which a same-shape float32 add, sub, mul, div or ReLU backward splits over the kernel threads.
+    static let splitElementwise: Int64 = 1 << 20
+
     /// `out = op(a, b)`; `a` and `b` share the compute dtype.
     public func binary(_ op: BinaryOp, _ a: Tensor, _ b: Tensor, out: Tensor) {
         switch a.dtype {
@@ -220,14 +223,20 @@ extension CPUBackend {
                     default: break
                     }
                 }
+                let kernel: (UnsafePointer<Float>?, UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Int64) -> Void
                 switch op {
-                case .add: nabla_f32_add(ap, bp, op_, n); return
-                case .sub: nabla_f32_sub(ap, bp, op_, n); return
-                case .mul: nabla_f32_mul(ap, bp, op_, n); return
-                case .div: nabla_f32_div(ap, bp, op_, n); return
-                case .thresholdBackward: nabla_f32_relu_backward(ap, bp, op_, n); return
-                default: break
+                case .add: kernel = nabla_f32_add
+                case .sub: kernel = nabla_f32_sub
+                case .mul: kernel = nabla_f32_mul
+                case .div: kernel = nabla_f32_div
+                case .thresholdBackward: kernel = nabla_f32_relu_backward
+                default: binaryFloat(op, a, b, out, Float.self); return
                 }
+                if n < Self.splitElementwise || Parallel.threadCount < 2 { kernel(ap, bp, op_, n); return }
+                Parallel.forRanges(Int(n), minChunk: Int(Self.splitElementwise) / 2) { r in
+                    kernel(ap + r.lowerBound, bp + r.lowerBound, op_ + r.lowerBound, Int64(r.count))
+                }
+                return
             }
             binaryFloat(op, a, b, out, Float.self)
         case .float64: binaryFloat(op, a, b, out, Double.self)
