@@ -56,4 +56,26 @@ import Nabla
             #expect(Self.bits(x) == Self.bits(want), "\(dtype) \(op) in place")
         }
     }
+
+    @Test func sameShapeSplitOverThreadsMatchesEachElement() {
+        // From 1 M elements the same-shape float32 kernels split over the threads: every element, at the seams and
+        // from operands that start inside their storage, as the op on that element alone (float32 add, sub, mul and
+        // div are Double's rounded once).
+        let n = (1 << 20) + 37
+        let a = Tensor.randn([n + 3], generator: Generator(seed: 9))[.range(3, nil)]
+        let b = Tensor.randn([n + 1], generator: Generator(seed: 10))[.range(1, nil)] + 3
+        let mask = Tensor.randn([n], generator: Generator(seed: 11))
+        let x = a.toArray(Float.self), y = b.toArray(Float.self), z = mask.toArray(Float.self)
+        let refs: [(BinaryOp, (Float, Float) -> Float)] = [
+            (.add, { Float(Double($0) + Double($1)) }), (.sub, { Float(Double($0) - Double($1)) }),
+            (.mul, { Float(Double($0) * Double($1)) }), (.div, { Float(Double($0) / Double($1)) }),
+            (.thresholdBackward, { $1 > 0 ? $0 : 0 }),
+        ]
+        for (op, ref) in refs {
+            let got = Self.run(op, a, op == .thresholdBackward ? mask : b, [n]).toArray(Float.self)
+            let other = op == .thresholdBackward ? z : y
+            let bad = (0..<n).first { got[$0].bitPattern != ref(x[$0], other[$0]).bitPattern }
+            #expect(bad == nil, "\(op): element \(bad ?? -1) of \(n)")
+        }
+    }
 }
