@@ -145,13 +145,49 @@ static inline __attribute__((always_inline)) void gb_row_block(const int ta, int
     }
 }
 
+/* What a team does to C besides the product: a bias row as C's starting value (in place of C, on the first block of
+   k), then after the last block of k a residual added and a ReLU. NULL pointers and 0 skip a step. */
+typedef struct {
+    const float *bias, *residual;
+    int64_t ldr;
+    int relu;
+} gb_epilogue;
+
+/* Writes bias[0..nc) into each of the mc rows of the block at c. */
+__attribute__((target("arch=x86-64-v4")))
+static void gb_fill_bias(float *c, int64_t ldc, int64_t mc, int64_t nc, const float *bias) {
+    for (int64_t r = 0; r < mc; r++) memcpy(c + r * ldc, bias, sizeof(float) * (size_t)nc);
+}
+
+/* The end of the epilogue on an mc×nc block of C: residual rows r (ldr apart) added, then ReLU (NaN kept, -0 to
+   +0: `v > 0 ? v : (v.isNaN ? v : 0)`, as nabla_f32_relu). */
+__attribute__((target("arch=x86-64-v4"), min_vector_width(512)))
+static void gb_finish(float *c, int64_t ldc, int64_t mc, int64_t nc, const float *r, int64_t ldr, int relu) {
+    const __m512 zero = _mm512_setzero_ps();
+    for (int64_t i = 0; i < mc; i++) {
+        float *row = c + i * ldc;
+        const float *res = r ? r + i * ldr : NULL;
+        for (int64_t j = 0; j < nc; j += 16) {
+            const __mmask16 live = nc - j >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (nc - j)) - 1);
+            __m512 x = _mm512_maskz_loadu_ps(live, row + j);
+            if (res) x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(live, res + j));
+            if (relu) x = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(x, zero, _CMP_NLE_UQ), x);
+            _mm512_mask_storeu_ps(row + j, live, x);
+        }
+    }
+}
+
 /* The rows [m_lo, m_hi) of C against one packed kc×nc block of op(B) (bbuf), which starts at row k0 and column n0
-   of op(B). `copy_a`: each block of A goes through the scratch buffer `abuf` first (its rows collide in L1). */
+   of op(B). `copy_a`: each block of A goes through the scratch buffer `abuf` first (its rows collide in L1). `ep`
+   (or NULL): the epilogue, with `last` set on the last block of k; each 64-row block gets its bias just before its
+   product and its residual and ReLU just after, while it is in the cache. */
 __attribute__((target("arch=x86-64-v4"), min_vector_width(512)))
 static void gb_rows(int ta, int64_t m_lo, int64_t m_hi, int64_t n0, int64_t nc, int64_t k0, int64_t kc,
                     const float *a, int64_t lda, const float *bbuf, int accumulate, float *c, int64_t ldc, int copy_a,
-                    float *abuf) {
-    const int acc = accumulate || k0 > 0;
+                    float *abuf, const gb_epilogue *ep, int last) {
+    const int bias = ep && ep->bias && k0 == 0;
+    const int acc = accumulate || k0 > 0 || bias;
+    const int finish = ep && last && (ep->residual || ep->relu);
     for (int64_t m0 = m_lo; m0 < m_hi; m0 += GB_MC) {
         const int64_t mc = m_hi - m0 < GB_MC ? m_hi - m0 : GB_MC;
         float *cb = c + m0 * ldc + n0;
@@ -165,8 +201,10 @@ static void gb_rows(int ta, int64_t m_lo, int64_t m_hi, int64_t n0, int64_t nc, 
             ab = abuf;
             ld = ldcopy;
         }
+        if (bias) gb_fill_bias(cb, ldc, mc, nc, ep->bias + n0);
         if (ta) gb_row_block(1, mc, nc, kc, ab, ld, bbuf, cb, ldc, acc);
         else gb_row_block(0, mc, nc, kc, ab, ld, bbuf, cb, ldc, acc);
+        if (finish) gb_finish(cb, ldc, mc, nc, ep->residual ? ep->residual + m0 * ep->ldr + n0 : NULL, ep->ldr, ep->relu);
     }
 }
 
@@ -180,7 +218,7 @@ static void gb_gemm(int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha
         for (int64_t k0 = 0; k0 < k; k0 += GB_KC) {
             const int64_t kc = k - k0 < GB_KC ? k - k0 : GB_KC;
             gb_pack_b(tb ? b + n0 * ldb + k0 : b + k0 * ldb + n0, ldb, tb, kc, nc, alpha, s->b);
-            gb_rows(ta, 0, m, n0, nc, k0, kc, a, lda, s->b, accumulate, c, ldc, copy_a, s->a);
+            gb_rows(ta, 0, m, n0, nc, k0, kc, a, lda, s->b, accumulate, c, ldc, copy_a, s->a, NULL, 0);
         }
     }
 }
@@ -200,6 +238,7 @@ struct nabla_gemm_team {
                                larger than GB_SHARED_MAX */
     _Atomic int *state;     /* per block of op(B), column block major: 0 to pack, 1 being packed, 2 packed */
     _Atomic int64_t next;   /* the next chunk to claim */
+    gb_epilogue epilogue;   /* zeroed: none */
 };
 
 /* The packed-B buffer of the last team, kept for the next (a fresh one of several MB costs its page faults again);
@@ -321,13 +360,17 @@ void nabla_f32_gemm_team_run(nabla_gemm_team *t) {
             for (int64_t k0 = 0; k0 < t->k; k0 += GB_KC) {
                 const int64_t kc = t->k - k0 < GB_KC ? t->k - k0 : GB_KC;
                 gb_rows(t->ta, m_lo, m_hi, n0, nc, k0, kc, t->a, t->lda, gb_team_block(t, n0, k0, s->b), t->accumulate,
-                        t->c, t->ldc, t->copy_a, s->a);
+                        t->c, t->ldc, t->copy_a, s->a, &t->epilogue, k0 + kc >= t->k);
             }
         }
     }
 }
 
 int64_t nabla_f32_gemm_team_chunks(const nabla_gemm_team *t) { return t->chunks; }
+
+void nabla_f32_gemm_team_epilogue(nabla_gemm_team *t, const float *bias, const float *residual, int64_t ldr, int relu) {
+    t->epilogue = (gb_epilogue){.bias = bias, .residual = residual, .ldr = ldr, .relu = relu};
+}
 
 int nabla_f32_gemm_available(void) { return NB_HAS_AVX512(); }
 
@@ -367,6 +410,11 @@ void nabla_f32_gemm_team_run(nabla_gemm_team *t) { (void)t; abort(); }
 void nabla_f32_gemm_team_destroy(nabla_gemm_team *t) { (void)t; abort(); }
 
 int64_t nabla_f32_gemm_team_chunks(const nabla_gemm_team *t) { (void)t; abort(); }
+
+void nabla_f32_gemm_team_epilogue(nabla_gemm_team *t, const float *bias, const float *residual, int64_t ldr, int relu) {
+    (void)t; (void)bias; (void)residual; (void)ldr; (void)relu;
+    abort();
+}
 
 int nabla_f32_gemm_preferred(void) { return 0; }
 

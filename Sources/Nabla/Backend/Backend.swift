@@ -102,6 +102,12 @@ public protocol Backend: AnyObject, Sendable {
     func matmul(_ a: Tensor, _ b: Tensor, out: Tensor)
     /// Batched matrix product added into `out`: `out[b] += a[b] @ b[b]` (a GEMM with beta = 1; shapes as `matmul`).
     func matmulAccumulate(_ a: Tensor, _ b: Tensor, out: Tensor)
+    /// A linear layer's forward with its epilogue: `out` [M, N] = `input` [M, K] @ `weight`ᵀ ([N, K]) + `bias`
+    /// ([N]), then `residual` ([M, N]) added, then a ReLU when `relu`; bias and residual optional, `out` contiguous,
+    /// one floating dtype, no autograd. The sums are those of the composite form (the GEMM adding the product onto
+    /// the bias, then the residual, then the ReLU). The default (`EagerEpilogue`) runs the GEMM in blocks of rows,
+    /// each block's residual and ReLU right after its GEMM; a backend with a GEMM of its own does them in its store.
+    func linearEpilogue(_ input: Tensor, weight: Tensor, bias: Tensor?, residual: Tensor?, relu: Bool, out: Tensor)
     /// Element-wise product added into `out`: `out += a * b` (same shape and dtype, all contiguous, `out` aliasing
     /// neither input), rounded as a product followed by a sum (no fused multiply-add). Autograd adds a
     /// multiplication's gradient `grad * operand` into the gradient it has gathered so far with it, instead of

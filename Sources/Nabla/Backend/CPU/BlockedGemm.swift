@@ -92,19 +92,51 @@ package enum BlockedGemm {
         }
     }
 
+    /// What a team does to C besides the product (`nabla_f32_gemm_team_epilogue`): `bias` (n floats) as C's
+    /// starting value, then `residual` (rows `ldr` apart) added, then a ReLU; each optional.
+    package struct Epilogue {
+        package var bias: UnsafePointer<Float>?
+        package var residual: UnsafePointer<Float>?
+        package var ldr: Int
+        package var relu: Bool
+
+        package init(bias: UnsafePointer<Float>?, residual: UnsafePointer<Float>?, ldr: Int, relu: Bool) {
+            (self.bias, self.residual, self.ldr, self.relu) = (bias, residual, ldr, relu)
+        }
+    }
+
+    /// `C = epilogue(alpha * op(A) @ op(B))` as one team on as many of `threads` threads as the work pays for: one
+    /// below `splitWork` multiply-adds, the spinning pool below `generalPoolWork`, the general pool above (the
+    /// pools `gemm` uses).
+    package static func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>,
+                             lda: Int, b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
+                             epilogue: Epilogue, threads: Int) {
+        let work = m * n * k
+        let team = work < splitWork ? 1 : threads
+        teamGemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+                 accumulate: false, c: c, ldc: ldc, threads: team, epilogue: epilogue,
+                 pool: { count, body in
+                     if count <= 1 { body(0) } else if work < generalPoolWork { Parallel.forEachSpinning(count, body) }
+                     else { Parallel.forEach(count, body) }
+                 })
+    }
+
     /// `gemm` as one team of `threads` threads (`nabla_f32_gemm_team_run`): blocks of C claimed as threads come
-    /// free, so that a core slowed by another process takes fewer; op(B) packed once for all of them. `pool` runs
-    /// `body(i)` for `i` in `0..<threads` (the general pool; a test passes one that runs them one after another).
-    /// Returns how many blocks of C it handed out. The result is the same, bit for bit, as on one thread.
+    /// free, so that a core slowed by another process takes fewer; op(B) packed once for all of them; `epilogue`
+    /// applied to each block of C while it is in the cache. `pool` runs `body(i)` for `i` in `0..<threads` (the
+    /// general pool; a test passes one that runs them one after another). Returns how many blocks of C it handed
+    /// out. The result is the same, bit for bit, as on one thread.
     @discardableResult
     package static func teamGemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>,
                                  lda: Int, b: UnsafePointer<Float>, ldb: Int, accumulate: Bool,
-                                 c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int,
+                                 c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int, epilogue: Epilogue? = nil,
                                  pool: (Int, (Int) -> Void) -> Void = { Parallel.forEach($0, $1) }) -> Int {
         precondition(m > 0 && n > 0 && k > 0, "BlockedGemm.teamGemm: expected a non-empty product, got \(m)×\(n)×\(k)")
+        precondition(epilogue?.bias == nil || !accumulate, "BlockedGemm.teamGemm: a bias replaces C, so no accumulate")
         let team = nabla_f32_gemm_team_create(transA ? 1 : 0, transB ? 1 : 0, Int64(m), Int64(n), Int64(k), alpha, a,
                                               Int64(lda), b, Int64(ldb), accumulate ? 1 : 0, c, Int64(ldc), Int32(threads))
         defer { nabla_f32_gemm_team_destroy(team) }
+        if let e = epilogue { nabla_f32_gemm_team_epilogue(team, e.bias, e.residual, Int64(e.ldr), e.relu ? 1 : 0) }
         pool(threads) { _ in nabla_f32_gemm_team_run(team) }
         return Int(nabla_f32_gemm_team_chunks(team))
     }

@@ -4,10 +4,7 @@ extension CPUBackend {
 
     /// The BLAS layout of the last two dims of `t` (rows x cols), or nil when neither is unit-stride.
     private static func layout(_ t: Tensor, rows: Int, cols: Int) -> MatrixLayout? {
-        let rs = t.strides[1], cs = t.strides[2]
-        if cs == 1 || cols == 1, rs >= max(1, cols) || rows == 1 { return MatrixLayout(trans: false, ld: rows == 1 ? max(1, cols) : rs) }
-        if rs == 1 || rows == 1, cs >= max(1, rows) || cols == 1 { return MatrixLayout(trans: true, ld: cols == 1 ? max(1, rows) : cs) }
-        return nil
+        gemmOperand(rowStride: t.strides[1], colStride: t.strides[2], rows: rows, cols: cols).map { MatrixLayout(trans: $0.trans, ld: $0.ld) }
     }
 
     /// Batched product of 3-D tensors: `out[i] = a[i] @ b[i]` (out contiguous; batch strides may be 0).

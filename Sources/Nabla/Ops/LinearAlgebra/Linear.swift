@@ -27,7 +27,8 @@ public func linear(_ input: Tensor, weight: Tensor, bias: Tensor? = nil) -> Tens
         let rows = input.reshape([lead.reduce(1, *), inF])
         return linear(rows, weight: weight, bias: bias).reshape(lead + [outF])
     }
-    let out = addProductNoGrad(bias, input, LinearParts.transposed(weight))
+    let out = Tensor(empty: [input.shape[0], outF], dtype: input.dtype, device: input.device)
+    out.backend.linearEpilogue(input, weight: weight, bias: bias, residual: nil, relu: false, out: out)
     let inputs = bias.map { [input, weight, $0] } ?? [input, weight]
     guard isRecording(inputs) else { return out }
     return record(out, op: "LinearBackward", inputs: inputs, saving: [input, weight]) { g, _ in

@@ -5,8 +5,9 @@
 // - `linear(_:weight:bias:residual:)`: a residual connection's sum, added in place to each block of the product
 //   while it is in the cache (no third tensor, no pass over memory of its own); the residual's gradient is the
 //   output's gradient itself.
-// Both run the product one block of rows at a time (`EagerEpilogue`), each block's starting value, GEMM and ReLU
-// back to back while the block is still in the cache, as the compiled `GemmEpilogueKernel` does. They give the
+// Both run through `Backend.linearEpilogue`: the CPU backend's own GEMM adds the bias, residual and ReLU in its
+// store; the default runs the product one block of rows at a time (`EagerEpilogue`), each block's starting value,
+// GEMM and ReLU back to back while the block is still in the cache, as the compiled `GemmEpilogueKernel` does. They give the
 // numbers of the composite forms (the same sums in the same order), and are differentiable to any order.
 // Under a trace (`compile`, ONNX export) they record their composite forms, so that graph passes see the plain ops
 // (the compiled graph fuses them with its own epilogue pass).
@@ -28,8 +29,7 @@ public func linearRelu(_ input: Tensor, weight: Tensor, bias: Tensor? = nil) -> 
         return linearRelu(input.reshape([lead.reduce(1, *), inF]), weight: weight, bias: bias).reshape(lead + [outF])
     }
     let out = Tensor(empty: [input.shape[0], outF], dtype: input.dtype, device: input.device)
-    EagerEpilogue.product(input, weight, out: out, base: bias.map { b in { block, _ in EagerEpilogue.copyRows(b, into: block) } },
-                          epilogue: { block, _ in block.backend.unary(.relu, block, out: block) })
+    out.backend.linearEpilogue(input, weight: weight, bias: bias, residual: nil, relu: true, out: out)
     let inputs = bias.map { [input, weight, $0] } ?? [input, weight]
     guard isRecording(inputs) else { return out }
     return record(out, op: "LinearReluBackward", inputs: inputs, saving: [input, weight], saveOutput: true) { g, node in
@@ -67,60 +67,11 @@ public func linear(_ input: Tensor, weight: Tensor, bias: Tensor? = nil, residua
     let out = Tensor(empty: [input.shape[0], outF], dtype: input.dtype, device: input.device)
     // The residual is added after the GEMM, not before it: `(bias + product) + residual` rounds as the composite form
     // and the compiled graph's epilogue do, so eager and compiled steps give the same numbers.
-    EagerEpilogue.product(input, weight, out: out, base: bias.map { b in { block, _ in EagerEpilogue.copyRows(b, into: block) } },
-                          epilogue: { block, rows in
-        let r = residual.aliased(ViewGeometry(shape: [rows.count, outF], strides: residual.strides,
-                                              offset: residual.offset + rows.lowerBound * residual.strides[0]))
-        block.backend.binary(.add, block, r, out: block)
-    })
+    out.backend.linearEpilogue(input, weight: weight, bias: bias, residual: residual, relu: false, out: out)
     let inputs = (bias.map { [input, weight, $0] } ?? [input, weight]) + [residual]
     guard isRecording(inputs) else { return out }
     return record(out, op: "AddLinearBackward", inputs: inputs, saving: [input, weight]) { g, _ in
         LinearParts.gradients(g[0], input, weight, bias)
             + [residual.requiresGradFlag || residual.tangent != nil ? g[0] : nil]
-    }
-}
-
-/// The blocked product behind the fused linear ops, in the row blocks of the compiled `GemmEpilogueKernel`
-/// (`GemmEpilogueKernel.rowsPerBlock`).
-enum EagerEpilogue {
-    /// Whether a trace (`compile`, ONNX export) is recording backend calls.
-    static var tracing: Bool { AutogradState.flags.pointee.tracer != nil }
-
-    /// `bias` (`[n]`) viewed as `[rows, n]` (a row stride of 0).
-    static func broadcastRows(_ bias: Tensor, _ rows: Int) -> Tensor {
-        bias.aliased(ViewGeometry(shape: [rows, bias.shape[0]], strides: [0, bias.strides[0]], offset: bias.offset))
-    }
-
-    /// Writes `bias` into every row of `block`.
-    static func copyRows(_ bias: Tensor, into block: Tensor) {
-        block.backend.copy(broadcastRows(bias, block.shape[0]), into: block)
-    }
-
-    /// `out = base + input @ weightᵀ`, then `epilogue(out)`, over blocks of rows: for each block, `base(block, rows)`
-    /// writes its starting value and the GEMM adds the product onto it (beta = 1; without `base` the GEMM writes
-    /// over it), then `epilogue(block, rows)` runs in place while the block is in the cache. `input` is `[m, k]` (any
-    /// strides), `weight` `[n, k]`, `out` a new contiguous `[m, n]`; one floating dtype, no autograd.
-    static func product(_ input: Tensor, _ weight: Tensor, out: Tensor, base: ((Tensor, Range<Int>) -> Void)?,
-                        epilogue: (Tensor, Range<Int>) -> Void) {
-        let m = input.shape[0], k = input.shape[1], n = weight.shape[0]
-        guard m > 0 && n > 0 else { return }
-        let backend = out.backend
-        let wt = weight.aliased(ViewGeometry(shape: [1, k, n], strides: [0, weight.strides[1], weight.strides[0]], offset: weight.offset))
-        let rows = GemmEpilogueKernel.rowsPerBlock(m: m, n: n)
-        for r0 in stride(from: 0, to: m, by: rows) {
-            let len = Swift.min(rows, m - r0)
-            let block = out.aliased(ViewGeometry(shape: [len, n], strides: [n, 1], offset: out.offset + r0 * n))
-            let a = input.aliased(ViewGeometry(shape: [1, len, k], strides: [0, input.strides[0], input.strides[1]],
-                                               offset: input.offset + r0 * input.strides[0]))
-            let c = out.aliased(ViewGeometry(shape: [1, len, n], strides: [0, n, 1], offset: out.offset + r0 * n))
-            if let base {
-                base(block, r0..<(r0 + len))
-                backend.matmulAccumulate(a, wt, out: c)
-            } else {
-                backend.matmul(a, wt, out: c)
-            }
-            epilogue(block, r0..<(r0 + len))
-        }
     }
 }
