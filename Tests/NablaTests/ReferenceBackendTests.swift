@@ -160,6 +160,11 @@ func onReference(_ body: () -> Void) { withDefaultDevice(.reference, body) }
             r.output.sum().backward()
             let gates = Tensor.randn([2, 20], generator: g).requiresGrad_()
             lstmCell(gates, c0).h.sum().backward()
+            // the linear layers' forward with its epilogue (bias, ReLU, residual)
+            let li = Tensor.randn([5, 4], generator: g).requiresGrad_(), lw = Tensor.randn([3, 4], generator: g).requiresGrad_()
+            let lb = Tensor.randn([3], generator: g).requiresGrad_()
+            (linearRelu(li, weight: lw, bias: lb) + linear(li, weight: lw, bias: lb, residual: Tensor.randn([5, 3], generator: g))
+             + linear(li, weight: lw)).sum().backward()
         }
     }
 
@@ -197,7 +202,8 @@ func onReference(_ body: () -> Void) { withDefaultDevice(.reference, body) }
         let before = Self.counts(Device.cpu.backend as AnyObject)
         Self.runFusedOps(on: .cpu)
         let after = Self.counts(Device.cpu.backend as AnyObject)
-        for op in [FusedOp.conv2d, .conv2dBackward, .softmax, .normRows, .batchNormStats, .attention, .recurrentSequence, .lstmCell] {
+        for op in [FusedOp.conv2d, .conv2dBackward, .softmax, .normRows, .batchNormStats, .attention, .recurrentSequence, .lstmCell,
+                   .linearEpilogue] {
             #expect(after[op]! > before[op]!, "\(op) did not reach the CPU backend")
         }
     }

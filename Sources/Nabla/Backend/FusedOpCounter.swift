@@ -60,6 +60,7 @@ extension FusedOp {
         case .rmspropStep: 17
         case .adagradStep: 18
         case .adadeltaStep: 19
+        case .linearEpilogue: 20
         }
     }
 }

@@ -170,6 +170,8 @@ public enum FusedOp: String, CaseIterable, Sendable {
     case lstmCell, lstmCellBackward
     /// `Backend.optimizerStep`, one per rule.
     case sgdStep, adamStep, rmspropStep, adagradStep, adadeltaStep
+    /// `Backend.linearEpilogue`: the forward of `linear`, `linearRelu` and `linear` with a residual.
+    case linearEpilogue
 
     /// The counter of an optimizer rule's step.
     public init(_ rule: OptimizerRule) {

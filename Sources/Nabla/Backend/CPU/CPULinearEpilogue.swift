@@ -5,6 +5,7 @@ extension CPUBackend {
     /// over memory for the bias rows, the residual and the ReLU, and packs the weight once where the blocked default
     /// packed it again for every block of rows. Elsewhere the default (`EagerEpilogue`).
     public func linearEpilogue(_ input: Tensor, weight: Tensor, bias: Tensor?, residual: Tensor?, relu: Bool, out: Tensor) {
+        counter.bump(.linearEpilogue)
         let m = input.shape[0], k = input.shape[1], n = weight.shape[0]
         guard input.dtype == .float32, weight.dtype == .float32, BlockedGemm.enabled, m > 0, n > 0, k > 0,
               bias.map({ $0.dtype == .float32 && ($0.strides[0] == 1 || n == 1) }) ?? true,

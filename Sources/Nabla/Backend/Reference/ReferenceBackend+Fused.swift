@@ -99,6 +99,12 @@ extension ReferenceBackend {
         compositeLSTMCellBackward(gradH: gradH, gradC: gradC, act: act, tanhC: tanhC, cx: cx, dgates: dgates, dcx: dcx)
     }
 
+    /// The linear layer's GEMM and epilogue in the default row blocks.
+    public func linearEpilogue(_ input: Tensor, weight: Tensor, bias: Tensor?, residual: Tensor?, relu: Bool, out: Tensor) {
+        counter.bump(.linearEpilogue)
+        EagerEpilogue.linear(input, weight: weight, bias: bias, residual: residual, relu: relu, out: out)
+    }
+
     /// The composite optimizer update.
     public func optimizerStep(_ rule: OptimizerRule, param: Tensor, grad: Tensor, state: [Tensor]) {
         counter.bump(FusedOp(rule))
