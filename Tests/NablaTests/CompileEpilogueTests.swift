@@ -77,6 +77,32 @@ import NablaTestSupport
         }
     }
 
+    @Test func aLinearLayerAsEagerRunsItIsOneLinearEpilogueCall() throws {
+        // The forms `Backend.linearEpilogue` computes (bias, then residual, then ReLU) are recognised and give eager's
+        // numbers bit for bit; an activation before the residual add is not that form.
+        let gen = Generator(seed: 5)
+        let w = Tensor.randn([300, 64], generator: gen) * 0.1, b = Tensor.randn([300], generator: gen)
+        let x = Tensor.randn([200, 64], generator: gen), r = Tensor.randn([200, 300], generator: gen)
+        let forms: [(String, (Tensor, Tensor) -> Tensor, (residual: Bool, relu: Bool)?)] = [
+            ("bias", { x, _ in linear(x, weight: w, bias: b) }, (false, false)),
+            ("bias+relu", { x, _ in linear(x, weight: w, bias: b).relu() }, (false, true)),
+            ("bias+residual", { x, r in linear(x, weight: w, bias: b) + r }, (true, false)),
+            ("residual+relu", { x, r in (r + linear(x, weight: w, bias: b)).relu() }, (true, true)),
+            ("no bias", { x, _ in linear(x, weight: w).relu() }, (false, true)),
+            ("relu then residual", { x, r in linear(x, weight: w, bias: b).relu() + r }, nil),
+        ]
+        for (name, f, want) in forms {
+            let c = compile(f)
+            _ = c(x, r); let got = c(x, r)
+            let g = try #require(c.graph)
+            let e = try #require(epilogues(g).first, "\(name): \(g)")
+            let form = e.linearLayerForm
+            #expect(form?.residual == want?.residual && form?.relu == want?.relu, "\(name): \(e)")
+            let eager = f(x, r)
+            #expect(got.toArray(Float.self).map(\.bitPattern) == eager.toArray(Float.self).map(\.bitPattern), "\(name)")
+        }
+    }
+
     @Test func aPreActivationReadOutsideTheGroupIsWrittenOut() throws {
         let w = Tensor.randn([70, 30], dtype: .float64, generator: Generator(seed: 2))
         let f = { (xs: [Tensor]) -> [Tensor] in

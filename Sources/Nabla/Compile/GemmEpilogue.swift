@@ -32,6 +32,35 @@ public struct GemmEpilogue: Hashable, Sendable, CustomStringConvertible {
     /// other nodes, outputs and gradients); the others live only in per-block scratch.
     public var outputs: [Operand]
 
+    /// Whether the group is a linear layer's forward as `Backend.linearEpilogue` computes it: the product written
+    /// over its output, or added onto a copied starting value (the bias); then a residual added; then a ReLU; the
+    /// last two optional, and only the last value written out. nil for any other group; else which epilogue ops it has.
+    package var linearLayerForm: (residual: Bool, relu: Bool)? {
+        let last: Operand = ops.isEmpty ? .product : .member(ops.count - 1)
+        guard outputs == [last] else { return nil }
+        if let initializer {
+            guard accumulate, initializer == .copy, initializerOperands.count == 1,
+                  case .input(let k) = initializerOperands[0], k >= 2 else { return nil }
+        } else if accumulate {
+            return nil
+        }
+        var residual = false, relu = false, value = Operand.product
+        for (k, op) in ops.enumerated() {
+            let args = operands[k]
+            switch op {
+            case .binary(.add) where !residual && !relu && args.count == 2 && args.contains(value):
+                guard case .input(let i) = args[args[0] == value ? 1 : 0], i >= 2 else { return nil }
+                residual = true
+            case .unary(.relu) where !relu && args == [value]:
+                relu = true
+            default:
+                return nil
+            }
+            value = .member(k)
+        }
+        return (residual, relu)
+    }
+
     /// `matmulAccumulateEpilogue[copy(in2) → acc, relu(acc)] → m0`.
     public var description: String {
         func name(_ a: Operand) -> String {

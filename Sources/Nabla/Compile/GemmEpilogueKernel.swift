@@ -20,6 +20,10 @@
 /// product (the ReLU's output, then the ReLU in place block by block) was tried and measured slower on W7's step
 /// (139–142 against 128–130 ms per step, AMD EPYC under load): the epilogue's extra pass over a product that left
 /// the cache cost more than the repacking it saved.
+///
+/// A group that is a linear layer's forward (`GemmEpilogue.linearLayerForm`: the bias, then a residual add, then a
+/// ReLU) runs as one `Backend.linearEpilogue` call instead, as eager mode does: its default is these row blocks, and
+/// the CPU backend does the epilogue in its own GEMM's store with the weight packed once, where that GEMM runs.
 struct GemmEpilogueKernel {
     /// Product elements per block: 1 MiB of float32, so the block and the epilogue's operands stay in L2/L3.
     static let blockElements = 1 << 18
@@ -78,6 +82,11 @@ struct GemmEpilogueKernel {
     func call(_ backend: any Backend, _ args: NodeArgs) -> NodeResult {
         let inputs = args.reads.map { $0! }
         let outs = args.writes
+        if let linear = linearLayer(inputs, outs) {
+            backend.linearEpilogue(linear.input, weight: linear.weight, bias: linear.bias, residual: linear.residual,
+                                   relu: linear.relu, out: outs[0])
+            return NodeResult()
+        }
         // A group with no epilogue op (a linear layer's bias alone) is one block: one GEMM accumulating onto the bias.
         let rows = memberCalls.isEmpty ? m : rowsPerBlock
         let written = outputIndex
@@ -117,5 +126,37 @@ struct GemmEpilogueKernel {
             }
         }
         return NodeResult()
+    }
+
+    /// The operands of `Backend.linearEpilogue` when this group is a linear layer's forward
+    /// (`GemmEpilogue.linearLayerForm`) with a bias broadcast over the rows, so that a backend with a GEMM of its own
+    /// runs it as one product with the epilogue in its store, as eager mode does; nil for any other group.
+    private func linearLayer(_ inputs: [Tensor], _ outs: [Tensor])
+        -> (input: Tensor, weight: Tensor, bias: Tensor?, residual: Tensor?, relu: Bool)? {
+        guard let form = program.linearLayerForm, outs.count == 1, productDType.isFloatingPoint,
+              memberDTypes.allSatisfy({ $0 == productDType }) else { return nil }
+        let a = inputs[0], b = inputs[1]
+        guard a.rank == 3, b.rank == 3, a.shape[0] == 1, b.shape[0] == 1, a.dtype == productDType, b.dtype == productDType
+        else { return nil }
+        /// Input operand `op` as a tensor of `shape` with the operand's strides.
+        func view(_ op: BlockOperand, _ shape: [Int], _ strides: [Int]) -> Tensor? {
+            guard case .input(let k) = op.source else { return nil }
+            return Tensor(storage: inputs[k].storage, shape: shape, strides: strides, offset: inputs[k].offset)
+        }
+        var bias: Tensor?
+        if program.initializer != nil {
+            let op = initializerOperands[0]
+            guard op.rowStride == 0, let t = view(op, [n], [op.colStride]) else { return nil }
+            bias = t
+        }
+        var residual: Tensor?
+        if form.residual {
+            let args = memberOperands[0]
+            let op = args[args[0].source == .product ? 1 : 0]
+            residual = view(op, [m, n], [op.rowStride, op.colStride])
+        }
+        return (Tensor(storage: a.storage, shape: [m, a.shape[2]], strides: [a.strides[1], a.strides[2]], offset: a.offset),
+                Tensor(storage: b.storage, shape: [n, b.shape[1]], strides: [b.strides[2], b.strides[1]], offset: b.offset),
+                bias, residual, form.relu)
     }
 }
