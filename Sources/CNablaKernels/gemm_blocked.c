@@ -265,34 +265,31 @@ nabla_gemm_team *nabla_f32_gemm_team_create(int trans_a, int trans_b, int64_t m,
     const int64_t col_chunks = (n + t->col_chunk - 1) / t->col_chunk;
     const int64_t wanted = 8 * (int64_t)(threads < 1 ? 1 : threads);
     const int64_t rows = col_chunks > 1 ? gb_round16(m) : gb_round16((m + wanted - 1) / wanted);
-    t->row_chunk = rows < 64 ? 64 : rows > 256 ? 256 : rows;
+    /* An op(B) too large to hold packed (`shared` false): each chunk packs its own blocks, as nabla_f32_gemm does,
+       with at least 512 rows to pack for. */
+    const size_t floats = (size_t)(k * gb_round16(n));
+    const int shared = floats <= GB_SHARED_MAX;
+    t->row_chunk = !shared ? 512 : rows < 64 ? 64 : rows > 256 ? 256 : rows;
     t->row_chunks = (m + t->row_chunk - 1) / t->row_chunk;
     t->chunks = t->row_chunks * col_chunks;
     t->kblocks = (k + GB_KC - 1) / GB_KC;
     const int64_t nblocks = (n + GB_NC - 1) / GB_NC;
     t->state = calloc((size_t)(nblocks * t->kblocks), sizeof *t->state);
     if (!t->state) abort();
-    const size_t floats = (size_t)(k * gb_round16(n));
-    if (floats > GB_SHARED_MAX) {
-        /* op(B) too large to hold packed: each chunk packs its own blocks, as nabla_f32_gemm does, with at least
-           512 rows to pack for. */
-        if (t->row_chunk < 512) {
-            t->row_chunk = 512;
-            t->row_chunks = (m + t->row_chunk - 1) / t->row_chunk;
-            t->chunks = t->row_chunks * col_chunks;
+    if (shared) {
+        if (!atomic_exchange(&gb_shared_busy, 1)) {
+            if (gb_shared_floats < floats) {
+                free(gb_shared);
+                gb_shared = aligned_alloc(64, (floats * sizeof(float) + 63) & ~(size_t)63);
+                if (!gb_shared) abort();
+                gb_shared_floats = floats;
+            }
+            t->packed = gb_shared;
+        } else {
+            t->packed = aligned_alloc(64, (floats * sizeof(float) + 63) & ~(size_t)63);
+            if (!t->packed) abort();
+            t->owns_packed = 1;
         }
-    } else if (!atomic_exchange(&gb_shared_busy, 1)) {
-        if (gb_shared_floats < floats) {
-            free(gb_shared);
-            gb_shared = aligned_alloc(64, (floats * sizeof(float) + 63) & ~(size_t)63);
-            if (!gb_shared) abort();
-            gb_shared_floats = floats;
-        }
-        t->packed = gb_shared;
-    } else {
-        t->packed = aligned_alloc(64, (floats * sizeof(float) + 63) & ~(size_t)63);
-        if (!t->packed) abort();
-        t->owns_packed = 1;
     }
     atomic_init(&t->next, 0);
     return t;

@@ -34,8 +34,7 @@ package enum EagerEpilogue {
             let m = input.shape[0], k = input.shape[1], n = weight.shape[0]
             guard m > 0 && n > 0 else { return }
             let a = input.aliased(ViewGeometry(shape: [1, m, k], strides: [0] + input.strides, offset: input.offset))
-            let wt = weight.aliased(ViewGeometry(shape: [1, k, n], strides: [0, weight.strides[1], weight.strides[0]],
-                                                 offset: weight.offset))
+            let wt = transposed(weight)
             let c = out.aliased(ViewGeometry(shape: [1, m, n], strides: [0, n, 1], offset: out.offset))
             if let bias {
                 copyRows(bias, into: out)
@@ -56,6 +55,12 @@ package enum EagerEpilogue {
         })
     }
 
+    /// `weight` (`[n, k]`) as the GEMM's right operand `[1, k, n]`, a view.
+    static func transposed(_ weight: Tensor) -> Tensor {
+        weight.aliased(ViewGeometry(shape: [1, weight.shape[1], weight.shape[0]], strides: [0, weight.strides[1], weight.strides[0]],
+                                    offset: weight.offset))
+    }
+
     /// `out = base + input @ weightᵀ`, then `epilogue(out)`, over blocks of rows: for each block, `base(block, rows)`
     /// writes its starting value and the GEMM adds the product onto it (beta = 1; without `base` the GEMM writes
     /// over it), then `epilogue(block, rows)` runs in place while the block is in the cache. `input` is `[m, k]` (any
@@ -65,7 +70,7 @@ package enum EagerEpilogue {
         let m = input.shape[0], k = input.shape[1], n = weight.shape[0]
         guard m > 0 && n > 0 else { return }
         let backend = out.backend
-        let wt = weight.aliased(ViewGeometry(shape: [1, k, n], strides: [0, weight.strides[1], weight.strides[0]], offset: weight.offset))
+        let wt = transposed(weight)
         let rows = GemmEpilogueKernel.rowsPerBlock(m: m, n: n)
         for r0 in stride(from: 0, to: m, by: rows) {
             let len = Swift.min(rows, m - r0)

@@ -22,10 +22,9 @@ enum BLAS {
                                     a: UnsafePointer<T>, lda: Int, b: UnsafePointer<T>, ldb: Int,
                                     beta: T, c: UnsafeMutablePointer<T>, ldc: Int) {
         _ = loaded
-        if T.self == Float.self, beta == 0 || beta == 1, BlockedGemm.enabled,
-           BlockedGemm.worthIt(m: m, n: n, lda: lda) {
+        if T.self == Float.self, beta == 0 || beta == 1, BlockedGemm.enabled {
             let threads = Self.threads
-            if BlockedGemm.worthIt(work: m * n * k, threads: threads) {
+            if BlockedGemm.takes(m: m, n: n, k: k, lda: lda, threads: threads) {
                 BlockedGemm.gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: Float(alpha),
                                  a: UnsafeRawPointer(a).assumingMemoryBound(to: Float.self), lda: lda,
                                  b: UnsafeRawPointer(b).assumingMemoryBound(to: Float.self), ldb: ldb,

@@ -40,6 +40,13 @@ package enum BlockedGemm {
         threads < 2 || work < generalPoolWork || work >= midSizeLimit
     }
 
+    /// Whether an `m`×`n`×`k` float32 product (A's rows `lda` apart) on `threads` threads runs here rather than on
+    /// OpenBLAS: where this GEMM is enabled and both `worthIt` rules hold.
+    @inline(__always)
+    package static func takes(m: Int, n: Int, k: Int, lda: Int, threads: Int) -> Bool {
+        enabled && worthIt(m: m, n: n, lda: lda) && worthIt(work: m * n * k, threads: threads)
+    }
+
     /// The end of the mid-size products left to OpenBLAS on several threads.
     static let midSizeLimit = 1 << 25
 

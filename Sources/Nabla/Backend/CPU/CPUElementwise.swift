@@ -232,7 +232,7 @@ extension CPUBackend {
                 case .thresholdBackward: kernel = nabla_f32_relu_backward
                 default: binaryFloat(op, a, b, out, Float.self); return
                 }
-                if n < Self.splitElementwise || Parallel.threadCount < 2 { kernel(ap, bp, op_, n); return }
+                if n < Self.splitElementwise { kernel(ap, bp, op_, n); return }
                 Parallel.forRanges(Int(n), minChunk: Int(Self.splitElementwise) / 2) { r in
                     kernel(ap + r.lowerBound, bp + r.lowerBound, op_ + r.lowerBound, Int64(r.count))
                 }

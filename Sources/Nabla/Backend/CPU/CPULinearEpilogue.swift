@@ -7,14 +7,15 @@ extension CPUBackend {
     public func linearEpilogue(_ input: Tensor, weight: Tensor, bias: Tensor?, residual: Tensor?, relu: Bool, out: Tensor) {
         counter.bump(.linearEpilogue)
         let m = input.shape[0], k = input.shape[1], n = weight.shape[0]
-        guard input.dtype == .float32, weight.dtype == .float32, BlockedGemm.enabled, m > 0, n > 0, k > 0,
+        let threads = BLAS.threads
+        guard input.dtype == .float32, weight.dtype == .float32, m > 0, n > 0, k > 0,
               bias.map({ $0.dtype == .float32 && ($0.strides[0] == 1 || n == 1) }) ?? true,
               residual.map({ $0.dtype == .float32 && ($0.strides[1] == 1 || n == 1) }) ?? true,
-              let a = Self.gemmOperand(rowStride: input.strides[0], colStride: input.strides[1], rows: m, cols: k),
+              let a = Self.layout(rowStride: input.strides[0], colStride: input.strides[1], rows: m, cols: k),
               // op(B) = weightᵀ, [k, n]: weight's rows read as columns.
-              let b = Self.gemmOperand(rowStride: weight.strides[0], colStride: weight.strides[1], rows: n, cols: k)
-                .map({ (trans: !$0.trans, ld: $0.ld) }),
-              BlockedGemm.worthIt(m: m, n: n, lda: a.ld), BlockedGemm.worthIt(work: m * n * k, threads: BLAS.threads)
+              let b = Self.layout(rowStride: weight.strides[0], colStride: weight.strides[1], rows: n, cols: k)
+                .map({ MatrixLayout(trans: !$0.trans, ld: $0.ld) }),
+              BlockedGemm.takes(m: m, n: n, k: k, lda: a.ld, threads: threads)
         else {
             EagerEpilogue.linear(input, weight: weight, bias: bias, residual: residual, relu: relu, out: out)
             return
@@ -25,14 +26,6 @@ extension CPUBackend {
                                             ldr: residual?.strides[0] ?? 0, relu: relu)
         BlockedGemm.gemm(transA: a.trans, transB: b.trans, m: m, n: n, k: k, alpha: 1,
                          a: input.storage.pointer(f) + input.offset, lda: a.ld, b: weight.storage.pointer(f) + weight.offset,
-                         ldb: b.ld, c: out.storage.pointer(f) + out.offset, ldc: n, epilogue: epilogue, threads: BLAS.threads)
-    }
-
-    /// How a GEMM reads a `rows` × `cols` matrix with these strides: row-major with row stride `ld`, or (`trans`)
-    /// column-major with column stride `ld`; nil when neither dim has unit stride.
-    static func gemmOperand(rowStride rs: Int, colStride cs: Int, rows: Int, cols: Int) -> (trans: Bool, ld: Int)? {
-        if cs == 1 || cols == 1, rs >= max(1, cols) || rows == 1 { return (false, rows == 1 ? max(1, cols) : rs) }
-        if rs == 1 || rows == 1, cs >= max(1, rows) || cols == 1 { return (true, cols == 1 ? max(1, rows) : cs) }
-        return nil
+                         ldb: b.ld, c: out.storage.pointer(f) + out.offset, ldc: n, epilogue: epilogue, threads: threads)
     }
 }

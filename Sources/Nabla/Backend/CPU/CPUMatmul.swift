@@ -1,10 +1,18 @@
 extension CPUBackend {
     /// How BLAS should read one matrix operand: transposed or not, and its leading dimension.
-    private struct MatrixLayout { var trans: Bool; var ld: Int }
+    struct MatrixLayout { var trans: Bool; var ld: Int }
+
+    /// The BLAS layout of a `rows` × `cols` matrix with these strides: row-major with row stride `ld`, or (`trans`)
+    /// column-major with column stride `ld`; nil when neither dim has unit stride.
+    static func layout(rowStride rs: Int, colStride cs: Int, rows: Int, cols: Int) -> MatrixLayout? {
+        if cs == 1 || cols == 1, rs >= max(1, cols) || rows == 1 { return MatrixLayout(trans: false, ld: rows == 1 ? max(1, cols) : rs) }
+        if rs == 1 || rows == 1, cs >= max(1, rows) || cols == 1 { return MatrixLayout(trans: true, ld: cols == 1 ? max(1, rows) : cs) }
+        return nil
+    }
 
     /// The BLAS layout of the last two dims of `t` (rows x cols), or nil when neither is unit-stride.
     private static func layout(_ t: Tensor, rows: Int, cols: Int) -> MatrixLayout? {
-        gemmOperand(rowStride: t.strides[1], colStride: t.strides[2], rows: rows, cols: cols).map { MatrixLayout(trans: $0.trans, ld: $0.ld) }
+        layout(rowStride: t.strides[1], colStride: t.strides[2], rows: rows, cols: cols)
     }
 
     /// Batched product of 3-D tensors: `out[i] = a[i] @ b[i]` (out contiguous; batch strides may be 0).

@@ -57,12 +57,6 @@ enum LinearParts {
             && bias.map { $0.dtype == input.dtype && $0.device == input.device } ?? true
     }
 
-    /// Wᵀ as a plain view (no autograd node: the ops record their own backward).
-    static func transposed(_ weight: Tensor) -> Tensor {
-        weight.aliased(ViewGeometry(shape: [weight.shape[1], weight.shape[0]], strides: [weight.strides[1], weight.strides[0]],
-                                    offset: weight.offset))
-    }
-
     /// The gradients of `input` (`[rows, inF]`), `weight` and `bias` (when given) from the gradient `grad`
     /// (`[rows, outF]`) of `input @ weightᵀ + bias`, in that order; nil for an operand that needs none.
     static func gradients(_ grad: Tensor, _ input: Tensor, _ weight: Tensor, _ bias: Tensor?) -> [Tensor?] {
