@@ -57,6 +57,25 @@ import Nabla
         }
     }
 
+    @Test func oneLongStridedRowSplitsOverThreadsAndMeetsEachElementOnce() {
+        // A scalar expanded to a large shape (the backward of `mean()`) and a step-2 slice each merge into one row of
+        // 1 M + 19 elements, which the strided loop cuts into pieces for the threads: every element as the op on it
+        // alone, at the seams too, and the slice's skipped elements untouched.
+        let n = (1 << 20) + 19
+        let g = Tensor.full([1], 0.25).expand([n])
+        let base = Tensor.randn([2 * n], generator: Generator(seed: 12))
+        let every2 = base[.range(nil, nil, step: 2)]
+        let x = every2.toArray(Float.self)
+        let got = Self.run(.mul, g, every2, [n]).toArray(Float.self)
+        let bad = (0..<n).first { got[$0].bitPattern != (0.25 * x[$0]).bitPattern }
+        #expect(bad == nil, "element \(bad ?? -1) of \(n)")
+        let before = base.toArray(Float.self)
+        Device.cpu.backend.binary(.add, every2, g, out: every2)
+        let after = base.toArray(Float.self)
+        let wrong = (0..<(2 * n)).first { after[$0].bitPattern != ($0 % 2 == 0 ? before[$0] + 0.25 : before[$0]).bitPattern }
+        #expect(wrong == nil, "in place: element \(wrong ?? -1) of the \(2 * n) below the slice")
+    }
+
     @Test func sameShapeSplitOverThreadsMatchesEachElement() {
         // From 1 M elements the same-shape float32 kernels split over the threads: every element, at the seams and
         // from operands that start inside their storage, as the op on that element alone (float32 add, sub, mul and

@@ -75,17 +75,44 @@ struct StridedLoop {
         }
     }
 
-    /// Runs `forRows` over all rows, split across the kernel threads when the work is large.
+    /// Runs `forRows` over all rows, split across the kernel threads when the work is large: by rows, or, when there
+    /// are fewer rows than threads (a broadcast scalar's zero strides merge a whole tensor into one row, as in the
+    /// backward of `mean()`), by pieces of each row.
     func run(_ body: (UnsafeBufferPointer<Int>, UnsafeBufferPointer<Int>, Int) -> Void) {
-        let rows = self.rows
-        let total = rows * rowLength
+        let rows = self.rows, length = rowLength
+        let total = rows * length
         guard total > 0 else { return }
         let chunks = Parallel.chunks(work: total, items: rows)
+        if rows < Parallel.threads, Parallel.chunks(work: total, items: total) > rows {
+            runPieces(Parallel.chunks(work: total, items: total), body)
+            return
+        }
         if chunks <= 1 { forRows(0..<rows, body); return }
         withoutActuallyEscaping(body) { body in
             Parallel.forEach(chunks) { c in
                 let lo = rows * c / chunks, hi = rows * (c + 1) / chunks
                 if lo < hi { forRows(lo..<hi, body) }
+            }
+        }
+    }
+
+    /// `run` over `pieces` ranges of whole vectors of the rows laid end to end, each row's piece handed to `body`
+    /// with its operands' offsets moved to the piece's start.
+    private func runPieces(_ pieces: Int, _ body: (UnsafeBufferPointer<Int>, UnsafeBufferPointer<Int>, Int) -> Void) {
+        let length = rowLength, total = rows * length, n = strides.count
+        let step = ((total + pieces - 1) / pieces + 15) & ~15
+        withoutActuallyEscaping(body) { body in
+            Parallel.forEach(pieces) { c in
+                var at = c * step
+                let end = min(total, at + step)
+                while at < end {
+                    let row = at / length, start = at % length, count = min(length - start, end - at)
+                    forRows(row..<(row + 1)) { offs, inner, _ in
+                        let moved = (0..<n).map { offs[$0] + start * inner[$0] }
+                        moved.withUnsafeBufferPointer { body($0, inner, count) }
+                    }
+                    at += count
+                }
             }
         }
     }
