@@ -208,10 +208,10 @@ static void gb_rows(int ta, int64_t m_lo, int64_t m_hi, int64_t n0, int64_t nc, 
     const int finish = ep && last && (ep->residual || ep->relu);
     /* The next block of A (the next rows, or after the last rows the first of the next block of k) is prefetched
        while this one runs: single-threaded 104 against 101 GF/s on W7's 4096×256×256 (C harness, A out of the
-       cache as in a training step); W7 0.7-6 ms a step faster in four alternating pairs (median 1.9). Not for
+       cache as in a training step); W7 0.2-0.9 ms a step faster (five runs alternating it by step). Not for
        products of at most two row blocks and one block of k (attention's 128×128×64 pairs: 2-10% slower, their
        operands being in L2 already). */
-    const int ahead = m_hi - m_lo > 2 * GB_MC || !last;
+    const int ahead = (m_hi - m_lo > 2 * GB_MC || !last);
     for (int64_t m0 = m_lo; m0 < m_hi; m0 += GB_MC) {
         const int64_t mc = m_hi - m0 < GB_MC ? m_hi - m0 : GB_MC;
         float *cb = c + m0 * ldc + n0;
@@ -273,6 +273,9 @@ struct nabla_gemm_team {
     const float *a, *b;
     float *c;
     int64_t row_chunk, row_chunks, col_chunk, chunks, kblocks;
+    int64_t whole;          /* chunks handed out whole; each of the last ones goes out as `pieces` pieces */
+    int64_t pieces, piece;  /* pieces per late chunk, and their size: rows (`piece_rows`) or columns */
+    int piece_rows;
     float *packed;          /* k × round16(n) floats: block (n0, k0) at n0·k + k0·round16(nc); NULL when op(B) is
                                larger than GB_SHARED_MAX */
     _Atomic int *state;     /* per block of op(B), column block major: 0 to pack, 1 being packed, 2 packed */
@@ -310,7 +313,20 @@ nabla_gemm_team *nabla_f32_gemm_team_create(int trans_a, int trans_b, int64_t m,
     const int shared = floats <= GB_SHARED_MAX;
     t->row_chunk = !shared ? 512 : rows < 64 ? 64 : rows > 256 ? 256 : rows;
     t->row_chunks = (m + t->row_chunk - 1) / t->row_chunk;
-    t->chunks = t->row_chunks * col_chunks;
+    const int64_t grid = t->row_chunks * col_chunks;
+    /* The last chunk a thread takes ends the product for it: while it runs, a thread that has nothing left waits (up
+       to a chunk, a sixteenth of W7's 4096-row products and a quarter of its 256-row weight gradients, when a core
+       is slowed). So the last `threads` chunks go out in pieces of 64 rows (or, for chunks of fewer than 128 rows,
+       64 columns), up to four each: W7 0.3-1.2 ms a step faster (five runs alternating it by step), where the last
+       two chunks split in eight did not pay. */
+    const int64_t late = grid < threads ? grid : threads;
+    const int64_t height = t->row_chunk < m ? t->row_chunk : m, width = t->col_chunk < n ? t->col_chunk : n;
+    t->whole = grid - late;
+    t->piece_rows = height >= 128;
+    t->pieces = (t->piece_rows ? height : width) / 64;
+    t->pieces = t->pieces > 4 ? 4 : t->pieces < 1 ? 1 : t->pieces;
+    t->piece = gb_round16(((t->piece_rows ? height : width) + t->pieces - 1) / t->pieces);
+    t->chunks = t->whole + late * t->pieces;
     t->kblocks = (k + GB_KC - 1) / GB_KC;
     const int64_t nblocks = (n + GB_NC - 1) / GB_NC;
     t->state = calloc((size_t)(nblocks * t->kblocks), sizeof *t->state);
@@ -388,16 +404,30 @@ void nabla_f32_gemm_team_run(nabla_gemm_team *t) {
     for (;;) {
         const int64_t i = atomic_fetch_add_explicit(&t->next, 1, memory_order_relaxed);
         if (i >= t->chunks) return;
-        const int64_t m_lo = (i % t->row_chunks) * t->row_chunk, c_lo = (i / t->row_chunks) * t->col_chunk;
-        const int64_t m_hi = m_lo + t->row_chunk < t->m ? m_lo + t->row_chunk : t->m;
-        const int64_t c_hi = c_lo + t->col_chunk < t->n ? c_lo + t->col_chunk : t->n;
-        for (int64_t n0 = c_lo; n0 < c_hi; n0 += GB_NC) {
-            const int64_t nc = t->n - n0 < GB_NC ? t->n - n0 : GB_NC;
+        /* Chunk i of the grid, or piece `part` of one of the late chunks. */
+        const int64_t chunk = i < t->whole ? i : t->whole + (i - t->whole) / t->pieces;
+        const int64_t part = i < t->whole ? -1 : (i - t->whole) % t->pieces;
+        int64_t m_lo = (chunk % t->row_chunks) * t->row_chunk, c_lo = (chunk / t->row_chunks) * t->col_chunk;
+        int64_t m_hi = m_lo + t->row_chunk < t->m ? m_lo + t->row_chunk : t->m;
+        int64_t c_hi = c_lo + t->col_chunk < t->n ? c_lo + t->col_chunk : t->n;
+        if (part >= 0 && t->pieces > 1) {
+            int64_t *lo = t->piece_rows ? &m_lo : &c_lo, *hi = t->piece_rows ? &m_hi : &c_hi;
+            const int64_t end = *hi;
+            *lo += part * t->piece;
+            *hi = *lo + t->piece < end ? *lo + t->piece : end;
+            if (*lo >= *hi) continue;
+        }
+        /* Columns c_lo..<c_hi a block of op(B) at a time; a piece may start inside a block (its panels from there). */
+        for (int64_t n0 = c_lo; n0 < c_hi;) {
+            const int64_t block = n0 - n0 % GB_NC, block_end = block + GB_NC < c_hi ? block + GB_NC : c_hi;
+            const int64_t nc = block_end - n0;
             for (int64_t k0 = 0; k0 < t->k; k0 += GB_KC) {
                 const int64_t kc = t->k - k0 < GB_KC ? t->k - k0 : GB_KC;
-                gb_rows(t->ta, m_lo, m_hi, n0, nc, k0, kc, t->a, t->lda, gb_team_block(t, n0, k0, s->b), t->accumulate,
-                        t->c, t->ldc, t->copy_a, s->a, &t->epilogue, gb_kc_next(t->k, k0, kc));
+                const float *bbuf = gb_team_block(t, block, k0, s->b) + (n0 - block) * kc;
+                gb_rows(t->ta, m_lo, m_hi, n0, nc, k0, kc, t->a, t->lda, bbuf, t->accumulate, t->c, t->ldc, t->copy_a,
+                        s->a, &t->epilogue, gb_kc_next(t->k, k0, kc));
             }
+            n0 = block_end;
         }
     }
 }

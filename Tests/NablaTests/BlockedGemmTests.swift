@@ -110,11 +110,14 @@ import Nabla
 
     @Test func teamsGiveTheOneThreadResultBitForBit() {
         // Chunks of all columns (taller than wide), of one block of 256 columns with a partial last one (wider),
-        // a B too large to hold packed (each chunk packs its own), and lda 1024 (A copied); two and three threads,
-        // and a pool that runs the calls one after another (the first does every chunk).
+        // a B too large to hold packed (each chunk packs its own), and lda 1024 (A copied); the last chunk of each
+        // thread handed out in pieces of 64 columns (starting inside a block of B), of rows (200 × 600), or whole
+        // (40 columns); two and three threads, and a pool that runs the calls one after another (the first does
+        // every chunk). `chunks`: how many a team of two hands out.
         let sequential: (Int, (Int) -> Void) -> Void = { n, body in for i in 0..<n { body(i) } }
         let cases: [(m: Int, n: Int, k: Int, lda: Int?, chunks: Int)] = [
-            (300, 40, 600, nil, 5), (100, 700, 300, nil, 3), (80, 2064, 2050, nil, 9), (1024, 256, 300, 1024, 16),
+            (300, 40, 600, nil, 5), (100, 700, 300, nil, 1 + 2 * 4), (80, 2064, 2050, nil, 7 + 2 * 4),
+            (1024, 256, 300, 1024, 14 + 2 * 4), (200, 600, 40, nil, 1 + 2 * 3),
         ]
         for (m, n, k, lda, chunks) in cases {
             for (transA, transB) in [(false, false), (true, true), (false, true)] {

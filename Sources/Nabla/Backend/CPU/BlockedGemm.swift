@@ -129,7 +129,8 @@ package enum BlockedGemm {
     }
 
     /// `gemm` as one team of `threads` threads (`nabla_f32_gemm_team_run`): blocks of C claimed as threads come
-    /// free, so that a core slowed by another process takes fewer; op(B) packed once for all of them; `epilogue`
+    /// free, so that a core slowed by another process takes fewer, the last `threads` of them in pieces so that no
+    /// thread waits long for the last one; op(B) packed once for all of them; `epilogue`
     /// applied to each block of C while it is in the cache. `pool` runs `body(i)` for `i` in `0..<threads` (the
     /// general pool; a test passes one that runs them one after another). Returns how many blocks of C it handed
     /// out. The result is the same, bit for bit, as on one thread.
