@@ -178,6 +178,12 @@ import Nabla
         #expect(!BlockedGemm.worthIt(work: 256 * 256 * 256, threads: 2), "mid-size on two threads: OpenBLAS")
         #expect(BlockedGemm.worthIt(work: 256 * 256 * 256, threads: 1), "mid-size on one thread")
         #expect(BlockedGemm.worthIt(work: 4096 * 1024 * 256, threads: 2), "W7's linear layers")
+        #expect(BlockedGemm.longNarrowGradient(transA: true, m: 256, k: 4096, threads: 2), "W7's 256-row weight gradients: OpenBLAS")
+        #expect(!BlockedGemm.longNarrowGradient(transA: true, m: 768, k: 4096, threads: 2), "its 768-row one stays")
+        #expect(!BlockedGemm.longNarrowGradient(transA: true, m: 256, k: 4095, threads: 2), "shorter sums stay")
+        #expect(!BlockedGemm.longNarrowGradient(transA: false, m: 256, k: 4096, threads: 2), "A not transposed")
+        #expect(!BlockedGemm.longNarrowGradient(transA: true, m: 256, k: 4096, threads: 1), "one thread: no team to share")
+        #expect(!BlockedGemm.takes(transA: true, m: 256, n: 1024, k: 4096, lda: 256, threads: 2))
     }
 
     @Test func runsOnAMDUnlessTheEnvironmentSaysOtherwise() throws {

@@ -24,7 +24,7 @@ enum BLAS {
         _ = loaded
         if T.self == Float.self, beta == 0 || beta == 1, BlockedGemm.enabled {
             let threads = Self.threads
-            if BlockedGemm.takes(m: m, n: n, k: k, lda: lda, threads: threads) {
+            if BlockedGemm.takes(transA: transA, m: m, n: n, k: k, lda: lda, threads: threads) {
                 BlockedGemm.gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: Float(alpha),
                                  a: UnsafeRawPointer(a).assumingMemoryBound(to: Float.self), lda: lda,
                                  b: UnsafeRawPointer(b).assumingMemoryBound(to: Float.self), ldb: ldb,

@@ -40,11 +40,22 @@ package enum BlockedGemm {
         threads < 2 || work < generalPoolWork || work >= midSizeLimit
     }
 
-    /// Whether an `m`×`n`×`k` float32 product (A's rows `lda` apart) on `threads` threads runs here rather than on
-    /// OpenBLAS: where this GEMM is enabled and both `worthIt` rules hold.
+    /// Whether a product with op(A) = Aᵀ (`transA`) is a weight gradient of at most 256 output features summed over
+    /// at least 4 096 rows on several threads, which OpenBLAS runs faster: W7's 256×256 and 256×1024 weight
+    /// gradients over 4 096 tokens, where the team has four blocks of C to share (W7 0.1–1.2 ms a step faster on
+    /// OpenBLAS, nine processes alternating it by step; the 768- and 1024-row ones ran slower there).
     @inline(__always)
-    package static func takes(m: Int, n: Int, k: Int, lda: Int, threads: Int) -> Bool {
+    package static func longNarrowGradient(transA: Bool, m: Int, k: Int, threads: Int) -> Bool {
+        transA && m <= 256 && k >= 4096 && threads > 1
+    }
+
+    /// Whether an `m`×`n`×`k` float32 product (A's rows `lda` apart, op(A) = Aᵀ when `transA`) on `threads` threads
+    /// runs here rather than on OpenBLAS: where this GEMM is enabled, both `worthIt` rules hold and it is not a
+    /// `longNarrowGradient`.
+    @inline(__always)
+    package static func takes(transA: Bool = false, m: Int, n: Int, k: Int, lda: Int, threads: Int) -> Bool {
         enabled && worthIt(m: m, n: n, lda: lda) && worthIt(work: m * n * k, threads: threads)
+            && !longNarrowGradient(transA: transA, m: m, k: k, threads: threads)
     }
 
     /// The end of the mid-size products left to OpenBLAS on several threads.

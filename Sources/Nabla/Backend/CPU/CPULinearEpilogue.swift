@@ -15,7 +15,7 @@ extension CPUBackend {
               // op(B) = weightᵀ, [k, n]: weight's rows read as columns.
               let b = Self.layout(rowStride: weight.strides[0], colStride: weight.strides[1], rows: n, cols: k)
                 .map({ MatrixLayout(trans: !$0.trans, ld: $0.ld) }),
-              BlockedGemm.takes(m: m, n: n, k: k, lda: a.ld, threads: threads)
+              BlockedGemm.takes(transA: a.trans, m: m, n: n, k: k, lda: a.ld, threads: threads)
         else {
             EagerEpilogue.linear(input, weight: weight, bias: bias, residual: residual, relu: relu, out: out)
             return
