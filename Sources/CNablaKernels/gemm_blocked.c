@@ -211,7 +211,7 @@ static void gb_rows(int ta, int64_t m_lo, int64_t m_hi, int64_t n0, int64_t nc, 
        cache as in a training step); W7 0.2-0.9 ms a step faster (five runs alternating it by step). Not for
        products of at most two row blocks and one block of k (attention's 128×128×64 pairs: 2-10% slower, their
        operands being in L2 already). */
-    const int ahead = (m_hi - m_lo > 2 * GB_MC || !last);
+    const int ahead = m_hi - m_lo > 2 * GB_MC || !last;
     for (int64_t m0 = m_lo; m0 < m_hi; m0 += GB_MC) {
         const int64_t mc = m_hi - m0 < GB_MC ? m_hi - m0 : GB_MC;
         float *cb = c + m0 * ldc + n0;

@@ -73,7 +73,7 @@ import Nabla
         Device.cpu.backend.binary(.add, every2, g, out: every2)
         let after = base.toArray(Float.self)
         let wrong = (0..<(2 * n)).first { after[$0].bitPattern != ($0 % 2 == 0 ? before[$0] + 0.25 : before[$0]).bitPattern }
-        #expect(wrong == nil, "in place: element \(wrong ?? -1) of the \(2 * n) below the slice")
+        #expect(wrong == nil, "in place: element \(wrong ?? -1) of the slice's \(2 * n)-element base")
     }
 
     @Test func sameShapeSplitOverThreadsMatchesEachElement() {

@@ -53,7 +53,7 @@ package enum BlockedGemm {
     /// runs here rather than on OpenBLAS: where this GEMM is enabled, both `worthIt` rules hold and it is not a
     /// `longNarrowGradient`.
     @inline(__always)
-    package static func takes(transA: Bool = false, m: Int, n: Int, k: Int, lda: Int, threads: Int) -> Bool {
+    package static func takes(transA: Bool, m: Int, n: Int, k: Int, lda: Int, threads: Int) -> Bool {
         enabled && worthIt(m: m, n: n, lda: lda) && worthIt(work: m * n * k, threads: threads)
             && !longNarrowGradient(transA: transA, m: m, k: k, threads: threads)
     }

@@ -82,9 +82,9 @@ struct StridedLoop {
         let rows = self.rows, length = rowLength
         let total = rows * length
         guard total > 0 else { return }
-        let chunks = Parallel.chunks(work: total, items: rows)
-        if rows < Parallel.threads, Parallel.chunks(work: total, items: total) > rows {
-            runPieces(Parallel.chunks(work: total, items: total), body)
+        let chunks = Parallel.chunks(work: total, items: rows), pieces = Parallel.chunks(work: total, items: total)
+        if rows < Parallel.threads, pieces > rows {
+            runPieces(pieces, body)
             return
         }
         if chunks <= 1 { forRows(0..<rows, body); return }
