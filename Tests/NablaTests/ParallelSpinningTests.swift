@@ -3,13 +3,13 @@ import Synchronization
 import Testing
 import Nabla
 
-/// The spinning pool of short kernels (`Parallel.forEachSpinning`): every chunk runs exactly once whoever claims it,
+/// The kernel threads' spinning pool (`Parallel.forEach`): every chunk runs exactly once whoever claims it,
 /// the workers take part, nested and concurrent calls complete, and the spin time is a setting.
 @Suite(.serialized) struct ParallelSpinningTests {
     /// Runs `n` chunks and counts how often each ran.
     static func runCounting(_ n: Int) -> [Int] {
         let counts = Mutex([Int](repeating: 0, count: n))
-        Parallel.forEachSpinning(n) { i in counts.withLock { $0[i] += 1 } }
+        Parallel.forEach(n) { i in counts.withLock { $0[i] += 1 } }
         return counts.withLock { $0 }
     }
 
@@ -23,7 +23,7 @@ import Nabla
         guard Parallel.threads >= 2 else { return }
         let before = Parallel.spinningPoolCounters.workerChunks
         for _ in 0..<200 {
-            Parallel.forEachSpinning(8) { _ in
+            Parallel.forEach(8) { _ in
                 let until = DispatchTime.now().uptimeNanoseconds + 50_000
                 while DispatchTime.now().uptimeNanoseconds < until {}
             }
@@ -33,8 +33,8 @@ import Nabla
 
     @Test func aNestedCallRunsOnTheCallingThread() {
         let total = Mutex(0)
-        Parallel.forEachSpinning(4) { _ in
-            Parallel.forEachSpinning(5) { j in total.withLock { $0 += j + 1 } }
+        Parallel.forEach(4) { _ in
+            Parallel.forEach(5) { j in total.withLock { $0 += j + 1 } }
         }
         #expect(total.withLock { $0 } == 4 * 15)
     }
@@ -46,7 +46,7 @@ import Nabla
                     var s = 0
                     for _ in 0..<100 {
                         let part = Mutex(0)
-                        Parallel.forEachSpinning(6) { i in part.withLock { $0 += i + t } }
+                        Parallel.forEach(6) { i in part.withLock { $0 += i + t } }
                         s += part.withLock { $0 }
                     }
                     return s

@@ -2,9 +2,11 @@
 #define NABLA_SPIN_POOL_H
 #include <stdint.h>
 
-/* A small fork-join pool for short kernels (batch-1 inference), where a wake-up through the general pool costs as much
-   as the work: its workers spin for a bounded time after each job before they sleep, so calls that follow each other
-   closely (a model's layers, one request after another) find them awake, as onnxruntime's spinning pool does.
+/* The fork-join pool of the kernel threads (`Parallel.forEach`). Its workers spin for a bounded time after each job
+   before they sleep, so calls that follow each other closely (a model's layers, one request after another, the ops
+   of a training step) find them awake, as onnxruntime's spinning pool and OpenMP's active wait do: waking a sleeping
+   thread costs tens of microseconds, as much as a batch-1 layer's work (libdispatch, which the larger kernels used
+   before, woke its thread for each of W7's 29 fork-joins a step).
 
    Chunks are claimed one at a time by the caller and the workers alike, so a worker that is not running (the core is
    taken by another process) costs no waiting: the caller runs the chunks nobody has claimed. The caller only waits

@@ -34,10 +34,10 @@ package enum BlockedGemm {
 
     /// Whether a product of `work` multiply-adds on `threads` threads runs faster here than on OpenBLAS, whose
     /// threads spin between products: not from 8 M to 32 M multiply-adds on several threads, too long for the
-    /// spinning pool (see `generalPoolWork`) and short enough for a general-pool fork-join to show (W1 at n = 256,
-    /// 16.7 M: 154–165 against OpenBLAS's 176–185 GFLOP/s).
+    /// one-part-per-thread split (see `teamWork`) and short enough for a team's start to show (W1 at n = 256,
+    /// 16.7 M: 154–165 against OpenBLAS's 176–185 GFLOP/s, measured when teams ran on libdispatch).
     package static func worthIt(work: Int, threads: Int) -> Bool {
-        threads < 2 || work < generalPoolWork || work >= midSizeLimit
+        threads < 2 || work < teamWork || work >= midSizeLimit
     }
 
     /// Whether a product with op(A) = Aᵀ (`transA`) is a weight gradient of at most 256 output features summed over
@@ -64,25 +64,23 @@ package enum BlockedGemm {
     /// Multiply-adds below which a product stays on one thread (a few microseconds: less than any hand-off).
     static let splitWork = 1 << 18
 
-    /// Multiply-adds from which a product runs as a team on the general pool (`teamGemm`); smaller ones (tens of
-    /// microseconds, as long as waking a sleeping thread there) split through the spinning pool, as OpenBLAS's
-    /// spinning threads do: W6's batch-1 convolution (3.6 M) took 73 µs on one thread against OpenBLAS's 45 on
-    /// two. Not higher: at 32 M, W3's products (26 M) left the spinning worker taking a core from the elementwise
-    /// ops between them (39 000–43 000 against 43 000–52 000 samples/s).
-    static let generalPoolWork = 1 << 23
+    /// Multiply-adds from which a product runs as a team (`teamGemm`); smaller ones (tens of microseconds) split
+    /// into one part per thread: W6's batch-1 convolution (3.6 M) took 73 µs on one thread against OpenBLAS's 45 on
+    /// two.
+    static let teamWork = 1 << 23
 
     /// `C = alpha * op(A) @ op(B)`, added to C when `accumulate`, on `threads` threads.
     ///
-    /// Products from `generalPoolWork` multiply-adds run as one team on the general pool
-    /// (`nabla_f32_gemm_team_run`): blocks of C claimed as threads come free, op(B) packed once for all. Smaller
-    /// ones split through the spinning pool into one part per thread, by rows of C when C has at least as many rows
-    /// as columns (each thread packs all of B, which is then the smaller operand) and by columns otherwise.
+    /// Products from `teamWork` multiply-adds run as one team (`nabla_f32_gemm_team_run`): blocks of C claimed as
+    /// threads come free, op(B) packed once for all. Smaller ones split into one part per thread, by rows of C when
+    /// C has at least as many rows as columns (each thread packs all of B, which is then the smaller operand) and by
+    /// columns otherwise. Both run on the kernel threads' pool (`Parallel.forEach`).
     package static func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>,
                              lda: Int, b: UnsafePointer<Float>, ldb: Int, accumulate: Bool, c: UnsafeMutablePointer<Float>,
                              ldc: Int, threads: Int) {
         let ta: Int32 = transA ? 1 : 0, tb: Int32 = transB ? 1 : 0, acc: Int32 = accumulate ? 1 : 0
         let work = m * n * k
-        if threads > 1, work >= generalPoolWork {
+        if threads > 1, work >= teamWork {
             teamGemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
                      accumulate: accumulate, c: c, ldc: ldc, threads: threads)
             return
@@ -97,7 +95,7 @@ package enum BlockedGemm {
         // Whole 16-row tiles or 16-column panels per part.
         let step = (extent + parts - 1) / parts
         let aligned = (step + 15) & ~15
-        Parallel.forEachSpinning(parts) { p in
+        Parallel.forEach(parts) { p in
             let lo = min(extent, p * aligned), hi = min(extent, lo + aligned)
             if lo >= hi { return }
             if byRows {
@@ -123,27 +121,22 @@ package enum BlockedGemm {
         }
     }
 
-    /// `C = epilogue(alpha * op(A) @ op(B))` as one team on as many of `threads` threads as the work pays for: one
-    /// below `splitWork` multiply-adds, the spinning pool below `generalPoolWork`, the general pool above (the
-    /// pools `gemm` uses).
+    /// `C = epilogue(alpha * op(A) @ op(B))` as one team on as many of `threads` threads as the work pays for (one
+    /// below `splitWork` multiply-adds).
     package static func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>,
                              lda: Int, b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
                              epilogue: Epilogue, threads: Int) {
         let work = m * n * k
         let team = work < splitWork ? 1 : threads
         teamGemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
-                 accumulate: false, c: c, ldc: ldc, threads: team, epilogue: epilogue,
-                 pool: { count, body in
-                     if count <= 1 { body(0) } else if work < generalPoolWork { Parallel.forEachSpinning(count, body) }
-                     else { Parallel.forEach(count, body) }
-                 })
+                 accumulate: false, c: c, ldc: ldc, threads: team, epilogue: epilogue)
     }
 
     /// `gemm` as one team of `threads` threads (`nabla_f32_gemm_team_run`): blocks of C claimed as threads come
     /// free, so that a core slowed by another process takes fewer, the last `threads` of them in pieces so that no
     /// thread waits long for the last one; op(B) packed once for all of them; `epilogue`
     /// applied to each block of C while it is in the cache. `pool` runs `body(i)` for `i` in `0..<threads` (the
-    /// general pool; a test passes one that runs them one after another). Returns how many blocks of C it handed
+    /// kernel threads' pool; a test passes one that runs them one after another). Returns how many blocks of C it handed
     /// out. The result is the same, bit for bit, as on one thread.
     @discardableResult
     package static func teamGemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>,

@@ -8,21 +8,14 @@ import CNablaKernels
 // that reaches memory, and no pooling indices are made.
 
 /// The least work (output elements times reduction size) for which a prepared convolution or linear layer is split
-/// across the kernel threads through the general pool (`Parallel.forEach`). A fork-join there costs tens of
-/// microseconds of waiting for a sleeping thread (more on a loaded machine), about what W6's batch-1 convolution
-/// (200 K) and linear layer (400 K) take on one core; smaller work above `preparedSpinningWork` splits through the
-/// spinning pool (`Parallel.forEachSpinning`), whose workers are awake when layers follow each other closely.
+/// into chunks by `Parallel.chunks`; smaller work above `preparedSpinningWork` (W6's batch-1 convolution, 200 K, and
+/// linear layer, 400 K) splits into one chunk per thread. Both run on the kernel threads' pool, whose workers are
+/// awake when layers follow each other closely.
 let preparedParallelWork = 1 << 20
 
 /// The least work for which a prepared layer is split at all: below it (a few microseconds) one thread is faster
 /// than any hand-off.
 let preparedSpinningWork = 1 << 14
-
-/// Runs `body(0..<chunks)` through the general pool when `work` is at least `preparedParallelWork`, through the
-/// spinning pool otherwise.
-func preparedForEach(_ chunks: Int, work: Int, _ body: (Int) -> Void) {
-    if work >= preparedParallelWork { Parallel.forEach(chunks, body) } else { Parallel.forEachSpinning(chunks, body) }
-}
 
 /// How many chunks a prepared layer's `work` over `items` independent items splits into: one per kernel thread when
 /// the work is large enough for a hand-off at all.
@@ -68,7 +61,7 @@ extension CPUBackend {
         var geom = g.winograd(outChannels: u.shape[1])
         let rows = Int(nabla_wino_tile_rows(&geom)), scratch = Int(nabla_f32_wino_scratch(&geom)), oc = Int(geom.oc)
         let work = rows * Int(geom.ow * geom.c) * oc
-        // Small work (batch-1 inference) splits into one run of tile rows per thread through the spinning pool: no
+        // Small work (batch-1 inference) splits into one run of tile rows per thread: no
         // chunk repeats another's input transform, and a chunk the worker does not get to runs on the caller (smaller
         // chunks would cost more in halo rows and GEMM calls than they gain in balance).
         let small = work < preparedParallelWork
@@ -79,7 +72,7 @@ extension CPUBackend {
         let xp = UnsafePointer(Self.f32p(x)), up = UnsafePointer(Self.f32p(u)), op = Self.f32p(out), bp = bias.map { UnsafePointer(Self.f32p($0)) }
         let sp = Self.f32p(buffer), ep = Int32(flags)
         defer { withExtendedLifetime(buffer) {} }
-        preparedForEach(chunks, work: work) { i in
+        Parallel.forEach(chunks) { i in
             var r0 = 0, r1 = rows, k0 = 0, k1 = oc
             if byRows { r0 = rows * i / chunks; r1 = rows * (i + 1) / chunks } else {
                 // Whole 16-row tiles of the packed GEMM per thread where the channels allow.
@@ -134,7 +127,7 @@ extension CPUBackend {
         let planeOut = outImg / max(oc, 1)
         defer { withExtendedLifetime(run.buffer) {} }
         for n in 0..<g.batch {
-            Parallel.forEachSpinning(chunks) { c in
+            Parallel.forEach(chunks) { c in
                 let k0 = min(oc, 4 * (blocks * c / chunks)), k1 = min(oc, 4 * (blocks * (c + 1) / chunks))
                 guard k0 < k1 else { return }
                 let cols = sp + c * scratch, y = cols + k * l

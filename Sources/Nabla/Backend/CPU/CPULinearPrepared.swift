@@ -3,7 +3,7 @@ import CNablaKernels
 // Inference linear layers with prepared weights on the CPU (`PreparedLinear`): a float32 weight is packed once into
 // the panels of Nabla's GEMM kernel, and a product with at most `NABLA_LINEAR_SMALL_ROWS` rows (batch-1 inference)
 // runs `nabla_f32_linear_small` over the panels, split across the kernel threads by output columns (through the
-// spinning pool at batch-1 sizes: `preparedForEach`), so each core reads only its share of the weight (which can then
+// kernel threads' spinning pool, whose workers are awake between layers), so each core reads only its share of the weight (which can then
 // stay in its L2 from call to call). OpenBLAS would repack the whole weight on every call and read it on one core.
 // Larger products take the `linear` op (OpenBLAS).
 
@@ -33,7 +33,7 @@ extension CPUBackend {
         let bp = bias.map { UnsafePointer($0.storage.pointer(Float.self) + $0.offset) }
         let op = out.storage.pointer(Float.self) + out.offset
         withExtendedLifetime(bias) {
-            preparedForEach(chunks, work: m * k * n) { c in
+            Parallel.forEach(chunks) { c in
                 let p0 = panels * c / chunks, p1 = panels * (c + 1) / chunks
                 if p0 < p1 { nabla_f32_linear_small(xp, Int64(k), Int64(m), Int64(k), Int64(n), pp, bp, op, Int64(n), Int64(p0), Int64(p1)) }
             }

@@ -1,15 +1,17 @@
 import CNablaKernels
 
-// The spinning pool for short kernels (`nabla_spin_pool_run`): batch-1 inference layers take a few tens of
-// microseconds, about what waking a sleeping thread of the general pool costs, so they split across the kernel
-// threads only through workers that are still spinning from the call before.
+// The kernel threads' fork-join pool (`nabla_spin_pool_run`): workers that spin for a while after each job, so that
+// the next one (a layer, an op of a training step) finds them awake. Waking a sleeping thread costs tens of
+// microseconds: as much as a batch-1 layer's work, and for the larger kernels, which went through libdispatch until
+// session 20, a wake-up at each of a training step's fork-joins (W3 50 000 -> 58 000 samples/s, W7 112 -> 110 ms a
+// step; docs/performance.md).
 
 extension Parallel {
-    /// Runs `body(0..<n)` on the calling thread and the spinning pool's workers (`Parallel.threads` in all); returns
-    /// when all are done. Chunks are claimed one at a time, so when a worker is not running (its core is busy) the
-    /// caller runs its chunks rather than wait; a call made while another job runs on the pool, or from inside a
-    /// chunk, runs all chunks on the calling thread.
-    package static func forEachSpinning(_ n: Int, _ body: (Int) -> Void) {
+    /// Runs `body(0..<n)` on the calling thread and the pool's workers (`Parallel.threads` in all); returns when all
+    /// are done. Chunks are claimed one at a time, so when a worker is not running (its core is busy) the caller runs
+    /// its chunks rather than wait; a call made while another job runs on the pool (from another thread), or from
+    /// inside a chunk, runs all its chunks on the calling thread. Chunks must not wait for each other.
+    package static func forEach(_ n: Int, _ body: (Int) -> Void) {
         if n <= 1 || threadCount < 2 { for i in 0..<n { body(i) }; return }
         withoutActuallyEscaping(body) { body in
             var box = body

@@ -178,14 +178,6 @@ package enum Parallel {
         }
     }
 
-    /// Runs `body(0..<n)` concurrently; returns when all are done.
-    static func forEach(_ n: Int, _ body: (Int) -> Void) {
-        if n == 1 { body(0); return }
-        withoutActuallyEscaping(body) { b in
-            let box = UncheckedBox(b)
-            DispatchQueue.concurrentPerform(iterations: n) { i in box.value(i) }
-        }
-    }
 }
 
 /// Wraps a non-Sendable value that is known to be used safely across threads.
