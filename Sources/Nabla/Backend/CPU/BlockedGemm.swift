@@ -136,8 +136,8 @@ package enum BlockedGemm {
     /// free, so that a core slowed by another process takes fewer, the last `threads` of them in pieces so that no
     /// thread waits long for the last one; op(B) packed once for all of them; `epilogue`
     /// applied to each block of C while it is in the cache. `pool` runs `body(i)` for `i` in `0..<threads` (the
-    /// kernel threads' pool; a test passes one that runs them one after another). Returns how many blocks of C it handed
-    /// out. The result is the same, bit for bit, as on one thread.
+    /// kernel threads' pool; a test passes one that runs them one after another). Returns how many blocks of C it
+    /// handed out. The result is the same, bit for bit, as on one thread.
     @discardableResult
     package static func teamGemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>,
                                  lda: Int, b: UnsafePointer<Float>, ldb: Int, accumulate: Bool,

@@ -61,9 +61,9 @@ extension CPUBackend {
         var geom = g.winograd(outChannels: u.shape[1])
         let rows = Int(nabla_wino_tile_rows(&geom)), scratch = Int(nabla_f32_wino_scratch(&geom)), oc = Int(geom.oc)
         let work = rows * Int(geom.ow * geom.c) * oc
-        // Small work (batch-1 inference) splits into one run of tile rows per thread: no
-        // chunk repeats another's input transform, and a chunk the worker does not get to runs on the caller (smaller
-        // chunks would cost more in halo rows and GEMM calls than they gain in balance).
+        // Small work (batch-1 inference) splits into one run of tile rows per thread: no chunk repeats another's input
+        // transform, and a chunk the worker does not get to runs on the caller (smaller chunks would cost more in halo
+        // rows and GEMM calls than they gain in balance).
         let small = work < preparedParallelWork
         let byRows = small || rows >= 4 * Parallel.threads
         let chunks = small ? (work < preparedSpinningWork ? 1 : min(rows, Parallel.threads))

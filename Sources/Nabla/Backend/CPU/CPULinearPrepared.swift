@@ -2,9 +2,9 @@ import CNablaKernels
 
 // Inference linear layers with prepared weights on the CPU (`PreparedLinear`): a float32 weight is packed once into
 // the panels of Nabla's GEMM kernel, and a product with at most `NABLA_LINEAR_SMALL_ROWS` rows (batch-1 inference)
-// runs `nabla_f32_linear_small` over the panels, split across the kernel threads by output columns (through the
-// kernel threads' spinning pool, whose workers are awake between layers), so each core reads only its share of the weight (which can then
-// stay in its L2 from call to call). OpenBLAS would repack the whole weight on every call and read it on one core.
+// runs `nabla_f32_linear_small` over the panels, split across the kernel threads by output columns (their spinning
+// pool's workers are awake between layers), so each core reads only its share of the weight (which can then stay in
+// its L2 from call to call). OpenBLAS would repack the whole weight on every call and read it on one core.
 // Larger products take the `linear` op (OpenBLAS).
 
 extension CPUBackend {

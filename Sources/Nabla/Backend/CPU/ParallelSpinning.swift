@@ -2,9 +2,9 @@ import CNablaKernels
 
 // The kernel threads' fork-join pool (`nabla_spin_pool_run`): workers that spin for a while after each job, so that
 // the next one (a layer, an op of a training step) finds them awake. Waking a sleeping thread costs tens of
-// microseconds: as much as a batch-1 layer's work, and for the larger kernels, which went through libdispatch until
-// session 20, a wake-up at each of a training step's fork-joins (W3 50 000 -> 58 000 samples/s, W7 112 -> 110 ms a
-// step; docs/performance.md).
+// microseconds: as much as a batch-1 layer's work, and for the larger kernels, which went through libdispatch before,
+// a wake-up at each of a training step's fork-joins (W3 50 000 -> 58 000 samples/s, W7 112 -> 110 ms a step; see
+// "One pool for every kernel" in docs/performance.md).
 
 extension Parallel {
     /// Runs `body(0..<n)` on the calling thread and the pool's workers (`Parallel.threads` in all); returns when all

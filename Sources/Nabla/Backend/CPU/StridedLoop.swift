@@ -1,4 +1,3 @@
-import Dispatch
 
 /// Iteration over N operands of one shape with arbitrary strides, after merging dims that are
 /// laid out back-to-back in every operand. The body receives each innermost row as pointers'
