@@ -96,7 +96,7 @@ import Nabla
 
     @Test func splitsOverThreadsByRowsAndColumns() {
         // Taller than wide: split by rows; wider than tall: split by columns; parts of whole tiles and panels, with
-        // more than one block of B per part; then teams on the general pool (the last two, 8.4 M multiply-adds).
+        // more than one block of B per part; then teams (the last two, 8.4 M multiply-adds).
         for (m, n, k) in [(300, 40, 200), (40, 300, 200), (161, 161, 90), (300, 100, 300), (100, 40, 700), (4096, 16, 128),
                           (16, 2048, 256)] {
             for transA in [false, true] {

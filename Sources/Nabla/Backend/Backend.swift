@@ -63,7 +63,7 @@ public enum RandomKind: Sendable, Hashable {
     case randint(low: Int, high: Int)
 }
 
-/// A compute device's storage and kernels (DESIGN §1).
+/// A compute device's storage and kernels.
 ///
 /// Every op calls a backend through this protocol, so a new device implements it and nothing
 /// above changes. Kernels receive `out` already allocated on the same device with its final shape;

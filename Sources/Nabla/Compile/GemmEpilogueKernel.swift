@@ -10,7 +10,7 @@
 ///
 /// The blocks run one after another: each GEMM call uses BLAS's own threads, and the element-wise calls split a
 /// block over the kernel threads above their grain. BLAS is never called from inside the kernel thread pool
-/// (DESIGN §11), so the blocks themselves are not spread over threads. A group with no epilogue op is one block.
+/// (a fork-join nested there runs on one thread), so the blocks themselves are not spread over threads. A group with no epilogue op is one block.
 ///
 /// Each block's GEMM packs the right operand again (OpenBLAS's `sgemm_incopy`), a cost per block proportional to
 /// `k·n` against the block's `rows·k·n` multiply-adds: the fraction of time spent repacking is about `c / rows`

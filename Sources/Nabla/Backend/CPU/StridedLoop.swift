@@ -117,7 +117,8 @@ struct StridedLoop {
     }
 }
 
-/// The kernel thread pool (DESIGN §11): sized to the cores, used only above a size threshold.
+/// The kernel thread pool: sized to the cores, used only above a size threshold; its workers spin between jobs
+/// (`Parallel.forEach` in ParallelSpinning.swift).
 package enum Parallel {
     /// Elements below which kernels stay on the calling thread.
     public static let grain = 32_768
