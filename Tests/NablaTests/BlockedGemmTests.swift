@@ -155,11 +155,11 @@ import Nabla
     }
 
     @Test func float32MatmulMatchesFloat64() {
-        // Through the public op: a product big enough to be split over the kernel threads and past the mid-size
-        // range left to OpenBLAS (the batch folds into 520 rows: 42 M multiply-adds).
+        // Through the public op: a product big enough to run as a team over the kernel threads (the batch folds into
+        // 520 rows: 42 M multiply-adds).
         manualSeed(3)
         let a = Tensor.randn([2, 260, 300], dtype: .float64), b = Tensor.randn([300, 270], dtype: .float64)
-        #expect(!BLASLibrary.ownFloatGemm || BlockedGemm.worthIt(work: 520 * 270 * 300, threads: 2))
+        #expect(!BLASLibrary.ownFloatGemm || BlockedGemm.takes(transA: false, m: 520, n: 270, k: 300, lda: 300, threads: 2))
         let expected = a.matmul(b)
         let got = a.to(.float32).matmul(b.to(.float32)).to(.float64)
         let err = (got - expected).abs().max().item() as Double
@@ -173,11 +173,13 @@ import Nabla
         #expect(!BlockedGemm.worthIt(m: 63, n: 500, lda: 100), "fewer than 64 rows")
         #expect(!BlockedGemm.worthIt(m: 1024, n: 1024, lda: 1024), "A copied again for every 256 columns of C")
         #expect(BlockedGemm.worthIt(m: 1024, n: 1024, lda: 1000), "A read in place")
-        #expect(BlockedGemm.worthIt(work: 128 * 128 * 64, threads: 1), "attention's products, one thread each")
-        #expect(BlockedGemm.worthIt(work: 64 * 196 * 288, threads: 2), "split through the spinning pool")
-        #expect(!BlockedGemm.worthIt(work: 256 * 256 * 256, threads: 2), "mid-size on two threads: OpenBLAS")
-        #expect(BlockedGemm.worthIt(work: 256 * 256 * 256, threads: 1), "mid-size on one thread")
-        #expect(BlockedGemm.worthIt(work: 4096 * 1024 * 256, threads: 2), "W7's linear layers")
+        let here = BlockedGemm.enabled
+        #expect(BlockedGemm.takes(transA: false, m: 128, n: 128, k: 64, lda: 768, threads: 1) == here, "attention's products")
+        #expect(BlockedGemm.takes(transA: false, m: 64, n: 196, k: 288, lda: 288, threads: 2) == here, "one part a thread")
+        #expect(BlockedGemm.takes(transA: false, m: 256, n: 256, k: 256, lda: 256, threads: 2) == here, "mid-size, two threads")
+        #expect(BlockedGemm.takes(transA: false, m: 256, n: 256, k: 256, lda: 256, threads: 1) == here, "mid-size, one thread")
+        #expect(BlockedGemm.takes(transA: false, m: 4096, n: 1024, k: 256, lda: 256, threads: 2) == here, "W7's linear layers")
+        #expect(!BlockedGemm.takes(transA: false, m: 1, n: 128, k: 3136, lda: 3136, threads: 2), "batch 1: OpenBLAS")
         #expect(BlockedGemm.longNarrowGradient(transA: true, m: 256, k: 4096, threads: 2), "W7's 256-row weight gradients: OpenBLAS")
         #expect(!BlockedGemm.longNarrowGradient(transA: true, m: 768, k: 4096, threads: 2), "its 768-row one stays")
         #expect(!BlockedGemm.longNarrowGradient(transA: true, m: 256, k: 4095, threads: 2), "shorter sums stay")

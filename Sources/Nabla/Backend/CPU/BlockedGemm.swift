@@ -32,14 +32,6 @@ package enum BlockedGemm {
         m >= 64 && n >= 16 && (n <= 256 || nabla_f32_gemm_copies_a(Int64(lda)) == 0)
     }
 
-    /// Whether a product of `work` multiply-adds on `threads` threads runs faster here than on OpenBLAS, whose
-    /// threads spin between products: not from 8 M to 32 M multiply-adds on several threads, too long for the
-    /// one-part-per-thread split (see `teamWork`) and short enough for a team's start to show (W1 at n = 256,
-    /// 16.7 M: 154–165 against OpenBLAS's 176–185 GFLOP/s, measured when teams ran on libdispatch).
-    package static func worthIt(work: Int, threads: Int) -> Bool {
-        threads < 2 || work < teamWork || work >= midSizeLimit
-    }
-
     /// Whether a product with op(A) = Aᵀ (`transA`) is a weight gradient of at most 256 output features summed over
     /// at least 4 096 rows on several threads, which OpenBLAS runs faster: W7's 256×256 and 256×1024 weight
     /// gradients over 4 096 tokens, where the team has four blocks of C to share (W7 0.1–1.2 ms a step faster on
@@ -50,16 +42,15 @@ package enum BlockedGemm {
     }
 
     /// Whether an `m`×`n`×`k` float32 product (A's rows `lda` apart, op(A) = Aᵀ when `transA`) on `threads` threads
-    /// runs here rather than on OpenBLAS: where this GEMM is enabled, both `worthIt` rules hold and it is not a
-    /// `longNarrowGradient`.
+    /// runs here rather than on OpenBLAS: where this GEMM is enabled, `worthIt` holds and it is not a
+    /// `longNarrowGradient`. Any amount of work: products of 8 M to 32 M multiply-adds on several threads went to
+    /// OpenBLAS while teams started through libdispatch (W1 at n = 256: 154–165 against 176–185 GFLOP/s); on the
+    /// spinning pool they run faster here (194–200 against 171–181; W3's 8.4–16.8 M products 167–176 against
+    /// 225–232 µs a call).
     @inline(__always)
     package static func takes(transA: Bool, m: Int, n: Int, k: Int, lda: Int, threads: Int) -> Bool {
-        enabled && worthIt(m: m, n: n, lda: lda) && worthIt(work: m * n * k, threads: threads)
-            && !longNarrowGradient(transA: transA, m: m, k: k, threads: threads)
+        enabled && worthIt(m: m, n: n, lda: lda) && !longNarrowGradient(transA: transA, m: m, k: k, threads: threads)
     }
-
-    /// The end of the mid-size products left to OpenBLAS on several threads.
-    static let midSizeLimit = 1 << 25
 
     /// Multiply-adds below which a product stays on one thread (a few microseconds: less than any hand-off).
     static let splitWork = 1 << 18
