@@ -1,4 +1,3 @@
-
 /// Iteration over N operands of one shape with arbitrary strides, after merging dims that are
 /// laid out back-to-back in every operand. The body receives each innermost row as pointers'
 /// element offsets, a length and per-operand inner strides, and runs the tight loop itself.
@@ -177,7 +176,6 @@ package enum Parallel {
             return s
         }
     }
-
 }
 
 /// Wraps a non-Sendable value that is known to be used safely across threads.
