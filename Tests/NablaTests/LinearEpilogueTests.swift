@@ -57,7 +57,8 @@ import Nabla
     @Test func equalsItsStepsOneAfterAnotherBitForBit() {
         guard BLASLibrary.ownFloatGemm else { return }  // elsewhere the backend runs the steps themselves
         for c in Self.cases() {
-            #expect(BlockedGemm.worthIt(m: c.m, n: c.n, lda: c.transposedInput ? c.m : c.k), "\(c): not on Nabla's GEMM")
+            #expect(BlockedGemm.takes(transA: c.transposedInput, m: c.m, n: c.n, k: c.k, lda: c.transposedInput ? c.m : c.k,
+                                      threads: 2), "\(c): not on Nabla's GEMM")
             let (x, w, b, r) = c.operands
             let xs = x.contiguous().toArray(Float.self), ws = w.contiguous().toArray(Float.self)
             var want = b.map { bias in (0..<c.m).flatMap { _ in bias.toArray(Float.self) } } ?? [Float](repeating: 0, count: c.m * c.n)
