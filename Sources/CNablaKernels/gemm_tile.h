@@ -24,7 +24,7 @@
                          NB_CASE(TILE, 11) NB_CASE(TILE, 10) NB_CASE(TILE, 9) NB_CASE(TILE, 8) NB_CASE(TILE, 7)      \
                          NB_CASES6(TILE)
 
-#if defined(__x86_64__) && defined(__linux__)
+#if defined(__x86_64__) && defined(__linux__) && !defined(NABLA_NO_AVX512)
 #define NABLA_GEMM_TILE512 1
 /* AVX-512: one 512-bit vector holds a whole panel row (2·W elements), so a tile of NB_MR512 rows keeps one
    accumulator per row in the 32 vector registers and does twice the AVX2 tile's work per fused multiply-add

@@ -6,7 +6,14 @@
 int nabla_cpu_capability(void) {
 #if defined(__x86_64__)
     __builtin_cpu_init();
-    return (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) ? 2 : 0;
+    if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) return 0;
+#if !defined(NABLA_NO_AVX512)
+    /* The features NB_HAS_AVX512 (gemm_tile.h) asks for; the x86-64-v4 clones ask for these and more, all of which
+       every AVX-512 CPU with these four has. */
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
+        __builtin_cpu_supports("avx512bw")) return 3;
+#endif
+    return 2;
 #else
     return 0;
 #endif

@@ -8,7 +8,7 @@
 #include "fast_expf.h"
 #include <math.h>
 
-#define NABLA_DISPATCH NABLA_CLONES("arch=x86-64-v4,arch=x86-64-v3")
+#define NABLA_DISPATCH NABLA_CLONES(NABLA_V4_CLONE "arch=x86-64-v3")
 
 static inline __attribute__((always_inline)) float nb_sigf(float x) { return 1.0f / (1.0f + nabla_fast_expf(-x)); }
 static inline __attribute__((always_inline)) float nb_tanhf(float x) { return 1.0f - 2.0f / (nabla_fast_expf(2.0f * x) + 1.0f); }

@@ -15,7 +15,7 @@
 #include "fast_expf.h"
 #include <stdint.h>
 
-#define NABLA_DISPATCH NABLA_CLONES("arch=x86-64-v4,arch=x86-64-v3")
+#define NABLA_DISPATCH NABLA_CLONES(NABLA_V4_CLONE "arch=x86-64-v3")
 
 static inline __attribute__((always_inline)) float nb_bits_to_float(uint32_t i) {
     union { uint32_t i; float f; } u = { i };

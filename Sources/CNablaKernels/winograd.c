@@ -20,7 +20,7 @@
    AVX-512 Xeon (3 934 against 3 748 samples/s, mean of six alternating runs each), with identical results.
    The drivers may not turn the short row copies and clears of the transforms into memcpy / memset calls, which cost
    more than the copies at these sizes (fixed-size copies such as load8 stay inline loads and stores). */
-#define NABLA_DISPATCH NABLA_CLONES("arch=x86-64-v4,arch=x86-64-v3") __attribute__((no_builtin("memcpy", "memset")))
+#define NABLA_DISPATCH NABLA_CLONES(NABLA_V4_CLONE "arch=x86-64-v3") __attribute__((no_builtin("memcpy", "memset")))
 
 /* The vector helpers below are always inlined, so the vector ABI of their arguments never matters. */
 #pragma clang diagnostic ignored "-Wpsabi"

@@ -7,7 +7,8 @@
 #include "nabla_thread_state.h"
 #include "nabla_process_memory.h"
 
-/* Capability reported by the dispatcher: 2 = AVX2+FMA, 0 = baseline. */
+/* The instruction set the kernels run on: 3 = AVX-512 (F, VL, DQ, BW: the GEMM tiles and the x86-64-v4 clones), 2 =
+   AVX2 + FMA, 0 = baseline; 3 only in a build with the AVX-512 paths (without NABLA_NO_AVX512, dispatch.h). */
 int nabla_cpu_capability(void);
 
 /* Contiguous float32 kernels (AVX2+FMA with a baseline clone chosen once at load time). */
