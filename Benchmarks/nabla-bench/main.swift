@@ -98,7 +98,7 @@ let meta: [String: Any] = [
     "cpu_model": cpuModel(),
     "blas": BLASLibrary.configuration,
     "blas_core": BLASLibrary.core,
-    "float32_gemm": BLASLibrary.ownFloatGemm ? "nabla-avx512" : "openblas",
+    "float32_gemm": BLASLibrary.ownFloatGemm ? "nabla-\(CPUCapability.current.rawValue.lowercased())" : "openblas",
     "cpu_capability": CPUCapability.current.rawValue,
     "blas_detected_core": BLASLibrary.detectedCore ?? BLASLibrary.core,
     "blas_thread_timeout": BLASLibrary.threadTimeout.map { "\($0) (Nabla)" }

@@ -1,10 +1,12 @@
-/* A cache-blocked float32 GEMM on the 16-row AVX-512 tile (gemm_tile.h). On Zen 4 it runs W7's products at
-   1.0-1.3× OpenBLAS 0.3.21's speed on two threads and attention's 128×128×64 at 1.14-1.18× on one (C harness);
-   W7's training step went from 113-116 to 108-110 ms.
+/* A cache-blocked float32 GEMM on the 16-row AVX-512 tile, or on CPUs without AVX-512 the 6-row AVX2 one
+   (gemm_tile.h). On Zen 4 it runs W7's products at 1.0-1.3× OpenBLAS 0.3.21's speed on two threads and attention's
+   128×128×64 at 1.14-1.18× on one (C harness); W7's training step went from 113-116 to 108-110 ms. With the AVX2
+   tile, in a build without AVX-512 on the same machine, W7 ran 7.0-9.5 ms a step faster than on OpenBLAS's Zen
+   kernels (five processes switching the two at every step).
 
    Loops, outermost first: columns of C in blocks of GB_NC; k in blocks of GB_KC, for which the kc×nc block of
    op(B) is packed into 16-column panels (256 KB: stays in L2), alpha folded in; rows of C in blocks of GB_MC;
-   then every panel, and every 16-row tile of the row block against it (the panel stays in L1 across the tiles).
+   then every panel, and every tile of the row block against it (the panel stays in L1 across the tiles).
    C is written on the first k block (beta = 0 needs no zeroing pass, unlike OpenBLAS's) and added to after.
 
    A is read in place unless its rows collide in L1: the 16 rows of a tile lie lda floats apart, and at lda = 1024
@@ -31,7 +33,7 @@
    in 16 different L1 sets. A transposed block (rows along k) is read one line per step and needs no padding. */
 #define GB_LDA (GB_KC + 16)
 
-#if NABLA_GEMM_TILE512
+#if defined(__x86_64__) && defined(__linux__)
 #include <immintrin.h>
 
 /* Per-thread scratch: a packed block of B and a copied block of A, allocated on a thread's first product and freed
@@ -60,6 +62,40 @@ static gb_scratch *gb_thread_scratch(void) {
     return s;
 }
 
+/* Two tiles: on AVX-512 (`wide`), 16 rows of C by a panel in one 512-bit accumulator a row; elsewhere (AVX2 + FMA)
+   6 rows in two 256-bit accumulators a row. The panel layout is the same, and each element of C is the same chain of
+   fused multiply-adds, so the two give the same result bit for bit. `nabla_f32_gemm_use_avx2_tile` makes an AVX-512
+   CPU run the AVX2 one (for tests). */
+NABLA_DEFINE_TILE6(gb6, float, nb_v8f, 8)
+static _Atomic int gb_avx2_tile;
+void nabla_f32_gemm_use_avx2_tile(int on) { atomic_store(&gb_avx2_tile, on != 0); }
+static inline int gb_wide(void) { return NB_HAS_AVX512() && !atomic_load_explicit(&gb_avx2_tile, memory_order_relaxed); }
+
+/* dst[t·16 + j] = src[j·lds + t] for a 16×16 block, as four 8×8 register transposes of AVX. */
+__attribute__((target("arch=x86-64-v3")))
+static void gb_transpose16_avx2(const float *src, int64_t lds, float *dst) {
+    for (int j0 = 0; j0 < 16; j0 += 8)
+        for (int t0 = 0; t0 < 16; t0 += 8) {
+            __m256 r[8], u[8];
+            for (int i = 0; i < 8; i++) r[i] = _mm256_loadu_ps(src + (j0 + i) * lds + t0);
+            for (int i = 0; i < 8; i += 2) {
+                u[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+                u[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+            }
+            for (int i = 0; i < 8; i += 4) {
+                r[i] = _mm256_shuffle_ps(u[i], u[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+                r[i + 1] = _mm256_shuffle_ps(u[i], u[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+                r[i + 2] = _mm256_shuffle_ps(u[i + 1], u[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+                r[i + 3] = _mm256_shuffle_ps(u[i + 1], u[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+            }
+            for (int i = 0; i < 4; i++) {
+                _mm256_storeu_ps(dst + (t0 + i) * 16 + j0, _mm256_permute2f128_ps(r[i], r[i + 4], 0x20));
+                _mm256_storeu_ps(dst + (t0 + i + 4) * 16 + j0, _mm256_permute2f128_ps(r[i], r[i + 4], 0x31));
+            }
+        }
+}
+
+#if NABLA_GEMM_TILE512
 NABLA_DEFINE_TILE512(gb, float, nb_v16f)
 
 /* dst[t·16 + j] = src[j·lds + t] for a 16×16 block: four rounds of AVX-512 shuffles instead of 256 strided loads. */
@@ -90,12 +126,15 @@ static inline void gb_transpose16(const float *src, int64_t lds, float *dst) {
     }
     for (int i = 0; i < 16; i++) _mm512_storeu_ps(dst + i * 16, r[i]);
 }
+#else
+#define gb_transpose16 gb_transpose16_avx2
+#endif
 
 /* Packs the kc×nc block of op(B) at `b` into 16-column panels (nabla_f32_pack_b's layout), times alpha. A
    transposed B (stored n×k) goes through 16×16 register transposes where a whole block fits: nabla_f32_pack_b's
    element loop took 0.39 ns per element, a sixth of a 128×128×64 product. */
-__attribute__((target("arch=x86-64-v4")))
 static void gb_pack_b(const float *b, int64_t ldb, int tb, int64_t kc, int64_t nc, float alpha, float *out) {
+    const int wide = gb_wide();
     if (!tb) {
         nabla_f32_pack_b(b, ldb, 0, kc, nc, out);
     } else {
@@ -104,7 +143,10 @@ static void gb_pack_b(const float *b, int64_t ldb, int tb, int64_t kc, int64_t n
             const float *src = b + p * ldb;
             const int64_t w = nc - p < 16 ? nc - p : 16;
             int64_t i = 0;
-            if (w == 16) for (; i + 16 <= kc; i += 16) gb_transpose16(src + i, ldb, dst + i * 16);
+            if (w == 16) for (; i + 16 <= kc; i += 16) {
+                if (wide) gb_transpose16(src + i, ldb, dst + i * 16);
+                else gb_transpose16_avx2(src + i, ldb, dst + i * 16);
+            }
             for (; i < kc; i++) {
                 for (int64_t j = 0; j < w; j++) dst[i * 16 + j] = src[j * ldb + i];
                 for (int64_t j = w; j < 16; j++) dst[i * 16 + j] = 0;
@@ -143,7 +185,7 @@ static inline __attribute__((always_inline)) void gb_prefetch_part(const gb_pref
 
 /* One row block against the packed column block: abuf holds the block of op(A), `ta` as it was copied. Each panel
    also prefetches its share of `pf` (or NULL), the block of A that comes next. */
-static inline __attribute__((always_inline)) void gb_row_block(const int ta, int64_t mc, int64_t nblock, int64_t kc,
+static inline __attribute__((always_inline)) void gb_row_block(const int wide, const int ta, int64_t mc, int64_t nblock, int64_t kc,
                                                                const float *abuf, int64_t lda, const float *bbuf,
                                                                float *c, int64_t ldc, int acc, const gb_prefetch *pf) {
     const int64_t panels = (nblock + 15) / 16;
@@ -154,9 +196,17 @@ static inline __attribute__((always_inline)) void gb_row_block(const int ta, int
         float *cp = c + p;
         for (int64_t i = 0; i < mc;) {
             const float *ai = ta ? abuf + i : abuf + i * lda;
-            const int64_t rows = mc - i < NB_MR512 ? mc - i : NB_MR512;
-            switch (rows) { NB_CASES16(gb_tile512) default: break; }
-            i += rows;
+            if (wide) {
+#if NABLA_GEMM_TILE512
+                const int64_t rows = mc - i < NB_MR512 ? mc - i : NB_MR512;
+                switch (rows) { NB_CASES16(gb_tile512) default: break; }
+                i += rows;
+#endif
+            } else {
+                const int64_t rows = mc - i < NB_MR ? mc - i : NB_MR;
+                switch (rows) { NB_CASES6(gb6_tile) default: break; }
+                i += rows;
+            }
         }
     }
 }
@@ -170,13 +220,23 @@ typedef struct {
 } gb_epilogue;
 
 /* Writes bias[0..nc) into each of the mc rows of the block at c. */
-__attribute__((target("arch=x86-64-v4")))
 static void gb_fill_bias(float *c, int64_t ldc, int64_t mc, int64_t nc, const float *bias) {
     for (int64_t r = 0; r < mc; r++) memcpy(c + r * ldc, bias, sizeof(float) * (size_t)nc);
 }
 
 /* The end of the epilogue on an mc×nc block of C: residual rows r (ldr apart) added, then ReLU (NaN kept, -0 to
    +0: `v > 0 ? v : (v.isNaN ? v : 0)`, as nabla_f32_relu). */
+__attribute__((target("arch=x86-64-v3")))
+static void gb_finish_avx2(float *c, int64_t ldc, int64_t mc, int64_t nc, const float *r, int64_t ldr, int relu) {
+    for (int64_t i = 0; i < mc; i++) {
+        float *row = c + i * ldc;
+        const float *res = r ? r + i * ldr : NULL;
+        if (res) for (int64_t j = 0; j < nc; j++) row[j] += res[j];
+        if (relu) for (int64_t j = 0; j < nc; j++) row[j] = row[j] > 0 || row[j] != row[j] ? row[j] : 0;
+    }
+}
+
+#if NABLA_GEMM_TILE512
 __attribute__((target("arch=x86-64-v4"), min_vector_width(512)))
 static void gb_finish(float *c, int64_t ldc, int64_t mc, int64_t nc, const float *r, int64_t ldr, int relu) {
     const __m512 zero = _mm512_setzero_ps();
@@ -192,16 +252,20 @@ static void gb_finish(float *c, int64_t ldc, int64_t mc, int64_t nc, const float
         }
     }
 }
+#else
+#define gb_finish gb_finish_avx2
+#endif
 
 /* The rows [m_lo, m_hi) of C against one packed kc×nc block of op(B) (bbuf), which starts at row k0 and column n0
    of op(B). `copy_a`: each block of A goes through the scratch buffer `abuf` first (its rows collide in L1). `ep`
    (or NULL): the epilogue; each 64-row block gets its bias just before its product and, on the last block of k
    (`kc_next` 0; else the length of the next block of k), its residual and ReLU just after, while it is in the
    cache. */
-__attribute__((target("arch=x86-64-v4"), min_vector_width(512)))
-static void gb_rows(int ta, int64_t m_lo, int64_t m_hi, int64_t n0, int64_t nc, int64_t k0, int64_t kc,
-                    const float *a, int64_t lda, const float *bbuf, int accumulate, float *c, int64_t ldc, int copy_a,
-                    float *abuf, const gb_epilogue *ep, int64_t kc_next) {
+static inline __attribute__((always_inline)) void gb_rows_body(const int wide, int ta, int64_t m_lo, int64_t m_hi,
+                                                               int64_t n0, int64_t nc, int64_t k0, int64_t kc,
+                                                               const float *a, int64_t lda, const float *bbuf,
+                                                               int accumulate, float *c, int64_t ldc, int copy_a,
+                                                               float *abuf, const gb_epilogue *ep, int64_t kc_next) {
     const int last = kc_next == 0;
     const int bias = ep && ep->bias && k0 == 0;
     const int acc = accumulate || k0 > 0 || bias;
@@ -235,10 +299,35 @@ static void gb_rows(int ta, int64_t m_lo, int64_t m_hi, int64_t n0, int64_t nc, 
             pf = (gb_prefetch){ta ? a + k1 * lda + m1 : a + m1 * lda + k1, ta ? kn : mn, ta ? mn : kn, lda};
             pfp = &pf;
         }
-        if (ta) gb_row_block(1, mc, nc, kc, ab, ld, bbuf, cb, ldc, acc, pfp);
-        else gb_row_block(0, mc, nc, kc, ab, ld, bbuf, cb, ldc, acc, pfp);
-        if (finish) gb_finish(cb, ldc, mc, nc, ep->residual ? ep->residual + m0 * ep->ldr + n0 : NULL, ep->ldr, ep->relu);
+        if (ta) gb_row_block(wide, 1, mc, nc, kc, ab, ld, bbuf, cb, ldc, acc, pfp);
+        else gb_row_block(wide, 0, mc, nc, kc, ab, ld, bbuf, cb, ldc, acc, pfp);
+        if (finish) {
+            const float *res = ep->residual ? ep->residual + m0 * ep->ldr + n0 : NULL;
+            if (wide) gb_finish(cb, ldc, mc, nc, res, ep->ldr, ep->relu);
+            else gb_finish_avx2(cb, ldc, mc, nc, res, ep->ldr, ep->relu);
+        }
     }
+}
+
+#define GB_ROWS_PARAMS int ta, int64_t m_lo, int64_t m_hi, int64_t n0, int64_t nc, int64_t k0, int64_t kc,         \
+                       const float *a, int64_t lda, const float *bbuf, int accumulate, float *c, int64_t ldc,       \
+                       int copy_a, float *abuf, const gb_epilogue *ep, int64_t kc_next
+#define GB_ROWS_ARGS ta, m_lo, m_hi, n0, nc, k0, kc, a, lda, bbuf, accumulate, c, ldc, copy_a, abuf, ep, kc_next
+
+__attribute__((target("arch=x86-64-v3")))
+static void gb_rows_avx2(GB_ROWS_PARAMS) { gb_rows_body(0, GB_ROWS_ARGS); }
+
+#if NABLA_GEMM_TILE512
+__attribute__((target("arch=x86-64-v4"), min_vector_width(512)))
+static void gb_rows_avx512(GB_ROWS_PARAMS) { gb_rows_body(1, GB_ROWS_ARGS); }
+#endif
+
+/* The rows [m_lo, m_hi) of C against one packed block of op(B) (gb_rows_body), on the tile this CPU runs. */
+static void gb_rows(GB_ROWS_PARAMS) {
+#if NABLA_GEMM_TILE512
+    if (gb_wide()) { gb_rows_avx512(GB_ROWS_ARGS); return; }
+#endif
+    gb_rows_avx2(GB_ROWS_ARGS);
 }
 
 /* The length of the block of k after the one at k0 (kc long), 0 after the last. */
@@ -438,13 +527,16 @@ void nabla_f32_gemm_team_epilogue(nabla_gemm_team *t, const float *bias, const f
     t->epilogue = (gb_epilogue){.bias = bias, .residual = residual, .ldr = ldr, .relu = relu};
 }
 
-int nabla_f32_gemm_available(void) { return NB_HAS_AVX512(); }
+int nabla_f32_gemm_available(void) {
+    __builtin_cpu_init();
+    return NB_HAS_AVX512() || (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"));
+}
 
 int nabla_f32_gemm_copies_a(int64_t lda) { return gb_rows_collide(lda); }
 
 int nabla_f32_gemm_preferred(void) {
     __builtin_cpu_init();
-    return NB_HAS_AVX512() && __builtin_cpu_is("amd");
+    return nabla_f32_gemm_available() && __builtin_cpu_is("amd");
 }
 
 void nabla_f32_gemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float *a,

@@ -11,7 +11,6 @@
 
 #define NABLA_DISPATCH NABLA_CLONES("arch=x86-64-v3")
 
-#define NB_MR 6
 #define NB_KC 256
 
 /* The blocking both drivers share, inside a function with the gemm_packed arguments (`ta` constant): K in blocks of
@@ -34,8 +33,6 @@
         }                                                                                                           \
     }
 
-typedef float nb_v8f __attribute__((ext_vector_type(8)));
-typedef double nb_v4d __attribute__((ext_vector_type(4)));
 
 #if NABLA_GEMM_TILE512
 #define DEFINE_PACKED_512(P, T, V2)                                                                                 \
@@ -57,7 +54,6 @@ static void P##_drive512(int ta, int64_t m, int64_t n, int64_t k, const T *a, in
 DEFINE_PACKED_512(f32, float, nb_v16f)
 DEFINE_PACKED_512(f64, double, nb_v8d)
 #else
-#define NB_HAS_AVX512() 0
 #define f32_drive512 f32_drive
 #define f64_drive512 f64_drive
 #endif
@@ -81,45 +77,7 @@ void nabla_##P##_pack_b(const T *b, int64_t ldb, int trans_b, int64_t k, int64_t
     }                                                                                                               \
 }                                                                                                                   \
                                                                                                                     \
-/* One tile: C[0..mr, 0..nc) (+)= A[0..mr, 0..kc) · the panel block b (kc rows of 2·W); A(r, q) is a[r·lda + q],  \
-   or a[q·lda + r] when `ta`. */                                                                                    \
-static inline __attribute__((always_inline)) void P##_tile(const int ta, const int mr, int64_t kc, const T *a,      \
-                                                          int64_t lda, const T *b, T *c, int64_t ldc, int64_t nc,   \
-                                                          int acc) {                                                \
-    V c0[NB_MR], c1[NB_MR];                                                                                         \
-    NB_UNROLL for (int r = 0; r < NB_MR; r++) { c0[r] = (V)0; c1[r] = (V)0; }                                       \
-    for (int64_t q = 0; q < kc; q++) {                                                                              \
-        V b0, b1;                                                                                                   \
-        memcpy(&b0, b + q * 2 * W, sizeof b0);                                                                      \
-        memcpy(&b1, b + q * 2 * W + W, sizeof b1);                                                                  \
-        for (int r = 0; r < mr; r++) {                                                                              \
-            T ar = ta ? a[q * lda + r] : a[r * lda + q];                                                            \
-            c0[r] += ar * b0;                                                                                       \
-            c1[r] += ar * b1;                                                                                       \
-        }                                                                                                           \
-    }                                                                                                               \
-    if (nc == 2 * W) {                                                                                              \
-        NB_UNROLL for (int r = 0; r < mr; r++) {                                                                    \
-            T *cr = c + r * ldc;                                                                                    \
-            V x0 = c0[r], x1 = c1[r];                                                                               \
-            if (acc) {                                                                                              \
-                V y0, y1;                                                                                           \
-                memcpy(&y0, cr, sizeof y0);                                                                         \
-                memcpy(&y1, cr + W, sizeof y1);                                                                     \
-                x0 += y0; x1 += y1;                                                                                 \
-            }                                                                                                       \
-            memcpy(cr, &x0, sizeof x0);                                                                             \
-            memcpy(cr + W, &x1, sizeof x1);                                                                         \
-        }                                                                                                           \
-    } else {                                                                                                        \
-        NB_UNROLL for (int r = 0; r < mr; r++) {                                                                    \
-            T tmp[2 * W], *cr = c + r * ldc;                                                                        \
-            memcpy(tmp, &c0[r], sizeof c0[r]);                                                                      \
-            memcpy(tmp + W, &c1[r], sizeof c1[r]);                                                                  \
-            for (int64_t j = 0; j < nc; j++) cr[j] = acc ? cr[j] + tmp[j] : tmp[j];                                 \
-        }                                                                                                           \
-    }                                                                                                               \
-}                                                                                                                   \
+NABLA_DEFINE_TILE6(P, T, V, W)                                                                                      \
                                                                                                                     \
 static inline __attribute__((always_inline)) void P##_drive(const int ta, int64_t m, int64_t n, int64_t k,        \
                                                            const T *a, int64_t lda, const T *bp, int accumulate,    \

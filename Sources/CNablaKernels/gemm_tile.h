@@ -24,6 +24,52 @@
                          NB_CASE(TILE, 11) NB_CASE(TILE, 10) NB_CASE(TILE, 9) NB_CASE(TILE, 8) NB_CASE(TILE, 7)      \
                          NB_CASES6(TILE)
 
+/* The portable tile (AVX2 + FMA in x86-64-v3 code): NB_MR rows of C by one panel of 2·W columns (16 floats or 8
+   doubles), held in two vectors a row, 12 accumulators in AVX2's 16 registers. Every step broadcasts one element of
+   each row of A and does 12 fused multiply-adds. C[0..mr, 0..nc) (+)= A[0..mr, 0..kc) · the panel block b (kc rows
+   of 2·W); A(r, q) is a[r·lda + q], or a[q·lda + r] when `ta`. Written over C unless `acc`. */
+#define NB_MR 6
+typedef float nb_v8f __attribute__((ext_vector_type(8)));
+typedef double nb_v4d __attribute__((ext_vector_type(4)));
+#define NABLA_DEFINE_TILE6(P, T, V, W)                                                                              \
+static inline __attribute__((always_inline)) void P##_tile(const int ta, const int mr, int64_t kc, const T *a,      \
+                                                          int64_t lda, const T *b, T *c, int64_t ldc, int64_t nc,   \
+                                                          int acc) {                                                \
+    V c0[NB_MR], c1[NB_MR];                                                                                         \
+    NB_UNROLL for (int r = 0; r < NB_MR; r++) { c0[r] = (V)0; c1[r] = (V)0; }                                       \
+    for (int64_t q = 0; q < kc; q++) {                                                                              \
+        V b0, b1;                                                                                                   \
+        memcpy(&b0, b + q * 2 * W, sizeof b0);                                                                      \
+        memcpy(&b1, b + q * 2 * W + W, sizeof b1);                                                                  \
+        for (int r = 0; r < mr; r++) {                                                                              \
+            T ar = ta ? a[q * lda + r] : a[r * lda + q];                                                            \
+            c0[r] += ar * b0;                                                                                       \
+            c1[r] += ar * b1;                                                                                       \
+        }                                                                                                           \
+    }                                                                                                               \
+    if (nc == 2 * W) {                                                                                              \
+        NB_UNROLL for (int r = 0; r < mr; r++) {                                                                    \
+            T *cr = c + r * ldc;                                                                                    \
+            V x0 = c0[r], x1 = c1[r];                                                                               \
+            if (acc) {                                                                                              \
+                V y0, y1;                                                                                           \
+                memcpy(&y0, cr, sizeof y0);                                                                         \
+                memcpy(&y1, cr + W, sizeof y1);                                                                     \
+                x0 += y0; x1 += y1;                                                                                 \
+            }                                                                                                       \
+            memcpy(cr, &x0, sizeof x0);                                                                             \
+            memcpy(cr + W, &x1, sizeof x1);                                                                         \
+        }                                                                                                           \
+    } else {                                                                                                        \
+        NB_UNROLL for (int r = 0; r < mr; r++) {                                                                    \
+            T tmp[2 * W], *cr = c + r * ldc;                                                                        \
+            memcpy(tmp, &c0[r], sizeof c0[r]);                                                                      \
+            memcpy(tmp + W, &c1[r], sizeof c1[r]);                                                                  \
+            for (int64_t j = 0; j < nc; j++) cr[j] = acc ? cr[j] + tmp[j] : tmp[j];                                 \
+        }                                                                                                           \
+    }                                                                                                               \
+}
+
 #if defined(__x86_64__) && defined(__linux__) && !defined(NABLA_NO_AVX512)
 #define NABLA_GEMM_TILE512 1
 /* AVX-512: one 512-bit vector holds a whole panel row (2·W elements), so a tile of NB_MR512 rows keeps one
@@ -70,6 +116,8 @@ static inline __attribute__((always_inline)) void P##_tile512(const int ta, cons
         }                                                                                                           \
     }                                                                                                               \
 }
+#else
+#define NB_HAS_AVX512() 0
 #endif
 
 #endif

@@ -2,10 +2,10 @@ import Foundation
 import Testing
 import Nabla
 
-/// `BlockedGemm` (Nabla's own float32 GEMM on AVX-512, behind every float32 matrix product there) against a triple
+/// `BlockedGemm` (Nabla's own float32 GEMM, behind most float32 matrix products on AMD CPUs) against a triple
 /// loop in Double: every transpose, partial tiles and panels, blocks of K and N beyond one, strides that make A's
 /// rows collide in L1 (copied first), alpha, accumulation, and the split over threads by rows and by columns.
-@Suite(.enabled(if: BlockedGemm.available, "needs AVX-512")) struct BlockedGemmTests {
+@Suite(.enabled(if: BlockedGemm.available, "needs AVX2 and FMA")) struct BlockedGemmTests {
     /// Random operands for one product into a C with a wider row stride (its padding random too, and NaNs in C
     /// where the product writes over it), C after `run` has multiplied them, and C before.
     private struct Product {
@@ -143,6 +143,39 @@ import Nabla
         }
     }
 
+    @Test func avx2TileGivesTheAVX512ResultBitForBit() {
+        // Partial tiles of both (6 and 16 rows), transposed B through both register transposes, a team with the
+        // fused bias, residual and ReLU, and colliding rows of A. On a CPU without AVX-512 both runs take the AVX2
+        // tile.
+        let cases: [(m: Int, n: Int, k: Int, transA: Bool, transB: Bool, lda: Int?)] = [
+            (47, 33, 257, false, false, nil), (70, 300, 40, true, true, nil), (161, 161, 90, false, true, nil),
+            (300, 48, 300, false, false, 1024), (64, 16, 16, true, false, nil),
+        ]
+        for (m, n, k, transA, transB, lda) in cases {
+            let p = Product(m: m, n: n, k: k, transA: transA, transB: transB, alpha: 0.7, accumulate: transA, lda: lda)
+            let wide = p.gemm(threads: 1), narrow = BlockedGemm.withAVX2Tile { p.gemm(threads: 1) }
+            #expect(narrow.elementsEqual(wide) { $0 == $1 || ($0.isNaN && $1.isNaN) },
+                    "m \(m) n \(n) k \(k) transA \(transA) transB \(transB)")
+        }
+        let (m, n, k) = (300, 72, 520)
+        let p = Product(m: m, n: n, k: k, transA: false, transB: true)
+        let bias = (0..<n).map { Float($0) / 7 - 5 }, residual = (0..<m * n).map { Float($0 % 13) - 6 }
+        func fused() -> [Float] {
+            bias.withUnsafeBufferPointer { bp in
+                residual.withUnsafeBufferPointer { rp in
+                    p.result {
+                        BlockedGemm.teamGemm(transA: false, transB: true, m: m, n: n, k: k, alpha: 1, a: $0, lda: p.lda, b: $1,
+                                             ldb: p.ldb, accumulate: false, c: $2, ldc: p.ldc, threads: 2,
+                                             epilogue: .init(bias: bp.baseAddress, residual: rp.baseAddress, ldr: n, relu: true))
+                    }
+                }
+            }
+        }
+        let wide = fused(), narrow = BlockedGemm.withAVX2Tile { fused() }
+        #expect(narrow.elementsEqual(wide) { $0 == $1 || ($0.isNaN && $1.isNaN) }, "the fused epilogue")
+        #expect(wide.contains(0) && wide.contains { $0 > 0 }, "the ReLU cut some values and kept others")
+    }
+
     @Test func copiesRowsThatCollideInCache() {
         // lda of 1024 and 512 floats put a tile's 16 rows in one or two L1 sets: the block of A is copied first.
         for lda in [1024, 512] {
@@ -189,7 +222,7 @@ import Nabla
     }
 
     @Test func runsOnAMDUnlessTheEnvironmentSaysOtherwise() throws {
-        // The policy: AMD CPUs with AVX-512 (measured faster than OpenBLAS there); NABLA_GEMM overrides it.
+        // The policy: AMD CPUs (measured faster than OpenBLAS there); NABLA_GEMM overrides it.
         let cpuinfo = try String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)
         let amd = cpuinfo.contains("AuthenticAMD")
         let expected: Bool

@@ -2,16 +2,21 @@
 #define NABLA_GEMM_BLOCKED_H
 #include <stdint.h>
 
-/* A cache-blocked float32 GEMM on Nabla's AVX-512 register tile (see gemm_blocked.c), on the calling thread
+/* A cache-blocked float32 GEMM on Nabla's register tiles, AVX-512 or AVX2 (see gemm_blocked.c), on the calling thread
    (nabla_f32_gemm) or on a team of the caller's threads (nabla_f32_gemm_team_*). Row-major, with cblas_sgemm's meaning of the
    arguments, and beta restricted to 0 (C written over) or 1 (C added to). */
 
-/* Whether this CPU runs nabla_f32_gemm (AVX-512F/VL/DQ/BW on x86-64 Linux); 0 elsewhere. */
+/* Whether this CPU runs nabla_f32_gemm (AVX-512F/VL/DQ/BW, or AVX2 + FMA, on x86-64 Linux); 0 elsewhere. */
 int nabla_f32_gemm_available(void);
 
-/* Whether nabla_f32_gemm is measured faster than OpenBLAS 0.3.21 on this CPU: AMD CPUs with AVX-512 (Zen 4,
-   where OpenBLAS runs its Cooper Lake kernels). Intel's AVX-512 cores, with two 512-bit FMA units, have not
-   been measured against OpenBLAS's SkylakeX kernels, so they stay on OpenBLAS. */
+/* Makes an AVX-512 CPU run the AVX2 tile (`on` 1) or its own again (0): the two give the same results bit for bit,
+   which the tests check. Any time, from any thread. */
+void nabla_f32_gemm_use_avx2_tile(int on);
+
+/* Whether nabla_f32_gemm is measured faster than OpenBLAS 0.3.21 on this CPU: AMD CPUs where it is available
+   (Zen 4 against OpenBLAS's Cooper Lake kernels with the AVX-512 tile, and against its Zen kernels with the AVX2
+   tile). Intel's AVX-512 cores, with two 512-bit FMA units, have not been measured against OpenBLAS's SkylakeX
+   kernels, so they stay on OpenBLAS. */
 int nabla_f32_gemm_preferred(void);
 
 /* Whether nabla_f32_gemm copies each block of A before reading it (A's row stride lda puts a tile's rows in

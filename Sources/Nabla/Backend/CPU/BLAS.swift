@@ -16,7 +16,7 @@ enum BLAS {
 
     /// `C = alpha * op(A) @ op(B) + beta * C` in float32 or float64 (`cblas_sgemm` or `cblas_dgemm`). Float32
     /// products with beta 0 or 1 and enough rows run on `BlockedGemm` where it is enabled (AMD CPUs with
-    /// AVX-512), on OpenBLAS's thread count.
+    /// AVX-512 or AVX2), on OpenBLAS's thread count.
     @inline(__always)
     static func gemm<T: BLASScalar>(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: T,
                                     a: UnsafePointer<T>, lda: Int, b: UnsafePointer<T>, ldb: Int,
@@ -57,7 +57,7 @@ extension Double: BLASScalar {
     static var cblasGemm: CBLASGemm<Double> { nabla_blas_dgemm }
 }
 
-/// The BLAS library behind CPU matrix products: OpenBLAS, loaded at run time; on AMD CPUs with AVX-512, float32
+/// The BLAS library behind CPU matrix products: OpenBLAS, loaded at run time; on AMD CPUs (AVX-512 or AVX2), float32
 /// products of 64 rows or more run on Nabla's own blocked GEMM instead (`ownFloatGemm`; docs/performance.md).
 ///
 /// Debian 12's OpenBLAS chooses its kernels from the CPU model and falls back to its SSE3 kernels ("Prescott",
@@ -94,8 +94,8 @@ public enum BLASLibrary {
 
     /// Whether float32 products of 64 rows or more run on Nabla's own cache-blocked GEMM rather than OpenBLAS's
     /// `sgemm` (most of them: the shapes left to OpenBLAS are in docs/performance.md): true on AMD CPUs with
-    /// AVX-512 (where it is measured faster) unless `NABLA_GEMM=openblas` is set in the environment;
-    /// `NABLA_GEMM=nabla` turns it on for any CPU with AVX-512.
+    /// AVX-512 or AVX2 (where it is measured faster) unless `NABLA_GEMM=openblas` is set in the environment;
+    /// `NABLA_GEMM=nabla` turns it on for any x86-64 CPU with AVX2 and FMA.
     public static var ownFloatGemm: Bool { BlockedGemm.enabled }
 
     /// This CPU's level as `betterCore` takes it.

@@ -5,15 +5,22 @@ import Glibc
 #endif
 
 /// Nabla's own float32 GEMM (`nabla_f32_gemm`, CNablaKernels/gemm_blocked.c): a cache-blocked product on the
-/// 16-row AVX-512 register tile, which `BLAS.gemm` runs in place of OpenBLAS's `sgemm` where it is measured
-/// faster (AMD CPUs with AVX-512). `NABLA_GEMM=openblas` in the environment keeps every product on OpenBLAS;
-/// `NABLA_GEMM=nabla` uses this one on any CPU with AVX-512.
+/// 16-row AVX-512 register tile, or the 6-row AVX2 one on CPUs without AVX-512, which `BLAS.gemm` runs in place of
+/// OpenBLAS's `sgemm` where it is measured faster (AMD CPUs). `NABLA_GEMM=openblas` in the environment keeps every
+/// product on OpenBLAS; `NABLA_GEMM=nabla` uses this one on any CPU with AVX2 and FMA.
 package enum BlockedGemm {
-    /// Whether this CPU can run it (AVX-512).
+    /// Whether this CPU can run it (AVX-512, or AVX2 and FMA, on x86-64 Linux).
     package static let available = nabla_f32_gemm_available() != 0
 
-    /// Whether float32 products run here: on AMD CPUs with AVX-512 unless `NABLA_GEMM=openblas`, on any CPU with
-    /// AVX-512 when `NABLA_GEMM=nabla`.
+    /// Runs `body` with the AVX2 tile on an AVX-512 CPU (for tests: the two tiles give the same results bit for bit).
+    package static func withAVX2Tile<R>(_ body: () throws -> R) rethrows -> R {
+        nabla_f32_gemm_use_avx2_tile(1)
+        defer { nabla_f32_gemm_use_avx2_tile(0) }
+        return try body()
+    }
+
+    /// Whether float32 products run here: on AMD CPUs unless `NABLA_GEMM=openblas`, on any CPU where it is
+    /// `available` when `NABLA_GEMM=nabla`.
     package static let enabled: Bool = {
         guard available else { return false }
         switch getenv("NABLA_GEMM").map({ String(cString: $0) }) {

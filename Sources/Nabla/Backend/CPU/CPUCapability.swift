@@ -12,7 +12,7 @@ import CNablaKernels
 public enum CPUCapability: String, Sendable, CustomStringConvertible {
     /// AVX-512 (F, VL, DQ and BW): the 16-row GEMM tiles, Nabla's blocked GEMM and the x86-64-v4 kernel clones.
     case avx512 = "AVX512"
-    /// AVX2 with FMA: the 8-row GEMM tiles and the x86-64-v3 kernel clones; matrix products on OpenBLAS.
+    /// AVX2 with FMA: the 6-row GEMM tiles and the x86-64-v3 kernel clones.
     case avx2 = "AVX2"
     /// Neither: the baseline (SSE2) kernels.
     case `default` = "DEFAULT"

@@ -1,5 +1,5 @@
 extension CPUBackend {
-    /// `Backend.linearEpilogue` on Nabla's own GEMM where it runs (`BlockedGemm`: float32 on AMD's AVX-512, the
+    /// `Backend.linearEpilogue` on Nabla's own GEMM where it runs (`BlockedGemm`: float32 on AMD CPUs, the
     /// products it is measured faster on): one product whose blocks of C get the bias as their starting value and
     /// the residual and ReLU right after their last block of k, while they are in the cache. That saves the passes
     /// over memory for the bias rows, the residual and the ReLU, and packs the weight once where the blocked default
