@@ -96,7 +96,7 @@ test: deps venv models
 	$(SWIFT) build -c $(CONFIG) --build-tests
 	$(SWIFT) test -c $(CONFIG) --skip-build
 
-# The same tests on a build without any AVX-512 path (NABLA_NO_AVX512: AVX2 kernels and tiles, products on OpenBLAS),
+# The same tests on a build without any AVX-512 path (NABLA_NO_AVX512: the AVX2 kernel clones and GEMM tiles),
 # in its own build folder: what an AVX2-only CPU runs, checked on an AVX-512 one. Not part of `make test`.
 AVX2_BUILD := .build/avx2
 test-avx2: deps venv models

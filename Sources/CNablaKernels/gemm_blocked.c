@@ -553,6 +553,8 @@ void nabla_f32_gemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, f
 
 int nabla_f32_gemm_available(void) { return 0; }
 
+void nabla_f32_gemm_use_avx2_tile(int on) { (void)on; }
+
 int nabla_f32_gemm_copies_a(int64_t lda) { (void)lda; return 0; }
 
 nabla_gemm_team *nabla_f32_gemm_team_create(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
