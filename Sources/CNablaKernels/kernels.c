@@ -1,19 +1,16 @@
 #include "nabla_kernels.h"
 #include "dispatch.h"
 #include "elementwise.h"
+#include "gemm_tile.h"
 #include <math.h>
 
 int nabla_cpu_capability(void) {
 #if defined(__x86_64__)
     __builtin_cpu_init();
     if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) return 0;
-#if !defined(NABLA_NO_AVX512)
-    /* The features NB_HAS_AVX512 (gemm_tile.h) asks for; the x86-64-v4 clones ask for these and more, all of which
-       every AVX-512 CPU with these four has. */
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
-        __builtin_cpu_supports("avx512bw")) return 3;
-#endif
-    return 2;
+    /* The GEMM tiles' own AVX-512 test (0 in a build without AVX-512 paths); the x86-64-v4 clones ask for its
+       features and more, which every AVX-512 CPU with these has. */
+    return NB_HAS_AVX512() ? 3 : 2;
 #else
     return 0;
 #endif

@@ -10,7 +10,7 @@ import CNablaKernels
 /// A build made with `swift build -Xcc -DNABLA_NO_AVX512` (or `make test-avx2`) leaves out every AVX-512 path and
 /// reports `avx2` on any CPU with AVX2: the code an AVX2-only machine runs, on an AVX-512 one.
 public enum CPUCapability: String, Sendable, CustomStringConvertible {
-    /// AVX-512 (F, VL, DQ and BW): the 16-row GEMM tiles, Nabla's blocked GEMM and the x86-64-v4 kernel clones.
+    /// AVX-512 (F, VL, DQ and BW): the 16-row GEMM tiles and the x86-64-v4 kernel clones.
     case avx512 = "AVX512"
     /// AVX2 with FMA: the 6-row GEMM tiles and the x86-64-v3 kernel clones.
     case avx2 = "AVX2"
