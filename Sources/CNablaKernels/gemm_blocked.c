@@ -183,11 +183,19 @@ static inline __attribute__((always_inline)) void gb_prefetch_part(const gb_pref
         __builtin_prefetch(pf->src + (l / per_row) * pf->lda + (l % per_row) * 16, 0, 3);
 }
 
+/* 16 floats of -0.0, which an addition leaves any value unchanged by: the bias and residual of a tile epilogue
+   (nb_tile_epilogue) that has none. */
+static const float gb_nothing[16] = {-0.f, -0.f, -0.f, -0.f, -0.f, -0.f, -0.f, -0.f,
+                                     -0.f, -0.f, -0.f, -0.f, -0.f, -0.f, -0.f, -0.f};
+
 /* One row block against the packed column block: abuf holds the block of op(A), `ta` as it was copied. Each panel
-   also prefetches its share of `pf` (or NULL), the block of A that comes next. */
+   also prefetches its share of `pf` (or NULL), the block of A that comes next. `block` (or NULL): the epilogue the
+   tiles apply as they store, its bias (or gb_nothing) at the block's first column and its residual (or
+   gb_nothing, ldr 0) at the block's first element. */
 static inline __attribute__((always_inline)) void gb_row_block(const int wide, const int ta, int64_t mc, int64_t nblock, int64_t kc,
                                                                const float *abuf, int64_t lda, const float *bbuf,
-                                                               float *c, int64_t ldc, int acc, const gb_prefetch *pf) {
+                                                               float *c, int64_t ldc, int acc, const gb_prefetch *pf,
+                                                               const nb_tile_epilogue *block) {
     const int64_t panels = (nblock + 15) / 16;
     for (int64_t p = 0; p < nblock; p += 16) {
         if (pf) gb_prefetch_part(pf, p / 16, panels);
@@ -196,6 +204,14 @@ static inline __attribute__((always_inline)) void gb_row_block(const int wide, c
         float *cp = c + p;
         for (int64_t i = 0; i < mc;) {
             const float *ai = ta ? abuf + i : abuf + i * lda;
+            nb_tile_epilogue tile;
+            const nb_tile_epilogue *ep = NULL;
+            if (block) {
+                const float *bias = block->bias, *res = block->res;
+                tile = (nb_tile_epilogue){bias == gb_nothing ? bias : bias + p,
+                                          res == gb_nothing ? res : res + i * block->ldr + p, block->ldr, block->relu};
+                ep = &tile;
+            }
             if (wide) {
 #if NABLA_GEMM_TILE512
                 const int64_t rows = mc - i < NB_MR512 ? mc - i : NB_MR512;
@@ -211,64 +227,30 @@ static inline __attribute__((always_inline)) void gb_row_block(const int wide, c
     }
 }
 
-/* What a team does to C besides the product: a bias row as C's starting value (in place of C, on the first block of
-   k), then after the last block of k a residual added and a ReLU. NULL pointers and 0 skip a step. */
+/* What a team does to C besides the product: a bias row added, then a residual added and a ReLU. NULL pointers and
+   0 skip a step. */
 typedef struct {
     const float *bias, *residual;
     int64_t ldr;
     int relu;
 } gb_epilogue;
 
-/* Writes bias[0..nc) into each of the mc rows of the block at c. */
-static void gb_fill_bias(float *c, int64_t ldc, int64_t mc, int64_t nc, const float *bias) {
-    for (int64_t r = 0; r < mc; r++) memcpy(c + r * ldc, bias, sizeof(float) * (size_t)nc);
-}
-
-/* The end of the epilogue on an mc×nc block of C: residual rows r (ldr apart) added, then ReLU (NaN kept, -0 to
-   +0: `v > 0 ? v : (v.isNaN ? v : 0)`, as nabla_f32_relu). */
-__attribute__((target("arch=x86-64-v3")))
-static void gb_finish_avx2(float *c, int64_t ldc, int64_t mc, int64_t nc, const float *r, int64_t ldr, int relu) {
-    for (int64_t i = 0; i < mc; i++) {
-        float *row = c + i * ldc;
-        const float *res = r ? r + i * ldr : NULL;
-        if (res) for (int64_t j = 0; j < nc; j++) row[j] += res[j];
-        if (relu) for (int64_t j = 0; j < nc; j++) row[j] = row[j] > 0 || row[j] != row[j] ? row[j] : 0;
-    }
-}
-
-#if NABLA_GEMM_TILE512
-__attribute__((target("arch=x86-64-v4"), min_vector_width(512)))
-static void gb_finish(float *c, int64_t ldc, int64_t mc, int64_t nc, const float *r, int64_t ldr, int relu) {
-    const __m512 zero = _mm512_setzero_ps();
-    for (int64_t i = 0; i < mc; i++) {
-        float *row = c + i * ldc;
-        const float *res = r ? r + i * ldr : NULL;
-        for (int64_t j = 0; j < nc; j += 16) {
-            const __mmask16 live = nc - j >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (nc - j)) - 1);
-            __m512 x = _mm512_maskz_loadu_ps(live, row + j);
-            if (res) x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(live, res + j));
-            if (relu) x = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(x, zero, _CMP_NLE_UQ), x);
-            _mm512_mask_storeu_ps(row + j, live, x);
-        }
-    }
-}
-#else
-#define gb_finish gb_finish_avx2
-#endif
-
 /* The rows [m_lo, m_hi) of C against one packed kc×nc block of op(B) (bbuf), which starts at row k0 and column n0
    of op(B). `copy_a`: each block of A goes through the scratch buffer `abuf` first (its rows collide in L1). `ep`
-   (or NULL): the epilogue; each 64-row block gets its bias just before its product and, on the last block of k
-   (`kc_next` 0; else the length of the next block of k), its residual and ReLU just after, while it is in the
-   cache. */
-static inline __attribute__((always_inline)) void gb_rows_body(const int wide, int ta, int64_t m_lo, int64_t m_hi,
+   (or NULL): the epilogue, which the tiles apply to their sums in registers as they store them: the bias on the
+   first block of k, the residual and ReLU on the last (`kc_next` 0; else the length of the next block of k). Until
+   session 22 a pass wrote the bias into each 64-row block of C before its product and another applied the rest
+   after it, from L2 (C's rows 4 KB apart do not stay in L1): in a C harness on two threads, W7's 4096×1024×256
+   product with bias and ReLU ran 4-7% slower than without them. W7, switching the two at every step: 0.5 ms a
+   step faster on the AVX-512 tile, 2.0 ms on the AVX2 one (medians of five processes). */
+static inline __attribute__((always_inline)) void gb_rows_body(const int wide, const int fused, int ta, int64_t m_lo, int64_t m_hi,
                                                                int64_t n0, int64_t nc, int64_t k0, int64_t kc,
                                                                const float *a, int64_t lda, const float *bbuf,
                                                                int accumulate, float *c, int64_t ldc, int copy_a,
                                                                float *abuf, const gb_epilogue *ep, int64_t kc_next) {
     const int last = kc_next == 0;
     const int bias = ep && ep->bias && k0 == 0;
-    const int acc = accumulate || k0 > 0 || bias;
+    const int acc = accumulate || k0 > 0;
     const int finish = ep && last && (ep->residual || ep->relu);
     /* The next block of A (the next rows, or after the last rows the first of the next block of k) is prefetched
        while this one runs: single-threaded 104 against 101 GF/s on W7's 4096×256×256 (C harness, A out of the
@@ -289,7 +271,10 @@ static inline __attribute__((always_inline)) void gb_rows_body(const int wide, i
             ab = abuf;
             ld = ldcopy;
         }
-        if (bias) gb_fill_bias(cb, ldc, mc, nc, ep->bias + n0);
+        const int res = finish && ep->residual;
+        const nb_tile_epilogue block = {bias ? ep->bias + n0 : gb_nothing, res ? ep->residual + m0 * ep->ldr + n0 : gb_nothing,
+                                        res ? ep->ldr : 0, finish && ep->relu};
+        const nb_tile_epilogue *bp = fused ? &block : NULL;
         gb_prefetch pf, *pfp = NULL;
         if (ahead && (m0 + GB_MC < m_hi || !last)) {
             const int next_row = m0 + GB_MC < m_hi;
@@ -299,13 +284,8 @@ static inline __attribute__((always_inline)) void gb_rows_body(const int wide, i
             pf = (gb_prefetch){ta ? a + k1 * lda + m1 : a + m1 * lda + k1, ta ? kn : mn, ta ? mn : kn, lda};
             pfp = &pf;
         }
-        if (ta) gb_row_block(wide, 1, mc, nc, kc, ab, ld, bbuf, cb, ldc, acc, pfp);
-        else gb_row_block(wide, 0, mc, nc, kc, ab, ld, bbuf, cb, ldc, acc, pfp);
-        if (finish) {
-            const float *res = ep->residual ? ep->residual + m0 * ep->ldr + n0 : NULL;
-            if (wide) gb_finish(cb, ldc, mc, nc, res, ep->ldr, ep->relu);
-            else gb_finish_avx2(cb, ldc, mc, nc, res, ep->ldr, ep->relu);
-        }
+        if (ta) gb_row_block(wide, 1, mc, nc, kc, ab, ld, bbuf, cb, ldc, acc, pfp, bp);
+        else gb_row_block(wide, 0, mc, nc, kc, ab, ld, bbuf, cb, ldc, acc, pfp, bp);
     }
 }
 
@@ -314,12 +294,25 @@ static inline __attribute__((always_inline)) void gb_rows_body(const int wide, i
                        int copy_a, float *abuf, const gb_epilogue *ep, int64_t kc_next
 #define GB_ROWS_ARGS ta, m_lo, m_hi, n0, nc, k0, kc, a, lda, bbuf, accumulate, c, ldc, copy_a, abuf, ep, kc_next
 
+/* Whether the tiles apply an epilogue to this block of k: each row function has one copy of the tiles for that and
+   one without any (a branch on it in the tile made the compiler copy the tiles for each of its steps, and slowed
+   the products without one by 2%). */
+static inline int gb_fused(const gb_epilogue *ep, int64_t k0, int64_t kc_next) {
+    return ep && ((ep->bias && k0 == 0) || (kc_next == 0 && (ep->residual || ep->relu)));
+}
+
 __attribute__((target("arch=x86-64-v3")))
-static void gb_rows_avx2(GB_ROWS_PARAMS) { gb_rows_body(0, GB_ROWS_ARGS); }
+static void gb_rows_avx2(GB_ROWS_PARAMS) {
+    if (gb_fused(ep, k0, kc_next)) gb_rows_body(0, 1, GB_ROWS_ARGS);
+    else gb_rows_body(0, 0, GB_ROWS_ARGS);
+}
 
 #if NABLA_GEMM_TILE512
 __attribute__((target("arch=x86-64-v4"), min_vector_width(512)))
-static void gb_rows_avx512(GB_ROWS_PARAMS) { gb_rows_body(1, GB_ROWS_ARGS); }
+static void gb_rows_avx512(GB_ROWS_PARAMS) {
+    if (gb_fused(ep, k0, kc_next)) gb_rows_body(1, 1, GB_ROWS_ARGS);
+    else gb_rows_body(1, 0, GB_ROWS_ARGS);
+}
 #endif
 
 /* The rows [m_lo, m_hi) of C against one packed block of op(B) (gb_rows_body), on the tile this CPU runs. */

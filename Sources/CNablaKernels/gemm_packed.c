@@ -20,6 +20,7 @@
     for (int64_t k0 = 0; k0 < k; k0 += NB_KC) {                                                                     \
         const int64_t kc = k - k0 < NB_KC ? k - k0 : NB_KC;                                                         \
         const int acc = accumulate || k0 > 0;                                                                       \
+        const nb_tile_epilogue *ep = NULL;                                                                          \
         for (int64_t p = 0; p < n; p += NR) {                                                                       \
             const T *panel = bp + p * k + k0 * NR;                                                                  \
             const int64_t nc = n - p < NR ? n - p : NR;                                                             \

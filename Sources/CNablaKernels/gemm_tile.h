@@ -15,9 +15,54 @@
 #define NB_UNROLL
 #endif
 
+/* What a tile does to its rows of C as it stores them, besides writing or (`acc`) adding its sums: `bias` (the
+   panel's row of elements) added to every row, then `res` (the tile's rows `ldr` apart) added, then, where `relu`
+   is 1, a ReLU (NaN kept, -0 to +0, as nabla_f32_relu). Without a bias or residual they point to -0.0 (ldr 0),
+   which adds nothing to any value, so the store has no branch but one on the epilogue itself (a branch on each
+   step multiplied the tile's code eightfold and slowed products without one). Each step is one addition to the
+   element in a register, in the order of the passes over C it replaces, so C gets the same bits. Pointers are to
+   the tile's element type. */
+typedef struct {
+    const void *bias, *res;
+    int64_t ldr;
+    int relu;
+} nb_tile_epilogue;
+
+/* x (a vector of floats or doubles, or one) with every element that is neither above 0 nor NaN set to +0 where
+   `relu` is 1; unchanged where it is 0. */
+#define NB_RELU_IF(x, relu)                                                                                         \
+    do {                                                                                                            \
+        const __typeof__((x) > 0) keep_ = ((x) > 0) | ((x) != (x)) | (__typeof__((x) > 0))((relu) - 1);             \
+        (x) = (__typeof__(x))((__typeof__(keep_))(x) & keep_);                                                      \
+    } while (0)
+
+/* Row r of a partial tile (its first nc elements at `row`, sums already stored) through the epilogue `ep`: out of
+   line (partial tiles are rare, and inlined this loop took most of the tiles' code). */
+__attribute__((noinline, unused)) static void nb_tile_epilogue_row_f32(float *row, const nb_tile_epilogue *ep,
+                                                                       int64_t r, int64_t nc) {
+    const float *bias = (const float *)ep->bias, *res = (const float *)ep->res + r * ep->ldr;
+    for (int64_t j = 0; j < nc; j++) {
+        float v = row[j] + bias[j];
+        v += res[j];
+        row[j] = ep->relu && !(v > 0 || v != v) ? 0 : v;
+    }
+}
+__attribute__((noinline, unused)) static void nb_tile_epilogue_row_f64(double *row, const nb_tile_epilogue *ep,
+                                                                       int64_t r, int64_t nc) {
+    const double *bias = (const double *)ep->bias, *res = (const double *)ep->res + r * ep->ldr;
+    for (int64_t j = 0; j < nc; j++) {
+        double v = row[j] + bias[j];
+        v += res[j];
+        row[j] = ep->relu && !(v > 0 || v != v) ? 0 : v;
+    }
+}
+#define nb_tile_epilogue_row(T, row, ep, r, nc)                                                                     \
+    _Generic((row), float *: nb_tile_epilogue_row_f32, double *: nb_tile_epilogue_row_f64)(row, ep, r, nc)
+
 /* A tile function runs with a constant row count: one switch case per count from 1 to MR, each calling
-   TILE(ta, R, kc, ai, lda, panel, cp + i * ldc, ldc, nc, acc) with the caller's variables of those names. */
-#define NB_CASE(TILE, R) case R: TILE(ta, R, kc, ai, lda, panel, cp + i * ldc, ldc, nc, acc); break;
+   TILE(ta, R, kc, ai, lda, panel, cp + i * ldc, ldc, nc, acc, ep) with the caller's variables of those names (`ep`
+   a const nb_tile_epilogue * for the tile's first row, or NULL). */
+#define NB_CASE(TILE, R) case R: TILE(ta, R, kc, ai, lda, panel, cp + i * ldc, ldc, nc, acc, ep); break;
 #define NB_CASES6(TILE) NB_CASE(TILE, 6) NB_CASE(TILE, 5) NB_CASE(TILE, 4) NB_CASE(TILE, 3) NB_CASE(TILE, 2)     \
                         NB_CASE(TILE, 1)
 #define NB_CASES16(TILE) NB_CASE(TILE, 16) NB_CASE(TILE, 15) NB_CASE(TILE, 14) NB_CASE(TILE, 13) NB_CASE(TILE, 12)  \
@@ -34,7 +79,7 @@ typedef double nb_v4d __attribute__((ext_vector_type(4)));
 #define NABLA_DEFINE_TILE6(P, T, V, W)                                                                              \
 static inline __attribute__((always_inline)) void P##_tile(const int ta, const int mr, int64_t kc, const T *a,      \
                                                           int64_t lda, const T *b, T *c, int64_t ldc, int64_t nc,   \
-                                                          int acc) {                                                \
+                                                          int acc, const nb_tile_epilogue *ep) {                    \
     V c0[NB_MR], c1[NB_MR];                                                                                         \
     NB_UNROLL for (int r = 0; r < NB_MR; r++) { c0[r] = (V)0; c1[r] = (V)0; }                                       \
     for (int64_t q = 0; q < kc; q++) {                                                                              \
@@ -51,11 +96,19 @@ static inline __attribute__((always_inline)) void P##_tile(const int ta, const i
         NB_UNROLL for (int r = 0; r < mr; r++) {                                                                    \
             T *cr = c + r * ldc;                                                                                    \
             V x0 = c0[r], x1 = c1[r];                                                                               \
+            V y0, y1;                                                                                               \
             if (acc) {                                                                                              \
-                V y0, y1;                                                                                           \
                 memcpy(&y0, cr, sizeof y0);                                                                         \
                 memcpy(&y1, cr + W, sizeof y1);                                                                     \
                 x0 += y0; x1 += y1;                                                                                 \
+            }                                                                                                       \
+            if (ep) {                                                                                               \
+                const T *bias = (const T *)ep->bias, *res = (const T *)ep->res + r * ep->ldr;                       \
+                memcpy(&y0, bias, sizeof y0); memcpy(&y1, bias + W, sizeof y1);                                     \
+                x0 += y0; x1 += y1;                                                                                 \
+                memcpy(&y0, res, sizeof y0); memcpy(&y1, res + W, sizeof y1);                                       \
+                x0 += y0; x1 += y1;                                                                                 \
+                NB_RELU_IF(x0, ep->relu); NB_RELU_IF(x1, ep->relu);                                                 \
             }                                                                                                       \
             memcpy(cr, &x0, sizeof x0);                                                                             \
             memcpy(cr + W, &x1, sizeof x1);                                                                         \
@@ -66,6 +119,7 @@ static inline __attribute__((always_inline)) void P##_tile(const int ta, const i
             memcpy(tmp, &c0[r], sizeof c0[r]);                                                                      \
             memcpy(tmp + W, &c1[r], sizeof c1[r]);                                                                  \
             for (int64_t j = 0; j < nc; j++) cr[j] = acc ? cr[j] + tmp[j] : tmp[j];                                 \
+            if (ep) nb_tile_epilogue_row(T, cr, ep, r, nc);                                                         \
         }                                                                                                           \
     }                                                                                                               \
 }
@@ -95,7 +149,7 @@ static int nb_detect_avx512(void) {
 #define NABLA_DEFINE_TILE512(P, T, V2)                                                                                 \
 static inline __attribute__((always_inline)) void P##_tile512(const int ta, const int mr, int64_t kc, const T *a,   \
                                                              int64_t lda, const T *b, T *c, int64_t ldc,            \
-                                                             int64_t nc, int acc) {                                 \
+                                                             int64_t nc, int acc, const nb_tile_epilogue *ep) {     \
     enum { NR = (int)(sizeof(V2) / sizeof(T)) };                                                                    \
     V2 cr[NB_MR512];                                                                                                \
     NB_UNROLL for (int r = 0; r < NB_MR512; r++) cr[r] = (V2)0;                                                     \
@@ -107,12 +161,18 @@ static inline __attribute__((always_inline)) void P##_tile512(const int ta, cons
     NB_UNROLL for (int r = 0; r < mr; r++) {                                                                        \
         T tmp[NR], *row = c + r * ldc;                                                                              \
         if (nc == NR) {                                                                                             \
-            V2 x = cr[r];                                                                                           \
-            if (acc) { V2 y; memcpy(&y, row, sizeof y); x += y; }                                                   \
+            V2 x = cr[r], y;                                                                                        \
+            if (acc) { memcpy(&y, row, sizeof y); x += y; }                                                         \
+            if (ep) {                                                                                               \
+                memcpy(&y, ep->bias, sizeof y); x += y;                                                             \
+                memcpy(&y, (const T *)ep->res + r * ep->ldr, sizeof y); x += y;                                     \
+                NB_RELU_IF(x, ep->relu);                                                                            \
+            }                                                                                                       \
             memcpy(row, &x, sizeof x);                                                                              \
         } else {                                                                                                    \
             memcpy(tmp, &cr[r], sizeof tmp);                                                                        \
             for (int64_t j = 0; j < nc; j++) row[j] = acc ? row[j] + tmp[j] : tmp[j];                               \
+            if (ep) nb_tile_epilogue_row(T, row, ep, r, nc);                                                        \
         }                                                                                                           \
     }                                                                                                               \
 }

@@ -42,10 +42,10 @@ nabla_gemm_team *nabla_f32_gemm_team_create(int trans_a, int trans_b, int64_t m,
                                             float *c, int64_t ldc, int threads);
 void nabla_f32_gemm_team_run(nabla_gemm_team *team);
 void nabla_f32_gemm_team_destroy(nabla_gemm_team *team);
-/* Sets what the team does to C besides the product, before any run: `bias` (n floats, or NULL) is C's starting
-   value in place of C itself (then `accumulate` must be 0): C = bias + op(A)·op(B), summed as a product onto a C
-   that holds the bias; then `residual` (m rows of n, ldr apart, or NULL) is added, and a ReLU applied when `relu`
-   (NaN kept, -0 made +0). Each block of C gets them while it is in the cache. */
+/* Sets what the team does to C besides the product, before any run: `bias` (n floats, or NULL) is added to every row
+   of C (then `accumulate` must be 0): C = bias + op(A)·op(B), the same bits as a product summed onto a C that holds
+   the bias; then `residual` (m rows of n, ldr apart, or NULL) is added, and a ReLU applied when `relu` (NaN kept,
+   -0 made +0). The register tiles apply them to their sums as they store them. */
 void nabla_f32_gemm_team_epilogue(nabla_gemm_team *team, const float *bias, const float *residual, int64_t ldr,
                                   int relu);
 /* How many blocks of C the team hands out (for tests). */

@@ -106,8 +106,8 @@ package enum BlockedGemm {
         }
     }
 
-    /// What a team does to C besides the product (`nabla_f32_gemm_team_epilogue`): `bias` (n floats) as C's
-    /// starting value, then `residual` (rows `ldr` apart) added, then a ReLU; each optional.
+    /// What a team does to C besides the product (`nabla_f32_gemm_team_epilogue`): `bias` (n floats) added to every
+    /// row, then `residual` (rows `ldr` apart) added, then a ReLU; each optional.
     package struct Epilogue {
         package var bias: UnsafePointer<Float>?
         package var residual: UnsafePointer<Float>?

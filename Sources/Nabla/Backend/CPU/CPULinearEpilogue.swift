@@ -1,9 +1,9 @@
 extension CPUBackend {
     /// `Backend.linearEpilogue` on Nabla's own GEMM where it runs (`BlockedGemm`: float32 on AMD CPUs, the
-    /// products it is measured faster on): one product whose blocks of C get the bias as their starting value and
-    /// the residual and ReLU right after their last block of k, while they are in the cache. That saves the passes
-    /// over memory for the bias rows, the residual and the ReLU, and packs the weight once where the blocked default
-    /// packed it again for every block of rows. Elsewhere the default (`EagerEpilogue`).
+    /// products it is measured faster on): one product whose register tiles add the bias to their sums on the first
+    /// block of k and the residual and ReLU on the last, as they store them. That saves the passes over memory for
+    /// the bias rows, the residual and the ReLU, and packs the weight once where the blocked default packed it again
+    /// for every block of rows. Elsewhere the default (`EagerEpilogue`).
     public func linearEpilogue(_ input: Tensor, weight: Tensor, bias: Tensor?, residual: Tensor?, relu: Bool, out: Tensor) {
         counter.bump(.linearEpilogue)
         let m = input.shape[0], k = input.shape[1], n = weight.shape[0]
