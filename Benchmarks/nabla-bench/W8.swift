@@ -1,3 +1,4 @@
+import Foundation
 import Nabla
 
 /// W8's network: 2 → 16 → 16 → 1 with ReLU, every weight a 0-d tensor.
@@ -31,7 +32,7 @@ func scalarMLPLoss(_ p: ScalarMLP, xs: [[Tensor]], ys: [Tensor]) -> Tensor {
 }
 
 /// W8: forward + backward of the scalar MLP on 8 points; ms per pass and µs per scalar op
-/// (n_ops = 8 × 643), median of 5 after 2 warm-up passes.
+/// (n_ops = 8 × 643), median of 5 after 2 warm-up passes (`NABLA_W8_PASSES` passes in all, for a profiler).
 func runW8() -> [String: Any] {
     let gen = Generator(seed: 0)
     func u() -> Double { gen.nextUnit() * 2 - 1 }  // uniform(-1, 1)
@@ -45,7 +46,10 @@ func runW8() -> [String: Any] {
     func param(_ v: Double) -> Tensor { Tensor.scalar(v).requiresGrad_() }
     var times: [Double] = [], fwdTimes: [Double] = []
     var lossValue = 0.0
-    for rep in 0..<7 {
+    // NABLA_W8_PASSES lengthens the run for a profiler (default 7: 2 warm-up passes and 5 timed).
+    let env = ProcessInfo.processInfo.environment
+    let passes = max(env["NABLA_W8_PASSES"].flatMap(Int.init) ?? 7, 3)
+    for rep in 0..<passes {
         let p = ScalarMLP(w1: w1.map { $0.map(param) }, b1: b1.map(param), w2: w2.map { $0.map(param) },
                           b2: b2.map(param), w3: w3.map(param), b3: param(b3))
         let xs = xsData.map { $0.map { Tensor.scalar($0) } }
