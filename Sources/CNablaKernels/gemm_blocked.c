@@ -242,9 +242,11 @@ typedef struct {
    session 22 a pass wrote the bias into each 64-row block of C before its product and another applied the rest
    after it, from L2 (C's rows 4 KB apart do not stay in L1): in a C harness on two threads, W7's 4096×1024×256
    product with bias and ReLU ran 4-7% slower than without them. W7, switching the two at every step: 0.5 ms a
-   step faster on the AVX-512 tile, 2.0 ms on the AVX2 one (medians of five processes). */
-static inline __attribute__((always_inline)) void gb_rows_body(const int wide, const int fused, int ta, int64_t m_lo, int64_t m_hi,
-                                                               int64_t n0, int64_t nc, int64_t k0, int64_t kc,
+   step faster on the AVX-512 tile, 2.0 ms on the AVX2 one (medians of five processes). `fused` (gb_fused): whether
+   this block of k has any of the epilogue to apply, so that the tiles take it. */
+static inline __attribute__((always_inline)) void gb_rows_body(const int wide, const int fused, int ta,
+                                                               int64_t m_lo, int64_t m_hi, int64_t n0, int64_t nc,
+                                                               int64_t k0, int64_t kc,
                                                                const float *a, int64_t lda, const float *bbuf,
                                                                int accumulate, float *c, int64_t ldc, int copy_a,
                                                                float *abuf, const gb_epilogue *ep, int64_t kc_next) {
@@ -272,8 +274,9 @@ static inline __attribute__((always_inline)) void gb_rows_body(const int wide, c
             ld = ldcopy;
         }
         const int res = finish && ep->residual;
-        const nb_tile_epilogue block = {bias ? ep->bias + n0 : gb_nothing, res ? ep->residual + m0 * ep->ldr + n0 : gb_nothing,
-                                        res ? ep->ldr : 0, finish && ep->relu};
+        const nb_tile_epilogue block = {bias ? ep->bias + n0 : gb_nothing,
+                                        res ? ep->residual + m0 * ep->ldr + n0 : gb_nothing, res ? ep->ldr : 0,
+                                        finish && ep->relu};
         const nb_tile_epilogue *bp = fused ? &block : NULL;
         gb_prefetch pf, *pfp = NULL;
         if (ahead && (m0 + GB_MC < m_hi || !last)) {

@@ -28,8 +28,8 @@ typedef struct {
     int relu;
 } nb_tile_epilogue;
 
-/* x (a vector of floats or doubles, or one) with every element that is neither above 0 nor NaN set to +0 where
-   `relu` is 1; unchanged where it is 0. */
+/* x (a vector of floats or doubles; its bits are masked through the comparison's integer vector) with every element
+   that is neither above 0 nor NaN set to +0 where `relu` is 1; unchanged where it is 0. */
 #define NB_RELU_IF(x, relu)                                                                                         \
     do {                                                                                                            \
         const __typeof__((x) > 0) keep_ = ((x) > 0) | ((x) != (x)) | (__typeof__((x) > 0))((relu) - 1);             \
@@ -38,25 +38,19 @@ typedef struct {
 
 /* Row r of a partial tile (its first nc elements at `row`, sums already stored) through the epilogue `ep`: out of
    line (partial tiles are rare, and inlined this loop took most of the tiles' code). */
-__attribute__((noinline, unused)) static void nb_tile_epilogue_row_f32(float *row, const nb_tile_epilogue *ep,
-                                                                       int64_t r, int64_t nc) {
-    const float *bias = (const float *)ep->bias, *res = (const float *)ep->res + r * ep->ldr;
-    for (int64_t j = 0; j < nc; j++) {
-        float v = row[j] + bias[j];
-        v += res[j];
-        row[j] = ep->relu && !(v > 0 || v != v) ? 0 : v;
-    }
+#define NB_DEFINE_EPILOGUE_ROW(T, P)                                                                                \
+__attribute__((noinline, unused)) static void nb_tile_epilogue_row_##P(T *row, const nb_tile_epilogue *ep,       \
+                                                                        int64_t r, int64_t nc) {                    \
+    const T *bias = (const T *)ep->bias, *res = (const T *)ep->res + r * ep->ldr;                                   \
+    for (int64_t j = 0; j < nc; j++) {                                                                              \
+        T v = row[j] + bias[j];                                                                                     \
+        v += res[j];                                                                                                \
+        row[j] = ep->relu && !(v > 0 || v != v) ? 0 : v;                                                            \
+    }                                                                                                               \
 }
-__attribute__((noinline, unused)) static void nb_tile_epilogue_row_f64(double *row, const nb_tile_epilogue *ep,
-                                                                       int64_t r, int64_t nc) {
-    const double *bias = (const double *)ep->bias, *res = (const double *)ep->res + r * ep->ldr;
-    for (int64_t j = 0; j < nc; j++) {
-        double v = row[j] + bias[j];
-        v += res[j];
-        row[j] = ep->relu && !(v > 0 || v != v) ? 0 : v;
-    }
-}
-#define nb_tile_epilogue_row(T, row, ep, r, nc)                                                                     \
+NB_DEFINE_EPILOGUE_ROW(float, f32)
+NB_DEFINE_EPILOGUE_ROW(double, f64)
+#define nb_tile_epilogue_row(row, ep, r, nc)                                                                        \
     _Generic((row), float *: nb_tile_epilogue_row_f32, double *: nb_tile_epilogue_row_f64)(row, ep, r, nc)
 
 /* A tile function runs with a constant row count: one switch case per count from 1 to MR, each calling
@@ -119,7 +113,7 @@ static inline __attribute__((always_inline)) void P##_tile(const int ta, const i
             memcpy(tmp, &c0[r], sizeof c0[r]);                                                                      \
             memcpy(tmp + W, &c1[r], sizeof c1[r]);                                                                  \
             for (int64_t j = 0; j < nc; j++) cr[j] = acc ? cr[j] + tmp[j] : tmp[j];                                 \
-            if (ep) nb_tile_epilogue_row(T, cr, ep, r, nc);                                                         \
+            if (ep) nb_tile_epilogue_row(cr, ep, r, nc);                                                            \
         }                                                                                                           \
     }                                                                                                               \
 }
@@ -172,7 +166,7 @@ static inline __attribute__((always_inline)) void P##_tile512(const int ta, cons
         } else {                                                                                                    \
             memcpy(tmp, &cr[r], sizeof tmp);                                                                        \
             for (int64_t j = 0; j < nc; j++) row[j] = acc ? row[j] + tmp[j] : tmp[j];                               \
-            if (ep) nb_tile_epilogue_row(T, row, ep, r, nc);                                                        \
+            if (ep) nb_tile_epilogue_row(row, ep, r, nc);                                                           \
         }                                                                                                           \
     }                                                                                                               \
 }
