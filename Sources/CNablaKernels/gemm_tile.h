@@ -68,6 +68,11 @@ NB_DEFINE_EPILOGUE_ROW(double, f64)
    each row of A and does 12 fused multiply-adds. C[0..mr, 0..nc) (+)= A[0..mr, 0..kc) · the panel block b (kc rows
    of 2·W); A(r, q) is a[r·lda + q], or a[q·lda + r] when `ta`. Written over C unless `acc`. */
 #define NB_MR 6
+/* How many steps of k ahead a tile prefetches a transposed A (`ta`), whose every step reads a new line: a file may
+   define it before including this one (gemm_blocked.c: 4); 0, none. */
+#ifndef NB_TA_PREFETCH
+#define NB_TA_PREFETCH 0
+#endif
 typedef float nb_v8f __attribute__((ext_vector_type(8)));
 typedef double nb_v4d __attribute__((ext_vector_type(4)));
 #define NABLA_DEFINE_TILE6(P, T, V, W)                                                                              \
@@ -78,6 +83,7 @@ static inline __attribute__((always_inline)) void P##_tile(const int ta, const i
     NB_UNROLL for (int r = 0; r < NB_MR; r++) { c0[r] = (V)0; c1[r] = (V)0; }                                       \
     for (int64_t q = 0; q < kc; q++) {                                                                              \
         V b0, b1;                                                                                                   \
+        if (ta && NB_TA_PREFETCH) __builtin_prefetch(a + (q + NB_TA_PREFETCH) * lda, 0, 3);                       \
         memcpy(&b0, b + q * 2 * W, sizeof b0);                                                                      \
         memcpy(&b1, b + q * 2 * W + W, sizeof b1);                                                                  \
         for (int r = 0; r < mr; r++) {                                                                              \
@@ -149,6 +155,7 @@ static inline __attribute__((always_inline)) void P##_tile512(const int ta, cons
     NB_UNROLL for (int r = 0; r < NB_MR512; r++) cr[r] = (V2)0;                                                     \
     for (int64_t q = 0; q < kc; q++) {                                                                              \
         V2 bq;                                                                                                      \
+        if (ta && NB_TA_PREFETCH) __builtin_prefetch(a + (q + NB_TA_PREFETCH) * lda, 0, 3);                       \
         memcpy(&bq, b + q * NR, sizeof bq);                                                                         \
         for (int r = 0; r < mr; r++) cr[r] += (ta ? a[q * lda + r] : a[r * lda + q]) * bq;                          \
     }                                                                                                               \
